@@ -1,0 +1,93 @@
+"""Shared fixtures. Backends are parametrized: the same tests run on SQLite + local folder and on
+PostgreSQL + S3 (moto's server over HTTP on loopback)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import Postgres, free_port, start_postgres, unavailable
+
+# moto and boto3 read credentials from the standard variables; never real ones in tests.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+
+BACKENDS = ["sqlite-local", "postgres-s3"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    try:
+        pg = start_postgres()
+    except Exception as exc:  # noqa: BLE001 - any failure to start means "unavailable"
+        unavailable(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        unavailable(f"moto[server] not installed: {exc}")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def create_postgres_database(pg: Postgres) -> str:
+    """A fresh, empty database in the session's cluster; returns its SQLAlchemy URL."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return pg.url(name)
+
+
+def create_bucket(endpoint: str, *, object_lock: bool = True) -> str:
+    import boto3
+
+    name = "offboard-" + uuid.uuid4().hex[:12]
+    client = boto3.client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=object_lock)
+    return name
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which backend pair a test runs on; tests using ``settings`` run once per pair."""
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Settings for one test, on a fresh database and a fresh object store of the backend pair."""
+    from vault.config import Settings
+
+    home = tmp_path / "home"
+    if backend == "sqlite-local":
+        return Settings(home=home, base_url="http://testserver")
+    pg: Postgres = request.getfixturevalue("postgres_server")
+    endpoint: str = request.getfixturevalue("s3_endpoint")
+    return Settings(
+        home=home,
+        base_url="http://testserver",
+        database_url=create_postgres_database(pg),
+        storage_url=f"s3://{create_bucket(endpoint)}/vault",
+        s3_endpoint_url=endpoint,
+    )

@@ -1,0 +1,73 @@
+"""Settings, read from ``OFFBOARD_*`` environment variables (pydantic-settings).
+
+Nothing is read at import time: ``get_settings()`` builds a fresh ``Settings`` and tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Every knob of an Offboard deployment. Defaults give the embedded setup under ``home``."""
+
+    model_config = SettingsConfigDict(env_prefix="OFFBOARD_", extra="ignore")
+
+    home: Path = Field(default=Path("offboard-data"), description="Data folder of the embedded default.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
+    storage_url: str | None = Field(
+        default=None, description="file:///path or s3://bucket/prefix; default a blob folder in home."
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, moto).")
+    s3_object_lock_days: int | None = Field(
+        default=None, ge=1, description="COMPLIANCE retention in days for every stored object."
+    )
+    s3_multipart_threshold: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL; links are built from it.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = Field(default=5 * GIB, ge=1)
+    keys_dir: Path | None = Field(default=None, description="Folder of private signing keys; default home/keys.")
+    tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority for checkpoints.")
+    tsa_interval_seconds: int = Field(default=3600, ge=1)
+    tsa_roots_file: Path | None = Field(default=None, description="PEM roots that TSA responses must chain to.")
+    smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; unset = links shown once.")
+    smtp_from: str = "offboard@localhost"
+    trusted_proxies: list[str] = Field(default_factory=list)
+    pdf_parse_timeout_seconds: float = Field(default=5.0, gt=0)
+    pdf_parse_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    checkpoint_delay_seconds: float = Field(
+        default=0.2, ge=0, description="How long the publisher waits to batch appends into one checkpoint."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'offboard.db').resolve()}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.home / "blobs").resolve().as_uri()
+
+    @property
+    def resolved_keys_dir(self) -> Path:
+        return (self.keys_dir or self.home / "keys").resolve()
+
+    @property
+    def base_host(self) -> str:
+        """Host (and port, if any) of ``base_url``: the default checkpoint origin prefix."""
+        return urlsplit(self.base_url).netloc or "localhost"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

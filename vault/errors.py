@@ -1,0 +1,82 @@
+"""The one error tree of Offboard.
+
+Every failure a user can cause or meet is an ``OffboardError`` subclass. The API maps each class to an
+HTTP status in one handler (``api/errors.py``); the CLI catches ``OffboardError`` in one place and exits
+non-zero with the message. Messages say what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OffboardError(Exception):
+    """Root of every error Offboard raises on purpose."""
+
+    #: A short machine-readable slug used as the RFC 9457 problem ``type`` suffix.
+    code = "error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class InvalidInput(OffboardError):
+    """The request or command was malformed or violated a rule of the domain."""
+
+    code = "invalid-input"
+
+
+class NotFound(OffboardError):
+    """The thing does not exist, or exists in another organization (never said which)."""
+
+    code = "not-found"
+
+
+class Conflict(OffboardError):
+    """The request is well formed but the current state forbids it."""
+
+    code = "conflict"
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload exceeded the configured size limit."""
+
+    code = "payload-too-large"
+
+
+class Unauthorized(OffboardError):
+    """No credential, or a credential that matches nothing."""
+
+    code = "unauthorized"
+
+
+class Forbidden(OffboardError):
+    """The credential is valid but its role does not allow the action."""
+
+    code = "forbidden"
+
+
+class RateLimited(OffboardError):
+    """Too many attempts from one source."""
+
+    code = "rate-limited"
+
+
+class VerificationFailed(OffboardError):
+    """A hash, proof, signature or stored object did not verify."""
+
+    code = "verification-failed"
+
+
+class StorageError(OffboardError):
+    """The object store failed or returned something other than what was written."""
+
+    code = "storage-error"
+
+
+class ConfigurationError(OffboardError):
+    """Settings, keys or files on disk are missing or unsafe; the service refuses to start."""
+
+    code = "configuration-error"
