@@ -91,3 +91,51 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest):  # t
         storage_url=f"s3://{create_bucket(endpoint)}/vault",
         s3_endpoint_url=endpoint,
     )
+
+
+@pytest.fixture
+def services(settings):  # type: ignore[no-untyped-def]
+    """The deployment's engine and store, migrated, for one test."""
+    from vault.services import build_services
+
+    svc = build_services(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def initialized(services):  # type: ignore[no-untyped-def]
+    """A deployment after `offboard init`: default organization and its first admin token."""
+    from vault.setup import initialize
+
+    return initialize(services)
+
+
+@pytest.fixture
+def app(settings, services):  # type: ignore[no-untyped-def]
+    from api.app import create_app
+
+    return create_app(settings, services=services)
+
+
+@pytest.fixture
+def client(app, initialized):  # type: ignore[no-untyped-def]
+    """An HTTP client authenticated as the default organization's admin."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {initialized.admin_token.secret}"
+        yield test_client
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    """Point the CLI (which reads OFFBOARD_* variables) at the test's backends."""
+    monkeypatch.setenv("OFFBOARD_HOME", str(settings.home))
+    for name in ("database_url", "storage_url", "s3_endpoint_url"):
+        value = getattr(settings, name)
+        if value:
+            monkeypatch.setenv(f"OFFBOARD_{name.upper()}", value)
+        else:
+            monkeypatch.delenv(f"OFFBOARD_{name.upper()}", raising=False)
+    return settings

@@ -1,0 +1,48 @@
+"""``create_app(settings)``: the FastAPI application of one deployment."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import cases, evidence
+from vault.config import Settings
+from vault.services import Services, build_services
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the app; ``services`` may be passed in by tests that share them with the domain."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            app.state.services.close()
+
+    owned = services is None
+    app = FastAPI(
+        title="Offboard",
+        version="0.1.0",
+        summary="Client offboarding cases, hashed evidence, signed receipts and a verifiable ledger.",
+        lifespan=lifespan,
+    )
+    app.state.services = services or build_services(settings)
+    errors.install(app)
+    app.include_router(cases.router)
+    app.include_router(evidence.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and ``offboard serve``: settings from ``OFFBOARD_*`` variables."""
+    from vault.config import get_settings
+
+    return create_app(get_settings())

@@ -1,0 +1,120 @@
+"""The one mapping from domain errors to HTTP: RFC 9457 problem details (``application/problem+json``).
+
+Routes raise ``OffboardError`` subclasses; this module decides the status. Unexpected exceptions become a
+generic 500 problem without internals (the traceback goes to the server log only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vault import errors
+
+log = logging.getLogger("offboard.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://offboard.invalid/problems/"
+
+STATUS: list[tuple[type[errors.OffboardError], int]] = [
+    (errors.PayloadTooLarge, 413),
+    (errors.InvalidInput, 400),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.RateLimited, 429),
+    (errors.VerificationFailed, 422),
+    (errors.StorageError, 503),
+    (errors.ConfigurationError, 500),
+]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem details (RFC 9457)"}
+        for code in codes
+    }
+
+
+#: Every route may answer these; declared so the OpenAPI document says so.
+COMMON_RESPONSES = _responses(400, 401, 404, 422, 500)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return _responses(*codes)
+
+
+def problem(status: int, code: str, title: str, detail: str | None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def status_for(exc: errors.OffboardError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.OffboardError)
+    async def _domain(_request: Request, exc: errors.OffboardError) -> JSONResponse:
+        status = status_for(exc)
+        return problem(status, exc.code, _TITLES.get(status, "Error"), exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        first = issues[0] if issues else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        return problem(422, "validation", "Request validation failed", detail, errors=issues)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        return problem(status, f"http-{status}", _TITLES.get(status, "Error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal", "Internal server error", "an unexpected error occurred; it was logged")

@@ -1,0 +1,290 @@
+"""Evidence ingest and retrieval: stream -> hash -> store -> row + ledger entry.
+
+Order matters for the crash guarantee: the object is committed to the store first, then the row and its
+``evidence.stored`` ledger entry commit in one database transaction. A crash in between leaves an orphan
+object (``offboard audit`` reports it), never a record without its object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.base import ObjectMissing, ObjectStore, ObjectWriter, StoredObject, StoreError
+from vault.cases import get_case
+from vault.clock import Clock, rfc3339, system_clock
+from vault.db import session_scope
+from vault.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
+from vault.filenames import escape_filename
+from vault.ledger import log
+from vault.ledger.entries import EntryDraft
+from vault.models import Case, Evidence
+from vault.orgs import Principal
+from vault.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
+
+CLOSED_STATUSES = frozenset({"fully_offboarded"})
+
+
+class EvidenceKind(StrEnum):
+    DELIVERABLE = "deliverable"
+    CONFIRMATION = "confirmation"
+    COMMUNICATION = "communication"
+    OTHER = "other"
+
+
+def parse_kind(value: str | None) -> EvidenceKind:
+    try:
+        return EvidenceKind((value or "").strip().lower())
+    except ValueError:
+        allowed = ", ".join(k.value for k in EvidenceKind)
+        raise InvalidInput(f"kind must be one of {allowed}; got {value!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    max_bytes: int
+    pdf_parse_max_bytes: int
+    pdf_parse_timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    evidence: Evidence
+    #: True when the same bytes were already stored in this case; nothing new was recorded.
+    duplicate: bool
+
+
+def writable_case(session: Session, organization_id: str, case_id: str) -> Case:
+    case = get_case(session, organization_id, case_id)
+    if case.status in CLOSED_STATUSES:
+        raise Conflict(f"case {case_id} is {case.status} and immutable; add a note or open a dispute instead")
+    return case
+
+
+class EvidenceIngest:
+    """One streamed upload into a case. Feed chunks, then ``finish()``; ``abort()`` on any failure.
+
+    Each byte is hashed once, as it is written to the store; PDFs small enough to inspect are also teed
+    into a private temporary file for the metadata parser, so the store is never read back for it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: ObjectStore,
+        principal: Principal,
+        case_id: str,
+        limits: IngestLimits,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        principal.can_write()
+        with Session(engine) as session:
+            writable_case(session, principal.organization_id, case_id)
+        self._engine = engine
+        self._store = store
+        self._principal = principal
+        self._case_id = case_id
+        self._limits = limits
+        self._clock = clock
+        self._writer: ObjectWriter = store.writer()
+        # PDF tee state: bytes seen while undecided, then a temp file (tee) or nothing (off).
+        self._undecided: bytearray | None = bytearray()
+        self._pdf: IO[bytes] | None = None
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._writer.size
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self._writer.size + len(chunk) > self._limits.max_bytes:
+            self.abort()
+            raise PayloadTooLarge(
+                f"upload exceeds the limit of {self._limits.max_bytes} bytes", details={"limit": self._limits.max_bytes}
+            )
+        try:
+            self._writer.write(chunk)
+        except StoreError as exc:
+            self.abort()
+            raise StorageError(f"object store write failed: {exc}") from exc
+        self._tee_pdf(chunk)
+
+    def _tee_pdf(self, chunk: bytes) -> None:
+        if self._undecided is not None:
+            self._undecided += chunk
+            if len(self._undecided) >= 1024:
+                self._decide_pdf()
+        elif self._pdf is not None:
+            if self._writer.size > self._limits.pdf_parse_max_bytes:
+                self._drop_pdf_tee()
+            else:
+                self._pdf.write(chunk)
+
+    def _decide_pdf(self) -> None:
+        seen, self._undecided = self._undecided, None
+        if seen is not None and looks_like_pdf(bytes(seen[:1024])) and len(seen) <= self._limits.pdf_parse_max_bytes:
+            self._pdf = tempfile.NamedTemporaryFile(prefix="offboard-pdf-", suffix=".pdf")  # noqa: SIM115
+            self._pdf.write(seen)
+
+    def _drop_pdf_tee(self) -> None:
+        self._undecided = None
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+
+    def abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._writer.abort()
+            self._drop_pdf_tee()
+
+    def finish(
+        self, *, filename: str | None, kind: str | None, content_type: str | None, description: str | None
+    ) -> IngestResult:
+        """Commit the object, then the row and its ledger entry; returns the existing row for duplicates."""
+        try:
+            evidence_kind = parse_kind(kind)
+            if description is not None and len(description) > 4000:
+                raise InvalidInput("description must be at most 4000 characters")
+            if self._undecided is not None:
+                self._decide_pdf()
+            try:
+                stored = self._writer.commit()
+            except StoreError as exc:
+                raise StorageError(f"object store commit failed: {exc}") from exc
+            self._done = True
+            pdf_info = self._inspect_pdf()
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            if self._done:
+                self._drop_pdf_tee()
+        return self._record(stored, evidence_kind, escape_filename(filename), content_type, description, pdf_info)
+
+    def _inspect_pdf(self) -> PdfInfo | None:
+        if self._pdf is None:
+            return None
+        self._pdf.flush()
+        return inspect_pdf(Path(self._pdf.name), timeout=self._limits.pdf_parse_timeout)
+
+    def _record(
+        self,
+        stored: StoredObject,
+        kind: EvidenceKind,
+        filename: str,
+        content_type: str | None,
+        description: str | None,
+        pdf_info: PdfInfo | None,
+    ) -> IngestResult:
+        org = self._principal.organization_id
+        content_type = (content_type or "application/octet-stream").split(";")[0].strip()[:200] or (
+            "application/octet-stream"
+        )
+        try:
+            with session_scope(self._engine) as session:
+                log.lock_log(session, org)
+                existing = find_duplicate(session, self._case_id, stored.sha256)
+                if existing is not None:
+                    return IngestResult(existing, duplicate=True)
+                writable_case(session, org, self._case_id)
+                now = self._clock()
+                row = Evidence(
+                    organization_id=org,
+                    case_id=self._case_id,
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    content_type=content_type,
+                    original_filename=filename,
+                    kind=kind.value,
+                    description=description,
+                    storage_key=stored.key,
+                    version_id=stored.version_id,
+                    pdf_info=pdf_info.to_json() if pdf_info is not None else None,
+                    stored_at=now,
+                )
+                session.add(row)
+                session.flush()
+                appended = log.append(session, evidence_entry(row, self._principal.actor), clock=lambda: now)
+                row.ledger_index = appended.index
+                session.add(row)
+                return IngestResult(row, duplicate=False)
+        except IntegrityError:
+            # A concurrent upload of the same bytes won the race; answer with its row.
+            with Session(self._engine) as session:
+                existing = find_duplicate(session, self._case_id, stored.sha256)
+            if existing is None:
+                raise
+            return IngestResult(existing, duplicate=True)
+
+
+def evidence_entry(row: Evidence, actor: str) -> EntryDraft:
+    return EntryDraft(
+        type="evidence.stored",
+        organization_id=row.organization_id,
+        case_id=row.case_id,
+        actor=actor,
+        data={
+            "evidence": row.id,
+            "sha256": row.sha256,
+            "size": row.size,
+            "filename": row.original_filename,
+            "kind": row.kind,
+            "content_type": row.content_type,
+            "storage_key": row.storage_key,
+            "version_id": row.version_id,
+            "stored_at": rfc3339(row.stored_at),
+        },
+    )
+
+
+def find_duplicate(session: Session, case_id: str, sha256: str) -> Evidence | None:
+    return session.exec(select(Evidence).where(Evidence.case_id == case_id, Evidence.sha256 == sha256)).first()
+
+
+def get_evidence(session: Session, organization_id: str, evidence_id: str) -> Evidence:
+    row = session.get(Evidence, evidence_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound(f"no evidence {evidence_id!r} in this organization")
+    return row
+
+
+def list_evidence(session: Session, organization_id: str, case_id: str) -> list[Evidence]:
+    get_case(session, organization_id, case_id)
+    query = select(Evidence).where(Evidence.case_id == case_id).order_by(Evidence.stored_at)  # type: ignore[arg-type]
+    return list(session.exec(query).all())
+
+
+def stream_verified(store: ObjectStore, row: Evidence) -> Iterator[bytes]:
+    """The object's bytes; raises ``VerificationFailed`` at the end if they are not the recorded bytes.
+
+    Callers that write to disk must not keep the output unless the iterator finishes without raising.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in store.open(row.storage_key):
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+    except ObjectMissing as exc:
+        raise VerificationFailed(f"evidence {row.id}: object {row.storage_key} is missing from the store") from exc
+    except StoreError as exc:
+        raise StorageError(f"evidence {row.id}: reading {row.storage_key} failed: {exc}") from exc
+    if digest.hexdigest() != row.sha256 or size != row.size:
+        raise VerificationFailed(
+            f"evidence {row.id}: stored bytes do not match the record "
+            f"(expected sha256 {row.sha256} size {row.size}, found {digest.hexdigest()} size {size})"
+        )

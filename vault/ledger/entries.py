@@ -1,0 +1,55 @@
+"""Ledger entries: RFC 8785 canonical JSON, the exact bytes that are hashed, stored and served.
+
+An entry is ``{"v": 1, "type", "time", "organization", "case", "actor", "data"}``; ``docs/ledger.md``
+lists the types and their ``data``. Entry bytes are produced once, at append, and never re-serialized.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+from vault.clock import rfc3339
+from vault.errors import InvalidInput
+
+ENTRY_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """What a caller wants recorded; the log adds nothing but the index it lands at."""
+
+    type: str
+    organization_id: str
+    case_id: str | None
+    actor: str
+    data: dict[str, Any]
+
+
+def encode_entry(draft: EntryDraft, time: datetime) -> bytes:
+    """Canonical JSON bytes of an entry (RFC 8785)."""
+    document: dict[str, Any] = {
+        "v": ENTRY_VERSION,
+        "type": draft.type,
+        "time": rfc3339(time),
+        "organization": draft.organization_id,
+        "case": draft.case_id,
+        "actor": draft.actor,
+        "data": draft.data,
+    }
+    try:
+        return rfc8785.dumps(document)
+    except Exception as exc:  # rfc8785 raises its own error types for floats, big ints, bad keys
+        raise InvalidInput(f"ledger entry data is not canonicalizable JSON: {exc}") from exc
+
+
+def decode_entry(body: bytes) -> dict[str, Any]:
+    """Parse entry bytes (for display); the bytes themselves stay the record."""
+    value = json.loads(body)
+    if not isinstance(value, dict):
+        raise InvalidInput("ledger entry is not a JSON object")
+    return value
