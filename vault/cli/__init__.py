@@ -1,0 +1,35 @@
+"""The ``offboard`` command line. It calls the same domain services as the API, with no server needed.
+
+Every command that prints data takes ``--json`` and then prints only JSON on stdout; progress bars and
+messages go to stderr. Domain errors are caught in one place (``main``) and exit non-zero with the message.
+Each command group lives in its own module and registers itself on the root ``app``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from vault.cli import admin, cases, evidence  # noqa: F401  (registers the command groups)
+from vault.cli.common import app, err
+from vault.errors import OffboardError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one place turns domain errors into a message and an exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except OffboardError as exc:
+        err.print(f"error: {exc.message}", markup=False)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)

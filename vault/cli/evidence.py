@@ -1,0 +1,161 @@
+"""``offboard evidence ...`` and ``offboard audit``: store, retrieve and re-hash evidence."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session
+
+from vault import audit as audit_mod
+from vault import evidence
+from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
+from vault.clock import rfc3339
+from vault.models import Evidence
+
+CHUNK = 1024 * 1024
+evidence_app = typer.Typer(no_args_is_help=True, help="Evidence: store and retrieve files.")
+app.add_typer(evidence_app, name="evidence")
+
+
+def evidence_json(row: Evidence, *, duplicate: bool = False) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "sha256": row.sha256,
+        "size": row.size,
+        "content_type": row.content_type,
+        "original_filename": row.original_filename,
+        "kind": row.kind,
+        "description": row.description,
+        "stored_at": rfc3339(row.stored_at),
+        "ledger_index": row.ledger_index,
+        "pdf": json.loads(row.pdf_info) if row.pdf_info else None,
+        "duplicate": duplicate,
+    }
+
+
+@evidence_app.command("add")
+def evidence_add(
+    files: Annotated[list[Path], typer.Argument(help="Files to store.", exists=True, dir_okay=False, readable=True)],
+    case_id: Annotated[str, typer.Option("--case", help="Case id.")],
+    kind: Annotated[str, typer.Option(help="deliverable, confirmation, communication or other.")] = "deliverable",
+    description: Annotated[str | None, typer.Option(help="Free text kept with each file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stream files into a case: hashed, stored, recorded in the ledger."""
+    evidence.parse_kind(kind)
+    results = []
+    with services() as svc:
+        with Session(svc.engine) as session:
+            principal = operator(session)
+        with progress_bar(json_mode=as_json) as progress:
+            for path in files:
+                task = progress.add_task(path.name, total=path.stat().st_size)
+                ingest = evidence.EvidenceIngest(
+                    svc.engine, svc.store, principal, case_id, svc.ingest_limits, clock=svc.clock
+                )
+                try:
+                    with path.open("rb") as handle:
+                        while chunk := handle.read(CHUNK):
+                            ingest.feed(chunk)
+                            progress.advance(task, len(chunk))
+                    result = ingest.finish(
+                        filename=path.name, kind=kind, content_type=_guess_type(path), description=description
+                    )
+                except BaseException:
+                    ingest.abort()
+                    raise
+                results.append(evidence_json(result.evidence, duplicate=result.duplicate))
+    if as_json:
+        emit_json(results)
+        return
+    for item in results:
+        note = " (duplicate: already stored)" if item["duplicate"] else ""
+        out.print(f"{item['id']}  {item['sha256']}  {item['size']}  {item['original_filename']}{note}")
+
+
+def _guess_type(path: Path) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@evidence_app.command("get")
+def evidence_get(
+    evidence_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a stored file, re-hashing it on the way out; a file that does not match is not left behind."""
+    with services() as svc:
+        with Session(svc.engine) as session:
+            row = evidence.get_evidence(session, operator(session).organization_id, evidence_id)
+        temp = output.with_name(f".{output.name}.offboard-partial")
+        try:
+            with progress_bar(json_mode=as_json) as progress, temp.open("wb") as handle:
+                task = progress.add_task(row.original_filename, total=row.size)
+                for chunk in evidence.stream_verified(svc.store, row):
+                    handle.write(chunk)
+                    progress.advance(task, len(chunk))
+                handle.flush()
+                os.fsync(handle.fileno())
+            temp.replace(output)
+        finally:
+            temp.unlink(missing_ok=True)
+    if as_json:
+        emit_json(evidence_json(row) | {"output": str(output)})
+    else:
+        err.print(f"wrote {output} ({row.size} bytes, sha256 {row.sha256} verified)")
+
+
+@evidence_app.command("list")
+def evidence_list(case_id: Annotated[str, typer.Option("--case", help="Case id.")], as_json: JsonOpt = False) -> None:
+    """List a case's evidence."""
+    with services() as svc, Session(svc.engine) as session:
+        rows = evidence.list_evidence(session, operator(session).organization_id, case_id)
+    if as_json:
+        emit_json([evidence_json(r) for r in rows])
+        return
+    for r in rows:
+        out.print(f"{r.id}  {r.kind:<13} {r.sha256}  {r.size:>12}  {r.original_filename}")
+
+
+@app.command()
+def audit(as_json: JsonOpt = False) -> None:
+    """Re-hash every stored object against the database; exit 1 if any is missing or altered."""
+    with services() as svc:
+        total = audit_mod.total_recorded_bytes(svc.engine)
+        with progress_bar(json_mode=as_json) as progress:
+            task = progress.add_task("audit", total=total)
+            report = audit_mod.audit(svc.engine, svc.store, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "objects_checked": report.objects_checked,
+                "bytes_checked": report.bytes_checked,
+                "problems": [
+                    {
+                        "kind": p.kind,
+                        "storage_key": p.storage_key,
+                        "evidence_ids": list(p.evidence_ids),
+                        "detail": p.detail,
+                    }
+                    for p in report.problems
+                ],
+            }
+        )
+    else:
+        for p in report.problems:
+            ids = ", ".join(p.evidence_ids) or "-"
+            (err if p.kind != "orphan" else out).print(
+                f"{p.kind.upper()}: {p.storage_key} (evidence {ids}): {p.detail}"
+            )
+        verdict = "OK" if report.ok else "FAILED"
+        out.print(f"audit {verdict}: {report.objects_checked} objects, {report.bytes_checked} bytes re-hashed")
+    if not report.ok:
+        raise typer.Exit(1)

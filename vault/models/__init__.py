@@ -1,0 +1,25 @@
+"""SQLModel tables, one module per concern. Import from here: ``from vault.models import Case``.
+
+Values that leave the domain are frozen dataclasses or pydantic models, not these rows. Ids are random
+UUID strings; times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from vault.models.core import ApiToken, Case, Organization, new_id
+from vault.models.evidence import Evidence
+from vault.models.ledger import Checkpoint, LedgerEntry, LedgerHead, LedgerNode, SigningKey, TimestampToken
+
+__all__ = [
+    "ApiToken",
+    "Case",
+    "Checkpoint",
+    "Evidence",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
+    "Organization",
+    "SigningKey",
+    "TimestampToken",
+    "new_id",
+]

@@ -1,0 +1,86 @@
+"""The ledger's tables: entries, stored perfect subtrees, heads, signing keys, checkpoints, timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from vault.clock import system_clock
+from vault.models.core import new_id
+
+
+class LedgerHead(SQLModel, table=True):
+    """The committed size of one organization's log; the row appends serialize on."""
+
+    __tablename__ = "ledger_head"
+
+    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
+    size: int = 0
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One leaf of an organization's RFC 9162 tree: the exact entry bytes and their leaf hash."""
+
+    __tablename__ = "ledger_entry"
+
+    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
+    idx: int = Field(primary_key=True)
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    entry_type: str = Field(max_length=64)
+    case_id: str | None = Field(default=None, index=True, max_length=36)
+    created_at: datetime = Field(default_factory=system_clock)
+
+
+class LedgerNode(SQLModel, table=True):
+    """Hash of a complete perfect subtree: level L, index i covers leaves [i * 2^L, (i + 1) * 2^L)."""
+
+    __tablename__ = "ledger_node"
+
+    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
+    level: int = Field(primary_key=True)
+    idx: int = Field(primary_key=True)
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class SigningKey(SQLModel, table=True):
+    """An organization's Ed25519 key. The private half is a 0600 file in the keys folder, never a row."""
+
+    __tablename__ = "signing_key"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    organization_id: str = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    key_id: str = Field(max_length=8)
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    file_name: str = Field(max_length=255)
+    valid_from: datetime = Field(default_factory=system_clock)
+    valid_until: datetime | None = None
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed C2SP checkpoint note. Every one is kept."""
+
+    __tablename__ = "checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: str = Field(foreign_key="organization.id", index=True)
+    size: int = Field(index=True)
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str
+    key_id: str = Field(max_length=8)
+    signed_at: datetime = Field(default_factory=system_clock)
+
+
+class TimestampToken(SQLModel, table=True):
+    """An RFC 3161 token over a checkpoint note, verified before it is stored."""
+
+    __tablename__ = "timestamp_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkpoint_id: int = Field(foreign_key="checkpoint.id", index=True)
+    token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    gen_time: datetime
+    tsa_url: str = Field(max_length=1024)
