@@ -2,3 +2,29 @@
 
 ``storage`` never imports ``vault``; it has its own small error types which the domain maps.
 """
+
+from __future__ import annotations
+
+from storage.base import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    ObjectMissing,
+    ObjectStore,
+    ObjectWriter,
+    StoredObject,
+    StoreError,
+    object_key,
+)
+from storage.factory import open_store
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ObjectInfo",
+    "ObjectMissing",
+    "ObjectStore",
+    "ObjectWriter",
+    "StoreError",
+    "StoredObject",
+    "object_key",
+    "open_store",
+]

@@ -7,11 +7,17 @@ Objects are immutable once committed.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 CHUNK_SIZE = 1024 * 1024
+
+# Content key: ``sha256/<first 2 hex>/<next 2 hex>/<full hex>``; the two fan-out levels keep folders small.
+_KEY_RE = re.compile(r"sha256/([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{60})")
+_HEX_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class StoreError(Exception):
@@ -20,6 +26,30 @@ class StoreError(Exception):
 
 class ObjectMissing(StoreError):
     """No object under that key."""
+
+
+def object_key(sha256_hex: str) -> str:
+    """The content key of an object whose lower-case hex SHA-256 is ``sha256_hex``."""
+    if not _HEX_RE.fullmatch(sha256_hex):
+        raise StoreError(f"expected a lower-case hex SHA-256 (64 characters), found {sha256_hex!r}")
+    return f"sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
+
+
+def key_sha256(key: str) -> str:
+    """The SHA-256 hex named by a content key; ``StoreError`` for anything that is not one.
+
+    Stores call this before touching a key, so a caller-supplied key can never reach outside the store
+    (no ``..``, no absolute paths, no staging or temporary objects).
+    """
+    match = _KEY_RE.fullmatch(key)
+    if match is None:
+        raise StoreError(f"expected a content key 'sha256/<2 hex>/<2 hex>/<64 hex>', found {key!r}")
+    return match.group(3)
+
+
+def is_object_key(key: str) -> bool:
+    """Whether ``key`` has the content-key layout (used when listing)."""
+    return _KEY_RE.fullmatch(key) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +123,18 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove an object (used to clean up orphans; may be refused by retention)."""
         ...
+
+
+def checked_chunks(chunks: Iterator[bytes], *, sha256_hex: str, where: str) -> Iterator[bytes]:
+    """Pass ``chunks`` through, then raise ``StoreError`` if their SHA-256 is not ``sha256_hex``.
+
+    Keys are content hashes, so every read can prove it returned the bytes that were written; a reader
+    that consumes the whole stream learns of silent corruption at the end instead of never.
+    """
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    found = digest.hexdigest()
+    if found != sha256_hex:
+        raise StoreError(f"object {where} is corrupt: expected SHA-256 {sha256_hex}, found {found}")
