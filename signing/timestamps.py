@@ -111,7 +111,8 @@ def verify_token(token_der: bytes, data: bytes, roots: list[x509.Certificate]) -
     except ValueError as exc:
         raise TimestampError(f"timestamp token does not parse: {exc}") from exc
     if embedded != token_der:
-        # Trailing bytes or a non-canonical encoding: the stored bytes are not exactly the token.
+        # The parser is strict DER today; this keeps "the bytes stored are the bytes verified" if it
+        # ever accepts trailing data or BER.
         raise TimestampError(
             f"timestamp token is not exactly one DER ContentInfo: {len(token_der)} bytes stored, "
             f"{len(embedded)} bytes parsed"

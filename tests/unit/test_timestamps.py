@@ -283,8 +283,20 @@ def test_every_flipped_byte_in_signed_parts_is_rejected(
         (lambda t: t[:0], "not a DER SEQUENCE"),
         (lambda t: t[:1] + b"\x00", "does not parse"),
         (lambda t: b"\x04" + t[1:], "not a DER SEQUENCE"),
+        # BER, not DER: a padded long-form length and an indefinite length (0x3082 LLLL in the original)
+        (lambda t: b"\x30\x83\x00" + t[2:], "does not parse"),
+        (lambda t: b"\x30\x80" + t[4:] + b"\x00\x00", "does not parse"),
     ],
-    ids=["trailing-byte", "last-byte-cut", "half", "empty", "empty-sequence", "octet-string-tag"],
+    ids=[
+        "trailing-byte",
+        "last-byte-cut",
+        "half",
+        "empty",
+        "empty-sequence",
+        "octet-string-tag",
+        "ber-padded-length",
+        "ber-indefinite-length",
+    ],
 )
 def test_malformed_tokens_are_rejected(
     record: TimestampRecord, shared_tsa: LocalTSA, mutate: Callable[[bytes], bytes], message: str
