@@ -171,9 +171,10 @@ class S3Writer:
                 self._store.verify(full_key, version, sha256=sha256, size=self._size)
                 self._store.lock(full_key, version)
         except StoreError as exc:
-            if placed:
-                self._discard_final(full_key, version, exc)
+            problem = self._discard_final(full_key, version) if placed else None
             self.abort()
+            if problem is not None:
+                raise StoreError(f"{exc}; the unverified object could not be removed: {problem}") from exc
             raise
         self._state = "committed"
         self._buffer = bytearray()
@@ -249,8 +250,8 @@ class S3Writer:
                 self._client.delete_object(Bucket=self._store.bucket, Key=self._staging_key)
         self._staging_done = False
 
-    def _discard_final(self, full_key: str, version: str | None, cause: StoreError) -> None:
-        """Remove an unverified final object; if the server refuses, say so in the raised error."""
+    def _discard_final(self, full_key: str, version: str | None) -> str | None:
+        """Remove an unverified final object; the reason it could not be, if so."""
         try:
             with _s3_call("DeleteObject (unverified)", self._store.where(full_key)):
                 if version:
@@ -258,7 +259,8 @@ class S3Writer:
                 else:
                     self._client.delete_object(Bucket=self._store.bucket, Key=full_key)
         except StoreError as exc:
-            cause.add_note(f"the unverified object could not be removed: {exc}")
+            return str(exc)
+        return None
 
     def abort(self) -> None:
         if self._state == "committed":

@@ -514,3 +514,27 @@ def test_s3_store_refuses_bad_settings(options: dict[str, Any], message: str) ->
     with pytest.raises(StoreError, match="expected a bucket name"):
         S3Store("")
 
+
+
+def test_s3_unremovable_corrupt_object_is_named_in_the_error(s3_endpoint: str, s3_bucket: str) -> None:
+    """With a bucket-wide default retention the server locks every put at once (which docs/storage.md
+    warns against): a corrupt object can then not be removed, and the error must say so."""
+    store = s3_store(s3_endpoint, s3_bucket)
+    store.client.put_object_lock_configuration(
+        Bucket=s3_bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+        },
+    )
+
+    def flip_a_bit(request: Any, **_: object) -> None:
+        body = _body(request)
+        request.body = bytes([body[0] ^ 1]) + body[1:]
+
+    store.client.meta.events.register("before-send.s3.PutObject", flip_a_bit)
+    with pytest.raises(
+        StoreError,
+        match="does not hold the bytes sent.*; the unverified object could not be removed: .*AccessDenied",
+    ):
+        write_all(store, b"locked on arrival").commit()
