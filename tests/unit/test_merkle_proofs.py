@@ -1,0 +1,214 @@
+"""vault.ledger.proofs: C2SP tlog-proof text and the JSON proof shapes, built from tree.py."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from signing.keys import Signer, generate_key
+from tests.unit import reference_tree
+from vault.errors import VerificationFailed
+from vault.ledger import tree
+from vault.ledger.checkpoint import (
+    CheckpointBody,
+    CheckpointOriginMismatch,
+    CheckpointSignatureInvalid,
+    MalformedCheckpoint,
+    sign_checkpoint,
+)
+from vault.ledger.hashing import RootHash, leaf_hash
+from vault.ledger.proofs import (
+    HEADER,
+    ConsistencyProof,
+    InclusionProof,
+    MalformedProof,
+    TlogProof,
+    verify_tlog_proof,
+)
+from vault.ledger.verify import IndexOutOfRange, RootMismatch, WrongProofLength
+
+ORIGIN = "offboard.example/org/7"
+LOG = generate_key(ORIGIN, random=lambda size: b"\x01" * size)
+STRANGER = generate_key("stranger.example", random=lambda size: b"\x02" * size)
+ENTRIES = [f"entry {i}".encode() for i in range(11)]
+NODES = reference_tree.all_perfect_nodes(ENTRIES)
+SIZE = len(ENTRIES)
+ROOT = RootHash(reference_tree.mth(ENTRIES))
+
+
+def signed_checkpoint(signer: Signer = LOG, origin: str = ORIGIN, size: int = SIZE) -> str:
+    root = RootHash(reference_tree.mth(ENTRIES[:size]))
+    return sign_checkpoint(CheckpointBody(origin=origin, size=size, root_hash=root), [signer])
+
+
+def make_proof(index: int, extra: bytes | None = None, checkpoint: str | None = None) -> TlogProof:
+    hashes = tuple(tree.inclusion_proof(index, SIZE, NODES))
+    return TlogProof(index=index, hashes=hashes, checkpoint=checkpoint or signed_checkpoint(), extra=extra)
+
+
+def test_text_layout_follows_the_spec() -> None:
+    proof = make_proof(6, extra=b"receipt-42")
+    lines = proof.to_text().split("\n")
+    assert lines[0] == HEADER
+    assert lines[1] == "extra " + base64.b64encode(b"receipt-42").decode()
+    assert lines[2] == "index 6"
+    assert [base64.b64decode(line) for line in lines[3 : 3 + len(proof.hashes)]] == list(proof.hashes)
+    assert lines[3 + len(proof.hashes)] == ""
+    assert proof.to_text().endswith("\n\n" + proof.checkpoint)
+
+
+@pytest.mark.parametrize("index", range(SIZE))
+def test_round_trip_and_verify_every_index(index: int) -> None:
+    proof = make_proof(index)
+    parsed = TlogProof.from_text(proof.to_text())
+    assert parsed == proof
+    assert parsed.body.size == SIZE
+    signed = verify_tlog_proof(parsed, leaf_hash(ENTRIES[index]), [LOG.verifier], origin=ORIGIN)
+    assert signed.body.root_hash == ROOT
+
+
+def test_single_entry_log_has_no_hash_lines() -> None:
+    checkpoint = signed_checkpoint(size=1)
+    proof = TlogProof(index=0, hashes=(), checkpoint=checkpoint)
+    assert proof.to_text() == f"{HEADER}\nindex 0\n\n{checkpoint}"
+    parsed = TlogProof.from_text(proof.to_text())
+    verify_tlog_proof(parsed, leaf_hash(ENTRIES[0]), [LOG.verifier], origin=ORIGIN)
+
+
+def test_extra_round_trips() -> None:
+    assert TlogProof.from_text(make_proof(3, extra=b"\x00\xff").to_text()).extra == b"\x00\xff"
+
+
+def test_wrong_entry_is_rejected() -> None:
+    with pytest.raises(RootMismatch):
+        verify_tlog_proof(make_proof(4), leaf_hash(ENTRIES[5]), [LOG.verifier], origin=ORIGIN)
+
+
+def test_index_beyond_the_checkpoint_is_rejected() -> None:
+    proof = TlogProof(index=SIZE, hashes=(), checkpoint=signed_checkpoint())
+    with pytest.raises(IndexOutOfRange, match="not below the checkpoint size 11"):
+        verify_tlog_proof(proof, leaf_hash(b"x"), [LOG.verifier], origin=ORIGIN)
+
+
+def test_proof_against_a_smaller_checkpoint_is_rejected() -> None:
+    proof = make_proof(2, checkpoint=signed_checkpoint(size=SIZE - 1))
+    with pytest.raises(VerificationFailed):
+        verify_tlog_proof(proof, leaf_hash(ENTRIES[2]), [LOG.verifier], origin=ORIGIN)
+
+
+def test_truncated_proof_is_rejected() -> None:
+    proof = make_proof(2)
+    short = TlogProof(index=2, hashes=proof.hashes[:-1], checkpoint=proof.checkpoint)
+    with pytest.raises(WrongProofLength):
+        verify_tlog_proof(short, leaf_hash(ENTRIES[2]), [LOG.verifier], origin=ORIGIN)
+
+
+def test_untrusted_signer_or_other_origin_is_rejected() -> None:
+    with pytest.raises(CheckpointSignatureInvalid):
+        verify_tlog_proof(
+            make_proof(1, checkpoint=signed_checkpoint(STRANGER)), leaf_hash(ENTRIES[1]), [LOG.verifier], origin=ORIGIN
+        )
+    with pytest.raises(CheckpointOriginMismatch):
+        verify_tlog_proof(
+            make_proof(1, checkpoint=signed_checkpoint(origin="x.example")),
+            leaf_hash(ENTRIES[1]),
+            [LOG.verifier],
+            origin=ORIGIN,
+        )
+
+
+GOOD = make_proof(6, extra=b"x").to_text()
+HASH_LINE = GOOD.split("\n")[3]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace(HEADER, "c2sp.org/tlog-proof@v2"), "first line"),
+        (GOOD.replace("index 6", "index 06"), "no leading zeros"),
+        (GOOD.replace("index 6", "index -6"), "no leading zeros"),
+        (GOOD.replace("index 6", "idx 6"), "'index <n>'"),
+        (GOOD.replace("extra eA==", "extra eA"), "standard base64"),
+        (GOOD.replace("extra eA==", "extra "), "non-empty"),
+        (GOOD.replace("extra eA==\nindex 6", "index 6\nextra eA=="), "standard base64"),
+        (GOOD.replace(HASH_LINE, HASH_LINE[:-1]), "standard base64"),
+        (GOOD.replace(HASH_LINE, base64.b64encode(b"\0" * 31).decode()), "32 bytes, found 31"),
+        (GOOD.replace(HASH_LINE, base64.b64encode(b"\0" * 33).decode()), "32 bytes, found 33"),
+        (GOOD.split("\n\n", 1)[0] + "\n", "empty line between"),
+        (GOOD.replace("\n\n", "\n", 1), "proof hash \\[4\\] in standard base64"),
+        (GOOD.split("\n\n", 1)[0] + "\n\nnot a note\n", "not a signed note"),
+    ],
+)
+def test_malformed_proof_text_is_rejected(text: str, message: str) -> None:
+    with pytest.raises(MalformedProof, match=message):
+        TlogProof.from_text(text)
+
+
+def test_embedded_note_that_is_not_a_checkpoint_is_rejected() -> None:
+    from signing.note import sign_note
+
+    with pytest.raises(MalformedCheckpoint):
+        TlogProof(index=0, hashes=(), checkpoint=sign_note("hello\n", [LOG]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"index": -1}, "index >= 0"),
+        ({"hashes": (b"\0" * 31,)}, "32 bytes, found 31"),
+        ({"extra": b""}, "must not be empty"),
+    ],
+)
+def test_invalid_values_cannot_be_constructed(kwargs: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {"index": 0, "hashes": (), "checkpoint": signed_checkpoint(), **kwargs}
+    with pytest.raises(MalformedProof, match=message):
+        TlogProof(**values)  # type: ignore[arg-type]
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def test_inclusion_json_round_trip_and_verify() -> None:
+    proof = InclusionProof(leaf_index=5, tree_size=SIZE, hashes=tuple(tree.inclusion_proof(5, SIZE, NODES)))
+    data = proof.to_json()
+    assert data["hashes"][0] == base64.b64encode(proof.hashes[0]).decode()
+    assert all(h.endswith("=") for h in data["hashes"])
+    assert InclusionProof.from_json(data) == proof
+    proof.verify(leaf_hash(ENTRIES[5]), ROOT)
+    with pytest.raises(RootMismatch):
+        proof.verify(leaf_hash(ENTRIES[4]), ROOT)
+
+
+def test_consistency_json_round_trip_and_verify() -> None:
+    first_root = reference_tree.mth(ENTRIES[:6])
+    proof = ConsistencyProof(first_size=6, second_size=SIZE, hashes=tuple(tree.consistency_proof(6, SIZE, NODES)))
+    assert ConsistencyProof.from_json(proof.to_json()) == proof
+    proof.verify(first_root, ROOT)
+    with pytest.raises(RootMismatch):
+        proof.verify(ROOT, first_root)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
+        ({"leaf_index": "1", "tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
+        ({"leaf_index": True, "tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
+        ({"leaf_index": 1, "tree_size": -3, "hashes": []}, "'tree_size' to be an integer"),
+        ({"leaf_index": 1, "tree_size": 3, "hashes": "abc"}, "list of base64"),
+        ({"leaf_index": 1, "tree_size": 3, "hashes": [1]}, "list of base64"),
+        ({"leaf_index": 1, "tree_size": 3, "hashes": ["AAAA"]}, "32 bytes, found 3"),
+        ({"leaf_index": 1, "tree_size": 3, "hashes": ["not base64!"]}, "standard base64"),
+    ],
+)
+def test_malformed_json_is_rejected(data: dict[str, object], message: str) -> None:
+    with pytest.raises(MalformedProof, match=message):
+        InclusionProof.from_json(data)
+
+
+def test_malformed_consistency_json_is_rejected() -> None:
+    with pytest.raises(MalformedProof, match="'second_size'"):
+        ConsistencyProof.from_json({"first_size": 1, "hashes": []})
+    with pytest.raises(MalformedProof, match="32 bytes"):
+        ConsistencyProof(first_size=1, second_size=2, hashes=(b"\0",))
