@@ -186,13 +186,23 @@ class LocalStore:
         return ObjectInfo(key=key, size=info.st_size)
 
     def keys(self) -> Iterator[str]:
-        objects = self.root / _OBJECTS_DIR
-        if not objects.is_dir():
-            return
-        for path in sorted(objects.glob("*/*/*")):
-            key = path.relative_to(self.root).as_posix()
-            if is_object_key(key) and path.is_file():
-                yield key
+        """Committed keys in sorted order, one fan-out directory in memory at a time."""
+
+        def entries(directory: Path) -> list[os.DirEntry[str]]:
+            try:
+                with os.scandir(directory) as listing:
+                    return sorted(listing, key=lambda entry: entry.name)
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+            except OSError as exc:
+                raise StoreError(f"cannot list {directory} in {self.url}: {exc}") from exc
+
+        for first in entries(self.root / _OBJECTS_DIR):
+            for second in entries(Path(first.path)):
+                for leaf in entries(Path(second.path)):
+                    key = f"{_OBJECTS_DIR}/{first.name}/{second.name}/{leaf.name}"
+                    if is_object_key(key) and leaf.is_file(follow_symlinks=False):
+                        yield key
 
     def delete(self, key: str) -> None:
         path = self.path_of(key)

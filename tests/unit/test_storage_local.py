@@ -192,3 +192,25 @@ def test_mkdir_failure_on_commit_leaves_nothing(store: LocalStore, monkeypatch: 
 
 def test_keys_of_an_empty_store(store: LocalStore) -> None:
     assert list(store.keys()) == []
+
+
+def test_keys_are_sorted(store: LocalStore) -> None:
+    keys = []
+    for n in range(40):
+        writer = store.writer()
+        writer.write(str(n).encode())
+        keys.append(writer.commit().key)
+    assert list(store.keys()) == sorted(keys)
+
+
+def test_keys_listing_failure(store: LocalStore, monkeypatch: Any) -> None:
+    writer = store.writer()
+    writer.write(DATA)
+    writer.commit()
+
+    def refuse(_path: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(StoreError, match="cannot list .*sha256 in file://.*Permission denied"):
+        list(store.keys())
