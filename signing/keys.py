@@ -111,8 +111,8 @@ class Verifier:
     def from_public_key(cls, name: str, public_key: bytes) -> Verifier:
         return cls(name=name, key_id=key_id(name, public_key), public_key=bytes(public_key))
 
-    @property
     def vkey(self) -> str:
+        """This verifier as a key string ``name+<hex id>+base64(0x01 || pk)``."""
         return vkey(self.name, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> None:

@@ -36,7 +36,7 @@ def test_signing_reproduces_the_go_reference_note_byte_for_byte() -> None:
 def test_opening_the_go_reference_note() -> None:
     verified = open_note(GO_NOTE, [parse_vkey(GO_VKEY)])
     assert verified.body == GO_TEXT
-    assert [v.vkey for v in verified.verified_by] == [GO_VKEY]
+    assert [v.vkey() for v in verified.verified_by] == [GO_VKEY]
     assert verified.ignored == ()
 
 
@@ -168,7 +168,7 @@ def test_signing_needs_a_signer() -> None:
 
 
 def test_ambiguous_verifiers_are_refused() -> None:
-    impostor = parse_vkey(LOG.verifier.vkey)
+    impostor = parse_vkey(LOG.verifier.vkey())
     assert open_note(sign_note(BODY, [LOG]), [LOG.verifier, impostor]).verified_by == (LOG.verifier,)
     other = key(LOG.name, 5).verifier
     object.__setattr__(other, "key_id", LOG.key_id)  # forge a collision the constructor would refuse
