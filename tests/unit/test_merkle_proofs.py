@@ -212,3 +212,22 @@ def test_malformed_consistency_json_is_rejected() -> None:
         ConsistencyProof.from_json({"first_size": 1, "hashes": []})
     with pytest.raises(MalformedProof, match="32 bytes"):
         ConsistencyProof(first_size=1, second_size=2, hashes=(b"\0",))
+
+
+def test_the_documented_example_verifies() -> None:
+    """docs/ledger.md shows a vkey, a signed checkpoint and a tlog-proof; they must stay true."""
+    from pathlib import Path
+
+    from signing.keys import parse_private_key, parse_vkey
+
+    doc = (Path(__file__).parent.parent.parent / "docs" / "ledger.md").read_text(encoding="utf-8")
+    blocks = doc.split("```text\n")
+    proof_text = next(block for block in blocks if block.startswith(HEADER)).split("```")[0]
+    vkey_text = next(block for block in blocks if block.startswith("offboard.example/acme+")).split("\n")[0]
+    proof = TlogProof.from_text(proof_text)
+    entries = [f"entry {i}".encode() for i in range(5)]
+    signed = verify_tlog_proof(proof, leaf_hash(entries[2]), [parse_vkey(vkey_text)], origin="offboard.example/acme")
+    assert signed.body.root_hash == reference_tree.mth(entries)
+    assert proof.checkpoint in doc
+    private = next(block for block in blocks if block.startswith("PRIVATE+KEY+")).split("\n")[0]
+    assert parse_private_key(private).verifier == parse_vkey(vkey_text)
