@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from storage.base import (
     CHUNK_SIZE,
+    ObjectCorrupt,
     ObjectInfo,
     ObjectMissing,
     ObjectStore,
@@ -19,6 +20,7 @@ from storage.factory import open_store
 
 __all__ = [
     "CHUNK_SIZE",
+    "ObjectCorrupt",
     "ObjectInfo",
     "ObjectMissing",
     "ObjectStore",

@@ -28,6 +28,10 @@ class ObjectMissing(StoreError):
     """No object under that key."""
 
 
+class ObjectCorrupt(StoreError):
+    """The object's bytes do not hash to its content key."""
+
+
 def object_key(sha256_hex: str) -> str:
     """The content key of an object whose lower-case hex SHA-256 is ``sha256_hex``."""
     if not _HEX_RE.fullmatch(sha256_hex):
@@ -137,4 +141,4 @@ def checked_chunks(chunks: Iterator[bytes], *, sha256_hex: str, where: str) -> I
         yield chunk
     found = digest.hexdigest()
     if found != sha256_hex:
-        raise StoreError(f"object {where} is corrupt: expected SHA-256 {sha256_hex}, found {found}")
+        raise ObjectCorrupt(f"object {where} is corrupt: expected SHA-256 {sha256_hex}, found {found}")

@@ -41,6 +41,9 @@ def s3_endpoint() -> Iterator[str]:
     except ImportError as exc:
         unavailable(f"moto[server] not installed: {exc}")
     port = free_port()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -21,7 +21,10 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: one place turns domain errors into a message and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of ``typer.Exit`` instead of exiting.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except OffboardError as exc:
         err.print(f"error: {exc.message}", markup=False)
         sys.exit(1)

@@ -22,7 +22,7 @@ from vault.services import Services, build_services
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Offboard: provable client offboarding.")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
 CHUNK = 1024 * 1024

@@ -6,20 +6,28 @@ UUID strings; times are aware UTC datetimes.
 
 from __future__ import annotations
 
+from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playbook, PlaybookVersion, StaffMember
 from vault.models.core import ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.ledger import Checkpoint, LedgerEntry, LedgerHead, LedgerNode, SigningKey, TimestampToken
 
 __all__ = [
+    "AccessItem",
     "ApiToken",
     "Case",
+    "CaseNote",
+    "CaseStep",
+    "CaseWaiver",
     "Checkpoint",
     "Evidence",
     "LedgerEntry",
     "LedgerHead",
     "LedgerNode",
     "Organization",
+    "Playbook",
+    "PlaybookVersion",
     "SigningKey",
+    "StaffMember",
     "TimestampToken",
     "new_id",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
@@ -43,7 +44,10 @@ class ApiToken(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """One offboarding of one client relationship."""
+    """One offboarding of one client relationship, from the client's intent to leave to its final state.
+
+    Columns added after the first release carry server defaults so existing rows migrate.
+    """
 
     __tablename__ = "offboarding_case"
 
@@ -54,3 +58,16 @@ class Case(SQLModel, table=True):
     status: str = Field(default="open", max_length=32)
     opened_at: datetime = Field(default_factory=system_clock)
     updated_at: datetime = Field(default_factory=system_clock)
+    #: JSON list of the client's contact emails (who receive acknowledgment links).
+    client_contacts: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
+    #: The playbook key, e.g. ``web-agency-retainer``.
+    service_type: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    trigger: str = Field(default="cancellation", max_length=32, sa_column_kwargs={"server_default": "cancellation"})
+    #: The day the client communicated the intent to leave; step due dates count from it.
+    intent_date: date = Field(
+        default_factory=lambda: system_clock().date(), sa_column_kwargs={"server_default": text("CURRENT_DATE")}
+    )
+    target_end_date: date | None = None
+    owner_id: str | None = Field(default=None, foreign_key="staff_member.id", index=True)
+    playbook_version_id: str | None = Field(default=None, foreign_key="playbook_version.id")
+    closed_at: datetime | None = None

@@ -1,0 +1,204 @@
+"""``ledger verify``: recompute an organization's tree from the stored entry bytes and check everything
+stored against it: leaf hashes, perfect-subtree nodes, the head size, and every signed checkpoint
+(signature by a known key, origin, root at its size, and consistency with the latest).
+
+The recomputation streams entries in index order keeping only the O(log n) right-edge subtrees, so it
+needs no more memory for a million entries than for ten. It reports every problem it finds; ``first_bad_index``
+names the lowest entry index implicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from signing.keys import Verifier
+from vault.config import Settings
+from vault.errors import OffboardError
+from vault.ledger import keyring, log
+from vault.ledger.checkpoint import open_checkpoint
+from vault.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
+from vault.ledger.tree import consistency_nodes_needed, consistency_proof
+from vault.ledger.verify import verify_consistency
+from vault.models import Checkpoint, LedgerEntry, LedgerNode, Organization
+
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerProblem:
+    #: Lowest entry index the problem implicates, or ``None`` when it is about a checkpoint as a whole.
+    index: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerReport:
+    organization: str
+    size: int
+    checkpoints_checked: int
+    problems: tuple[LedgerProblem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_index(self) -> int | None:
+        indexes = [p.index for p in self.problems if p.index is not None]
+        return min(indexes) if indexes else None
+
+
+class _Compact:
+    """The right edge of a growing tree: perfect subtrees (level, index, hash), largest first."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, int, bytes]] = []
+        self.size = 0
+
+    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Append a leaf; returns every perfect subtree it completed, bottom up."""
+        completed = [(0, self.size, leaf)]
+        level, idx, value = 0, self.size, leaf
+        while self.stack and self.stack[-1][0] == level:
+            _, left_idx, left = self.stack.pop()
+            value = node_hash(left, value)
+            level, idx = level + 1, left_idx // 2
+            completed.append((level, idx, value))
+        self.stack.append((level, idx, value))
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        value = self.stack[-1][2]
+        for _, _, left in reversed(self.stack[:-1]):
+            value = node_hash(left, value)
+        return value
+
+
+def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> LedgerReport:
+    problems: list[LedgerProblem] = []
+    with Session(engine) as session:
+        size = log.size(session, org.id)
+        checkpoints = list(
+            session.exec(
+                select(Checkpoint).where(Checkpoint.organization_id == org.id).order_by(col(Checkpoint.size))
+            ).all()
+        )
+        verifiers = keyring.verifiers(session, org.id)
+    roots_wanted = {c.size for c in checkpoints}
+    roots: dict[int, bytes] = {0: EMPTY_ROOT}
+    tree = _Compact()
+    expected = 0
+    with Session(engine) as session:
+        while True:
+            rows = session.exec(
+                select(LedgerEntry)
+                .where(LedgerEntry.organization_id == org.id, col(LedgerEntry.idx) >= expected)
+                .order_by(col(LedgerEntry.idx))
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            nodes = _stored_nodes(session, org.id, rows[0].idx, rows[-1].idx)
+            for row in rows:
+                if row.idx != expected:
+                    problems.append(LedgerProblem(expected, f"entries {expected}..{row.idx - 1} are missing"))
+                    return _report(org, size, checkpoints, problems)
+                recomputed = leaf_hash(bytes(row.body))
+                if recomputed != bytes(row.leaf_hash):
+                    problems.append(
+                        LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash")
+                    )
+                for level, idx, value in tree.push(recomputed):
+                    stored = nodes.get((level, idx))
+                    if stored != value:
+                        first = idx << level
+                        what = "missing" if stored is None else "does not match the entries"
+                        problems.append(LedgerProblem(first, f"stored tree node ({level}, {idx}) {what}"))
+                expected += 1
+                if expected in roots_wanted:
+                    roots[expected] = tree.root()
+    if expected < size:
+        problems.append(LedgerProblem(expected, f"the head says {size} entries but only {expected} are stored"))
+    elif expected > size:
+        problems.append(LedgerProblem(size, f"entries beyond the head size {size} are stored ({expected} found)"))
+    _check_checkpoints(engine, settings, org, checkpoints, roots, verifiers, problems)
+    return _report(org, size, checkpoints, problems)
+
+
+def _stored_nodes(session: Session, organization_id: str, first: int, last: int) -> dict[tuple[int, int], bytes]:
+    """Stored nodes whose leftmost leaf lies in [first, last]: one indexed range query per level."""
+    found: dict[tuple[int, int], bytes] = {}
+    level = 0
+    while (last >> level) > 0 or level == 0:
+        low = -(-first >> level)  # ceil(first / 2^level)
+        high = last >> level
+        if low <= high:
+            rows = session.exec(
+                select(LedgerNode).where(
+                    LedgerNode.organization_id == organization_id,
+                    LedgerNode.level == level,
+                    col(LedgerNode.idx) >= low,
+                    col(LedgerNode.idx) <= high,
+                )
+            ).all()
+            found.update({(r.level, r.idx): bytes(r.hash) for r in rows})
+        level += 1
+    return found
+
+
+def _check_checkpoints(
+    engine: Engine,
+    settings: Settings,
+    org: Organization,
+    checkpoints: list[Checkpoint],
+    roots: dict[int, bytes],
+    verifiers: list[Verifier],
+    problems: list[LedgerProblem],
+) -> None:
+    origin = keyring.origin_of(settings, org)
+    for cp in checkpoints:
+        try:
+            signed = open_checkpoint(cp.note, verifiers, origin=origin)
+        except OffboardError as exc:
+            problems.append(LedgerProblem(None, f"checkpoint of size {cp.size} (id {cp.id}): {exc.message}"))
+            continue
+        if signed.body.size != cp.size or signed.body.root_hash != bytes(cp.root_hash):
+            problems.append(LedgerProblem(None, f"checkpoint {cp.id}: stored size/root differ from its signed note"))
+        recomputed = roots.get(signed.body.size)
+        if recomputed is not None and recomputed != signed.body.root_hash:
+            problems.append(
+                LedgerProblem(
+                    _first_leaf_of_size(signed.body.size, roots),
+                    f"checkpoint of size {signed.body.size}: signed root differs from the root of the stored entries",
+                )
+            )
+    if len(checkpoints) > 1:
+        latest = checkpoints[-1]
+        with Session(engine) as session:
+            for cp in checkpoints[:-1]:
+                if cp.size == 0 or cp.size == latest.size:
+                    continue
+                try:
+                    nodes = log.fetch_nodes(session, org.id, consistency_nodes_needed(cp.size, latest.size))
+                    proof = consistency_proof(cp.size, latest.size, nodes)
+                    verify_consistency(cp.size, latest.size, proof, bytes(cp.root_hash), bytes(latest.root_hash))
+                except OffboardError as exc:
+                    problems.append(
+                        LedgerProblem(None, f"checkpoint {cp.size} is not consistent with {latest.size}: {exc.message}")
+                    )
+
+
+def _first_leaf_of_size(size: int, roots: dict[int, bytes]) -> int:
+    # The tampered entry lies after the largest earlier checkpoint whose root still matched.
+    earlier = [s for s in roots if s < size]
+    return max(earlier) if earlier else 0
+
+
+def _report(org: Organization, size: int, checkpoints: list[Checkpoint], problems: list[LedgerProblem]) -> LedgerReport:
+    return LedgerReport(org.slug, size, len(checkpoints), tuple(problems))
