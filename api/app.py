@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import cases, evidence
+from api.routes import cases, evidence, orgs, playbooks, staff
 from vault.config import Settings
 from vault.services import Services, build_services
 
@@ -33,6 +33,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     errors.install(app)
     app.include_router(cases.router)
     app.include_router(evidence.router)
+    app.include_router(playbooks.router)
+    app.include_router(staff.router)
+    app.include_router(orgs.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

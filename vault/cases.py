@@ -23,8 +23,6 @@ from vault.orgs import Principal
 from vault.playbooks import default_playbook, get_version, spec_of
 from vault.staff import normalize_email, staff_by_email
 
-__all__ = ["normalize_email"]  # re-exported for callers that validated owner emails through this module
-
 MAX_CONTACTS = 20
 MAX_NOTE = 10_000
 
@@ -72,9 +70,13 @@ def dumps_list(values: list[Any]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
-def record(session: Session, case: Case, principal: Principal, type_: str, data: dict[str, Any], clock: Clock) -> int:
+def record(
+    session: Session, case: Case, principal: Principal, type_: str, data: dict[str, Any], clock: Clock
+) -> int:
     """Append a case entry in the caller's transaction; returns its ledger index."""
-    draft = EntryDraft(type=type_, organization_id=case.organization_id, case_id=case.id, actor=principal.actor, data=data)
+    draft = EntryDraft(
+        type=type_, organization_id=case.organization_id, case_id=case.id, actor=principal.actor, data=data
+    )
     return log.append(session, draft, clock=clock).index
 
 
@@ -89,7 +91,9 @@ def writable_case(session: Session, organization_id: str, case_id: str) -> Case:
     """The case, unless it is fully offboarded: then only notes and a dispute may add to it."""
     case = get_case(session, organization_id, case_id)
     if case.status == CaseStatus.FULLY_OFFBOARDED:
-        raise Conflict(f"case {case_id} is fully_offboarded and immutable; add a note or open a dispute instead")
+        raise Conflict(
+            f"case {case_id} is fully_offboarded and immutable; add a note or open a dispute instead"
+        )
     return case
 
 
@@ -102,19 +106,21 @@ def list_cases(session: Session, organization_id: str, *, status: str | None = N
 
 def change_status(
     session: Session, case: Case, principal: Principal, to: CaseStatus, reason: str, *, clock: Clock
-) -> None:
-    """Move ``case`` to ``to`` if ``TRANSITIONS`` allows it, recording ``case.status_changed``."""
+) -> int:
+    """Move ``case`` to ``to`` if ``TRANSITIONS`` allows it; returns the status entry's ledger index."""
     current = CaseStatus(case.status)
     if to not in TRANSITIONS[current]:
         raise Conflict(f"a case cannot move from {current.value} to {to.value}")
     now = clock()
-    record(session, case, principal, "case.status_changed", {"from": current.value, "to": to.value, "reason": reason}, lambda: now)
+    data = {"from": current.value, "to": to.value, "reason": reason}
+    index = record(session, case, principal, "case.status_changed", data, lambda: now)
     case.status = to.value
     case.updated_at = now
     if to == CaseStatus.FULLY_OFFBOARDED:
         case.closed_at = now
     session.add(case)
     session.flush()
+    return index
 
 
 def begin_work(session: Session, case: Case, principal: Principal, *, clock: Clock) -> None:
@@ -156,7 +162,9 @@ def open_case(
     now = clock()
     intent = intent_date or now.date()
     if intent > now.date():
-        raise InvalidInput(f"the intent date is when the client said they are leaving; {intent} is in the future")
+        raise InvalidInput(
+            f"the intent date is when the client said they are leaving; {intent} is in the future"
+        )
     key = service_type.strip() if service_type else default_playbook(session, org, clock=clock).key
     version = get_version(session, org, key, clock=clock)
     spec = spec_of(version)
@@ -206,7 +214,12 @@ def open_case(
         "status": case.status,
     }
     record(session, case, principal, "case.opened", opened, lambda: now)
-    snapshot = {"playbook": key, "version": version.version, "sha256": version.sha256, "playbook_version": version.id}
+    snapshot = {
+        "playbook": key,
+        "version": version.version,
+        "sha256": version.sha256,
+        "playbook_version": version.id,
+    }
     record(session, case, principal, "case.playbook_snapshot", snapshot, lambda: now)
     session.flush()
     return case
@@ -236,7 +249,9 @@ def case_evidence(session: Session, case: Case, evidence_ids: list[str]) -> list
     return rows
 
 
-def unmet_criteria(session: Session, case: Case, criteria: list[str], evidence: list[Evidence], note: str) -> list[str]:
+def unmet_criteria(
+    session: Session, case: Case, criteria: list[str], evidence: list[Evidence], note: str
+) -> list[str]:
     """Every criterion the given evidence and note do not meet, each with why."""
     unmet = []
     kinds = {row.kind for row in evidence}
@@ -246,7 +261,9 @@ def unmet_criteria(session: Session, case: Case, criteria: list[str], evidence: 
         elif criterion.startswith("evidence:") and criterion != "evidence:any":
             kind = criterion.removeprefix("evidence:")
             if kind not in kinds:
-                unmet.append(f"{criterion}: attach evidence of kind {kind} (attached kinds: {sorted(kinds) or 'none'})")
+                unmet.append(
+                    f"{criterion}: attach evidence of kind {kind} (attached kinds: {sorted(kinds) or 'none'})"
+                )
         elif criterion == "note" and not note:
             unmet.append("note: write a note saying what was done")
         elif criterion == "access:all_revoked":
@@ -273,7 +290,9 @@ def complete_step(
     case = writable_case(session, principal.organization_id, case_id)
     step = get_step(session, case, step_key)
     if step.status == "done":
-        raise Conflict(f"step {step_key!r} was already completed at {rfc3339(step.completed_at or case.opened_at)}")
+        raise Conflict(
+            f"step {step_key!r} was already completed at {rfc3339(step.completed_at or case.opened_at)}"
+        )
     deps = loads_list(step.depends_on)
     if deps:
         query = select(CaseStep).where(CaseStep.case_id == case.id, col(CaseStep.key).in_(deps))
@@ -289,7 +308,10 @@ def complete_step(
     evidence = case_evidence(session, case, evidence_ids or [])
     unmet = unmet_criteria(session, case, loads_list(step.criteria), evidence, note)
     if unmet:
-        raise Conflict(f"step {step_key!r} does not meet its completion criteria: " + "; ".join(unmet), details={"unmet": unmet})
+        raise Conflict(
+            f"step {step_key!r} does not meet its completion criteria: " + "; ".join(unmet),
+            details={"unmet": unmet},
+        )
     begin_work(session, case, principal, clock=clock)
     now = clock()
     data = {
@@ -308,7 +330,13 @@ def complete_step(
 
 
 def change_owner(
-    session: Session, principal: Principal, case_id: str, *, owner_email: str, reason: str, clock: Clock = system_clock
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    owner_email: str,
+    reason: str,
+    clock: Clock = system_clock,
 ) -> Case:
     """Reassign the one owner of a case; records ``case.owner_changed`` with the reason."""
     principal.can_write()
@@ -320,7 +348,13 @@ def change_owner(
     if owner.id == case.owner_id:
         raise Conflict(f"{owner.email} already owns case {case.id}")
     now = clock()
-    data = {"from": case.owner_email, "from_id": case.owner_id, "to": owner.email, "to_id": owner.id, "reason": reason}
+    data = {
+        "from": case.owner_email,
+        "from_id": case.owner_id,
+        "to": owner.email,
+        "to_id": owner.id,
+        "reason": reason,
+    }
     record(session, case, principal, "case.owner_changed", data, lambda: now)
     case.owner_email, case.owner_id, case.updated_at = owner.email, owner.id, now
     session.add(case)
@@ -328,7 +362,9 @@ def change_owner(
     return case
 
 
-def add_note(session: Session, principal: Principal, case_id: str, text: str, *, clock: Clock = system_clock) -> CaseNote:
+def add_note(
+    session: Session, principal: Principal, case_id: str, text: str, *, clock: Clock = system_clock
+) -> CaseNote:
     """A written fact about the case; allowed in every state, fully offboarded included."""
     principal.can_write()
     case = get_case(session, principal.organization_id, case_id)
@@ -336,18 +372,34 @@ def add_note(session: Session, principal: Principal, case_id: str, text: str, *,
 
 
 def write_note(
-    session: Session, case: Case, principal: Principal, kind: str, text: str, *, entry: str | None, clock: Clock
+    session: Session,
+    case: Case,
+    principal: Principal,
+    kind: str,
+    text: str,
+    *,
+    entry: str | None,
+    clock: Clock,
 ) -> CaseNote:
     """Store a note row; with ``entry`` it also records its own ledger entry carrying the text."""
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
         raise InvalidInput(f"a note must be 1 to {MAX_NOTE} characters")
     now = clock()
-    row = CaseNote(organization_id=case.organization_id, case_id=case.id, kind=kind, text=text, author=principal.actor, created_at=now)
+    row = CaseNote(
+        organization_id=case.organization_id,
+        case_id=case.id,
+        kind=kind,
+        text=text,
+        author=principal.actor,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     if entry is not None:
-        row.ledger_index = record(session, case, principal, entry, {"note": row.id, "text": text}, lambda: now)
+        row.ledger_index = record(
+            session, case, principal, entry, {"note": row.id, "text": text}, lambda: now
+        )
         session.add(row)
     return row
 

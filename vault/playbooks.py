@@ -124,14 +124,21 @@ def _step(errors: list[str], where: str, raw: Any) -> StepSpec | None:
         depends = []
     criteria = raw.get("criteria")
     if not isinstance(criteria, list) or not criteria:
-        errors.append(f"{where}.criteria: expected a non-empty list such as [evidence:deliverable], found {criteria!r}")
+        errors.append(
+            f"{where}.criteria: expected a non-empty list such as [evidence:deliverable], found {criteria!r}"
+        )
         criteria = []
     for i, criterion in enumerate(criteria):
         if not isinstance(criterion, str) or criterion not in CRITERIA:
-            errors.append(f"{where}.criteria[{i}]: unknown criterion {criterion!r} (allowed: {', '.join(sorted(CRITERIA))})")
+            errors.append(
+                f"{where}.criteria[{i}]: unknown criterion {criterion!r} "
+                f"(allowed: {', '.join(sorted(CRITERIA))})"
+            )
     due = raw.get("due_days")
     if isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= MAX_DUE_DAYS:
-        errors.append(f"{where}.due_days: expected a whole number of days from 0 to {MAX_DUE_DAYS}, found {due!r}")
+        errors.append(
+            f"{where}.due_days: expected a whole number of days from 0 to {MAX_DUE_DAYS}, found {due!r}"
+        )
         due = 0
     return StepSpec(
         key=key,
@@ -158,7 +165,8 @@ def _check_graph(errors: list[str], steps: list[StepSpec]) -> None:
                 errors.append(f"steps[{i}].depends_on: unknown step {dep!r}")
             elif step.required and not by_key[dep].required:
                 errors.append(
-                    f"steps[{i}].depends_on: required step {step.key!r} cannot depend on optional step {dep!r}"
+                    f"steps[{i}].depends_on: required step {step.key!r} "
+                    f"cannot depend on optional step {dep!r}"
                 )
     # Kahn's algorithm: whatever cannot be ordered lies on a cycle.
     pending = {s.key: {d for d in s.depends_on if d in by_key and d != s.key} for s in by_key.values()}
@@ -220,7 +228,9 @@ def parse_yaml(text: str | bytes) -> PlaybookSpec:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidPlaybook(f"not valid YAML{where}: {problem}", details={"errors": [f"yaml{where}: {problem}"]}) from None
+        raise InvalidPlaybook(
+            f"not valid YAML{where}: {problem}", details={"errors": [f"yaml{where}: {problem}"]}
+        ) from None
     return parse_playbook(raw)
 
 
@@ -234,7 +244,9 @@ def spec_of(version: PlaybookVersion) -> PlaybookSpec:
 
 
 def _playbook_row(session: Session, organization_id: str, key: str) -> Playbook | None:
-    return session.exec(select(Playbook).where(Playbook.organization_id == organization_id, Playbook.key == key)).first()
+    return session.exec(
+        select(Playbook).where(Playbook.organization_id == organization_id, Playbook.key == key)
+    ).first()
 
 
 def _version_row(session: Session, organization_id: str, key: str, version: int) -> PlaybookVersion | None:
@@ -268,7 +280,11 @@ def _store(
     now = clock()
     if playbook is None:
         playbook = Playbook(
-            organization_id=organization_id, key=spec.key, title=spec.title, latest_version=spec.version, created_at=now
+            organization_id=organization_id,
+            key=spec.key,
+            title=spec.title,
+            latest_version=spec.version,
+            created_at=now,
         )
     playbook.title, playbook.latest_version = spec.title, spec.version
     session.add(playbook)
@@ -305,7 +321,9 @@ def _store(
 def ensure_shipped(session: Session, organization_id: str, *, clock: Clock = system_clock) -> None:
     """Install the shipped playbooks an organization does not have yet (the first one becomes its default)."""
     log.lock_log(session, organization_id)  # serializes concurrent first uses
-    first_install = session.exec(select(Playbook).where(Playbook.organization_id == organization_id)).first() is None
+    first_install = (
+        session.exec(select(Playbook).where(Playbook.organization_id == organization_id)).first() is None
+    )
     for spec in shipped_playbooks():
         current = _playbook_row(session, organization_id, spec.key)
         if current is None or current.latest_version < spec.version:
@@ -333,7 +351,9 @@ def list_playbooks(session: Session, organization_id: str, *, clock: Clock = sys
     return list(session.exec(query).all())
 
 
-def get_playbook(session: Session, organization_id: str, key: str, *, clock: Clock = system_clock) -> Playbook:
+def get_playbook(
+    session: Session, organization_id: str, key: str, *, clock: Clock = system_clock
+) -> Playbook:
     ensure_shipped(session, organization_id, clock=clock)
     row = _playbook_row(session, organization_id, key)
     if row is None:
@@ -342,17 +362,26 @@ def get_playbook(session: Session, organization_id: str, key: str, *, clock: Clo
 
 
 def get_version(
-    session: Session, organization_id: str, key: str, version: int | None = None, *, clock: Clock = system_clock
+    session: Session,
+    organization_id: str,
+    key: str,
+    version: int | None = None,
+    *,
+    clock: Clock = system_clock,
 ) -> PlaybookVersion:
     """A published version (the latest when ``version`` is ``None``)."""
     playbook = get_playbook(session, organization_id, key, clock=clock)
-    row = _version_row(session, organization_id, key, version if version is not None else playbook.latest_version)
+    row = _version_row(
+        session, organization_id, key, version if version is not None else playbook.latest_version
+    )
     if row is None:
         raise NotFound(f"playbook {key!r} has no version {version} in this organization")
     return row
 
 
-def list_versions(session: Session, organization_id: str, key: str, *, clock: Clock = system_clock) -> list[PlaybookVersion]:
+def list_versions(
+    session: Session, organization_id: str, key: str, *, clock: Clock = system_clock
+) -> list[PlaybookVersion]:
     get_playbook(session, organization_id, key, clock=clock)
     query = (
         select(PlaybookVersion)

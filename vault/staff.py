@@ -122,7 +122,11 @@ def staff_by_email(session: Session, organization_id: str, email: str) -> StaffM
 
 
 def list_staff(session: Session, organization_id: str) -> list[StaffMember]:
-    query = select(StaffMember).where(StaffMember.organization_id == organization_id).order_by(col(StaffMember.email))
+    query = (
+        select(StaffMember)
+        .where(StaffMember.organization_id == organization_id)
+        .order_by(col(StaffMember.email))
+    )
     return list(session.exec(query).all())
 
 
@@ -137,12 +141,20 @@ def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
     return list(session.exec(query).all())
 
 
-def revoke_token(session: Session, principal: Principal, token_id: str, *, clock: Clock = system_clock) -> ApiToken:
-    """Revoke a token of the organization (admins only); revoking twice is a no-op."""
+def get_token(session: Session, principal: Principal, token_id: str) -> ApiToken:
+    """A token of the organization (admins only)."""
     principal.require(Role.ADMIN)
     row = session.get(ApiToken, token_id)
     if row is None or row.organization_id != principal.organization_id:
         raise NotFound(f"no token {token_id!r} in this organization")
+    return row
+
+
+def revoke_token(
+    session: Session, principal: Principal, token_id: str, *, clock: Clock = system_clock
+) -> ApiToken:
+    """Revoke a token of the organization (admins only); revoking twice is a no-op."""
+    row = get_token(session, principal, token_id)
     if row.revoked_at is None:
         row.revoked_at = clock()
         session.add(row)

@@ -15,6 +15,8 @@ from vault.orgs import Role, create_organization, create_token
 
 
 def open_case(client: TestClient, name: str = "Acme Ltd") -> str:
+    staff = client.post("/api/v1/staff", json={"email": "owner@agency.example", "name": "Owner"})
+    assert staff.status_code in (201, 409), staff.text  # a case owner must be a staff member
     response = client.post("/api/v1/cases", json={"client_name": name, "owner_email": "owner@agency.example"})
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

@@ -1,70 +1,473 @@
-"""``offboard case ...``: open, list and show offboarding cases."""
+"""``offboard case ...``: open, list, show and work offboarding cases, and close them through the gate."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from vault import cases
-from vault.cli.common import JsonOpt, app, emit_json, operator, out, services
+from vault import access, cases, gate, progress
+from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
+from vault.communications import log_communication
 from vault.db import session_scope
-from vault.models import Case
+from vault.errors import Conflict
+from vault.models import AccessItem, Case, CaseStep, PlaybookVersion
+from vault.services import Services
 
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
+access_app = typer.Typer(no_args_is_help=True, help="The access-revocation register of a case.")
 app.add_typer(case_app, name="case")
+case_app.add_typer(access_app, name="access")
+
+CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    return {
+def case_json(case: Case, session: Session | None = None, svc: Services | None = None) -> dict[str, Any]:
+    """The case as JSON; with a session it also carries playbook, progress and overdue items."""
+    out_: dict[str, Any] = {
         "id": case.id,
         "organization_id": case.organization_id,
         "client_name": case.client_name,
+        "contacts": json.loads(case.client_contacts),
         "owner_email": case.owner_email,
+        "owner_id": case.owner_id,
         "status": case.status,
+        "trigger": case.trigger,
+        "service_type": case.service_type,
+        "intent_date": case.intent_date.isoformat(),
+        "target_end_date": case.target_end_date.isoformat() if case.target_end_date else None,
         "opened_at": rfc3339(case.opened_at),
+        "closed_at": rfc3339(case.closed_at) if case.closed_at else None,
     }
+    if session is not None and svc is not None:
+        version = session.get(PlaybookVersion, case.playbook_version_id) if case.playbook_version_id else None
+        if version is not None:
+            out_["playbook"] = {"key": version.key, "version": version.version, "sha256": version.sha256}
+        p = progress.progress(session, case)
+        out_["progress"] = {
+            "steps_done": p.steps_done,
+            "steps_required": p.steps_required,
+            "access_revoked": p.access_revoked,
+            "access_total": p.access_total,
+        }
+        out_["overdue"] = [o.to_dict() for o in progress.overdue_items(session, case, svc.clock().date())]
+    return out_
+
+
+def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
+    return {
+        "key": step.key,
+        "title": step.title,
+        "required": step.required,
+        "depends_on": json.loads(step.depends_on),
+        "criteria": json.loads(step.criteria),
+        "due": progress.step_due(case, step).isoformat(),
+        "status": step.status,
+        "completed_at": rfc3339(step.completed_at) if step.completed_at else None,
+        "evidence_ids": json.loads(step.evidence_ids),
+        "note": step.note,
+        "ledger_index": step.ledger_index,
+    }
+
+
+def access_json(item: AccessItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "kind": item.kind,
+        "held_by": item.held_by,
+        "accounts": json.loads(item.accounts),
+        "status": item.status,
+        "revoked_by": item.revoked_by,
+        "revocation_method": item.revocation_method,
+        "evidence_ids": json.loads(item.revocation_evidence_ids),
+        "verified_by": item.verified_by,
+        "ledger_indexes": {
+            "added": item.added_index,
+            "revoked": item.revoked_index,
+            "verified": item.verified_index,
+        },
+    }
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(text, markup=False)
+
+
+def _show(case_id: str, as_json: bool) -> None:
+    with services() as svc, Session(svc.engine) as session:
+        case = cases.get_case(session, operator(session).organization_id, case_id)
+        data = case_json(case, session, svc)
+    if as_json:
+        emit_json(data)
+    else:
+        for key, value in data.items():
+            out.print(f"{key}: {value}", markup=False)
 
 
 @case_app.command("open")
 def case_open(
     client: Annotated[str, typer.Option("--client", help="Client name.")],
-    owner: Annotated[str, typer.Option("--owner", help="Owner's email.")],
+    owner: Annotated[str, typer.Option("--owner", help="Owner's email (a staff member).")],
+    contact: Annotated[
+        list[str] | None, typer.Option("--contact", help="Client contact email (repeatable).")
+    ] = None,
+    service_type: Annotated[str | None, typer.Option("--service-type", help="Playbook key.")] = None,
+    trigger: Annotated[
+        str | None, typer.Option(help="cancellation, contract_end, early_termination...")
+    ] = None,
+    intent_date: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Default: today.")
+    ] = None,
+    target_end_date: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open an offboarding case."""
+    """Open an offboarding case (the playbook version is snapshotted)."""
     with services() as svc, session_scope(svc.engine) as session:
-        case = cases.open_case(session, operator(session), client_name=client, owner_email=owner, clock=svc.clock)
+        case = cases.open_case(
+            session,
+            operator(session),
+            client_name=client,
+            owner_email=owner,
+            contacts=contact or [],
+            service_type=service_type,
+            trigger=trigger,
+            intent_date=intent_date.date() if intent_date else None,
+            target_end_date=target_end_date.date() if target_end_date else None,
+            clock=svc.clock,
+        )
+        data = case_json(case, session, svc)
     if as_json:
-        emit_json(case_json(case))
+        emit_json(data)
     else:
         out.print(case.id)
 
 
 @case_app.command("list")
-def case_list(as_json: JsonOpt = False) -> None:
+def case_list(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases with overdue obligations.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """List the organization's cases."""
     with services() as svc, Session(svc.engine) as session:
-        rows = cases.list_cases(session, operator(session).organization_id)
+        org = operator(session).organization_id
+        rows = (
+            progress.overdue_cases(session, org, svc.clock().date())
+            if overdue
+            else cases.list_cases(session, org)
+        )
+        data = [case_json(c, session, svc) for c in rows]
     if as_json:
-        emit_json([case_json(c) for c in rows])
+        emit_json(data)
         return
-    table = Table("id", "client", "owner", "status", "opened")
-    for c in rows:
-        table.add_row(c.id, c.client_name, c.owner_email, c.status, rfc3339(c.opened_at))
+    table = Table("id", "client", "owner", "status", "steps", "access", "overdue")
+    for c in data:
+        p = c["progress"]
+        steps = f"{p['steps_done']}/{p['steps_required']}"
+        table.add_row(
+            c["id"],
+            c["client_name"],
+            c["owner_email"],
+            c["status"],
+            steps,
+            f"{p['access_revoked']}/{p['access_total']}",
+            str(len(c["overdue"])),
+        )
     out.print(table)
 
 
 @case_app.command("show")
-def case_show(case_id: str, as_json: JsonOpt = False) -> None:
-    """Show one case."""
+def case_show(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """Show one case with its progress and overdue items."""
+    _show(case_id, as_json)
+
+
+@case_app.command("steps")
+def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """List the case's steps with due dates."""
     with services() as svc, Session(svc.engine) as session:
-        case = cases.get_case(session, operator(session).organization_id, case_id)
+        org = operator(session).organization_id
+        case = cases.get_case(session, org, case_id)
+        data = [step_json(case, s) for s in cases.list_steps(session, org, case_id)]
     if as_json:
-        emit_json(case_json(case))
+        emit_json(data)
+        return
+    for s in data:
+        mark = "x" if s["status"] == "done" else " "
+        out.print(f"[{mark}] {s['key']} (due {s['due']}): {s['title']}", markup=False)
+
+
+@case_app.command("complete")
+def case_complete(
+    case_id: CaseArg,
+    step: Annotated[str, typer.Argument(help="Step key.")],
+    evidence: Annotated[
+        list[str] | None, typer.Option("--evidence", help="Evidence id (repeatable).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What was done.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Complete a step (its dependencies must be done and its criteria met)."""
+    with services() as svc, session_scope(svc.engine) as session:
+        principal = operator(session)
+        row = cases.complete_step(
+            session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
+        )
+        data = step_json(cases.get_case(session, principal.organization_id, case_id), row)
+    _emit(as_json, data, f"completed {step} (ledger index {row.ledger_index})")
+
+
+@access_app.command("add")
+def access_add(
+    case_id: CaseArg,
+    name: Annotated[str, typer.Option("--name", help="The system, e.g. 'Google Workspace'.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="sso, app, code_repository, cloud_account, shared_drive, other.")
+    ],
+    held_by: Annotated[str, typer.Option("--held-by", help="client or team.")] = "client",
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account identifier (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a system in the access register."""
+    with services() as svc, session_scope(svc.engine) as session:
+        item = access.add_item(
+            session,
+            operator(session),
+            case_id,
+            name=name,
+            kind=kind,
+            held_by=held_by,
+            accounts=account or [],
+            clock=svc.clock,
+        )
+    _emit(as_json, access_json(item), item.id)
+
+
+@access_app.command("revoke")
+def access_revoke(
+    case_id: CaseArg,
+    item_id: Annotated[str, typer.Argument(help="Access item id.")],
+    method: Annotated[str, typer.Option("--method", help="How the access was removed.")],
+    evidence: Annotated[
+        list[str], typer.Option("--evidence", help="Evidence id (repeatable, at least one).")
+    ],
+    by: Annotated[str | None, typer.Option("--by", help="Staff email of who revoked it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a revocation with its evidence."""
+    with services() as svc, session_scope(svc.engine) as session:
+        item = access.revoke_item(
+            session,
+            operator(session),
+            case_id,
+            item_id,
+            method=method,
+            evidence_ids=evidence,
+            revoked_by=by,
+            clock=svc.clock,
+        )
+    _emit(as_json, access_json(item), f"revoked {item.name}")
+
+
+@access_app.command("verify")
+def access_verify(
+    case_id: CaseArg,
+    item_id: Annotated[str, typer.Argument(help="Access item id.")],
+    by: Annotated[str | None, typer.Option("--by", help="Staff email of the second person.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A second person confirms a revocation."""
+    with services() as svc, session_scope(svc.engine) as session:
+        item = access.verify_item(
+            session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
+        )
+    _emit(as_json, access_json(item), f"verified {item.name}")
+
+
+@access_app.command("list")
+def access_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """List the access register of a case."""
+    with services() as svc, Session(svc.engine) as session:
+        items = access.list_items(session, operator(session).organization_id, case_id)
+    if as_json:
+        emit_json([access_json(i) for i in items])
+        return
+    for i in items:
+        out.print(f"{i.id} {i.status:8} {i.kind:15} {i.name}", markup=False)
+
+
+@case_app.command("owner")
+def case_owner(
+    case_id: CaseArg,
+    email: Annotated[str, typer.Argument(help="The new owner's email (a staff member).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the owner changes.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Reassign the case owner."""
+    with services() as svc, session_scope(svc.engine) as session:
+        case = cases.change_owner(
+            session, operator(session), case_id, owner_email=email, reason=reason, clock=svc.clock
+        )
+        data = case_json(case)
+    _emit(as_json, data, f"owner: {case.owner_email}")
+
+
+@case_app.command("note")
+def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
+    """Add a note (allowed even after the case is fully offboarded)."""
+    with services() as svc, session_scope(svc.engine) as session:
+        note = cases.add_note(session, operator(session), case_id, text, clock=svc.clock)
+    if as_json:
+        emit_json({"id": note.id, "text": note.text, "ledger_index": note.ledger_index})
     else:
-        for key, value in case_json(case).items():
-            out.print(f"{key}: {value}")
+        out.print(note.id)
+
+
+@case_app.command("log")
+def case_log(
+    case_id: CaseArg,
+    channel: Annotated[str, typer.Option("--channel", help="email, call or meeting.")],
+    text: Annotated[str | None, typer.Option("--text", help="What was said (or --file).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")
+    ] = None,
+    subject: Annotated[str, typer.Option("--subject")] = "",
+    participant: Annotated[list[str] | None, typer.Option("--participant", help="Repeatable.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log an email, call or meeting as evidence of kind communication."""
+    body = file.read_text(encoding="utf-8") if file is not None else (text or "")
+    with services() as svc:
+        with Session(svc.engine) as session:
+            principal = operator(session)
+        result = log_communication(
+            svc.engine,
+            svc.store,
+            principal,
+            case_id,
+            svc.ingest_limits,
+            channel=channel,
+            text=body,
+            subject=subject,
+            participants=participant or [],
+            clock=svc.clock,
+        )
+    row = result.evidence
+    data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
+    _emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
+
+
+def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
+    with services() as svc, session_scope(svc.engine) as session:
+        principal = operator(session)
+        if action == "start":
+            case = gate.start_work(session, principal, case_id, clock=svc.clock)
+        elif action == "await":
+            case = gate.request_acknowledgment(session, principal, case_id, clock=svc.clock)
+        elif action == "dispute":
+            case = gate.dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
+        elif action == "resolve":
+            case = gate.resolve_dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
+        else:
+            case = gate.close_case(session, principal, case_id, clock=svc.clock)
+        data = case_json(case)
+    _emit(as_json, data, f"{case.id}: {case.status}")
+
+
+@case_app.command("start")
+def case_start(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """open -> in_progress."""
+    _transition(case_id, as_json, "start")
+
+
+@case_app.command("await-ack")
+def case_await(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """in_progress -> awaiting_acknowledgment, once only the client's acknowledgment is left."""
+    _transition(case_id, as_json, "await")
+
+
+@case_app.command("dispute")
+def case_dispute(
+    case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False
+) -> None:
+    """Record a dispute (allowed even after the case is fully offboarded)."""
+    _transition(case_id, as_json, "dispute", reason)
+
+
+@case_app.command("resolve")
+def case_resolve(
+    case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False
+) -> None:
+    """End a dispute; the case returns to in_progress and must pass the gate again."""
+    _transition(case_id, as_json, "resolve", reason)
+
+
+@case_app.command("waive")
+def case_waive(
+    case_id: CaseArg,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")
+    ],
+    receipt: Annotated[str | None, typer.Option("--receipt", help="One receipt id; default all.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Waive the client's acknowledgment (admins only)."""
+    with services() as svc, session_scope(svc.engine) as session:
+        waiver = gate.waive_acknowledgment(
+            session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
+        )
+    if as_json:
+        emit_json({"id": waiver.id, "reason": waiver.reason, "ledger_index": waiver.ledger_index})
+    else:
+        out.print(waiver.id)
+
+
+@case_app.command("close")
+def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """Move the case to fully_offboarded through the gate; lists what is missing otherwise."""
+    try:
+        _transition(case_id, as_json, "close")
+    except Conflict as exc:
+        missing = exc.details.get("missing", [])
+        if as_json:
+            emit_json({"error": exc.message, "missing": missing})
+        else:
+            err.print(f"error: {exc.message}", markup=False)
+            for m in missing:
+                err.print(f"  - [{m['kind']}] {m['reason']}", markup=False)
+        raise typer.Exit(1) from None
+
+
+@case_app.command("timeline")
+def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """The case's ledger entries with their indexes."""
+    with services() as svc, Session(svc.engine) as session:
+        events = progress.timeline(session, operator(session).organization_id, case_id)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "index": e.index,
+                    "type": e.type,
+                    "time": e.time,
+                    "actor": e.actor,
+                    "data": e.data,
+                    "leaf_hash": e.leaf_hash,
+                }
+                for e in events
+            ]
+        )
+        return
+    for e in events:
+        out.print(f"{e.index:>6}  {e.time}  {e.type:22} {e.actor}", markup=False)

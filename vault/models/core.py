@@ -62,10 +62,13 @@ class Case(SQLModel, table=True):
     client_contacts: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
     #: The playbook key, e.g. ``web-agency-retainer``.
     service_type: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
-    trigger: str = Field(default="cancellation", max_length=32, sa_column_kwargs={"server_default": "cancellation"})
+    trigger: str = Field(
+        default="cancellation", max_length=32, sa_column_kwargs={"server_default": "cancellation"}
+    )
     #: The day the client communicated the intent to leave; step due dates count from it.
     intent_date: date = Field(
-        default_factory=lambda: system_clock().date(), sa_column_kwargs={"server_default": text("CURRENT_DATE")}
+        default_factory=lambda: system_clock().date(),
+        sa_column_kwargs={"server_default": text("CURRENT_DATE")},
     )
     target_end_date: date | None = None
     owner_id: str | None = Field(default=None, foreign_key="staff_member.id", index=True)

@@ -1,0 +1,54 @@
+"""``/api/v1/organization`` and ``/api/v1/tokens``: the caller's organization and its API tokens.
+
+A token only ever sees its own organization; token management is for admins.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import PrincipalDep, ServicesDep, SessionDep
+from api.errors import COMMON_RESPONSES, responses
+from api.schemas import OrganizationPublic, TokenCreate, TokenPublic
+from vault import staff
+from vault.db import session_scope
+from vault.errors import NotFound
+from vault.models import Organization
+from vault.orgs import Role, create_token
+
+router = APIRouter(prefix="/api/v1", tags=["organization"], responses=COMMON_RESPONSES)
+
+
+@router.get("/organization")
+def get_organization(principal: PrincipalDep, session: SessionDep) -> OrganizationPublic:
+    org = session.get(Organization, principal.organization_id)
+    if org is None:
+        raise NotFound("the token's organization no longer exists")
+    return OrganizationPublic.of(org)
+
+
+@router.get("/tokens", responses=responses(403))
+def list_tokens(principal: PrincipalDep, session: SessionDep) -> list[TokenPublic]:
+    return [TokenPublic.of(t) for t in staff.list_tokens(session, principal)]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, responses=responses(403))
+def create(body: TokenCreate, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
+    """Issue a token; its secret is in this response only."""
+    principal.require(Role.ADMIN)
+    with session_scope(services.engine) as session:
+        issued = create_token(
+            session,
+            organization_id=principal.organization_id,
+            name=body.name,
+            role=body.role,
+            clock=services.clock,
+        )
+        created = staff.get_token(session, principal, issued.id)
+        return TokenPublic.of(created).model_copy(update={"secret": issued.secret})
+
+
+@router.delete("/tokens/{token_id}", responses=responses(403))
+def revoke(token_id: str, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
+    with session_scope(services.engine) as session:
+        return TokenPublic.of(staff.revoke_token(session, principal, token_id, clock=services.clock))

@@ -1,0 +1,75 @@
+"""``/api/v1/playbooks``: the organization's versioned playbooks. Reading is open to every role;
+publishing a version and choosing the default are for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import PrincipalDep, ServicesDep
+from api.errors import COMMON_RESPONSES, responses
+from api.schemas import PlaybookPublic, PlaybookUpload, PlaybookVersionPublic
+from vault import playbooks
+from vault.db import session_scope
+from vault.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], responses=COMMON_RESPONSES)
+
+
+@router.get("")
+def list_playbooks(principal: PrincipalDep, services: ServicesDep) -> list[PlaybookPublic]:
+    with session_scope(services.engine) as session:
+        rows = playbooks.list_playbooks(session, principal.organization_id, clock=services.clock)
+        return [PlaybookPublic.of(p) for p in rows]
+
+
+@router.get("/{key}")
+def get_playbook(
+    key: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    version: Annotated[int | None, Query(ge=1, description="Default: the latest version.")] = None,
+) -> PlaybookVersionPublic:
+    with session_scope(services.engine) as session:
+        row = playbooks.get_version(session, principal.organization_id, key, version, clock=services.clock)
+        return PlaybookVersionPublic.of(row)
+
+
+@router.get("/{key}/versions")
+def list_versions(key: str, principal: PrincipalDep, services: ServicesDep) -> list[PlaybookVersionPublic]:
+    with session_scope(services.engine) as session:
+        rows = playbooks.list_versions(session, principal.organization_id, key, clock=services.clock)
+        return [PlaybookVersionPublic.of(v) for v in rows]
+
+
+@router.put(
+    "/{key}",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **responses(403, 409),
+        200: {"model": PlaybookVersionPublic, "description": "Version already exists"},
+    },
+)
+def publish(
+    key: str, body: PlaybookUpload, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> PlaybookVersionPublic:
+    """Publish a new version from YAML text or a JSON document; its ``key`` must match the path."""
+    if (body.yaml is None) == (body.document is None):
+        raise InvalidInput("send exactly one of 'yaml' (text) or 'document' (object)")
+    spec = (
+        playbooks.parse_yaml(body.yaml) if body.yaml is not None else playbooks.parse_playbook(body.document)
+    )
+    if spec.key != key:
+        raise InvalidInput(f"the document's key {spec.key!r} does not match the path's {key!r}")
+    with session_scope(services.engine) as session:
+        row, created = playbooks.publish(session, principal, spec, clock=services.clock)
+        if not created:
+            response.status_code = status.HTTP_200_OK
+        return PlaybookVersionPublic.of(row)
+
+
+@router.post("/{key}/default", responses=responses(403))
+def set_default(key: str, principal: PrincipalDep, services: ServicesDep) -> PlaybookPublic:
+    with session_scope(services.engine) as session:
+        return PlaybookPublic.of(playbooks.set_default(session, principal, key, clock=services.clock))

@@ -1,0 +1,239 @@
+"""The final-state gate and the explicit case transitions (``docs/cases.md``, "States and the gate").
+
+``fully_offboarded`` is reachable only through ``close_case``, and only when ``evaluate_gate`` finds
+nothing missing: every required step done, every access item revoked with evidence, every handover receipt
+acknowledged or waived by an admin with a written reason, and no open dispute. The gate reports every
+unmet obligation at once, never just the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from vault.access import evidence_of
+from vault.cases import CaseStatus, change_status, get_case, record, writable_case, write_note
+from vault.clock import Clock, system_clock
+from vault.errors import Conflict, InvalidInput
+from vault.models import AccessItem, Case, CaseStep, CaseWaiver
+from vault.orgs import Principal, Role
+
+MIN_WAIVER_REASON = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """One unmet obligation of the gate."""
+
+    #: ``status``, ``step``, ``access`` or ``acknowledgment``.
+    kind: str
+    #: What is missing, in words a person can act on.
+    reason: str
+    step: str | None = None
+    access_item: str | None = None
+    receipt: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "reason": self.reason}
+        for name in ("step", "access_item", "receipt"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAcknowledgment:
+    """A handover receipt the client has not acknowledged yet."""
+
+    receipt_id: str
+    reason: str
+
+
+PendingSource = Callable[[Session, Case], list[PendingAcknowledgment]]
+
+
+def pending_acknowledgments(session: Session, case: Case) -> list[PendingAcknowledgment]:  # noqa: ARG001
+    """Receipts of ``case`` still awaiting the client's acknowledgment.
+
+    The receipts feature (issue 5) fills this in; until receipts exist there is nothing to wait for.
+    """
+    return []
+
+
+def _waived(waivers: list[CaseWaiver], receipt_id: str) -> bool:
+    return any(w.receipt_id is None or w.receipt_id == receipt_id for w in waivers)
+
+
+def evaluate_gate(
+    session: Session, case: Case, *, pending: PendingSource = pending_acknowledgments
+) -> list[Missing]:
+    """Every obligation standing between ``case`` and ``fully_offboarded``; empty means it may close."""
+    missing: list[Missing] = []
+    if case.status == CaseStatus.DISPUTED:
+        missing.append(Missing("status", "the case is disputed; resolve the dispute first"))
+    steps = session.exec(
+        select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))
+    ).all()
+    for step in steps:
+        if step.required and step.status != "done":
+            missing.append(Missing("step", f"required step {step.title!r} is not completed", step=step.key))
+    items = session.exec(
+        select(AccessItem).where(AccessItem.case_id == case.id).order_by(col(AccessItem.added_at))
+    ).all()
+    for item in items:
+        if item.status != "revoked":
+            missing.append(Missing("access", f"access to {item.name!r} is not revoked", access_item=item.id))
+        elif not evidence_of(item):
+            missing.append(
+                Missing("access", f"revocation of {item.name!r} has no evidence", access_item=item.id)
+            )
+    waivers = list(
+        session.exec(
+            select(CaseWaiver).where(CaseWaiver.case_id == case.id, CaseWaiver.scope == "acknowledgment")
+        ).all()
+    )
+    for receipt in pending(session, case):
+        if not _waived(waivers, receipt.receipt_id):
+            missing.append(Missing("acknowledgment", receipt.reason, receipt=receipt.receipt_id))
+    return missing
+
+
+def close_case(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    clock: Clock = system_clock,
+    pending: PendingSource = pending_acknowledgments,
+) -> Case:
+    """Move a case to ``fully_offboarded``, or raise ``Conflict`` with ``details["missing"]``."""
+    principal.can_write()
+    case = get_case(session, principal.organization_id, case_id)
+    if case.status == CaseStatus.FULLY_OFFBOARDED:
+        raise Conflict(f"case {case_id} is already fully_offboarded", details={"missing": []})
+    missing = evaluate_gate(session, case, pending=pending)
+    if missing:
+        raise Conflict(
+            f"case {case_id} cannot be fully offboarded: {len(missing)} obligation(s) unmet",
+            details={"missing": [m.to_dict() for m in missing]},
+        )
+    if case.status == CaseStatus.OPEN:
+        change_status(session, case, principal, CaseStatus.IN_PROGRESS, "work recorded", clock=clock)
+    change_status(
+        session,
+        case,
+        principal,
+        CaseStatus.FULLY_OFFBOARDED,
+        "every obligation met (gate passed)",
+        clock=clock,
+    )
+    return case
+
+
+def request_acknowledgment(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    clock: Clock = system_clock,
+    pending: PendingSource = pending_acknowledgments,
+) -> Case:
+    """``in_progress`` -> ``awaiting_acknowledgment`` once only the client's acknowledgment is left."""
+    principal.can_write()
+    case = writable_case(session, principal.organization_id, case_id)
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise Conflict(f"only a case in_progress can await acknowledgment; this one is {case.status}")
+    work = [m for m in evaluate_gate(session, case, pending=pending) if m.kind != "acknowledgment"]
+    if work:
+        raise Conflict(
+            f"case {case_id} still has {len(work)} obligation(s) before it can await acknowledgment",
+            details={"missing": [m.to_dict() for m in work]},
+        )
+    change_status(
+        session, case, principal, CaseStatus.AWAITING_ACKNOWLEDGMENT, "handover complete", clock=clock
+    )
+    return case
+
+
+def waive_acknowledgment(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    reason: str,
+    receipt_id: str | None = None,
+    clock: Clock = system_clock,
+) -> CaseWaiver:
+    """An admin waives the client's acknowledgment (one receipt, or all with ``None``): ``case.waiver``."""
+    principal.require(Role.ADMIN)
+    case = writable_case(session, principal.organization_id, case_id)
+    reason = reason.strip()
+    if len(reason) < MIN_WAIVER_REASON or len(reason) > 4000:
+        raise InvalidInput(
+            f"a waiver needs a written reason of {MIN_WAIVER_REASON} to 4000 characters "
+            f"(for example: the client refused to respond); found {len(reason)}"
+        )
+    now = clock()
+    waiver = CaseWaiver(
+        organization_id=case.organization_id,
+        case_id=case.id,
+        receipt_id=receipt_id,
+        reason=reason,
+        actor=principal.actor,
+        created_at=now,
+    )
+    session.add(waiver)
+    session.flush()
+    data = {"waiver": waiver.id, "scope": waiver.scope, "receipt": receipt_id, "reason": reason}
+    waiver.ledger_index = record(session, case, principal, "case.waiver", data, lambda: now)
+    session.add(waiver)
+    return waiver
+
+
+def list_waivers(session: Session, organization_id: str, case_id: str) -> list[CaseWaiver]:
+    get_case(session, organization_id, case_id)
+    query = select(CaseWaiver).where(CaseWaiver.case_id == case_id).order_by(col(CaseWaiver.created_at))
+    return list(session.exec(query).all())
+
+
+def dispute(
+    session: Session, principal: Principal, case_id: str, *, reason: str, clock: Clock = system_clock
+) -> Case:
+    """Record a disagreement; allowed in every state but ``disputed``, fully offboarded included."""
+    principal.can_write()
+    case = get_case(session, principal.organization_id, case_id)
+    if case.status == CaseStatus.DISPUTED:
+        raise Conflict(f"case {case_id} is already disputed")
+    note = write_note(session, case, principal, "dispute", reason, entry=None, clock=clock)
+    note.ledger_index = change_status(session, case, principal, CaseStatus.DISPUTED, note.text, clock=clock)
+    session.add(note)
+    return case
+
+
+def resolve_dispute(
+    session: Session, principal: Principal, case_id: str, *, reason: str, clock: Clock = system_clock
+) -> Case:
+    """End a dispute: the case returns to ``in_progress`` and must pass the gate again to close."""
+    principal.can_write()
+    case = get_case(session, principal.organization_id, case_id)
+    if case.status != CaseStatus.DISPUTED:
+        raise Conflict(f"case {case_id} is {case.status}, not disputed")
+    note = write_note(session, case, principal, "resolution", reason, entry=None, clock=clock)
+    note.ledger_index = change_status(
+        session, case, principal, CaseStatus.IN_PROGRESS, note.text, clock=clock
+    )
+    case.closed_at = None
+    session.add_all([note, case])
+    return case
+
+
+def start_work(session: Session, principal: Principal, case_id: str, *, clock: Clock = system_clock) -> Case:
+    """``open`` -> ``in_progress`` explicitly (recording work does it implicitly)."""
+    principal.can_write()
+    case = writable_case(session, principal.organization_id, case_id)
+    change_status(session, case, principal, CaseStatus.IN_PROGRESS, "work started", clock=clock)
+    return case
