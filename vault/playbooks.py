@@ -94,7 +94,7 @@ class PlaybookSpec:
 
 
 def _text(errors: list[str], where: str, value: Any, *, required: bool, limit: int) -> str:
-    if value is None and not required:
+    if not required and (value is None or value == ""):
         return ""
     if not isinstance(value, str) or not value.strip():
         errors.append(f"{where}: expected a non-empty string, found {value!r}")
@@ -178,6 +178,14 @@ def _check_graph(errors: list[str], steps: list[StepSpec]) -> None:
             del pending[k]
         for deps in pending.values():
             deps.difference_update(ready)
+    # Peel off steps nothing left depends on (they only wait behind a cycle); the rest lie on one.
+    while True:
+        needed = set().union(*pending.values()) if pending else set()
+        blocked = [k for k in pending if k not in needed]
+        if not blocked:
+            break
+        for k in blocked:
+            del pending[k]
     if pending:
         errors.append(f"steps: dependency cycle among {', '.join(sorted(pending))}")
 
