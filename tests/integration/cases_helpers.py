@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 OWNER = "owner@agency.example"
 
 
-def add_staff(client: TestClient, email: str = OWNER, role: str = "member", **headers: str) -> Any:
+def add_staff(client: TestClient, email: str = OWNER, role: str = "member") -> Any:
     response = client.post("/api/v1/staff", json={"email": email, "name": email.split("@")[0], "role": role})
     assert response.status_code in (201, 409), response.text
     return response.json()
@@ -23,7 +23,7 @@ def open_case(client: TestClient, **fields: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-def upload(client: TestClient, case_id: str, data: bytes, kind: str = "deliverable", name: str = "f.bin") -> str:
+def upload(client: TestClient, case_id: str, data: bytes, kind: str = "deliverable", name: str = "f") -> str:
     response = client.post(
         f"/api/v1/cases/{case_id}/evidence", params={"filename": name, "kind": kind}, content=data
     )
@@ -54,12 +54,12 @@ def complete_all_steps(client: TestClient, case_id: str, *, required_only: bool 
                 if criterion.startswith("evidence:"):
                     kind = criterion.split(":")[1]
                     kind = "other" if kind == "any" else kind
-                    evidence.append(upload(client, case_id, f"{step['key']} {kind}".encode(), kind, f"{kind}.txt"))
+                    data = f"{step['key']} {kind}".encode()
+                    evidence.append(upload(client, case_id, data, kind, f"{kind}.txt"))
                 elif criterion == "note":
                     note = f"done: {step['title']}"
-            response = client.post(
-                f"/api/v1/cases/{case_id}/steps/{step['key']}/complete", json={"evidence_ids": evidence, "note": note}
-            )
+            url = f"/api/v1/cases/{case_id}/steps/{step['key']}/complete"
+            response = client.post(url, json={"evidence_ids": evidence, "note": note})
             assert response.status_code == 200, response.text
             done.add(step["key"])
         todo = [s for s in todo if s["key"] not in done]

@@ -52,9 +52,13 @@ def tiny_case(svc: Services, admin: Principal) -> str:
     """A consulting case (9 steps); returns its id."""
     with session_scope(svc.engine) as session:
         case = cases.open_case(
-            session, admin, client_name="Client", owner_email="owner@agency.example",
-            service_type="consulting-engagement", clock=clock,
-        )  # fmt: skip
+            session,
+            admin,
+            client_name="Client",
+            owner_email="owner@agency.example",
+            service_type="consulting-engagement",
+            clock=clock,
+        )
         return case.id
 
 
@@ -62,9 +66,15 @@ def evidence(svc: Services, admin: Principal, case_id: str, kind: str, tag: str)
     """An evidence row (the object store is not needed for state tests)."""
     with session_scope(svc.engine) as session:
         row = Evidence(
-            organization_id=admin.organization_id, case_id=case_id, sha256=f"{tag:0>64}"[-64:], size=1,
-            content_type="text/plain", original_filename=f"{tag}.txt", kind=kind, storage_key=f"k/{tag}",
-        )  # fmt: skip
+            organization_id=admin.organization_id,
+            case_id=case_id,
+            sha256=f"{tag:0>64}"[-64:],
+            size=1,
+            content_type="text/plain",
+            original_filename=f"{tag}.txt",
+            kind=kind,
+            storage_key=f"k/{tag}",
+        )
         session.add(row)
         session.flush()
         return row.id
@@ -223,8 +233,10 @@ def test_unacknowledged_receipts_block_until_an_admin_waives(svc: Services, admi
     finish_work(svc, admin, case_id)
 
     def two_receipts(_session: Session, _case: Case) -> list[gate.PendingAcknowledgment]:
-        return [gate.PendingAcknowledgment("r1", "receipt r1 not acknowledged"),
-                gate.PendingAcknowledgment("r2", "receipt r2 not acknowledged")]  # fmt: skip
+        return [
+            gate.PendingAcknowledgment("r1", "receipt r1 not acknowledged"),
+            gate.PendingAcknowledgment("r2", "receipt r2 not acknowledged"),
+        ]
 
     with pytest.raises(Conflict) as caught:
         act(svc, gate.close_case, admin, case_id, pending=two_receipts)
