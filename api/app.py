@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from api import errors
-from api.routes import cases, evidence, orgs, playbooks, staff
+from api.routes import cases, evidence, ledger, orgs, playbooks, staff
 from vault.config import Settings
+from vault.ledger import keyring
+from vault.ledger.publisher import Publisher
 from vault.services import Services, build_services
 
 
@@ -18,9 +21,18 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            app.state.services.close()
+        svc: Services = app.state.services
+        with Session(svc.engine) as session:
+            # Refuse to serve with a missing, unreadable or exposed signing key; never make a new one.
+            keyring.check_keys(session, svc.settings)
+        publisher = Publisher(svc.engine, svc.settings, clock=svc.clock)
+        publisher.start()
+        try:
+            yield
+        finally:
+            publisher.stop()
+            if owned:
+                svc.close()
 
     owned = services is None
     app = FastAPI(
@@ -36,6 +48,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(playbooks.router)
     app.include_router(staff.router)
     app.include_router(orgs.router)
+    app.include_router(ledger.router)
+    app.include_router(ledger.well_known)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -142,3 +142,24 @@ def cli_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
         else:
             monkeypatch.delenv(f"OFFBOARD_{name.upper()}", raising=False)
     return settings
+
+
+OWNER_EMAIL = "owner@agency.example"
+
+
+def add_owner(services, organization_id: str, email: str = OWNER_EMAIL) -> str:  # type: ignore[no-untyped-def]
+    """Make ``email`` a staff member (case owners must be staff); idempotent."""
+    from vault.db import session_scope
+    from vault.orgs import Principal, Role
+    from vault.staff import add_staff, find_staff
+
+    with session_scope(services.engine) as session:
+        if find_staff(session, organization_id, email) is None:
+            add_staff(session, Principal(organization_id, Role.ADMIN, "test:setup"), email=email, role="member")
+    return email
+
+
+@pytest.fixture
+def owner(services, initialized) -> str:  # type: ignore[no-untyped-def]
+    """The email of a staff member of the default organization who can own cases."""
+    return add_owner(services, initialized.organization_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from vault.db import session_scope
+from vault.ledger import keyring
 from vault.models import ApiToken
 from vault.orgs import IssuedToken, Role, create_organization, create_token, default_organization
 from vault.services import Services
@@ -35,6 +36,7 @@ def initialize(services: Services) -> InitResult:
             org = create_organization(
                 session, name=DEFAULT_ORG_NAME, slug=DEFAULT_ORG_SLUG, is_default=True, clock=services.clock
             )
+        keyring.ensure_key(session, services.settings, org, clock=services.clock)
         has_token = session.exec(select(ApiToken).where(ApiToken.organization_id == org.id)).first() is not None
         token = None
         if not has_token:

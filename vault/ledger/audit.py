@@ -93,6 +93,7 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
     roots_wanted = {c.size for c in checkpoints}
     roots: dict[int, bytes] = {0: EMPTY_ROOT}
     tree = _Compact()
+    tainted: set[tuple[int, int]] = set()
     expected = 0
     with Session(engine) as session:
         while True:
@@ -116,10 +117,13 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
                     )
                 for level, idx, value in tree.push(recomputed):
                     stored = nodes.get((level, idx))
-                    if stored != value:
-                        first = idx << level
-                        what = "missing" if stored is None else "does not match the entries"
-                        problems.append(LedgerProblem(first, f"stored tree node ({level}, {idx}) {what}"))
+                    if stored == value:
+                        continue
+                    tainted.add((level, idx))
+                    if level > 0 and {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
+                        continue  # a consequence of the mismatch below it, already reported
+                    what = "missing" if stored is None else "does not match the entries"
+                    problems.append(LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) {what}"))
                 expected += 1
                 if expected in roots_wanted:
                     roots[expected] = tree.root()
@@ -135,7 +139,7 @@ def _stored_nodes(session: Session, organization_id: str, first: int, last: int)
     """Stored nodes whose leftmost leaf lies in [first, last]: one indexed range query per level."""
     found: dict[tuple[int, int], bytes] = {}
     level = 0
-    while (last >> level) > 0 or level == 0:
+    while (1 << level) <= last + 1:
         low = -(-first >> level)  # ceil(first / 2^level)
         high = last >> level
         if low <= high:
@@ -172,9 +176,11 @@ def _check_checkpoints(
             problems.append(LedgerProblem(None, f"checkpoint {cp.id}: stored size/root differ from its signed note"))
         recomputed = roots.get(signed.body.size)
         if recomputed is not None and recomputed != signed.body.root_hash:
+            # Without entry-level findings, the change lies after the last checkpoint that still matched.
+            entry_level = any(p.index is not None for p in problems)
             problems.append(
                 LedgerProblem(
-                    _first_leaf_of_size(signed.body.size, roots),
+                    None if entry_level else _first_leaf_of_size(signed.body.size, roots),
                     f"checkpoint of size {signed.body.size}: signed root differs from the root of the stored entries",
                 )
             )

@@ -1,0 +1,117 @@
+"""``/api/v1/ledger``: the organization's log, its checkpoints and proofs; ``/.well-known/offboard/keys``.
+
+These interfaces are scripted against by third parties: their shapes are fixed (see docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel
+
+from api.deps import PrincipalDep, ServicesDep, SessionDep
+from api.errors import COMMON_RESPONSES
+from vault.clock import rfc3339
+from vault.db import session_scope
+from vault.ledger import keyring, log, service
+from vault.ledger.checkpoint import b64encode
+from vault.models import Organization
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=COMMON_RESPONSES)
+well_known = APIRouter(tags=["ledger"])
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str]
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    hashes: list[str]
+
+
+class PublicKeyOut(BaseModel):
+    name: str
+    key_id: str
+    vkey: str
+    valid_from: str
+    valid_until: str | None
+
+
+class KeysOut(BaseModel):
+    organization: str
+    origin: str
+    keys: list[PublicKeyOut]
+
+
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint note"}},
+)
+def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
+    with session_scope(services.engine) as session:
+        org = session.get(Organization, principal.organization_id)
+        assert org is not None  # noqa: S101 - a valid token always names an existing organization
+        row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
+    return PlainTextResponse(row.note, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/entries/{index}",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "The exact entry bytes"}},
+)
+def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
+    row = log.entry(session, principal.organization_id, index)
+    return Response(
+        bytes(row.body),
+        media_type="application/json",
+        headers={"X-Offboard-Leaf-Hash": b64encode(bytes(row.leaf_hash)), "X-Offboard-Index": str(row.idx)},
+    )
+
+
+@router.get("/proof/inclusion")
+def inclusion(
+    principal: PrincipalDep,
+    session: SessionDep,
+    index: Annotated[int, Query()],
+    tree_size: Annotated[int | None, Query()] = None,
+) -> InclusionProofOut:
+    proof = service.prove_inclusion(session, principal.organization_id, index, tree_size)
+    return InclusionProofOut.model_validate(proof.to_json())
+
+
+@router.get("/proof/consistency")
+def consistency(
+    principal: PrincipalDep, session: SessionDep, first: Annotated[int, Query()], second: Annotated[int, Query()]
+) -> ConsistencyProofOut:
+    proof = service.prove_consistency(session, principal.organization_id, first, second)
+    return ConsistencyProofOut.model_validate(proof.to_json())
+
+
+@well_known.get("/.well-known/offboard/keys", responses=COMMON_RESPONSES)
+def keys(principal: PrincipalDep, services: ServicesDep, session: SessionDep) -> KeysOut:
+    """The organization's checkpoint keys with their validity windows (public halves only)."""
+    org = session.get(Organization, principal.organization_id)
+    assert org is not None  # noqa: S101 - a valid token always names an existing organization
+    return KeysOut(
+        organization=org.slug,
+        origin=keyring.origin_of(services.settings, org),
+        keys=[
+            PublicKeyOut(
+                name=k.name,
+                key_id=k.key_id,
+                vkey=k.vkey,
+                valid_from=rfc3339(k.valid_from),
+                valid_until=rfc3339(k.valid_until) if k.valid_until else None,
+            )
+            for k in keyring.public_keys(session, org.id)
+        ],
+    )

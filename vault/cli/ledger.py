@@ -1,0 +1,167 @@
+"""``offboard ledger ...``: read, prove and verify the organization's log without a running server."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, col, select
+
+from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
+from vault.db import session_scope
+from vault.errors import InvalidInput
+from vault.ledger import keyring, log, service
+from vault.ledger.audit import verify_ledger
+from vault.ledger.checkpoint import b64encode
+from vault.ledger.proofs import TlogProof
+from vault.ledger.publish import latest_checkpoint
+from vault.models import Checkpoint, Organization
+
+ledger_app = typer.Typer(no_args_is_help=True, help="The organization's Merkle ledger.")
+app.add_typer(ledger_app, name="ledger")
+
+
+def _org(session: Session) -> Organization:
+    org = session.get(Organization, operator(session).organization_id)
+    assert org is not None  # noqa: S101 - operator() resolved it
+    return org
+
+
+@ledger_app.command("checkpoint")
+def checkpoint(as_json: JsonOpt = False) -> None:
+    """Print a signed checkpoint covering every committed entry (signing one first if needed)."""
+    with services() as svc, session_scope(svc.engine) as session:
+        row = service.current_checkpoint(session, svc.settings, _org(session), clock=svc.clock)
+    if as_json:
+        emit_json({"size": row.size, "key_id": row.key_id, "note": row.note})
+    else:
+        sys.stdout.write(row.note)
+
+
+@ledger_app.command("entry")
+def entry(index: int) -> None:
+    """Write the exact bytes of entry INDEX to stdout."""
+    with services() as svc, Session(svc.engine) as session:
+        row = log.entry(session, operator(session).organization_id, index)
+    sys.stdout.buffer.write(bytes(row.body))
+    sys.stdout.flush()
+
+
+@ledger_app.command("prove")
+def prove(
+    index: int,
+    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: latest checkpoint).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Inclusion proof of entry INDEX: a C2SP tlog-proof by default, JSON with --json."""
+    with services() as svc, session_scope(svc.engine) as session:
+        org = _org(session)
+        cp: Checkpoint | None
+        if size is None:
+            cp = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
+        else:
+            found = session.exec(
+                select(Checkpoint)
+                .where(Checkpoint.organization_id == org.id, Checkpoint.size == size)
+                .order_by(col(Checkpoint.id).desc())
+            ).first()
+            if found is None and size == log.size(session, org.id):
+                found = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
+            if found is None and not as_json:
+                raise InvalidInput(f"no signed checkpoint of size {size}; omit --size or use --json for a bare proof")
+            cp = found
+        tree_size = cp.size if cp is not None else size
+        proof = service.prove_inclusion(session, org.id, index, tree_size)
+    if as_json:
+        emit_json(proof.to_json())
+        return
+    assert cp is not None  # noqa: S101 - handled above
+    sys.stdout.write(TlogProof(index=index, hashes=proof.hashes, checkpoint=cp.note).to_text())
+
+
+@ledger_app.command("consistency")
+def consistency(first: int, second: int, as_json: JsonOpt = False) -> None:
+    """Consistency proof between tree sizes FIRST and SECOND."""
+    with services() as svc, Session(svc.engine) as session:
+        proof = service.prove_consistency(session, operator(session).organization_id, first, second)
+    if as_json:
+        emit_json(proof.to_json())
+    else:
+        for value in proof.hashes:
+            out.print(b64encode(value))
+
+
+@ledger_app.command("verifier-key")
+def verifier_key(
+    all_keys: Annotated[bool, typer.Option("--all", help="Every key, with validity windows.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the verifier key (C2SP vkey) that checkpoints are signed with."""
+    with services() as svc, Session(svc.engine) as session:
+        org = _org(session)
+        keys = keyring.public_keys(session, org.id)
+        active = keyring.active_key(session, org.id)
+    chosen = keys if all_keys else [k for k in keys if k.key_id == active.key_id]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "vkey": k.vkey,
+                    "key_id": k.key_id,
+                    "valid_from": k.valid_from.isoformat(),
+                    "valid_until": k.valid_until.isoformat() if k.valid_until else None,
+                }
+                for k in chosen
+            ]
+        )
+    else:
+        for k in chosen:
+            out.print(k.vkey)
+
+
+@ledger_app.command("rotate-key")
+def rotate_key(as_json: JsonOpt = False) -> None:
+    """Retire the checkpoint signing key and start signing with a new one (recorded in the log)."""
+    with services() as svc, session_scope(svc.engine) as session:
+        org = _org(session)
+        index = service.rotate_key(session, svc.settings, org, operator(session).actor, clock=svc.clock)
+        new = keyring.active_key(session, org.id)
+        new_vkey = next(k.vkey for k in keyring.public_keys(session, org.id) if k.key_id == new.key_id)
+    if as_json:
+        emit_json({"ledger_index": index, "vkey": new_vkey})
+    else:
+        out.print(new_vkey)
+        err.print(f"rotation recorded at ledger index {index}; old checkpoints still verify with the old key")
+
+
+@ledger_app.command("verify")
+def verify(as_json: JsonOpt = False) -> None:
+    """Recompute the tree from the stored entries and check every checkpoint; exit 1 on any problem."""
+    with services() as svc:
+        with Session(svc.engine) as session:
+            org = _org(session)
+            latest = latest_checkpoint(session, org.id)
+        report = verify_ledger(svc.engine, svc.settings, org)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "organization": report.organization,
+                "size": report.size,
+                "checkpoints_checked": report.checkpoints_checked,
+                "first_bad_index": report.first_bad_index,
+                "problems": [{"index": p.index, "detail": p.detail} for p in report.problems],
+            }
+        )
+    else:
+        for problem in report.problems:
+            where = f"index {problem.index}: " if problem.index is not None else ""
+            err.print(f"FAIL {where}{problem.detail}", markup=False)
+        if report.ok:
+            covered = f", latest checkpoint size {latest.size}" if latest else ""
+            out.print(f"ledger OK: {report.size} entries, {report.checkpoints_checked} checkpoints verified{covered}")
+        else:
+            out.print(f"ledger FAILED: first bad index {report.first_bad_index}")
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,119 @@
+"""What the API and CLI ask of an organization's log: entries, proofs, checkpoints, key rotation.
+
+Hashes cross the boundary as standard padded base64 (as in checkpoints); range errors are
+``InvalidInput`` (HTTP 400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from signing.keys import Verifier
+from vault.clock import Clock, system_clock
+from vault.config import Settings
+from vault.errors import InvalidInput
+from vault.ledger import keyring, log
+from vault.ledger.checkpoint import b64encode
+from vault.ledger.entries import EntryDraft
+from vault.ledger.publish import head, latest_checkpoint, publish
+from vault.ledger.tree import consistency_nodes_needed, consistency_proof, inclusion_nodes_needed, inclusion_proof
+from vault.models import Checkpoint, Organization
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    index: int
+    tree_size: int
+    leaf_hash: bytes
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "tree_size": self.tree_size,
+            "leaf_hash": b64encode(self.leaf_hash),
+            "hashes": [b64encode(h) for h in self.hashes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Consistency:
+    first: int
+    second: int
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"first": self.first, "second": self.second, "hashes": [b64encode(h) for h in self.hashes]}
+
+
+def _check_size(session: Session, org_id: str, tree_size: int, what: str) -> None:
+    current = log.size(session, org_id)
+    if tree_size < 0:
+        raise InvalidInput(f"{what} must be >= 0; got {tree_size}")
+    if tree_size > current:
+        raise InvalidInput(f"{what} {tree_size} is beyond the log (size {current})")
+
+
+def prove_inclusion(session: Session, org_id: str, index: int, tree_size: int | None = None) -> Inclusion:
+    size = log.size(session, org_id) if tree_size is None else tree_size
+    _check_size(session, org_id, size, "tree_size")
+    if index < 0 or index >= size:
+        raise InvalidInput(f"index must be in [0, {size}) for tree_size {size}; got {index}")
+    entry = log.entry(session, org_id, index)
+    nodes = log.fetch_nodes(session, org_id, inclusion_nodes_needed(index, size))
+    return Inclusion(index, size, bytes(entry.leaf_hash), tuple(inclusion_proof(index, size, nodes)))
+
+
+def prove_consistency(session: Session, org_id: str, first: int, second: int) -> Consistency:
+    _check_size(session, org_id, second, "second")
+    if first < 1:
+        raise InvalidInput(f"first must be >= 1 (no consistency proof from an empty tree); got {first}")
+    if first > second:
+        raise InvalidInput(f"first ({first}) must not exceed second ({second})")
+    nodes = log.fetch_nodes(session, org_id, consistency_nodes_needed(first, second))
+    return Consistency(first, second, tuple(consistency_proof(first, second, nodes)))
+
+
+def current_checkpoint(
+    session: Session, settings: Settings, org: Organization, *, clock: Clock = system_clock
+) -> Checkpoint:
+    """The latest checkpoint if it covers every committed entry, else a freshly signed one (caller commits)."""
+    latest = latest_checkpoint(session, org.id)
+    if latest is not None and latest.size == log.size(session, org.id):
+        return latest
+    return publish(session, settings, org, clock=clock)
+
+
+def rotate_key(
+    session: Session, settings: Settings, org: Organization, actor: str, *, clock: Clock = system_clock
+) -> int:
+    """Retire the active key, create the next, and record the rotation in the log; returns its index."""
+    old, new = keyring.rotate(session, settings, org, clock=clock)
+    appended = log.append(
+        session,
+        EntryDraft(
+            type="key.rotated",
+            organization_id=org.id,
+            case_id=None,
+            actor=actor,
+            data={
+                "old": Verifier.from_public_key(old.name, bytes(old.public_key)).vkey(),
+                "new": Verifier.from_public_key(new.name, bytes(new.public_key)).vkey(),
+            },
+        ),
+        clock=clock,
+    )
+    return appended.index
+
+
+__all__ = [
+    "Consistency",
+    "Inclusion",
+    "current_checkpoint",
+    "head",
+    "prove_consistency",
+    "prove_inclusion",
+    "rotate_key",
+]
