@@ -1,0 +1,349 @@
+"""The content checks of a bundle: keys, checkpoint, every inclusion and consistency proof, evidence
+against its ledger entries, receipt signatures and timestamps (``docs/bundle.md``, "Verifying").
+
+The chain of trust: a pinned key (or, unpinned, the bundle's own keys) verifies the C2SP checkpoint
+note; its root and size verify each entry's RFC 9162 inclusion proof (section 2.1.3.2); each verified
+``evidence.stored`` entry names the SHA-256 and size its evidence file must have; earlier checkpoints
+are consistency-proven (section 2.1.4.2) to be prefixes of the bundle's. ``bundle.json`` only says
+where things are: every claim in it is checked against the signed data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+from cryptography import x509
+
+from signing.errors import BadSignature, InvalidKey
+from signing.keys import Verifier, parse_vkey
+from vault.bundle import layout
+from vault.bundle.timestamps import check_token
+from vault.errors import OffboardError
+from vault.ledger.checkpoint import SignedCheckpoint, open_checkpoint
+from vault.ledger.hashing import leaf_hash
+from vault.ledger.proofs import ConsistencyProof, TlogProof
+from vault.ledger.verify import verify_inclusion
+
+CheckTuple = tuple[str, str, bool, str]
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+@dataclass(slots=True)
+class ContentChecks:
+    """Runs once over the hashed members of one bundle; ``run()`` returns every check."""
+
+    files: dict[str, bytes]
+    sha256: dict[str, str]
+    names: set[str]
+    pinned: tuple[Verifier, ...]
+    tsa_roots: list[x509.Certificate] | None
+    case_id: str | None = None
+    origin: str | None = None
+    checkpoint_size: int | None = None
+    _out: list[CheckTuple] = field(default_factory=list)
+    _index: dict[str, Any] = field(default_factory=dict)
+    _trusted: tuple[Verifier, ...] = ()
+    _checkpoint: SignedCheckpoint | None = None
+    _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
+        self._out.append((kind, item, ok, detail))
+
+    def _text(self, path: str) -> str | None:
+        data = self.files.get(path)
+        if data is None:
+            if path not in self.names:
+                self._add("bag", path, False, "missing")
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self._add("bag", path, False, "not UTF-8 text")
+            return None
+
+    def run(self) -> list[CheckTuple]:
+        self._read_index()
+        self._keys()
+        self._read_checkpoint()
+        self._ledger_entries()
+        self._evidence()
+        self._earlier()
+        self._receipts()
+        self._timestamps()
+        self._known_files()
+        return self._out
+
+    # --- index and keys ------------------------------------------------------------------------
+
+    def _read_index(self) -> None:
+        text = self._text(layout.INDEX)
+        if text is None:
+            return
+        try:
+            index = json.loads(text)
+        except ValueError as exc:
+            self._add("index", layout.INDEX, False, f"not JSON: {exc}")
+            return
+        if not isinstance(index, dict) or index.get("format") != layout.FORMAT:
+            found = index.get("format") if isinstance(index, dict) else type(index).__name__
+            self._add("index", layout.INDEX, False, f"expected format {layout.FORMAT!r}, found {found!r}")
+            return
+        self._index = index
+        self.case_id = index.get("case") if isinstance(index.get("case"), str) else None
+        self.origin = index.get("origin") if isinstance(index.get("origin"), str) else None
+        self._add("index", layout.INDEX, bool(self.case_id and self.origin), f"case {self.case_id}, log {self.origin}")
+
+    def _keys(self) -> None:
+        bundled: list[Verifier] = []
+        paths = sorted(n for n in self.names if n.startswith(layout.KEYS_DIR) and n.endswith(".vkey"))
+        for path in paths:
+            text = self._text(path) or ""
+            try:
+                verifier = parse_vkey(text.removesuffix("\n"))
+            except InvalidKey as exc:
+                self._add("keys", path, False, f"not a C2SP verifier key: {exc}")
+                continue
+            if layout.key_path(bytes(verifier.key_id).hex()) != path:
+                self._add("keys", path, False, f"holds key {bytes(verifier.key_id).hex()}, named otherwise")
+                continue
+            bundled.append(verifier)
+            self._add("keys", path, True, f"verifier key {verifier.name} {bytes(verifier.key_id).hex()}")
+        listing = self._keys_listing()
+        for path in sorted(set(listing) ^ set(paths)):
+            self._add("keys", path, False, "key file and keys.json disagree (listed xor present)")
+        if self.pinned:
+            self._trusted = self.pinned
+            bundled_ids = {(v.name, bytes(v.key_id), v.public_key) for v in bundled}
+            for key in self.pinned:
+                found = (key.name, bytes(key.key_id), key.public_key) in bundled_ids
+                detail = "the pinned key is the bundle's key" if found else "the bundle does not carry the pinned key"
+                self._add("keys", f"pinned {key.vkey()}", found, detail)
+        else:
+            self._trusted = tuple(bundled)
+            if not bundled:
+                self._add("keys", layout.KEYS_DIR, False, "no verifier key in the bundle and none pinned")
+
+    def _keys_listing(self) -> list[str]:
+        text = self._text(layout.KEYS_INDEX)
+        try:
+            keys = _list(json.loads(text).get("keys")) if text else []
+        except (ValueError, AttributeError) as exc:
+            self._add("keys", layout.KEYS_INDEX, False, f"not the keys listing: {exc}")
+            return []
+        return [str(k.get("path")) for k in keys]
+
+    # --- checkpoint and entries ----------------------------------------------------------------
+
+    def _read_checkpoint(self) -> None:
+        text = self._text(layout.CHECKPOINT)
+        if text is None or not self._trusted:
+            return
+        try:
+            signed = open_checkpoint(text, self._trusted, origin=self.origin)
+        except OffboardError as exc:
+            self._add("checkpoint", layout.CHECKPOINT, False, exc.message)
+            return
+        claimed = (self._index.get("checkpoint") or {}).get("size")
+        if claimed != signed.body.size:
+            self._add("checkpoint", layout.CHECKPOINT, False, f"size {signed.body.size}, bundle.json says {claimed}")
+            return
+        self._checkpoint = signed
+        self.checkpoint_size = signed.body.size
+        names = ", ".join(v.name for v in signed.note.verified_by)
+        self._add("checkpoint", layout.CHECKPOINT, True, f"size {signed.body.size} signed by {names}")
+
+    def _ledger_entries(self) -> None:
+        on_disk = {layout.parse_indexed(n, layout.ENTRIES_DIR, ".json") for n in self.names} - {None}
+        proofs = {layout.parse_indexed(n, layout.PROOFS_DIR, ".tlog-proof") for n in self.names} - {None}
+        listed = {i for i in self._index.get("entries", []) if isinstance(i, int)}
+        for index in sorted(i for i in on_disk | proofs | listed if i is not None):
+            self._entry(index, index in listed)
+
+    def _entry(self, index: int, listed: bool) -> None:
+        path, proof_path = layout.entry_path(index), layout.proof_path(index)
+        body, proof_text = self.files.get(path), self._text(proof_path)
+        if body is None or proof_text is None or not listed:
+            missing = path if body is None else proof_path if proof_text is None else layout.INDEX
+            self._add("entry", path, False, f"entry {index}: {missing} is missing or does not list it")
+            return
+        try:
+            proof = TlogProof.from_text(proof_text)
+        except OffboardError as exc:
+            self._add("entry", proof_path, False, f"malformed tlog-proof: {exc.message}")
+            return
+        if proof.index != index or self._checkpoint is None or proof.checkpoint != self._checkpoint.text:
+            why = "no verified checkpoint" if self._checkpoint is None else "another index or checkpoint"
+            self._add("entry", proof_path, False, f"proof of entry {index} is against {why}")
+            return
+        body_cp = self._checkpoint.body
+        try:
+            verify_inclusion(leaf_hash(body), index, body_cp.size, proof.hashes, body_cp.root_hash)
+        except OffboardError as exc:
+            self._add("entry", path, False, f"{path} is not leaf {index} per {proof_path}: {exc.message}")
+            return
+        try:
+            document = json.loads(body)
+            canonical = bytes(rfc8785.dumps(document)) == body
+        except (ValueError, rfc8785.CanonicalizationError):
+            document, canonical = None, False
+        if not isinstance(document, dict) or not canonical or document.get("case") != self.case_id:
+            self._add("entry", path, False, f"entry {index} is not canonical JSON of case {self.case_id}")
+            return
+        self._entries[index] = document
+        self._add("entry", path, True, f"leaf {index} of the signed tree of size {body_cp.size}")
+
+    # --- evidence ------------------------------------------------------------------------------
+
+    def _evidence(self) -> None:
+        listed = _list(self._index.get("evidence"))
+        seen_paths: set[str] = set()
+        seen_ids: set[str] = set()
+        for item in listed:
+            path, evidence_id = str(item.get("path")), str(item.get("id"))
+            seen_paths.add(path)
+            seen_ids.add(evidence_id)
+            self._add("evidence", path, *self._evidence_item(item, path, evidence_id))
+        for path in sorted(n for n in self.names if n.startswith(layout.EVIDENCE_DIR) and n not in seen_paths):
+            self._add("evidence", path, False, "file not listed in bundle.json, so not tied to any ledger entry")
+        for index, entry in sorted(self._entries.items()):
+            data = entry.get("data") or {}
+            if entry.get("type") == "evidence.stored" and data.get("evidence") not in seen_ids:
+                self._add("evidence", layout.entry_path(index), False,
+                          f"entry {index} records evidence {data.get('evidence')} but the bundle has no file for it")
+
+    def _evidence_item(self, item: dict[str, Any], path: str, evidence_id: str) -> tuple[bool, str]:
+        if not path.startswith(layout.EVIDENCE_DIR) or path not in self.sha256:
+            return False, "missing from the bag (or unreadable)"
+        index = item.get("ledger_index")
+        entry = self._entries.get(index) if isinstance(index, int) else None
+        if entry is None or entry.get("type") != "evidence.stored":
+            return False, f"its ledger entry {index} is missing or did not verify"
+        data = entry.get("data") or {}
+        found = self.sha256[path]
+        if data.get("evidence") != evidence_id or data.get("sha256") != found:
+            recorded = f"{data.get('sha256')} for {data.get('evidence')}"
+            return False, f"SHA-256 {found}; ledger entry {index} records {recorded}"
+        if item.get("sha256") != found:
+            return False, f"bundle.json says SHA-256 {item.get('sha256')}, file is {found}"
+        return True, f"SHA-256 {found} as recorded in ledger entry {index}"
+
+    # --- earlier checkpoints, receipts, timestamps ---------------------------------------------
+
+    def _earlier(self) -> None:
+        listed = _list(self._index.get("earlier_checkpoints"))
+        expected: set[str] = set()
+        for item in listed:
+            size = item.get("size")
+            if not isinstance(size, int):
+                self._add("consistency", layout.INDEX, False, f"earlier checkpoint without a size: {item}")
+                continue
+            path, proof_path = layout.earlier_checkpoint_path(size), layout.consistency_path(size)
+            expected |= {path, proof_path}
+            self._add("consistency", path, *self._consistent(size, path, proof_path))
+        for path in sorted(n for n in self.names if n.startswith(layout.EARLIER_DIR) and n not in expected):
+            self._add("consistency", path, False, "not listed in bundle.json")
+
+    def _consistent(self, size: int, path: str, proof_path: str) -> tuple[bool, str]:
+        text, proof_text = self._text(path), self._text(proof_path)
+        if text is None or proof_text is None:
+            return False, "checkpoint or consistency proof missing"
+        if self._checkpoint is None:
+            return False, "no verified bundle checkpoint to be consistent with"
+        try:
+            earlier = open_checkpoint(text, self._trusted, origin=self.origin)
+            proof = ConsistencyProof.from_json(json.loads(proof_text))
+            if (earlier.body.size, proof.first_size, proof.second_size) != (size, size, self._checkpoint.body.size):
+                return False, f"sizes do not match: checkpoint {earlier.body.size}, proof {proof.first_size}"
+            proof.verify(earlier.body.root_hash, self._checkpoint.body.root_hash)
+        except OffboardError as exc:
+            return False, exc.message
+        except ValueError as exc:
+            return False, f"consistency proof is not JSON: {exc}"
+        return True, f"size {size} is a prefix of size {self._checkpoint.body.size}"
+
+    def _receipts(self) -> None:
+        expected: set[str] = set()
+        notes = {str(i.get("path")): i for i in _list(self._index.get("earlier_checkpoints"))}
+        for item in _list(self._index.get("receipts")):
+            json_path, sig_path, pdf = str(item.get("json")), str(item.get("sig")), item.get("pdf")
+            expected |= {json_path, sig_path, str(pdf)}
+            ok, detail = self._receipt(json_path, sig_path, str(item.get("id")), notes)
+            if ok and pdf is not None and pdf not in self.names:
+                ok, detail = False, f"{pdf} is missing"
+            self._add("receipt", json_path, ok, detail)
+        for path in sorted(n for n in self.names if n.startswith(layout.RECEIPTS_DIR) and n not in expected):
+            self._add("receipt", path, False, "not listed in bundle.json")
+
+    def _receipt(self, json_path: str, sig_path: str, receipt_id: str, notes: dict[str, Any]) -> tuple[bool, str]:
+        document, sig_text = self.files.get(json_path), self._text(sig_path)
+        if document is None or sig_text is None:
+            return False, "receipt or signature missing"
+        try:
+            sig = json.loads(sig_text)
+            signature = base64.b64decode(sig["signature"], validate=True)
+            key_id = str(sig["key_id"])
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            return False, f"{sig_path} is not a signature record: {exc}"
+        key = next((v for v in self._trusted if bytes(v.key_id).hex() == key_id), None)
+        if key is None or sig.get("algorithm") != "Ed25519":
+            return False, f"signed with key {key_id}, which is not trusted"
+        try:
+            key.verify(document, signature)
+        except BadSignature as exc:
+            return False, f"signature does not verify: {exc}"
+        try:
+            given = json.loads(document).get("checkpoint")
+        except (ValueError, AttributeError):
+            return False, "the signed receipt is not a JSON object"
+        if isinstance(given, str):
+            carried = [p for p, i in notes.items() if f"receipt:{receipt_id}" in i.get("given_in", [])]
+            if not any(self.files.get(p) == given.encode("utf-8") for p in carried):
+                return False, "the checkpoint the receipt gave is not carried with a consistency proof"
+        return True, f"Ed25519 signature by {key.name} {key_id} verifies"
+
+    def _timestamps(self) -> None:
+        expected: set[str] = set()
+        for item in _list(self._index.get("timestamps")):
+            size = item.get("size")
+            if not isinstance(size, int):
+                self._add("timestamp", layout.INDEX, False, f"timestamp without a size: {item}")
+                continue
+            path, note_path = layout.timestamp_path(size), str(item.get("note"))
+            expected |= {path, layout.timestamp_chain_path(size)}
+            token, note = self.files.get(path), self.files.get(note_path)
+            allowed = note_path in (layout.CHECKPOINT, layout.earlier_checkpoint_path(size))
+            if token is None or note is None or not allowed:
+                self._add("timestamp", path, False, f"token or its checkpoint note {note_path} is missing")
+                continue
+            self._add("timestamp", path, *check_token(token, note, self.tsa_roots))
+        for path in sorted(n for n in self.names if n.startswith(layout.TIMESTAMPS_DIR) and n not in expected):
+            self._add("timestamp", path, False, "not listed in bundle.json")
+
+    def _known_files(self) -> None:
+        fixed = {layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX, layout.REPORT_HTML, layout.REPORT_PDF,
+                 layout.VERIFY_HTML}
+        for path in sorted(fixed - self.names):
+            self._add("bag", path, False, "missing")
+        dirs = (layout.ENTRIES_DIR, layout.PROOFS_DIR, layout.EARLIER_DIR, layout.EVIDENCE_DIR, layout.KEYS_DIR,
+                layout.RECEIPTS_DIR, layout.TIMESTAMPS_DIR)
+        for path in sorted(self.names):
+            if path.startswith("data/") and path not in fixed and not path.startswith(dirs):
+                self._add("bag", path, False, "unexpected payload file (not part of the bundle format)")
+            elif path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR)) and (
+                layout.parse_indexed(path, layout.ENTRIES_DIR, ".json") is None
+                and layout.parse_indexed(path, layout.PROOFS_DIR, ".tlog-proof") is None
+            ):
+                self._add("bag", path, False, "unexpected file among the ledger entries and proofs")
+            elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):
+                self._add("bag", path, False, "unexpected file among the keys")
+
+
+__all__ = ["ContentChecks"]

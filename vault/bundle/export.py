@@ -1,0 +1,226 @@
+"""Export: a case's evidence bundle as one streamed ZIP holding a BagIt 1.0 bag (RFC 8493).
+
+The ZIP is written through a sink that cannot seek, so ``zipfile`` uses data descriptors and the bytes
+are the same whether they go to a file (CLI) or an HTTP response (API). Member times are the export
+time. Small generated files are deflated; evidence is stored as is and streamed from the object store,
+SHA-512 computed on the way (its SHA-256 is the content address, re-checked by the store as it reads).
+Order: ``bagit.txt``, ``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence,
+then the manifests and the tag manifest, which need the hashes.
+
+When the last byte is out, the export is recorded as a ``bundle.exported`` ledger entry carrying the
+SHA-256 of ``manifest-sha256.txt`` (chain of custody). That entry comes after the bundle's checkpoint,
+so it is not inside the bundle itself; an interrupted export records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from storage.base import ObjectStore
+from vault.bundle import bagit, layout
+from vault.bundle.pdf import render_pdf
+from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan, no_receipts
+from vault.bundle.report import collect, render_html, verify_page
+from vault.clock import Clock, system_clock
+from vault.config import Settings
+from vault.db import session_scope
+from vault.evidence import stream_verified
+from vault.ledger import log
+from vault.ledger.entries import EntryDraft
+from vault.orgs import Principal
+
+#: Bundles are not a place to save space on small text; level 6 is zlib's balanced default.
+DEFLATE_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export produced and where its custody record landed."""
+
+    #: SHA-256 (hex) of ``manifest-sha256.txt``, as recorded in the ledger.
+    manifest_sha256: str
+    #: Ledger index of the ``bundle.exported`` entry.
+    ledger_index: int
+    #: Payload files and their total size (Payload-Oxum).
+    payload_files: int
+    payload_bytes: int
+    #: Bytes of the ZIP and its SHA-256 (hex).
+    zip_bytes: int
+    zip_sha256: str
+    #: Size of the checkpoint the bundle's proofs are against.
+    checkpoint_size: int
+
+
+def prepare(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    case_id: str,
+    *,
+    clock: Clock = system_clock,
+    receipts: ReceiptSource = no_receipts,
+) -> BundlePlan:
+    """The complete plan: ledger files, keys, index, both reports and the verifier page."""
+    plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=receipts)
+    data = collect(session, plan)
+    plan.files[layout.REPORT_HTML] = render_html(data)
+    plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
+    plan.files[layout.VERIFY_HTML] = verify_page()
+    return plan
+
+
+class _Sink:
+    """A write-only, non-seekable buffer that zipfile writes into and the exporter drains."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        # zipfile asks where it is; answering without supporting seek() keeps it in streaming mode.
+        return self.position
+
+    def seek(self, *_args: object) -> int:
+        raise OSError("the bundle sink cannot seek")
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def drain(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+class BundleStream:
+    """Iterate to get the ZIP's bytes; after the last chunk ``result`` holds the recorded export."""
+
+    def __init__(self, engine: Engine, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock) -> None:
+        self._engine = engine
+        self._store = store
+        self._plan = plan
+        self._clock = clock
+        self.result: ExportResult | None = None
+
+    @property
+    def plan(self) -> BundlePlan:
+        return self._plan
+
+    def _info(self, path: str, *, deflate: bool, size: int) -> zipfile.ZipInfo:
+        moment = self._plan.exported_at
+        info = zipfile.ZipInfo(f"{self._plan.root}/{path}", date_time=moment.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        info.file_size = size
+        return info
+
+    def __iter__(self) -> Iterator[bytes]:
+        plan = self._plan
+        sink = _Sink()
+        whole = hashlib.sha256()
+        sha256: dict[str, str] = {}
+        sha512: dict[str, str] = {}
+        with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+
+            def small(path: str, data: bytes) -> None:
+                archive.writestr(self._info(path, deflate=True, size=len(data)), data, compresslevel=DEFLATE_LEVEL)
+
+            oxum = bagit.payload_oxum(plan.payload_sizes)
+            small(layout.BAGIT_TXT, bagit.BAGIT_TXT_BODY)
+            small(layout.BAG_INFO_TXT, bag_info(plan, oxum))
+            for path in sorted(plan.files):
+                data = plan.files[path]
+                small(path, data)
+                sha256[path] = hashlib.sha256(data).hexdigest()
+                sha512[path] = hashlib.sha512(data).hexdigest()
+            chunk_out = sink.drain()
+            whole.update(chunk_out)
+            yield chunk_out
+            for item in plan.evidence:
+                digest = hashlib.sha512()
+                with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
+                    for chunk in stream_verified(self._store, item.row):
+                        member.write(chunk)
+                        digest.update(chunk)
+                        chunk_out = sink.drain()
+                        whole.update(chunk_out)
+                        yield chunk_out
+                sha256[item.path] = item.row.sha256
+                sha512[item.path] = digest.hexdigest()
+            manifest256 = bagit.manifest_text(sha256)
+            tags = {
+                layout.BAGIT_TXT: bagit.BAGIT_TXT_BODY,
+                layout.BAG_INFO_TXT: bag_info(plan, oxum),
+                layout.MANIFEST_SHA256: manifest256,
+                layout.MANIFEST_SHA512: bagit.manifest_text(sha512),
+            }
+            small(layout.MANIFEST_SHA256, manifest256)
+            small(layout.MANIFEST_SHA512, tags[layout.MANIFEST_SHA512])
+            tag_digests = {path: hashlib.sha256(data).hexdigest() for path, data in tags.items()}
+            small(layout.TAGMANIFEST_SHA256, bagit.manifest_text(tag_digests))
+        chunk_out = sink.drain()
+        whole.update(chunk_out)
+        yield chunk_out
+        manifest_hash = hashlib.sha256(manifest256).hexdigest()
+        index = record_export(self._engine, plan, manifest_hash, oxum, clock=self._clock)
+        octets, files = bagit.parse_oxum(oxum)
+        self.result = ExportResult(
+            manifest_sha256=manifest_hash,
+            ledger_index=index,
+            payload_files=files,
+            payload_bytes=octets,
+            zip_bytes=sink.position,
+            zip_sha256=whole.hexdigest(),
+            checkpoint_size=plan.checkpoint.size,
+        )
+
+
+def bag_info(plan: BundlePlan, oxum: str) -> bytes:
+    return bagit.bag_info_text(
+        [
+            ("Source-Organization", plan.organization.name),
+            ("External-Identifier", plan.case.id),
+            ("External-Description", f"Offboarding evidence bundle for {plan.case.client_name}"),
+            ("Bagging-Date", plan.exported_at.date().isoformat()),
+            ("Payload-Oxum", oxum),
+            ("Bag-Software-Agent", "Offboard"),
+            ("Offboard-Format", layout.FORMAT),
+            ("Offboard-Case", plan.case.id),
+            ("Offboard-Exported-By", plan.exported_by),
+            ("Offboard-Origin", plan.origin),
+            ("Offboard-Checkpoint-Size", str(plan.checkpoint.size)),
+        ]
+    )
+
+
+def record_export(engine: Engine, plan: BundlePlan, manifest_sha256: str, oxum: str, *, clock: Clock) -> int:
+    """Append ``bundle.exported`` in its own transaction; returns its ledger index."""
+    draft = EntryDraft(
+        type="bundle.exported",
+        organization_id=plan.organization.id,
+        case_id=plan.case.id,
+        actor=plan.exported_by,
+        data={
+            "manifest_sha256": manifest_sha256,
+            "payload_oxum": oxum,
+            "checkpoint_size": plan.checkpoint.size,
+            "format": layout.FORMAT,
+        },
+    )
+    with session_scope(engine) as session:
+        return log.append(session, draft, clock=clock).index

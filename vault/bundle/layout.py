@@ -1,0 +1,92 @@
+"""Where each record sits in an evidence bundle (``docs/bundle.md``, "Layout"); shared by export and verify.
+
+Every path is relative to the bag's base directory, the one top-level folder of the ZIP. Payload paths
+start with ``data/`` (RFC 8493 section 2.1.2); names derived from user input pass through
+``safe_path_component`` so they are ASCII letters, digits and ``.-_`` only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vault.filenames import safe_path_component
+
+#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change.
+FORMAT = "offboard-bundle/1"
+
+BAGIT_TXT = "bagit.txt"
+BAG_INFO_TXT = "bag-info.txt"
+MANIFEST_SHA256 = "manifest-sha256.txt"
+MANIFEST_SHA512 = "manifest-sha512.txt"
+TAGMANIFEST_SHA256 = "tagmanifest-sha256.txt"
+#: Payload manifests: every payload file is listed in each (RFC 8493 section 3).
+PAYLOAD_MANIFESTS = {MANIFEST_SHA256: "sha256", MANIFEST_SHA512: "sha512"}
+TAG_FILES = (BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, MANIFEST_SHA512, TAGMANIFEST_SHA256)
+
+INDEX = "data/bundle.json"
+CHECKPOINT = "data/ledger/checkpoint"
+ENTRIES_DIR = "data/ledger/entries/"
+PROOFS_DIR = "data/ledger/proofs/"
+EARLIER_DIR = "data/ledger/checkpoints/"
+EVIDENCE_DIR = "data/evidence/"
+KEYS_DIR = "data/keys/"
+KEYS_INDEX = "data/keys/keys.json"
+RECEIPTS_DIR = "data/receipts/"
+TIMESTAMPS_DIR = "data/timestamps/"
+REPORT_HTML = "data/report.html"
+REPORT_PDF = "data/report.pdf"
+VERIFY_HTML = "data/verify.html"
+
+_INDEXED = re.compile(r"^(0|[1-9][0-9]{0,19})$")
+
+
+def bag_root(case_id: str) -> str:
+    """The bag's base directory, which is also the ZIP's single top-level folder."""
+    return f"offboard-case-{safe_path_component(case_id, limit=64)}"
+
+
+def entry_path(index: int) -> str:
+    return f"{ENTRIES_DIR}{index}.json"
+
+
+def proof_path(index: int) -> str:
+    return f"{PROOFS_DIR}{index}.tlog-proof"
+
+
+def earlier_checkpoint_path(size: int) -> str:
+    return f"{EARLIER_DIR}{size}.checkpoint"
+
+
+def consistency_path(size: int) -> str:
+    return f"{EARLIER_DIR}{size}.consistency.json"
+
+
+def evidence_path(evidence_id: str, filename: str) -> str:
+    return f"{EVIDENCE_DIR}{safe_path_component(evidence_id, limit=64)}-{safe_path_component(filename)}"
+
+
+def key_path(key_id: str) -> str:
+    return f"{KEYS_DIR}{key_id}.vkey"
+
+
+def receipt_paths(receipt_id: str) -> tuple[str, str, str]:
+    """(signed JSON, detached signature, PDF) of one receipt."""
+    stem = f"{RECEIPTS_DIR}{safe_path_component(receipt_id, limit=64)}"
+    return f"{stem}.json", f"{stem}.sig", f"{stem}.pdf"
+
+
+def timestamp_path(size: int) -> str:
+    """RFC 3161 token (DER) over the checkpoint note of tree size ``size``."""
+    return f"{TIMESTAMPS_DIR}{size}.tst"
+
+
+def timestamp_chain_path(size: int) -> str:
+    return f"{TIMESTAMPS_DIR}{size}.chain.pem"
+
+
+def parse_indexed(path: str, prefix: str, suffix: str) -> int | None:
+    """The decimal number in ``<prefix><n><suffix>``, or ``None`` when ``path`` is not of that shape."""
+    if not path.startswith(prefix) or not path.endswith(suffix):
+        return None
+    middle = path[len(prefix) : len(path) - len(suffix)]
+    return int(middle) if _INDEXED.match(middle) else None

@@ -1,0 +1,364 @@
+"""What goes into a case's evidence bundle, read from the database in one transaction (``docs/bundle.md``).
+
+``build_plan`` first makes sure a signed checkpoint covers every committed entry, then takes the case's
+entries below that checkpoint's size, computes each entry's RFC 9162 inclusion proof from stored nodes
+(fetched in batches, not one query per entry), the consistency proof of every earlier checkpoint the
+bundle carries, and renders the small generated files. Evidence bytes are not read here: the exporter
+streams them from the object store afterwards, so the plan stays small whatever the evidence weighs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlmodel import Session, col, select
+
+from signing.note import parse_note
+from vault.bundle import layout
+from vault.bundle.timestamps import certificates_pem
+from vault.cases import get_case
+from vault.clock import Clock, rfc3339, system_clock
+from vault.config import Settings
+from vault.evidence import list_evidence
+from vault.ledger import keyring, log, service
+from vault.ledger.checkpoint import CheckpointBody, b64encode
+from vault.ledger.entries import decode_entry
+from vault.ledger.proofs import ConsistencyProof, TlogProof
+from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
+from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, TimestampToken
+from vault.orgs import Principal
+
+#: Node ids per ``fetch_nodes`` query: keeps the IN lists of one statement small on both databases.
+NODE_BATCH = 400
+
+
+@dataclass(frozen=True, slots=True)
+class BundleReceipt:
+    """A signed handover receipt as it goes into the bundle (issue 5 supplies these)."""
+
+    receipt_id: str
+    #: The exact signed bytes: RFC 8785 canonical JSON.
+    document: bytes
+    #: The 8-hex C2SP key id of the organization key that signed ``document``.
+    key_id: str
+    #: Detached Ed25519 signature over ``document``.
+    signature: bytes
+    #: ``draft``, ``sent``, ``acknowledged`` or ``disputed``.
+    status: str
+    #: The receipt's PDF, when one was made.
+    pdf: bytes | None = None
+    #: The signed checkpoint note the receipt gave the client, when it carried one.
+    checkpoint: str | None = None
+
+
+ReceiptSource = Callable[[Session, Case], list[BundleReceipt]]
+
+
+def no_receipts(session: Session, case: Case) -> list[BundleReceipt]:  # noqa: ARG001
+    """Until receipts are stored (issue 5), a case has none."""
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEntry:
+    index: int
+    body: bytes
+    proof: tuple[bytes, ...]
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEvidence:
+    row: Evidence
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierCheckpoint:
+    size: int
+    note: str
+    proof: tuple[bytes, ...]
+    #: Why it is in the bundle: ``receipt:<id>`` and/or ``timestamp``.
+    given_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StampedCheckpoint:
+    size: int
+    token: bytes
+    gen_time: datetime
+    tsa_url: str
+    #: Bag-relative path of the exact note bytes the token is over.
+    note_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class BundlePlan:
+    """Everything an export writes, except the evidence bytes themselves."""
+
+    root: str
+    case: Case
+    organization: Organization
+    origin: str
+    exported_by: str
+    exported_at: datetime
+    checkpoint: Checkpoint
+    entries: tuple[PlannedEntry, ...]
+    evidence: tuple[PlannedEvidence, ...]
+    earlier: tuple[EarlierCheckpoint, ...]
+    timestamps: tuple[StampedCheckpoint, ...]
+    receipts: tuple[BundleReceipt, ...]
+    #: Generated payload files (``data/...``) by path; the report files are added by ``report``.
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def payload_sizes(self) -> list[int]:
+        return [len(data) for data in self.files.values()] + [e.row.size for e in self.evidence]
+
+
+def _proofs(session: Session, org_id: str, indexes: list[int], size: int) -> dict[int, tuple[bytes, ...]]:
+    needed: dict[NodeId, None] = {}
+    for index in indexes:
+        needed.update(dict.fromkeys(inclusion_nodes_needed(index, size)))
+    wanted = list(needed)
+    nodes: dict[NodeId, bytes] = {}
+    for start in range(0, len(wanted), NODE_BATCH):
+        nodes.update(log.fetch_nodes(session, org_id, wanted[start : start + NODE_BATCH]))
+    return {index: tuple(inclusion_proof(index, size, nodes)) for index in indexes}
+
+
+def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
+    rows = session.exec(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.organization_id == case.organization_id,
+            LedgerEntry.case_id == case.id,
+            col(LedgerEntry.idx) < size,
+        )
+        .order_by(col(LedgerEntry.idx))
+    ).all()
+    proofs = _proofs(session, case.organization_id, [row.idx for row in rows], size)
+    return [PlannedEntry(row.idx, bytes(row.body), proofs[row.idx], decode_entry(bytes(row.body))) for row in rows]
+
+
+def _note_size(note: str) -> int:
+    return CheckpointBody.from_text(parse_note(note).body).size
+
+
+def _earlier(
+    session: Session,
+    org_id: str,
+    bundle: Checkpoint,
+    receipts: Iterable[BundleReceipt],
+    stamped_notes: Iterable[str],
+) -> list[EarlierCheckpoint]:
+    reasons: dict[str, list[str]] = {}
+    for receipt in receipts:
+        if receipt.checkpoint is not None:
+            reasons.setdefault(receipt.checkpoint, []).append(f"receipt:{receipt.receipt_id}")
+    for note in stamped_notes:
+        if note != bundle.note:
+            reasons.setdefault(note, []).append("timestamp")
+    by_size: dict[int, EarlierCheckpoint] = {}
+    for note, given_in in reasons.items():
+        size = _note_size(note)
+        if size < 1 or size > bundle.size or size in by_size:
+            continue  # an empty tree proves nothing; one note per size keeps the file names unique
+        proof = service.prove_consistency(session, org_id, size, bundle.size).hashes
+        by_size[size] = EarlierCheckpoint(size, note, proof, tuple(given_in))
+    return [by_size[size] for size in sorted(by_size)]
+
+
+def _stamped(session: Session, org_id: str, first_index: int, size: int) -> list[tuple[Checkpoint, TimestampToken]]:
+    """Timestamped checkpoints that cover at least one entry of the case and are within the bundle."""
+    rows = session.exec(
+        select(Checkpoint, TimestampToken)
+        .where(
+            TimestampToken.checkpoint_id == Checkpoint.id,
+            Checkpoint.organization_id == org_id,
+            col(Checkpoint.size) > first_index,
+            col(Checkpoint.size) <= size,
+        )
+        .order_by(col(Checkpoint.size), col(TimestampToken.id))
+    ).all()
+    return [(cp, token) for cp, token in rows]
+
+
+def canonical(value: Any) -> bytes:
+    return bytes(rfc8785.dumps(value))
+
+
+def build_plan(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    case_id: str,
+    *,
+    clock: Clock = system_clock,
+    receipts: ReceiptSource = no_receipts,
+) -> BundlePlan:
+    """Collect a case's bundle; signs a checkpoint first when the latest does not cover every entry.
+
+    Runs in the caller's transaction (a new checkpoint row must be committed by the caller).
+    """
+    principal.can_write()
+    case = get_case(session, principal.organization_id, case_id)
+    org = session.get(Organization, case.organization_id)
+    assert org is not None  # noqa: S101 - a case always belongs to an existing organization
+    checkpoint = service.current_checkpoint(session, settings, org, clock=clock)
+    entries = _entries(session, case, checkpoint.size)
+    case_receipts = receipts(session, case)
+    first_index = entries[0].index if entries else checkpoint.size
+    stamped = _stamped(session, org.id, first_index, checkpoint.size)
+    earlier = _earlier(session, org.id, checkpoint, case_receipts, (cp.note for cp, _ in stamped))
+    evidence = [
+        PlannedEvidence(row, layout.evidence_path(row.id, row.original_filename))
+        for row in list_evidence(session, org.id, case.id)
+        if row.ledger_index is not None and row.ledger_index < checkpoint.size
+    ]
+    plan = BundlePlan(
+        root=layout.bag_root(case.id),
+        case=case,
+        organization=org,
+        origin=keyring.origin_of(settings, org),
+        exported_by=principal.actor,
+        exported_at=clock(),
+        checkpoint=checkpoint,
+        entries=tuple(entries),
+        evidence=tuple(evidence),
+        earlier=tuple(earlier),
+        timestamps=tuple(_timestamp_plan(checkpoint, earlier, stamped)),
+        receipts=tuple(case_receipts),
+    )
+    _add_ledger_files(plan)
+    _add_keys(plan, session)
+    _add_receipts_and_timestamps(plan, stamped)
+    plan.files[layout.INDEX] = canonical(index_document(plan))
+    return plan
+
+
+def _timestamp_plan(
+    checkpoint: Checkpoint, earlier: list[EarlierCheckpoint], stamped: list[tuple[Checkpoint, TimestampToken]]
+) -> list[StampedCheckpoint]:
+    notes = {e.size: e.note for e in earlier}
+    out: dict[int, StampedCheckpoint] = {}
+    for cp, token in stamped:
+        if cp.note == checkpoint.note:
+            path = layout.CHECKPOINT
+        elif notes.get(cp.size) == cp.note:
+            path = layout.earlier_checkpoint_path(cp.size)
+        else:
+            continue  # another note of a size already carried; its token is over other bytes
+        out.setdefault(cp.size, StampedCheckpoint(cp.size, bytes(token.token), token.gen_time, token.tsa_url, path))
+    return [out[size] for size in sorted(out)]
+
+
+def _add_ledger_files(plan: BundlePlan) -> None:
+    plan.files[layout.CHECKPOINT] = plan.checkpoint.note.encode("utf-8")
+    for entry in plan.entries:
+        plan.files[layout.entry_path(entry.index)] = entry.body
+        proof = TlogProof(index=entry.index, hashes=entry.proof, checkpoint=plan.checkpoint.note)
+        plan.files[layout.proof_path(entry.index)] = proof.to_text().encode("utf-8")
+    for earlier in plan.earlier:
+        plan.files[layout.earlier_checkpoint_path(earlier.size)] = earlier.note.encode("utf-8")
+        proof_json = ConsistencyProof(earlier.size, plan.checkpoint.size, earlier.proof).to_json()
+        plan.files[layout.consistency_path(earlier.size)] = canonical(proof_json)
+
+
+def _add_keys(plan: BundlePlan, session: Session) -> None:
+    keys = keyring.public_keys(session, plan.organization.id)
+    listing = []
+    for key in keys:
+        plan.files[layout.key_path(key.key_id)] = (key.vkey + "\n").encode("utf-8")
+        listing.append(
+            {
+                "key_id": key.key_id,
+                "name": key.name,
+                "path": layout.key_path(key.key_id),
+                "valid_from": rfc3339(key.valid_from),
+                "valid_until": rfc3339(key.valid_until) if key.valid_until else None,
+            }
+        )
+    plan.files[layout.KEYS_INDEX] = canonical({"keys": listing})
+
+
+def _add_receipts_and_timestamps(plan: BundlePlan, stamped: list[tuple[Checkpoint, TimestampToken]]) -> None:
+    for receipt in plan.receipts:
+        json_path, sig_path, pdf_path = layout.receipt_paths(receipt.receipt_id)
+        plan.files[json_path] = receipt.document
+        signature = {"algorithm": "Ed25519", "key_id": receipt.key_id, "signature": b64encode(receipt.signature)}
+        plan.files[sig_path] = canonical(signature)
+        if receipt.pdf is not None:
+            plan.files[pdf_path] = receipt.pdf
+    del stamped  # the tokens were chosen in _timestamp_plan
+    for stamp in plan.timestamps:
+        plan.files[layout.timestamp_path(stamp.size)] = stamp.token
+        chain = certificates_pem(stamp.token)
+        if chain:
+            plan.files[layout.timestamp_chain_path(stamp.size)] = chain
+
+
+def index_document(plan: BundlePlan) -> dict[str, Any]:
+    """``data/bundle.json``: what the bundle holds and where; every claim in it is checked by verifiers."""
+    return {
+        "format": layout.FORMAT,
+        "case": plan.case.id,
+        "client_name": plan.case.client_name,
+        "organization": {"id": plan.organization.id, "name": plan.organization.name, "slug": plan.organization.slug},
+        "origin": plan.origin,
+        "exported_at": rfc3339(plan.exported_at),
+        "exported_by": plan.exported_by,
+        "checkpoint": {"path": layout.CHECKPOINT, "size": plan.checkpoint.size},
+        "entries": [entry.index for entry in plan.entries],
+        "evidence": [
+            {
+                "id": item.row.id,
+                "path": item.path,
+                "filename": item.row.original_filename,
+                "sha256": item.row.sha256,
+                "size": item.row.size,
+                "ledger_index": item.row.ledger_index,
+                "kind": item.row.kind,
+                "content_type": item.row.content_type,
+            }
+            for item in plan.evidence
+        ],
+        "earlier_checkpoints": [
+            {
+                "size": e.size,
+                "path": layout.earlier_checkpoint_path(e.size),
+                "consistency": layout.consistency_path(e.size),
+                "given_in": list(e.given_in),
+            }
+            for e in plan.earlier
+        ],
+        "receipts": [
+            {
+                "id": r.receipt_id,
+                "status": r.status,
+                "json": layout.receipt_paths(r.receipt_id)[0],
+                "sig": layout.receipt_paths(r.receipt_id)[1],
+                "pdf": layout.receipt_paths(r.receipt_id)[2] if r.pdf is not None else None,
+            }
+            for r in plan.receipts
+        ],
+        "timestamps": [
+            {
+                "size": t.size,
+                "token": layout.timestamp_path(t.size),
+                "note": t.note_path,
+                "gen_time": rfc3339(t.gen_time),
+                "tsa_url": t.tsa_url,
+            }
+            for t in plan.timestamps
+        ],
+    }
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,143 @@
+"""``offboard bundle export`` and ``offboard verify``: write a case's evidence bundle; check one offline.
+
+``verify`` needs no database, server or settings: only the ZIP and, ideally, the organization's key
+obtained out of band (``--key`` / ``--key-file``). Without one it checks the bundle against the key the
+bundle carries and says loudly that the signer was not pinned.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from signing.errors import InvalidKey
+from signing.keys import Verifier, parse_vkey
+from signing.timestamps import TimestampError, load_pem_roots
+from vault.bundle.export import BundleStream, prepare
+from vault.bundle.verify import BundleVerification, verify_bundle
+from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
+from vault.db import session_scope
+from vault.errors import InvalidInput
+
+bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
+app.add_typer(bundle_app, name="bundle")
+
+NOT_PINNED = (
+    "SIGNER NOT PINNED: the bundle was checked against the key it carries itself, so anyone could have "
+    "made it. Get the organization's verifier key out of band and pass it with --key or --key-file."
+)
+
+
+@bundle_app.command("export")
+def export(
+    case_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundle ZIP.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
+    target = output.resolve()
+    if target.is_dir():
+        raise InvalidInput(f"{output} is a directory; expected a file name such as case.zip")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    with services() as svc:
+        with session_scope(svc.engine) as session:
+            plan = prepare(session, svc.settings, operator(session), case_id, clock=svc.clock)
+        stream = BundleStream(svc.engine, svc.store, plan, clock=svc.clock)
+        total = sum(plan.payload_sizes)
+        try:
+            with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
+                task = bar.add_task(f"bundle {case_id}", total=total)
+                for chunk in stream:
+                    handle.write(chunk)
+                    bar.advance(task, len(chunk))
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(target)
+        finally:
+            temporary.unlink(missing_ok=True)
+    result = stream.result
+    assert result is not None  # noqa: S101 - the stream records its result after the last chunk
+    summary = {
+        "path": str(target),
+        "case": case_id,
+        "zip_bytes": result.zip_bytes,
+        "zip_sha256": result.zip_sha256,
+        "manifest_sha256": result.manifest_sha256,
+        "payload_files": result.payload_files,
+        "payload_bytes": result.payload_bytes,
+        "checkpoint_size": result.checkpoint_size,
+        "ledger_index": result.ledger_index,
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        out.print(f"wrote {target} ({result.zip_bytes} bytes, sha256 {result.zip_sha256})")
+        err.print(f"export recorded at ledger index {result.ledger_index} (manifest sha256 {result.manifest_sha256})")
+
+
+def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
+    if keys and key_file is not None:
+        raise InvalidInput("give the signer's key with --key or with --key-file, not both")
+    lines = list(keys)
+    if key_file is not None:
+        try:
+            text = key_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read the key file {key_file}: {exc}") from exc
+        lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        if not lines:
+            raise InvalidInput(f"the key file {key_file} holds no verifier key")
+    try:
+        return [parse_vkey(line.strip()) for line in lines]
+    except InvalidKey as exc:
+        raise InvalidInput(f"not a verifier key (name+keyid+base64): {exc}") from exc
+
+
+def _print_report(report: BundleVerification) -> None:
+    if not report.pinned:
+        err.print(f"[bold red]{NOT_PINNED}[/bold red]")
+    for check in report.failures:
+        out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
+    out.print(
+        f"bundle of case {report.case_id or 'absent'}, log {report.origin or 'absent'}, "
+        f"checkpoint size {report.checkpoint_size if report.checkpoint_size is not None else 'absent'}",
+        markup=False,
+    )
+    counts = report.to_json()["passed_by_kind"]
+    assert isinstance(counts, dict)  # noqa: S101 - built as a dict above
+    out.print("passed: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())), markup=False)
+    if report.ok:
+        pinned = "signer pinned" if report.pinned else "signer NOT pinned"
+        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned})", markup=False)
+    else:
+        out.print(f"FAILED: {len(report.failures)} of {len(report.checks)} checks failed", markup=False)
+
+
+@app.command("verify")
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle ZIP.")],
+    key: Annotated[list[str] | None, typer.Option("--key", help="Signer verifier key (vkey); repeatable.")] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="A file of verifier keys, one a line.")] = None,
+    tsa_roots: Annotated[
+        Path | None, typer.Option("--tsa-roots", help="PEM roots to verify RFC 3161 timestamps against.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check an evidence bundle offline; exit 0 only if every check passes, else list every failure."""
+    pinned = _pinned_keys(list(key or []), key_file)
+    roots = None
+    if tsa_roots is not None:
+        try:
+            roots = load_pem_roots(tsa_roots.read_bytes())
+        except (OSError, TimestampError) as exc:
+            raise InvalidInput(f"cannot read TSA roots from {tsa_roots}: {exc}") from exc
+    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
