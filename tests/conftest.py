@@ -29,9 +29,27 @@ def postgres_server() -> Iterator[Postgres]:
     except Exception as exc:  # noqa: BLE001 - any failure to start means "unavailable"
         unavailable(f"PostgreSQL could not be started: {exc}")
     try:
+        _make_template(pg)
         yield pg
     finally:
         pg.stop()
+
+
+TEMPLATE_DB = "offboard_template"
+
+
+def _make_template(pg: Postgres) -> None:
+    """One migrated database that every test's database is copied from (faster than migrating each)."""
+    import psycopg
+
+    from vault.config import Settings
+    from vault.db import make_engine, migrate
+
+    with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    engine = make_engine(Settings(database_url=pg.url(TEMPLATE_DB)))
+    migrate(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +76,7 @@ def create_postgres_database(pg: Postgres) -> str:
 
     name = "t_" + uuid.uuid4().hex[:16]
     with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
     return pg.url(name)
 
 

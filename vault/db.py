@@ -7,14 +7,16 @@ PostgreSQL serializes ledger appends with a transaction-scoped advisory lock (se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlmodel import Session
 
 from vault.config import Settings
@@ -63,9 +65,41 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return str(value) if value is not None else None
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration up to head. Safe to run on every start."""
+    """Apply every Alembic migration up to head. Safe and cheap to run on every start."""
+    if current_revision(engine) == head_revision():
+        return
     command.upgrade(alembic_config(engine), "head")
+
+
+T = TypeVar("T")
+
+class Transact(Protocol):
+    """Runs a unit of work in a committed transaction and returns its result: ``run_in_transaction`` bound to
+    an engine, or ``Sequencer.run`` (group commit)."""
+
+    def __call__(self, work: Callable[[Session], T], /) -> T: ...
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in its own transaction and commit it."""
+    with session_scope(engine) as session:
+        return work(session)
 
 
 @contextmanager

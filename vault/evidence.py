@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -21,7 +22,7 @@ from sqlmodel import Session, select
 from storage.base import ObjectCorrupt, ObjectMissing, ObjectStore, ObjectWriter, StoredObject, StoreError, object_key
 from vault.cases import get_case
 from vault.clock import Clock, rfc3339, system_clock
-from vault.db import session_scope
+from vault.db import Transact, run_in_transaction
 from vault.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
 from vault.filenames import escape_filename
 from vault.ledger import log
@@ -85,11 +86,13 @@ class EvidenceIngest:
         limits: IngestLimits,
         *,
         clock: Clock = system_clock,
+        transact: Transact | None = None,
     ) -> None:
         principal.can_write()
         with Session(engine) as session:
             writable_case(session, principal.organization_id, case_id)
         self._engine = engine
+        self._transact: Transact = transact or partial(run_in_transaction, engine)
         self._store = store
         self._principal = principal
         self._case_id = case_id
@@ -192,34 +195,38 @@ class EvidenceIngest:
         content_type = (content_type or "application/octet-stream").split(";")[0].strip()[:200] or (
             "application/octet-stream"
         )
+
+        def work(session: Session) -> IngestResult:
+            log.lock_log(session, org)
+            existing = find_duplicate(session, self._case_id, stored.sha256)
+            if existing is not None:
+                return IngestResult(existing, duplicate=True)
+            writable_case(session, org, self._case_id)
+            now = self._clock()
+            row = Evidence(
+                organization_id=org,
+                case_id=self._case_id,
+                sha256=stored.sha256,
+                size=stored.size,
+                content_type=content_type,
+                original_filename=filename,
+                kind=kind.value,
+                description=description,
+                storage_key=stored.key,
+                version_id=stored.version_id,
+                pdf_info=pdf_info.to_json() if pdf_info is not None else None,
+                stored_at=now,
+            )
+            session.add(row)
+            session.flush()
+            appended = log.append(session, evidence_entry(row, self._principal.actor), clock=lambda: now)
+            row.ledger_index = appended.index
+            session.add(row)
+            session.flush()
+            return IngestResult(row, duplicate=False)
+
         try:
-            with session_scope(self._engine) as session:
-                log.lock_log(session, org)
-                existing = find_duplicate(session, self._case_id, stored.sha256)
-                if existing is not None:
-                    return IngestResult(existing, duplicate=True)
-                writable_case(session, org, self._case_id)
-                now = self._clock()
-                row = Evidence(
-                    organization_id=org,
-                    case_id=self._case_id,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    content_type=content_type,
-                    original_filename=filename,
-                    kind=kind.value,
-                    description=description,
-                    storage_key=stored.key,
-                    version_id=stored.version_id,
-                    pdf_info=pdf_info.to_json() if pdf_info is not None else None,
-                    stored_at=now,
-                )
-                session.add(row)
-                session.flush()
-                appended = log.append(session, evidence_entry(row, self._principal.actor), clock=lambda: now)
-                row.ledger_index = appended.index
-                session.add(row)
-                return IngestResult(row, duplicate=False)
+            return self._transact(work)
         except IntegrityError:
             # A concurrent upload of the same bytes won the race; answer with its row.
             with Session(self._engine) as session:

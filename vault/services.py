@@ -6,16 +6,22 @@ CLI builds one per command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from storage.base import ObjectStore
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import make_engine, migrate
 from vault.evidence import IngestLimits
+from vault.ledger.sequencer import Sequencer
 from vault.store import store_from_settings
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -24,6 +30,13 @@ class Services:
     engine: Engine
     store: ObjectStore
     clock: Clock = field(default=system_clock)
+    sequencer: Sequencer | None = None
+
+    def transact(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a committed transaction, group-committed with concurrent writers."""
+        if self.sequencer is None:
+            self.sequencer = Sequencer(self.engine)
+        return self.sequencer.run(work)
 
     @property
     def ingest_limits(self) -> IngestLimits:
@@ -34,6 +47,8 @@ class Services:
         )
 
     def close(self) -> None:
+        if self.sequencer is not None:
+            self.sequencer.close()
         self.engine.dispose()
 
 

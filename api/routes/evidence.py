@@ -98,6 +98,7 @@ async def upload_evidence(
         case_id,
         services.ingest_limits,
         clock=services.clock,
+        transact=services.transact,
     )
     content_type = request.headers.get("content-type", "")
     try:

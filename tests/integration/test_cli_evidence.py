@@ -51,6 +51,7 @@ def case_id(cli_env: Any, capsys: pytest.CaptureFixture[str]) -> str:
     assert init["admin_token"].startswith("obt_")
     again = cli_json(capsys, "init")
     assert again["admin_token"] is None, "a second init must not issue another admin token"
+    cli_json(capsys, "staff", "add", "pm@agency.example", "--name", "Pat Manager")
     case = cli_json(capsys, "case", "open", "--client", "Globex", "--owner", "pm@agency.example")
     assert case["status"] == "open"
     return str(case["id"])
