@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from vault import playbooks
 from vault.db import session_scope
 from vault.ledger import keyring
-from vault.models import ApiToken
+from vault.models import ApiToken, Organization
 from vault.orgs import IssuedToken, Role, create_organization, create_token, default_organization
 from vault.services import Services
 
@@ -42,3 +43,12 @@ def initialize(services: Services) -> InitResult:
         if not has_token:
             token = create_token(session, organization_id=org.id, name="admin", role=Role.ADMIN, clock=services.clock)
         return InitResult(org.id, org.slug, created, token)
+
+
+def new_organization(services: Services, *, name: str, slug: str | None = None) -> Organization:
+    """Create a tenant ready to use: its signing key and the shipped playbooks come with it."""
+    with session_scope(services.engine) as session:
+        org = create_organization(session, name=name, slug=slug, clock=services.clock)
+        keyring.ensure_key(session, services.settings, org, clock=services.clock)
+        playbooks.ensure_shipped(session, org.id, clock=services.clock)
+        return org

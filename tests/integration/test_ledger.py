@@ -412,3 +412,16 @@ def test_entry_hash_is_sha256_of_prefixed_bytes(client: TestClient) -> None:
     add_entries(client, 1)
     raw = client.get("/api/v1/ledger/entries/0")
     assert b64(raw.headers["x-offboard-leaf-hash"]) == hashlib.sha256(b"\x00" + raw.content).digest()
+
+
+def test_new_organization_gets_its_own_signing_key(cli_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    created = cli_json(capsys, "org", "create", "Second Agency")
+    code, note, _ = run_cli(capsys, "--org", created["slug"], "ledger", "checkpoint")
+    assert code == 0, note
+    their_key = parse_vkey(run_cli(capsys, "--org", created["slug"], "ledger", "verifier-key")[1].strip())
+    our_key = parse_vkey(run_cli(capsys, "ledger", "verifier-key")[1].strip())
+    assert their_key.key_id != our_key.key_id
+    signed = open_checkpoint(note, [their_key])
+    assert signed.body.origin.endswith(f"/{created['slug']}")
+    with pytest.raises(VerificationFailed):
+        open_checkpoint(note, [our_key])

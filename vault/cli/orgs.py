@@ -15,7 +15,7 @@ from vault.cli.common import JsonOpt, app, emit_json, operator, out, services
 from vault.clock import rfc3339
 from vault.db import session_scope
 from vault.models import Playbook, PlaybookVersion, StaffMember
-from vault.orgs import create_organization
+from vault.setup import new_organization
 
 org_app = typer.Typer(no_args_is_help=True, help="Organizations (tenants).")
 staff_app = typer.Typer(no_args_is_help=True, help="Staff members of the organization (case owners).")
@@ -66,9 +66,8 @@ def org_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an organization; select it in later commands with ``--org SLUG``."""
-    with services() as svc, session_scope(svc.engine) as session:
-        org = create_organization(session, name=name, slug=slug, clock=svc.clock)
-        playbooks.ensure_shipped(session, org.id, clock=svc.clock)
+    with services() as svc:
+        org = new_organization(svc, name=name, slug=slug)
     if as_json:
         emit_json({"id": org.id, "slug": org.slug, "name": org.name})
     else:
