@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api import errors
-from api.routes import cases, evidence, ledger, orgs, playbooks, staff
+from api import errors, pages
+from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
 from vault.config import Settings
 from vault.ledger import keyring
 from vault.ledger.publisher import Publisher
@@ -50,6 +50,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(orgs.router)
     app.include_router(ledger.router)
     app.include_router(ledger.well_known)
+    app.include_router(bundles.router)
+    app.include_router(receipts.router)
+    app.include_router(pages.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -45,6 +45,24 @@ class Settings(BaseSettings):
     checkpoint_delay_seconds: float = Field(
         default=0.2, ge=0, description="How long the publisher waits to batch appends into one checkpoint."
     )
+    # Handover receipts and acknowledgment links (docs/receipts.md).
+    ack_link_days: int = Field(default=14, ge=1, le=365, description="How long an acknowledgment link lives.")
+    ack_rate_limit_failures: int = Field(
+        default=20, ge=1, description="Wrong acknowledgment tokens one IP may try per window before 429."
+    )
+    ack_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    receipt_terms: str = Field(
+        default=(
+            "The organization hands over the deliverables listed in this receipt, each identified by its "
+            "SHA-256 hash, and states that the listed obligations were completed and the listed access was "
+            "revoked. By acknowledging, the client confirms receipt of exactly these items."
+        ),
+        description="Default terms text of handover receipts.",
+    )
+    pdf_cert_file: Path | None = Field(
+        default=None, description="PEM certificate for PAdES receipt signatures (default: self-signed P-256)."
+    )
+    pdf_key_file: Path | None = Field(default=None, description="PEM private key matching pdf_cert_file.")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,7 +18,7 @@ from vault.access import evidence_of
 from vault.cases import CaseStatus, change_status, get_case, record, writable_case, write_note
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput
-from vault.models import AccessItem, Case, CaseStep, CaseWaiver
+from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Receipt
 from vault.orgs import Principal, Role
 
 MIN_WAIVER_REASON = 10
@@ -56,12 +56,24 @@ class PendingAcknowledgment:
 PendingSource = Callable[[Session, Case], list[PendingAcknowledgment]]
 
 
-def pending_acknowledgments(session: Session, case: Case) -> list[PendingAcknowledgment]:  # noqa: ARG001
-    """Receipts of ``case`` still awaiting the client's acknowledgment.
+def pending_acknowledgments(session: Session, case: Case) -> list[PendingAcknowledgment]:
+    """Receipts of ``case`` the client has not acknowledged: drafts, sent ones and disputed ones.
 
-    The receipts feature (issue 5) fills this in; until receipts exist there is nothing to wait for.
+    A disputed receipt stays pending until an admin waives it (or the client acknowledges a new one and
+    the admin waives the old), so a dispute can never be closed over silently.
     """
-    return []
+    query = select(Receipt).where(Receipt.case_id == case.id).order_by(col(Receipt.created_at))
+    found = []
+    for receipt in session.exec(query).all():
+        if receipt.status == "acknowledged":
+            continue
+        state = {
+            "draft": "was never sent to the client",
+            "sent": "is awaiting the client's acknowledgment",
+            "disputed": "was disputed by the client",
+        }.get(receipt.status, f"is {receipt.status}")
+        found.append(PendingAcknowledgment(receipt.id, f"handover receipt {receipt.id} {state}"))
+    return found
 
 
 def _waived(waivers: list[CaseWaiver], receipt_id: str) -> bool:

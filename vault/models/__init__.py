@@ -10,9 +10,11 @@ from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playb
 from vault.models.core import ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.ledger import Checkpoint, LedgerEntry, LedgerHead, LedgerNode, SigningKey, TimestampToken
+from vault.models.receipts import Acknowledgment, Receipt, ReceiptLink
 
 __all__ = [
     "AccessItem",
+    "Acknowledgment",
     "ApiToken",
     "Case",
     "CaseNote",
@@ -26,6 +28,8 @@ __all__ = [
     "Organization",
     "Playbook",
     "PlaybookVersion",
+    "Receipt",
+    "ReceiptLink",
     "SigningKey",
     "StaffMember",
     "TimestampToken",

@@ -1,0 +1,257 @@
+"""The client's acknowledgment page ``/ack/<token>``: server-rendered, no JavaScript, no third-party assets.
+
+GET and HEAD only show the receipt and record ``receipt.opened`` (mail scanners fetch links and run
+scripts); a POST with the CSRF token acknowledges or disputes. Unknown, expired, used and voided tokens
+all get one generic page, byte for byte, and count as failures against the client's address: past
+``OFFBOARD_ACK_RATE_LIMIT_FAILURES`` in the window every ``/ack`` request from it gets 429.
+
+CSRF: a double-submit token. The page sets a random value in a ``SameSite=Strict``, ``HttpOnly`` cookie
+scoped to ``/ack/`` and in the form; a POST must carry both, equal. A cross-site form cannot read or
+send the cookie. A present ``Origin`` header must also be the origin of ``OFFBOARD_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlmodel import Session
+from starlette.concurrency import iterate_in_threadpool
+
+from api.rendering import Renderer
+from api.routes.evidence import content_disposition
+from vault import acknowledgments as acks
+from vault.errors import InvalidInput, RateLimited
+from vault.evidence import get_evidence, stream_verified
+from vault.mail import Mailer, mailer_from_settings
+from vault.models import Receipt
+from vault.ratelimit import FailureLimiter, client_ip
+from vault.receipt_pdf import render_receipt_pdf
+from vault.services import Services
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "offboard_ack_csrf"
+_state_lock = threading.Lock()
+
+
+@dataclass(slots=True)
+class AckState:
+    """Per-application state of the pages: templates, the failure limiter and the mailer."""
+
+    services: Services
+    renderer: Renderer
+    limiter: FailureLimiter
+    mailer: Mailer | None
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "Pragma": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": self.renderer.csp,
+            **extra,
+        }
+
+    def html(self, template: str, status: int = 200, /, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.renderer.page(template, **context), status_code=status, headers=self.headers())
+
+
+def ack_state(request: Request) -> AckState:
+    state = request.app.state
+    found: AckState | None = getattr(state, "ack_pages", None)
+    if found is None:
+        with _state_lock:
+            found = getattr(state, "ack_pages", None)
+            if found is None:
+                svc: Services = state.services
+                settings = svc.settings
+                limiter = FailureLimiter(
+                    settings.ack_rate_limit_failures, settings.ack_rate_limit_window_seconds, clock=svc.clock
+                )
+                found = AckState(svc, Renderer(), limiter, mailer_from_settings(settings))
+                state.ack_pages = found
+    return found
+
+
+def _ip(request: Request, st: AckState) -> str:
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.get("x-forwarded-for"), st.services.settings.trusted_proxies)
+
+
+def _meta(request: Request, st: AckState) -> acks.ClientMeta:
+    return acks.ClientMeta(ip=_ip(request, st), user_agent=request.headers.get("user-agent", ""))
+
+
+def _limited(st: AckState, exc: RateLimited) -> HTMLResponse:
+    response = st.html("limited", 429)
+    response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
+    return response
+
+
+def _invalid(st: AckState, ip: str) -> HTMLResponse:
+    """The one page for every token that does not open a live link."""
+    st.limiter.fail(ip)
+    return st.html("invalid", 404)
+
+
+def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: int = 200, **extra: Any) -> HTMLResponse:
+    context: dict[str, Any] = {"error": None, "name": "", "dispute_open": False, **extra}
+    response = st.html(
+        "page",
+        status,
+        organization=view.organization,
+        recipient=view.recipient,
+        doc=view.document,
+        shown=view.shown_sha256,
+        expires_at=view.expires_at.strftime("%Y-%m-%d %H:%M"),
+        csrf=csrf,
+        base_path=f"/ack/{token}",
+        consent_text=acks.CONSENT_TEXT,
+        **context,
+    )
+    secure = st.services.settings.base_url.startswith("https://")
+    response.set_cookie(COOKIE, csrf, path="/ack/", httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+def _csrf_cookie(request: Request) -> str:
+    value = request.cookies.get(COOKIE, "")
+    # Reuse a well-formed cookie, so a second tab does not invalidate the first tab's form.
+    return value if 40 <= len(value) <= 64 else secrets.token_urlsafe(32)
+
+
+@router.api_route("/ack/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def show(token: str, request: Request) -> Response:
+    st = ack_state(request)
+    ip = _ip(request, st)
+    try:
+        st.limiter.check(ip)
+    except RateLimited as exc:
+        return _limited(st, exc)
+    view = acks.open_link(
+        st.services.engine, token, method=request.method, meta=_meta(request, st), clock=st.services.clock
+    )
+    if view is None:
+        return _invalid(st, ip)
+    return _page(st, view, token, _csrf_cookie(request))
+
+
+def _same_origin(request: Request, st: AckState) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    base = urlsplit(st.services.settings.base_url)
+    return origin == f"{base.scheme}://{base.netloc}"
+
+
+@router.post("/ack/{token}", response_class=HTMLResponse)
+def answer(
+    token: str,
+    request: Request,
+    background: BackgroundTasks,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    shown: Annotated[str, Form(max_length=100)] = "",
+    action: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=1000)] = "",
+    consent: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    st = ack_state(request)
+    svc = st.services
+    ip = _ip(request, st)
+    try:
+        st.limiter.check(ip)
+    except RateLimited as exc:
+        return _limited(st, exc)
+    cookie = request.cookies.get(COOKIE, "")
+    if not _same_origin(request, st) or not cookie or not hmac.compare_digest(cookie, csrf):
+        return st.html("rejected", 403, message="The form was not accepted: its security check failed.")
+    meta = _meta(request, st)
+    try:
+        if action == "acknowledge":
+            outcome = acks.acknowledge(
+                svc.engine,
+                svc.settings,
+                token,
+                name=name,
+                consent=consent == "yes",
+                shown_sha256=shown,
+                meta=meta,
+                clock=svc.clock,
+            )
+        elif action == "dispute":
+            outcome = acks.dispute(svc.engine, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock)
+        else:
+            raise InvalidInput("choose Acknowledge or Dispute")
+    except InvalidInput as exc:
+        view = acks.view_link(svc.engine, token, clock=svc.clock)
+        if view is None:
+            return _invalid(st, ip)
+        return _page(
+            st, view, token, cookie, status=400, error=exc.message, name=name, dispute_open=action == "dispute"
+        )
+    if outcome is None:
+        return _invalid(st, ip)
+    receipt_id = outcome.receipt_id
+
+    def pdf() -> bytes:
+        with Session(svc.engine) as session:
+            receipt = session.get(Receipt, receipt_id)
+            assert receipt is not None  # noqa: S101 - just committed
+            return render_receipt_pdf(session, svc.settings, receipt, clock=svc.clock)
+
+    background.add_task(
+        acks.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf
+    )
+    return st.html(
+        "done",
+        kind=outcome.kind,
+        name=" ".join(name.split()),
+        organization=outcome.organization,
+        recipient=outcome.recipient,
+        at=outcome.at.strftime("%Y-%m-%d %H:%M:%S"),
+        ledger_index=outcome.ledger_index,
+        sha256=outcome.signature_json.get("sha256", ""),
+        reason=outcome.reason,
+    )
+
+
+@router.get("/ack/{token}/files/{evidence_id}")
+def download(token: str, evidence_id: str, request: Request) -> Response:
+    """A deliverable listed on a live link's receipt; nothing else is reachable through a token."""
+    st = ack_state(request)
+    svc = st.services
+    ip = _ip(request, st)
+    try:
+        st.limiter.check(ip)
+    except RateLimited as exc:
+        return _limited(st, exc)
+    view = acks.view_link(svc.engine, token, clock=svc.clock)
+    if view is None:
+        return _invalid(st, ip)
+    if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
+        return st.html("invalid", 404)
+    with Session(svc.engine) as session:
+        row = get_evidence(session, view.document["organization"]["id"], evidence_id)
+
+    def body() -> Iterator[bytes]:
+        yield from stream_verified(svc.store, row)
+
+    headers = st.headers(
+        **{
+            "Content-Disposition": content_disposition(row.original_filename),
+            "Content-Length": str(row.size),
+            "X-Offboard-SHA256": row.sha256,
+        }
+    )
+    headers["Content-Security-Policy"] = "sandbox"
+    return StreamingResponse(iterate_in_threadpool(body()), media_type=row.content_type, headers=headers)

@@ -1,0 +1,52 @@
+"""jinja2 rendering of the acknowledgment pages and the emails, from the top-level ``templates/`` folder.
+
+The domain never imports jinja2 (STYLE.md): it receives ``Renderer.email`` as an ``EmailRenderer``
+callable. The CLI, which has no API layer, loads this module by name when it sends receipts.
+The pages' stylesheet is inlined and allowed by its SHA-256 in the Content-Security-Policy, so the
+pages need no other request and no ``unsafe-inline``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from vault.mail import RenderedEmail
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class Renderer:
+    """One jinja2 environment over ``templates/``; HTML templates are autoescaped, text ones are not."""
+
+    def __init__(self, folder: Path = TEMPLATES) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(str(folder)),
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self.css = (folder / "static" / "ack.css").read_text(encoding="utf-8")
+        digest = base64.b64encode(hashlib.sha256(self.css.encode("utf-8")).digest()).decode("ascii")
+        #: The Content-Security-Policy of every acknowledgment page: nothing but this stylesheet and forms
+        #: posting back to this origin.
+        self.csp = (
+            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'"
+        )
+
+    def page(self, template: str, /, **context: Any) -> str:
+        return self.env.get_template(f"ack/{template}.html").render(css=self.css, **context)
+
+    def email(self, name: str, context: Mapping[str, Any]) -> RenderedEmail:
+        subject = self.env.get_template(f"email/{name}.subject.txt").render(**context)
+        return RenderedEmail(
+            subject=" ".join(subject.split()),
+            text=self.env.get_template(f"email/{name}.txt").render(**context),
+            html=self.env.get_template(f"email/{name}.html").render(**context),
+        )

@@ -1,0 +1,192 @@
+"""``/api/v1/.../receipts``: create, read, send and print handover receipts.
+
+A live acknowledgment link is never readable through the API: ``send`` returns the links only when no
+SMTP server is configured, once, in that response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from api.deps import PrincipalDep, ServicesDep, SessionDep
+from api.errors import COMMON_RESPONSES, responses
+from api.pages import ack_state
+from vault import links, receipts
+from vault.clock import rfc3339
+from vault.db import session_scope
+from vault.models import Acknowledgment, Receipt
+from vault.receipt_pdf import render_receipt_pdf
+
+router = APIRouter(tags=["receipts"], responses=COMMON_RESPONSES)
+WRITE = responses(403, 409)
+
+
+class ReceiptCreate(BaseModel):
+    evidence_ids: list[str] | None = Field(
+        default=None, max_length=1000, description="Deliverables; default: every deliverable of the case."
+    )
+    terms: str | None = Field(default=None, max_length=20_000, description="Default: the organization's terms.")
+
+
+class AcknowledgmentPublic(BaseModel):
+    id: str
+    recipient: str
+    name: str
+    acknowledged_at: str
+    ip: str
+    user_agent: str
+    shown_sha256: str
+    ledger_index: int | None
+    #: The countersigned canonical JSON (receipt + acknowledgment), and its detached signature.
+    countersigned: dict[str, Any]
+    signature: dict[str, str]
+
+
+class ReceiptPublic(BaseModel):
+    id: str
+    case_id: str
+    status: str
+    created_at: str
+    created_by: str
+    sent_at: str | None
+    sha256: str
+    ledger_index: int | None
+    #: The signed receipt (parsed); its canonical bytes are ``canonical`` (UTF-8 text).
+    document: dict[str, Any]
+    canonical: str
+    signature: dict[str, str]
+    dispute_reason: str | None
+    acknowledgment: AcknowledgmentPublic | None
+
+    @classmethod
+    def of(cls, row: Receipt, ack: Acknowledgment | None) -> ReceiptPublic:
+        signed = receipts.signed_of(row)
+        ack_public = None
+        if ack is not None:
+            ack_public = AcknowledgmentPublic(
+                id=ack.id,
+                recipient=ack.recipient,
+                name=ack.typed_name,
+                acknowledged_at=rfc3339(ack.acknowledged_at),
+                ip=ack.ip,
+                user_agent=ack.user_agent,
+                shown_sha256=ack.shown_sha256,
+                ledger_index=ack.ledger_index,
+                countersigned=json.loads(bytes(ack.document)),
+                signature={
+                    "alg": "Ed25519",
+                    "key_id": ack.key_id,
+                    "key_name": ack.key_name,
+                    "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
+                    "sha256": ack.sha256,
+                },
+            )
+        return cls(
+            id=row.id,
+            case_id=row.case_id,
+            status=row.status,
+            created_at=rfc3339(row.created_at),
+            created_by=row.created_by,
+            sent_at=rfc3339(row.sent_at) if row.sent_at else None,
+            sha256=row.sha256,
+            ledger_index=row.ledger_index,
+            document=receipts.document_of(row),
+            canonical=signed.body.decode("utf-8"),
+            signature=signed.signature_json(),
+            dispute_reason=row.dispute_reason,
+            acknowledgment=ack_public,
+        )
+
+
+class ManualLink(BaseModel):
+    recipient: str
+    url: str
+
+
+class SendPublic(BaseModel):
+    receipt_id: str
+    status: str
+    #: ``smtp``: emailed. ``manual``: no SMTP configured; ``links`` are shown this once only.
+    delivery: str
+    recipients: list[str]
+    expires_at: str
+    voided_links: list[str]
+    ledger_index: int
+    links: list[ManualLink]
+
+
+def public(session: Session, row: Receipt) -> ReceiptPublic:
+    ack = session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == row.id)).first()
+    return ReceiptPublic.of(row, ack)
+
+
+@router.post("/api/v1/cases/{case_id}/receipts", status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_receipt(case_id: str, body: ReceiptCreate, principal: PrincipalDep, services: ServicesDep) -> ReceiptPublic:
+    with session_scope(services.engine) as session:
+        row = receipts.create_receipt(
+            session,
+            services.settings,
+            principal,
+            case_id,
+            evidence_ids=body.evidence_ids,
+            terms=body.terms,
+            clock=services.clock,
+        )
+        return public(session, row)
+
+
+@router.get("/api/v1/cases/{case_id}/receipts")
+def list_receipts(case_id: str, principal: PrincipalDep, session: SessionDep) -> list[ReceiptPublic]:
+    return [public(session, r) for r in receipts.list_receipts(session, principal.organization_id, case_id)]
+
+
+@router.get("/api/v1/receipts/{receipt_id}")
+def get_receipt(receipt_id: str, principal: PrincipalDep, session: SessionDep) -> ReceiptPublic:
+    return public(session, receipts.get_receipt(session, principal.organization_id, receipt_id))
+
+
+@router.post("/api/v1/receipts/{receipt_id}/send", responses={**WRITE, **responses(503)})
+def send_receipt(receipt_id: str, request: Request, principal: PrincipalDep, services: ServicesDep) -> SendPublic:
+    st = ack_state(request)
+    result = links.send_receipt(
+        services.engine,
+        services.settings,
+        principal,
+        receipt_id,
+        mailer=st.mailer,
+        render=st.renderer.email,
+        clock=services.clock,
+    )
+    return SendPublic(
+        receipt_id=result.receipt.id,
+        status=result.receipt.status,
+        delivery=result.delivery,
+        recipients=list(result.recipients),
+        expires_at=rfc3339(result.expires_at),
+        voided_links=list(result.voided),
+        ledger_index=result.ledger_index,
+        links=[ManualLink(recipient=i.recipient, url=i.url) for i in result.manual_links],
+    )
+
+
+@router.get(
+    "/api/v1/receipts/{receipt_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed receipt PDF"}},
+)
+def receipt_pdf(receipt_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    with Session(services.engine) as session:
+        row = receipts.get_receipt(session, principal.organization_id, receipt_id)
+        data = render_receipt_pdf(session, services.settings, row, clock=services.clock)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{row.id}.pdf"', "Cache-Control": "no-store"},
+    )

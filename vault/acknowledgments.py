@@ -1,0 +1,385 @@
+"""The client's side of a receipt: opening the link, acknowledging (countersigned), or disputing.
+
+Opening (GET or HEAD) records ``receipt.opened`` and nothing else: mail scanners fetch links. Only a POST
+acknowledges or disputes. The acknowledgment block (UTC time, client IP, user agent, typed name, the hash
+of exactly what was shown, the link id) is countersigned together with the receipt by the organization's
+key; ``receipt.acknowledged`` and ``receipt.countersigned`` enter the ledger in the same transaction as
+the rows. Exactly one acknowledgment per receipt: the link is claimed by a conditional UPDATE and the
+acknowledgment row is unique per receipt. Emails go out after the commit (``notify``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from vault import gate
+from vault.cases import CaseStatus
+from vault.clock import Clock, rfc3339, system_clock
+from vault.config import Settings
+from vault.db import session_scope
+from vault.errors import InvalidInput
+from vault.ledger import keyring, log
+from vault.ledger.entries import EntryDraft
+from vault.links import claim_link, live_link, void_links
+from vault.mail import Attachment, EmailRenderer, Mailer, Message
+from vault.models import Acknowledgment, Case, Organization, Receipt, ReceiptLink
+from vault.orgs import Principal, Role
+from vault.receipts import ReceiptStatus, document_of, shown_digest, sign_document, signed_of
+
+logger = logging.getLogger("offboard.receipts")
+
+COUNTERSIGNED_TYPE = "offboard.acknowledged-receipt/v1"
+CONSENT_TEXT = "I confirm that I received the deliverables listed in this receipt and accept the terms shown."
+MAX_NAME = 200
+MAX_REASON = 4000
+MAX_USER_AGENT = 1000
+#: ``receipt.opened`` entries per link; later opens are only counted (a token holder cannot flood the log).
+MAX_OPEN_ENTRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMeta:
+    """Where a request came from: the address (after trusted-proxy handling) and the user agent."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """What the acknowledgment page shows for one live link."""
+
+    link_id: str
+    recipient: str
+    receipt_id: str
+    organization: str
+    document: dict[str, Any]
+    shown_sha256: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of a POST: what was recorded, and the emails to send after the commit."""
+
+    kind: str
+    receipt_id: str
+    recipient: str
+    at: datetime
+    ledger_index: int
+    document: dict[str, Any]
+    #: Countersigned bytes and detached signature (acknowledgments only).
+    countersigned: bytes = b""
+    signature_json: dict[str, str] = field(default_factory=dict)
+    owner_email: str = ""
+    organization: str = ""
+    reason: str = ""
+
+
+def _view(session: Session, link: ReceiptLink) -> LinkView:
+    receipt = session.get(Receipt, link.receipt_id)
+    org = session.get(Organization, link.organization_id)
+    assert receipt is not None and org is not None  # noqa: S101 - foreign keys
+    document = document_of(receipt)
+    return LinkView(link.id, link.recipient, receipt.id, org.name, document, shown_digest(document), link.expires_at)
+
+
+def view_link(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkView | None:
+    """The page data of a live link without recording anything (downloads), or ``None``."""
+    with Session(engine) as session:
+        link = live_link(session, token, clock())
+        return _view(session, link) if link is not None else None
+
+
+def open_link(
+    engine: Engine, token: str, *, method: str, meta: ClientMeta, clock: Clock = system_clock
+) -> LinkView | None:
+    """GET or HEAD of a link: record ``receipt.opened`` and return the page data; ``None`` if not live."""
+    with session_scope(engine) as session:
+        now = clock()
+        link = live_link(session, token, now)
+        if link is None:
+            return None
+        session.execute(
+            update(ReceiptLink)
+            .where(col(ReceiptLink.id) == link.id)
+            .values(opened_count=col(ReceiptLink.opened_count) + 1)
+        )
+        session.refresh(link)
+        if link.opened_count <= MAX_OPEN_ENTRIES:
+            receipt = session.get(Receipt, link.receipt_id)
+            assert receipt is not None  # noqa: S101 - foreign key
+            data = {
+                "receipt": link.receipt_id,
+                "link": link.id,
+                "method": method.upper(),
+                "ip": meta.ip,
+                "user_agent": meta.user_agent[:MAX_USER_AGENT],
+                "count": link.opened_count,
+            }
+            actor = f"client:{link.recipient}"
+            draft = EntryDraft("receipt.opened", link.organization_id, receipt.case_id, actor, data)
+            log.append(session, draft, clock=lambda: now)
+        return _view(session, link)
+
+
+def _checked_shown(view_digest: str, shown_sha256: str) -> None:
+    if shown_sha256 != view_digest:
+        raise InvalidInput(
+            "the page you answered is not the current receipt (its item list hash differs); reload and try again"
+        )
+
+
+def _claim(session: Session, token: str, now: datetime) -> tuple[ReceiptLink, Receipt, Case] | None:
+    link = live_link(session, token, now)
+    if link is None or not claim_link(session, link, now):
+        return None
+    receipt = session.get(Receipt, link.receipt_id)
+    case = session.get(Case, receipt.case_id) if receipt is not None else None
+    if receipt is None or case is None:  # pragma: no cover - foreign keys
+        return None
+    # One answer per receipt, even when two recipients answer at once: the receipt row is claimed by a
+    # conditional UPDATE too. "claimed" never commits; the caller sets the final status in this transaction.
+    result = session.execute(
+        update(Receipt)
+        .where(col(Receipt.id) == receipt.id, col(Receipt.status) == ReceiptStatus.SENT.value)
+        .values(status="claimed")
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    session.refresh(receipt)
+    return link, receipt, case
+
+
+def acknowledge(
+    engine: Engine,
+    settings: Settings,
+    token: str,
+    *,
+    name: str,
+    consent: bool,
+    shown_sha256: str,
+    meta: ClientMeta,
+    clock: Clock = system_clock,
+) -> Outcome | None:
+    """Record the acknowledgment and countersign it; ``None`` when the link is not (or no longer) live.
+
+    ``InvalidInput`` for a missing name or consent, or when the page answered is not this receipt's.
+    """
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"type your full name (1 to {MAX_NAME} characters) to acknowledge")
+    if not consent:
+        raise InvalidInput("tick the confirmation box to acknowledge the receipt")
+    view = view_link(engine, token, clock=clock)
+    if view is None:
+        return None
+    _checked_shown(view.shown_sha256, shown_sha256)
+    try:
+        with session_scope(engine) as session:
+            now = clock()
+            claimed = _claim(session, token, now)
+            if claimed is None:
+                session.rollback()
+                return None
+            link, receipt, case = claimed
+            document = document_of(receipt)
+            ack = Acknowledgment(
+                organization_id=receipt.organization_id,
+                receipt_id=receipt.id,
+                link_id=link.id,
+                recipient=link.recipient,
+                acknowledged_at=now,
+                ip=meta.ip[:64],
+                user_agent=meta.user_agent[:MAX_USER_AGENT],
+                typed_name=name,
+                shown_sha256=shown_sha256,
+                document=b"",
+                sha256="",
+                signature=b"",
+                key_id="",
+                key_name="",
+            )
+            block = {
+                "id": ack.id,
+                "receipt": receipt.id,
+                "recipient": link.recipient,
+                "name": name,
+                "consent": CONSENT_TEXT,
+                "acknowledged_at": rfc3339(now),
+                "ip": ack.ip,
+                "user_agent": ack.user_agent,
+                "shown_sha256": shown_sha256,
+                "token_id": link.id,
+            }
+            key = keyring.active_key(session, receipt.organization_id)
+            signer = keyring.load_signer(settings, key)
+            counter = sign_document(
+                signer,
+                {
+                    "type": COUNTERSIGNED_TYPE,
+                    "receipt": document,
+                    "receipt_signature": signed_of(receipt).signature_json(),
+                    "acknowledgment": block,
+                },
+            )
+            ack.document, ack.sha256, ack.signature = counter.body, counter.sha256, counter.signature
+            ack.key_id, ack.key_name = counter.key_id, counter.key_name
+            receipt.status, receipt.closed_at = ReceiptStatus.ACKNOWLEDGED.value, now
+            session.add_all([ack, receipt])
+            session.flush()
+            void_links(session, receipt.id, now, keep=link.id)
+            actor = f"client:{link.recipient}"
+            acked = {k: v for k, v in block.items() if k != "consent"}
+            log.append(
+                session,
+                EntryDraft("receipt.acknowledged", receipt.organization_id, case.id, actor, acked),
+                clock=lambda: now,
+            )
+            signed = {
+                "receipt": receipt.id,
+                "acknowledgment": ack.id,
+                "sha256": counter.sha256,
+                "key_id": counter.key_id,
+                "signature": counter.signature_json()["signature"],
+            }
+            ack.ledger_index = log.append(
+                session,
+                EntryDraft("receipt.countersigned", receipt.organization_id, case.id, "system:offboard", signed),
+                clock=lambda: now,
+            ).index
+            session.add(ack)
+            org = session.get(Organization, receipt.organization_id)
+            return Outcome(
+                "acknowledged",
+                receipt.id,
+                link.recipient,
+                now,
+                ack.ledger_index,
+                document,
+                counter.body,
+                counter.signature_json(),
+                case.owner_email,
+                org.name if org else "",
+            )
+    except IntegrityError:
+        # The unique acknowledgment per receipt caught a race the conditional updates did not.
+        return None
+
+
+def dispute(
+    engine: Engine,
+    token: str,
+    *,
+    reason: str,
+    shown_sha256: str,
+    meta: ClientMeta,
+    clock: Clock = system_clock,
+) -> Outcome | None:
+    """The client disputes the receipt: record ``receipt.disputed`` and move the case to ``disputed``."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput(f"a dispute needs a reason of 1 to {MAX_REASON} characters")
+    view = view_link(engine, token, clock=clock)
+    if view is None:
+        return None
+    _checked_shown(view.shown_sha256, shown_sha256)
+    with session_scope(engine) as session:
+        now = clock()
+        claimed = _claim(session, token, now)
+        if claimed is None:
+            session.rollback()
+            return None
+        link, receipt, case = claimed
+        receipt.status, receipt.closed_at, receipt.dispute_reason = ReceiptStatus.DISPUTED.value, now, reason
+        session.add(receipt)
+        session.flush()
+        void_links(session, receipt.id, now, keep=link.id)
+        actor = f"client:{link.recipient}"
+        data = {
+            "receipt": receipt.id,
+            "link": link.id,
+            "recipient": link.recipient,
+            "reason": reason,
+            "ip": meta.ip[:64],
+            "user_agent": meta.user_agent[:MAX_USER_AGENT],
+            "shown_sha256": shown_sha256,
+        }
+        index = log.append(
+            session, EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data), clock=lambda: now
+        ).index
+        if case.status != CaseStatus.DISPUTED:
+            client = Principal(receipt.organization_id, Role.MEMBER, actor)
+            text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
+            gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
+        org = session.get(Organization, receipt.organization_id)
+        return Outcome(
+            "disputed",
+            receipt.id,
+            link.recipient,
+            now,
+            index,
+            document_of(receipt),
+            owner_email=case.owner_email,
+            organization=org.name if org else "",
+            reason=reason,
+        )
+
+
+def notify(
+    outcome: Outcome,
+    *,
+    mailer: Mailer | None,
+    render: EmailRenderer,
+    settings: Settings,
+    pdf: Callable[[], bytes] | None = None,
+) -> list[str]:
+    """After the commit: confirm to the client (acknowledgments, with the signed receipt) and tell the owner.
+
+    Returns the recipients that could not be reached; failures are logged, never raised (the answer
+    is recorded whether or not the mail goes out).
+    """
+    if mailer is None:
+        logger.info("no SMTP configured: %s of receipt %s not emailed", outcome.kind, outcome.receipt_id)
+        return []
+    context: dict[str, Any] = {
+        "organization": outcome.organization,
+        "receipt_id": outcome.receipt_id,
+        "case_id": outcome.document["case"]["id"],
+        "client_name": outcome.document["case"]["client_name"],
+        "recipient": outcome.recipient,
+        "at": rfc3339(outcome.at),
+        "ledger_index": outcome.ledger_index,
+        "deliverables": outcome.document["deliverables"],
+        "base_url": settings.base_url,
+        "reason": outcome.reason,
+    }
+    messages = []
+    if outcome.kind == "acknowledged":
+        stem = f"receipt-{outcome.receipt_id}-acknowledged"
+        files = [
+            Attachment(f"{stem}.json", outcome.countersigned, "application/json"),
+            Attachment(f"{stem}.sig.json", json.dumps(outcome.signature_json, indent=2).encode(), "application/json"),
+        ]
+        if pdf is not None:
+            try:
+                files.append(Attachment(f"receipt-{outcome.receipt_id}.pdf", pdf(), "application/pdf"))
+            except Exception:  # the JSON receipt is the evidence; a PDF failure must not stop the email
+                logger.exception("could not render the PDF of receipt %s", outcome.receipt_id)
+        messages.append(Message(outcome.recipient, render("ack_confirmation", context), tuple(files)))
+        messages.append(Message(outcome.owner_email, render("owner_acknowledged", context)))
+    else:
+        messages.append(Message(outcome.owner_email, render("owner_disputed", context)))
+    failed = mailer.send([m for m in messages if m.to])
+    for to in failed:
+        logger.warning("notification about receipt %s to %s failed", outcome.receipt_id, to)
+    return failed

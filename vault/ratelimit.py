@@ -1,0 +1,96 @@
+"""Failure rate limiting per client address, and which address a request really came from.
+
+``FailureLimiter`` counts failures (wrong acknowledgment tokens) per key in a sliding window; a key
+with ``max_failures`` failures inside the window is refused (``RateLimited``, HTTP 429) until the oldest
+of them ages out. State lives in the process: behind several workers each counts on its own, which
+multiplies the threshold by the worker count but keeps the 2^256 token space far out of reach.
+
+``client_ip`` trusts ``X-Forwarded-For`` only when the direct peer is a configured proxy, and then takes
+the right-most address that is not itself a trusted proxy (the left part is whatever the client wrote).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from datetime import datetime
+
+from vault.clock import Clock, system_clock
+from vault.errors import RateLimited
+
+#: Distinct addresses tracked at once; the least recently failing are forgotten first.
+MAX_KEYS = 100_000
+
+
+class FailureLimiter:
+    def __init__(self, max_failures: int, window_seconds: float, *, clock: Clock = system_clock) -> None:
+        if max_failures < 1 or window_seconds <= 0:
+            raise ValueError("max_failures must be >= 1 and window_seconds > 0")
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and (now - times[0]).total_seconds() >= self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def check(self, key: str) -> None:
+        """Raise ``RateLimited`` (with ``retry_after`` seconds) if ``key`` has used up its failures."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if len(times) >= self.max_failures:
+                wait = self.window - (now - times[0]).total_seconds()
+                raise RateLimited(
+                    "too many invalid links were tried from this address; try again later",
+                    details={"retry_after": max(1, math.ceil(wait))},
+                )
+
+    def fail(self, key: str) -> None:
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            times.append(now)
+            self._failures[key] = times
+            self._failures.move_to_end(key)
+            while len(self._failures) > MAX_KEYS:
+                self._failures.popitem(last=False)
+
+
+def _networks(trusted: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in trusted if item.strip()]
+
+
+def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy that says who it forwarded."""
+    address = peer or "unknown"
+    networks = _networks(trusted_proxies)
+    if not networks or not forwarded_for or not _in(address, networks):
+        return address
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return address  # a malformed hop: fall back to the proxy rather than trust garbage
+    return hops[0] if hops else address

@@ -1,0 +1,291 @@
+"""The human-readable receipt: a PDF with the canonical JSON attached, a QR code, and a PAdES signature.
+
+Layout by fpdf2 with DejaVu fonts (any typed name renders); the signed canonical JSON (and, once
+acknowledged, the countersigned one) embedded as PDF attachments with pypdf *before* signing; then a
+PAdES baseline signature (ETSI EN 319 142-1, ``ETSI.CAdES.detached``) by pyHanko with the organization's
+ECDSA P-256 certificate, timestamped when ``OFFBOARD_TSA_URL`` is set. Poppler's ``pdfsig`` does not
+accept Ed25519 PDF signatures, so PDFs use P-256 while receipts and checkpoints keep Ed25519.
+
+The certificate is the one configured (``OFFBOARD_PDF_CERT_FILE`` + ``OFFBOARD_PDF_KEY_FILE``), else a
+self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 0600) and
+``<slug>-pdf-p256.crt`` next to the Ed25519 keys. A key file open to group or others is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import stat
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import qrcode  # type: ignore[import-untyped]
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fpdf import FPDF
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pypdf import PdfReader, PdfWriter
+from sqlmodel import Session, select
+
+from vault.clock import Clock, system_clock
+from vault.config import Settings
+from vault.errors import ConfigurationError
+from vault.models import Acknowledgment, Organization, Receipt
+from vault.receipts import document_of, signed_of
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = {
+    ("DejaVu", ""): "DejaVuSans.ttf",
+    ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
+    ("DejaVuMono", ""): "DejaVuSansMono.ttf",
+}
+CERT_YEARS = 10
+_create_lock = threading.Lock()
+
+
+def _check_private(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(f"the PDF signing key {path} has mode {mode:04o}; expected 0600")
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _self_signed(org: Organization, clock: Clock) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{org.name} handover receipts"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org.name[:64]),
+        ]
+    )
+    now = clock()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=365 * CERT_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def pdf_credentials(settings: Settings, org: Organization, *, clock: Clock = system_clock) -> tuple[Path, Path]:
+    """(key file, certificate file) for PAdES signatures, creating the self-signed pair on first use."""
+    if settings.pdf_cert_file or settings.pdf_key_file:
+        if not (settings.pdf_cert_file and settings.pdf_key_file):
+            raise ConfigurationError("set both OFFBOARD_PDF_CERT_FILE and OFFBOARD_PDF_KEY_FILE, or neither")
+        for path in (settings.pdf_key_file, settings.pdf_cert_file):
+            if not path.is_file():
+                raise ConfigurationError(f"PDF signing file {path} does not exist")
+        _check_private(settings.pdf_key_file)
+        return settings.pdf_key_file, settings.pdf_cert_file
+    folder = settings.resolved_keys_dir
+    key_path, cert_path = folder / f"{org.slug}-pdf-p256.key", folder / f"{org.slug}-pdf-p256.crt"
+    with _create_lock:
+        if key_path.exists() != cert_path.exists():
+            # Never silently replace half of a pair: PDFs already signed name that certificate.
+            raise ConfigurationError(f"only one of {key_path} and {cert_path} exists; restore the other")
+        if not key_path.exists():
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key_pem, cert_pem = _self_signed(org, clock)
+            _write_new(cert_path, cert_pem, 0o644)
+            _write_new(key_path, key_pem, 0o600)
+    _check_private(key_path)
+    return key_path, cert_path
+
+
+def certificate_pem(settings: Settings, org: Organization) -> bytes:
+    """The organization's PDF signing certificate (the trust root a relying party pins)."""
+    return pdf_credentials(settings, org)[1].read_bytes()
+
+
+def _fonts(pdf: FPDF) -> None:
+    for (family, style), file_name in FONTS.items():
+        path = FONT_DIR / file_name
+        if not path.is_file():
+            raise ConfigurationError(f"font {path} is missing (install fonts-dejavu-core)")
+        pdf.add_font(family, style, str(path))
+
+
+def _qr_png(text: str) -> io.BytesIO:
+    image = qrcode.make(text, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+class _Doc:
+    """Small writing helpers over FPDF, so the layout below reads as content."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+
+    def heading(self, text: str) -> None:
+        self.pdf.ln(3)
+        self.pdf.set_font("DejaVu", "B", 12)
+        self.pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font("DejaVu", "", 9)
+
+    def line(self, text: str, *, mono: bool = False, size: float = 9) -> None:
+        self.pdf.set_font("DejaVuMono" if mono else "DejaVu", "", size)
+        self.pdf.multi_cell(0, 4.6, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font("DejaVu", "", 9)
+
+    def field(self, label: str, value: str, *, mono: bool = False) -> None:
+        self.pdf.set_font("DejaVu", "B", 9)
+        self.pdf.cell(38, 4.6, label)
+        self.pdf.set_font("DejaVuMono" if mono else "DejaVu", "", 8 if mono else 9)
+        self.pdf.multi_cell(0, 4.6, value, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font("DejaVu", "", 9)
+
+
+def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | None) -> bytes:
+    """The visible pages of the receipt (no attachments, no signature)."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(receipt.created_at)
+    pdf.set_title(f"Handover receipt {receipt.id}")
+    pdf.set_author(document["organization"]["name"])
+    pdf.set_auto_page_break(auto=True, margin=15)
+    _fonts(pdf)
+    pdf.add_page()
+    doc = _Doc(pdf)
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.multi_cell(0, 9, "Handover receipt", new_x="LMARGIN", new_y="NEXT")
+    case = document["case"]
+    doc.field("Organization", document["organization"]["name"])
+    doc.field("Client", case["client_name"])
+    doc.field("Case", case["id"], mono=True)
+    doc.field("Receipt", document["id"], mono=True)
+    doc.field("Issued", f"{document['issued_at']} by {document['issued_by']}")
+    doc.field("Status", receipt.status)
+    doc.heading(f"Deliverables ({len(document['deliverables'])})")
+    for item in document["deliverables"]:
+        doc.line(f"{item['filename']}  ({item['size']:,} bytes, {item['kind']})")
+        doc.line(f"SHA-256 {item['sha256']}", mono=True, size=7.5)
+    doc.heading(f"Obligations completed ({len(document['obligations'])})")
+    for step in document["obligations"] or [{"title": "none listed", "completed_at": None}]:
+        doc.line(f"• {step['title']}" + (f"  (completed {step['completed_at']})" if step["completed_at"] else ""))
+    doc.heading(f"Access revoked ({len(document['access_revoked'])})")
+    for item in document["access_revoked"] or [{"name": "none listed", "kind": "", "revoked_at": None}]:
+        when = f", revoked {item['revoked_at']}" if item["revoked_at"] else ""
+        doc.line(f"• {item['name']} {('(' + item['kind'] + when + ')') if item['kind'] else ''}".rstrip())
+    doc.heading("Terms")
+    doc.line(document["terms"])
+    doc.heading("Acknowledgment")
+    if ack is None:
+        doc.line("Not acknowledged by the client at the time this PDF was produced.")
+    else:
+        doc.field("Acknowledged by", f"{ack.typed_name} <{ack.recipient}>")
+        doc.field("At (UTC)", ack.acknowledged_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        doc.field("From IP", ack.ip)
+        doc.field("Items shown", ack.shown_sha256, mono=True)
+        doc.field("Countersigned", f"ledger index {ack.ledger_index}, key {ack.key_id}")
+    signed = signed_of(receipt)
+    checkpoint = document["checkpoint"]
+    doc.heading("Verification")
+    doc.field("Receipt SHA-256", signed.sha256, mono=True)
+    doc.field("Ed25519 key", f"{signed.key_name} ({signed.key_id})")
+    doc.field("Signature", signed.signature_json()["signature"], mono=True)
+    doc.field("Ledger index", f"receipt issued at entry {receipt.ledger_index}")
+    doc.field("Checkpoint", f"tree size {checkpoint['size']}, root {checkpoint['root_hash']}", mono=True)
+    qr_text = (
+        f"offboard-receipt {document['id']}\nsha256 {signed.sha256}\nledger-index {receipt.ledger_index}\n"
+        f"checkpoint {checkpoint['size']} {checkpoint['root_hash']}"
+    )
+    if ack is not None:
+        qr_text += f"\ncountersigned {ack.sha256} ledger-index {ack.ledger_index}"
+    pdf.ln(2)
+    pdf.image(_qr_png(qr_text), w=38)
+    doc.line("The signed JSON of this receipt is attached to this PDF; docs/receipts.md explains how to verify it.")
+    return bytes(pdf.output())
+
+
+def attach(pdf_bytes: bytes, files: dict[str, bytes]) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+    for name, data in files.items():
+        writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def sign(pdf_bytes: bytes, settings: Settings, org: Organization, *, clock: Clock = system_clock) -> bytes:
+    key_path, cert_path = pdf_credentials(settings, org, clock=clock)
+    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))  # type: ignore[no-untyped-call]
+    if signer is None:
+        raise ConfigurationError(f"cannot load the PDF signing key {key_path} with certificate {cert_path}")
+    meta = signers.PdfSignatureMetadata(
+        field_name="OffboardReceipt",
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason="Handover receipt issued by the organization",
+        name=org.name,
+    )
+    timestamper = HTTPTimeStamper(settings.tsa_url) if settings.tsa_url else None
+    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf_bytes)), meta, signer, timestamper=timestamper)
+    return bytes(out.getvalue())
+
+
+def render_receipt_pdf(session: Session, settings: Settings, receipt: Receipt, *, clock: Clock = system_clock) -> bytes:
+    """The signed PDF of ``receipt`` as it stands now (with its acknowledgment once there is one)."""
+    org = session.get(Organization, receipt.organization_id)
+    assert org is not None  # noqa: S101 - foreign key
+    ack = session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt.id)).first()
+    document = document_of(receipt)
+    signed = signed_of(receipt)
+    files = {
+        f"receipt-{receipt.id}.json": signed.body,
+        f"receipt-{receipt.id}.sig.json": json.dumps(signed.signature_json(), indent=2).encode(),
+    }
+    if ack is not None:
+        stem = f"receipt-{receipt.id}-acknowledged"
+        files[f"{stem}.json"] = bytes(ack.document)
+        counter = {
+            "alg": "Ed25519",
+            "key_id": ack.key_id,
+            "key_name": ack.key_name,
+            "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
+            "sha256": ack.sha256,
+        }
+        files[f"{stem}.sig.json"] = json.dumps(counter, indent=2).encode()
+    return sign(attach(layout(document, receipt, ack), files), settings, org, clock=clock)
