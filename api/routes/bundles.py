@@ -1,0 +1,43 @@
+"""``POST /api/v1/cases/{id}/bundle``: the case's evidence bundle, streamed as a ZIP (``docs/bundle.md``).
+
+Everything that can fail before the first byte (unknown case, role, signing a covering checkpoint,
+rendering the report) fails as a problem response. Evidence is then streamed from the object store; if
+a stored object turns out corrupt mid-stream the response is cut off (the ZIP is left without its
+central directory, so no reader accepts it) and no ``bundle.exported`` entry is recorded.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from api.deps import PrincipalDep, ServicesDep
+from api.errors import COMMON_RESPONSES, responses
+from vault.bundle.export import BundleStream, prepare
+from vault.db import session_scope
+
+router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
+
+
+@router.post(
+    "/{case_id}/bundle",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The bundle ZIP (a BagIt 1.0 bag)"},
+        **responses(403, 503),
+    },
+)
+def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
+    """Export the case's bundle; the export is recorded in the ledger once the last byte is sent."""
+    with session_scope(services.engine) as session:
+        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
+    stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
+    return StreamingResponse(
+        iter(stream),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{plan.root}.zip"',
+            "Cache-Control": "no-store",
+            "X-Offboard-Checkpoint-Size": str(plan.checkpoint.size),
+        },
+    )
