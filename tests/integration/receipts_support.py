@@ -66,9 +66,7 @@ def form_of(html: str) -> dict[str, str]:
     return fields
 
 
-def acknowledge(
-    client: TestClient, path: str, name: str = "Jane Client", headers: dict[str, str] | None = None
-) -> Any:
+def acknowledge(client: TestClient, path: str, name: str = "Jane Client", headers: dict[str, str] | None = None) -> Any:
     page = client.get(path, headers=headers)
     assert page.status_code == 200, page.text
     data = {**form_of(page.text), "action": "acknowledge", "name": name, "consent": "yes"}
@@ -135,3 +133,18 @@ def link_in(message: EmailMessage) -> str:
     match = re.search(r"https?://\S+/ack/[A-Za-z0-9_-]{43}", text_body(message))
     assert match, text_body(message)
     return match.group(0)
+
+
+@contextmanager
+def app_client(
+    services: Any, admin_secret: str, *, peer: tuple[str, int] = ("testclient", 50000), **overrides: Any
+) -> Iterator[TestClient]:
+    """A client of an app on the test's database and store, with some settings changed (SMTP, proxies)."""
+    from api.app import create_app
+    from vault.services import Services
+
+    settings = services.settings.model_copy(update=overrides)
+    svc = Services(settings=settings, engine=services.engine, store=services.store, clock=services.clock)
+    with TestClient(create_app(settings, services=svc), client=peer) as client:
+        client.headers["Authorization"] = f"Bearer {admin_secret}"
+        yield client
