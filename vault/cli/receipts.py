@@ -1,0 +1,198 @@
+"""``offboard receipt ...``: create, send, show and print handover receipts without a running server.
+
+``send`` emails the links when ``OFFBOARD_SMTP_URL`` is set; otherwise it prints each link this once
+(only its hash is stored), for a person to deliver by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session, select
+
+from vault import links, receipts
+from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
+from vault.clock import rfc3339
+from vault.db import session_scope
+from vault.errors import InvalidInput
+from vault.mail import EmailRenderer, mailer_from_settings
+from vault.models import Acknowledgment, Receipt
+from vault.receipt_pdf import render_receipt_pdf
+
+receipt_app = typer.Typer(no_args_is_help=True, help="Handover receipts and acknowledgment links.")
+app.add_typer(receipt_app, name="receipt")
+
+ReceiptArg = Annotated[str, typer.Argument(help="Receipt id.")]
+
+
+def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:
+    signed = receipts.signed_of(row)
+    value: dict[str, Any] = {
+        "id": row.id,
+        "case_id": row.case_id,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+        "created_by": row.created_by,
+        "sent_at": rfc3339(row.sent_at) if row.sent_at else None,
+        "sha256": row.sha256,
+        "ledger_index": row.ledger_index,
+        "document": receipts.document_of(row),
+        "signature": signed.signature_json(),
+        "dispute_reason": row.dispute_reason,
+        "acknowledgment": None,
+    }
+    if ack is not None:
+        value["acknowledgment"] = {
+            "id": ack.id,
+            "recipient": ack.recipient,
+            "name": ack.typed_name,
+            "acknowledged_at": rfc3339(ack.acknowledged_at),
+            "ip": ack.ip,
+            "user_agent": ack.user_agent,
+            "shown_sha256": ack.shown_sha256,
+            "ledger_index": ack.ledger_index,
+            "countersigned": json.loads(bytes(ack.document)),
+            "signature": {
+                "alg": "Ed25519",
+                "key_id": ack.key_id,
+                "key_name": ack.key_name,
+                "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
+                "sha256": ack.sha256,
+            },
+        }
+    return value
+
+
+def _ack(session: Session, receipt_id: str) -> Acknowledgment | None:
+    return session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt_id)).first()
+
+
+def _email_renderer() -> EmailRenderer:
+    # By name: the domain package never imports the API package (where jinja2 rendering lives).
+    rendering = importlib.import_module("api.rendering")
+    render: EmailRenderer = rendering.Renderer().email
+    return render
+
+
+@receipt_app.command("create")
+def create(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    evidence: Annotated[
+        list[str] | None, typer.Option("--evidence", help="Deliverable evidence id (repeatable; default: all).")
+    ] = None,
+    terms: Annotated[str | None, typer.Option("--terms", help="Terms text (default: the organization's).")] = None,
+    terms_file: Annotated[Path | None, typer.Option("--terms-file", help="Read the terms text from FILE.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build and sign a receipt of what was handed over for CASE."""
+    if terms is not None and terms_file is not None:
+        raise InvalidInput("give --terms or --terms-file, not both")
+    if terms_file is not None:
+        try:
+            terms = terms_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read the terms file {terms_file}: {exc}") from exc
+    with services() as svc, session_scope(svc.engine) as session:
+        row = receipts.create_receipt(
+            session, svc.settings, operator(session), case_id, evidence_ids=evidence, terms=terms, clock=svc.clock
+        )
+        value = receipt_json(row, None)
+    if as_json:
+        emit_json(value)
+    else:
+        out.print(row.id)
+        err.print(
+            f"receipt signed ({len(value['document']['deliverables'])} deliverables), ledger index {row.ledger_index}"
+        )
+
+
+@receipt_app.command("send")
+def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
+    """Email each client contact a fresh acknowledgment link (voiding earlier ones)."""
+    with services() as svc:
+        with session_scope(svc.engine) as session:
+            principal = operator(session)
+        result = links.send_receipt(
+            svc.engine,
+            svc.settings,
+            principal,
+            receipt_id,
+            mailer=mailer_from_settings(svc.settings),
+            render=_email_renderer(),
+            clock=svc.clock,
+        )
+    value = {
+        "receipt_id": result.receipt.id,
+        "status": result.receipt.status,
+        "delivery": result.delivery,
+        "recipients": list(result.recipients),
+        "expires_at": rfc3339(result.expires_at),
+        "voided_links": list(result.voided),
+        "ledger_index": result.ledger_index,
+        "links": [{"recipient": i.recipient, "url": i.url} for i in result.manual_links],
+    }
+    if as_json:
+        emit_json(value)
+        return
+    if result.delivery == "smtp":
+        out.print(f"sent to {', '.join(result.recipients)}; links expire {value['expires_at']}")
+        return
+    err.print("No SMTP server is configured (OFFBOARD_SMTP_URL). Deliver each link by hand; they are shown only now:")
+    for link in result.manual_links:
+        out.print(f"{link.recipient}\t{link.url}")
+
+
+@receipt_app.command("show")
+def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
+    """Show a receipt and its status: draft, sent, acknowledged or disputed."""
+    with services() as svc, Session(svc.engine) as session:
+        row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
+        receipts.verify_receipt(session, row)
+        value = receipt_json(row, _ack(session, row.id))
+    if as_json:
+        emit_json(value)
+        return
+    doc = value["document"]
+    out.print(f"receipt {row.id}  case {row.case_id}  status {row.status}")
+    out.print(f"issued {doc['issued_at']} by {doc['issued_by']}; ledger index {row.ledger_index}; sha256 {row.sha256}")
+    for item in doc["deliverables"]:
+        out.print(f"  {item['sha256']}  {item['size']:>12}  {item['filename']}", markup=False)
+    if value["acknowledgment"]:
+        ack = value["acknowledgment"]
+        out.print(f"acknowledged by {ack['name']} <{ack['recipient']}> at {ack['acknowledged_at']}", markup=False)
+    elif row.dispute_reason:
+        out.print(f"disputed: {row.dispute_reason}", markup=False)
+
+
+@receipt_app.command("list")
+def list_(case_id: Annotated[str, typer.Argument(help="Case id.")], as_json: JsonOpt = False) -> None:
+    """The receipts of a case."""
+    with services() as svc, Session(svc.engine) as session:
+        rows = receipts.list_receipts(session, operator(session).organization_id, case_id)
+        values = [receipt_json(r, _ack(session, r.id)) for r in rows]
+    if as_json:
+        emit_json(values)
+    else:
+        for v in values:
+            out.print(f"{v['id']}  {v['status']:<12}  {v['created_at']}")
+
+
+@receipt_app.command("pdf")
+def pdf(
+    receipt_id: ReceiptArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed PDF.")],
+) -> None:
+    """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
+    with services() as svc, Session(svc.engine) as session:
+        row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
+        data = render_receipt_pdf(session, svc.settings, row, clock=svc.clock)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from exc
+    err.print(f"wrote {output} ({len(data)} bytes)")
