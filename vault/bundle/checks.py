@@ -303,6 +303,8 @@ class ContentChecks:
             given = json.loads(document).get("checkpoint")
         except (ValueError, AttributeError):
             return False, "the signed receipt is not a JSON object"
+        if isinstance(given, dict):
+            given = given.get("note")
         if isinstance(given, str):
             carried = [p for p, i in notes.items() if f"receipt:{receipt_id}" in i.get("given_in", [])]
             if not any(self.files.get(p) == given.encode("utf-8") for p in carried):

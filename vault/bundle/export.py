@@ -25,7 +25,8 @@ from sqlmodel import Session
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
 from vault.bundle.pdf import render_pdf
-from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan, no_receipts
+from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
+from vault.bundle.receipts import case_receipts
 from vault.bundle.report import collect, render_html, verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
@@ -64,10 +65,14 @@ def prepare(
     case_id: str,
     *,
     clock: Clock = system_clock,
-    receipts: ReceiptSource = no_receipts,
+    receipts: ReceiptSource | None = None,
 ) -> BundlePlan:
-    """The complete plan: ledger files, keys, index, both reports and the verifier page."""
-    plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=receipts)
+    """The complete plan: ledger files, keys, index, both reports and the verifier page.
+
+    ``receipts`` defaults to the case's stored receipts and acknowledgments.
+    """
+    source = receipts if receipts is not None else case_receipts(settings, clock)
+    plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
     data = collect(session, plan)
     plan.files[layout.REPORT_HTML] = render_html(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)

@@ -1,0 +1,140 @@
+"""The tamper corpus through `offboard verify`: the untouched bundle passes (pinned and unpinned), bagit's
+validator accepts it, and every tampered bundle fails naming the item. Verification is offline and
+backend-independent, so the corpus is built once, on SQLite + local folder."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import bagit
+import pytest
+
+from signing.keys import parse_vkey
+from tests.helpers import run_cli
+from tests.integration.bundle_corpus import Built, Tamper, build_case, build_services_at, corpus
+from vault.bundle.verify import verify_bundle
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    services = build_services_at(tmp_path_factory.mktemp("bundle-home"))
+    try:
+        yield build_case(services)
+    finally:
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def tampered(built: Built, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Tamper]]:
+    folder = tmp_path_factory.mktemp("tampered")
+    out = {}
+    for case in corpus(built):
+        path = folder / f"{case.name}.zip"
+        path.write_bytes(case.data)
+        out[case.name] = (path, case)
+    return out
+
+
+@pytest.fixture(scope="module")
+def good(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("good") / "case.zip"
+    path.write_bytes(built.zip_bytes)
+    return path
+
+
+def test_untouched_bundle_passes_pinned(good: Path, built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "verify", str(good), "--key", built.vkey)
+    assert code == 0, out + err
+    assert "VERIFIED: all" in out and "signer pinned" in out and "NOT PINNED" not in err
+    kinds = {"manifest", "entry", "evidence", "checkpoint", "consistency", "receipt", "timestamp", "keys", "bag"}
+    assert all(f"{kind} " in out for kind in kinds), out
+
+
+def test_unpinned_says_so_prominently(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "verify", str(good))
+    assert code == 0
+    assert "SIGNER NOT PINNED" in err and "signer NOT pinned" in out
+
+
+def test_json_and_key_file_and_tsa_roots(good: Path, built: Built, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"# the organization's key\n{built.vkey}\n")
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(built.tsa_root_pem)
+    code, out, _ = run_cli(capsys, "verify", str(good), "--key-file", str(keys), "--tsa-roots", str(roots), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["pinned"] and report["failures"] == []
+    assert report["case"] == built.case_id and report["passed_by_kind"]["timestamp"] == 1
+    direct = verify_bundle(good, pinned=[parse_vkey(built.vkey)])
+    assert direct.ok and any("TSA signature NOT checked" in c.detail for c in direct.checks if c.kind == "timestamp")
+
+
+def test_bagit_python_validates_the_extracted_bag(good: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(good) as archive:
+        archive.extractall(tmp_path)
+    (bag_dir,) = list(tmp_path.iterdir())
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert bag.version_info == (1, 0) and bag.info["External-Identifier"]
+
+
+@pytest.mark.parametrize("name", [
+    "flip-bagit-txt", "flip-bag-info", "flip-manifest-sha256", "flip-manifest-sha512", "flip-tagmanifest",
+    "flip-index", "flip-checkpoint", "flip-entry", "flip-proof", "flip-evidence", "flip-vkey", "flip-keys-json",
+    "flip-report-html", "flip-report-pdf", "flip-verify-html", "flip-earlier-checkpoint", "flip-consistency",
+    "flip-receipt", "flip-receipt-sig", "flip-receipt-pdf", "flip-timestamp", "delete-evidence",
+    "delete-evidence-rebagged", "add-file", "add-file-rebagged", "add-top-level-file", "edit-entry",
+    "swap-evidence", "truncate-proof", "older-checkpoint", "foreign-checkpoint", "replace-public-key",
+    "resign-other-key", "index-claims-other-hash", "receipt-edited",
+])
+def test_tampered_bundle_fails_naming_the_item(
+    name: str, tampered: dict[str, tuple[Path, Tamper]], built: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, case = tampered[name]
+    code, out, _ = run_cli(capsys, "verify", str(path), "--key", built.vkey)
+    assert code == 1, out
+    failures = [line for line in out.splitlines() if line.startswith("FAIL ")]
+    assert failures and "FAILED:" in out
+    assert any(case.names in line for line in failures), f"{name}: no failure names {case.names}:\n{out}"
+
+
+def test_every_corpus_case_is_covered(tampered: dict[str, tuple[Path, Tamper]]) -> None:
+    assert len(tampered) == 35
+
+
+def test_resigned_bundle_is_caught_unpinned_only_by_the_timestamp(tampered: dict[str, tuple[Path, Tamper]]) -> None:
+    """Why pinning matters: re-signed with the forger's own key shipped inside, every signature check passes
+    unpinned; only the RFC 3161 token (over the original note) and the receipt (signed by the real key, which
+    the forger cannot re-sign) still disagree."""
+    path, _ = tampered["resign-other-key"]
+    report = verify_bundle(path)
+    assert not report.ok and {c.kind for c in report.failures} == {"timestamp", "receipt"}
+    assert all(c.ok for c in report.checks if c.kind in ("checkpoint", "entry", "consistency"))
+
+
+def test_bad_key_arguments(good: Path, built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "verify", str(good), "--key", "not-a-key")
+    assert code == 1 and "not a verifier key" in err
+    keys = tmp_path / "k"
+    keys.write_text(built.vkey)
+    code, _, err = run_cli(capsys, "verify", str(good), "--key", built.vkey, "--key-file", str(keys))
+    assert code == 1 and "not both" in err
+    empty = tmp_path / "empty"
+    empty.write_text("# nothing\n")
+    code, _, err = run_cli(capsys, "verify", str(good), "--key-file", str(empty))
+    assert code == 1 and "holds no verifier key" in err
+    code, _, err = run_cli(capsys, "verify", str(good), "--key-file", str(tmp_path / "missing"))
+    assert code == 1 and "cannot read the key file" in err
+    code, _, err = run_cli(capsys, "verify", str(good), "--tsa-roots", str(empty))
+    assert code == 1 and "cannot read TSA roots" in err
+
+
+def test_a_non_zip_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "case.zip"
+    bogus.write_bytes(b"not a zip at all")
+    code, out, _ = run_cli(capsys, "verify", str(bogus))
+    assert code == 1 and "FAIL [archive]" in out and "not a ZIP archive" in out

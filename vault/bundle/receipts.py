@@ -1,0 +1,63 @@
+"""The receipts of a case as they go into its bundle: each signed receipt, its countersigned
+acknowledgment when there is one, the receipt's PDF, and the checkpoint the receipt gave the client.
+
+The receipt tables and PDF belong to ``vault/receipts.py`` and ``vault/receipt_pdf.py`` (issue 5); this
+module only reads them. An acknowledgment is carried as its own signed document
+(``<receipt id>-acknowledgment``), since the organization's countersignature covers different bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from vault.bundle.plan import BundleReceipt, ReceiptSource
+from vault.clock import Clock
+from vault.config import Settings
+from vault.models import Case
+from vault.models.receipts import Acknowledgment, Receipt
+from vault.receipt_pdf import render_receipt_pdf
+from vault.receipts import document_of
+
+
+def _checkpoint_note(document: dict[str, Any]) -> str | None:
+    given = document.get("checkpoint")
+    note = given.get("note") if isinstance(given, dict) else given
+    return note if isinstance(note, str) else None
+
+
+def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
+    """A ``ReceiptSource`` reading the case's receipts and acknowledgments, PDFs rendered now."""
+
+    def source(session: Session, case: Case) -> list[BundleReceipt]:
+        rows = session.exec(
+            select(Receipt).where(Receipt.case_id == case.id).order_by(col(Receipt.created_at), col(Receipt.id))
+        ).all()
+        out: list[BundleReceipt] = []
+        for row in rows:
+            out.append(
+                BundleReceipt(
+                    receipt_id=row.id,
+                    document=bytes(row.document),
+                    key_id=row.key_id,
+                    signature=bytes(row.signature),
+                    status=row.status,
+                    pdf=render_receipt_pdf(session, settings, row, clock=clock),
+                    checkpoint=_checkpoint_note(document_of(row)),
+                )
+            )
+            ack = session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == row.id)).first()
+            if ack is not None:
+                out.append(
+                    BundleReceipt(
+                        receipt_id=f"{row.id}-acknowledgment",
+                        document=bytes(ack.document),
+                        key_id=ack.key_id,
+                        signature=bytes(ack.signature),
+                        status=f"acknowledged by {ack.typed_name} <{ack.recipient}> at {ack.acknowledged_at}",
+                    )
+                )
+        return out
+
+    return source
