@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from vault.mail import RenderedEmail
 
@@ -41,7 +42,9 @@ class Renderer:
         )
 
     def page(self, template: str, /, **context: Any) -> str:
-        return self.env.get_template(f"ack/{template}.html").render(css=self.css, **context)
+        # Markup: the stylesheet is ours and goes into a raw-text <style> element, where entities are not
+        # decoded; escaped quotes would break it and no longer match its CSP hash.
+        return self.env.get_template(f"ack/{template}.html").render(css=Markup(self.css), **context)  # noqa: S704
 
     def email(self, name: str, context: Mapping[str, Any]) -> RenderedEmail:
         subject = self.env.get_template(f"email/{name}.subject.txt").render(**context)
