@@ -108,3 +108,36 @@ def test_the_self_signed_certificate_is_made_once_and_reused(client: TestClient,
     key_file.rename(key_file.with_suffix(".bak"))
     response = client.get(f"/api/v1/receipts/{receipt['id']}/pdf")
     assert response.status_code == 500 and "restore the other" in response.json()["detail"]
+
+
+def test_pdf_signature_is_timestamped_when_a_tsa_is_configured(
+    client: TestClient, settings: Any, services: Any
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.keys import load_cert_from_pemder
+    from sqlmodel import Session
+
+    from tests.tsa import LocalTSA
+    from vault.models import Receipt
+    from vault.receipt_pdf import render_receipt_pdf
+
+    receipt = create_receipt(client, handover(client))
+    with LocalTSA() as tsa, Session(services.engine) as session:
+        row = session.get(Receipt, receipt["id"])
+        assert row is not None
+        pdf = render_receipt_pdf(session, settings.model_copy(update={"tsa_url": tsa.url}), row)
+        assert tsa.requests  # pyHanko asks once to size the signature, then for the real token
+        tsa_root = settings.home / "tsa-root.pem"
+        tsa_root.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))
+    root = load_cert_from_pemder(str(settings.resolved_keys_dir / "default-pdf-p256.crt"))
+    [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    status = validate_pdf_signature(
+        signature,
+        ValidationContext(trust_roots=[root], allow_fetching=False),
+        ts_validation_context=ValidationContext(
+            trust_roots=[load_cert_from_pemder(str(tsa_root))], allow_fetching=False
+        ),
+    )
+    assert status.bottom_line, status.pretty_print_details()
+    assert status.timestamp_validity is not None and status.timestamp_validity.valid
+    assert status.timestamp_validity.trusted
