@@ -137,7 +137,9 @@ def test_send_without_smtp_returns_links_once_built_from_base_url(client: TestCl
     h = handover(client, contacts=[CONTACT, "cfo@acme.example"])
     receipt = create_receipt(client, h)
     # A forged Host header must not leak into the link.
-    sent = send_manual(client, receipt["id"], host="evil.example")
+    response = client.post(f"/api/v1/receipts/{receipt['id']}/send", headers={"host": "evil.example"})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    sent = response.json()
     assert sent["status"] == "sent" and sent["recipients"] == [CONTACT, "cfo@acme.example"]
     assert [link["recipient"] for link in sent["links"]] == sent["recipients"]
     for link in sent["links"]:
