@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from vault.db import reader
 from vault.errors import Unauthorized
 from vault.orgs import Principal, authenticate
 from vault.services import Services
@@ -22,13 +23,10 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    with Session(services.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """A read-only session (no write lock on SQLite). Routes that write use ``session_scope`` or
+    ``services.transact`` so that the commit happens before the response."""
+    with Session(reader(services.engine), expire_on_commit=False) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -46,7 +44,7 @@ def get_principal(request: Request, services: ServicesDep) -> Principal:
     secret = bearer_secret(request)
     if secret is None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    with Session(services.engine) as session:
+    with Session(reader(services.engine)) as session:
         return authenticate(session, secret)
 
 

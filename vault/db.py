@@ -50,7 +50,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (see ``reader``) take no write lock; everything else locks up front, so a transaction never
+        # has to upgrade from reading to writing (which SQLite answers with "database is locked").
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "offboard_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for transactions that only read: on SQLite they run without the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -8,10 +8,13 @@ from the query or ``X-Offboard-Kind`` / ``X-Offboard-Description``. A ``multipar
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from typing import Annotated
 from urllib.parse import quote, unquote
 
+import anyio
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -28,6 +31,8 @@ router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
 
 # Chunks from the server are small (often 64 KiB); batching them cuts thread hand-offs per byte.
 BATCH_BYTES = 1024 * 1024
+#: Batches in flight between the receiving loop and the writing thread (bounds memory to a few MiB).
+QUEUE_BATCHES = 4
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -50,15 +55,62 @@ UPLOAD_BODY = {
 }
 
 
-async def _batched(request: Request) -> AsyncIterator[bytes]:
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) >= BATCH_BYTES:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
+    """Stream the request body into ``sink`` (which hashes and writes) on a worker thread.
+
+    Receiving and writing overlap: the event loop keeps reading the next chunks while the thread writes
+    the previous ones, through a small bounded queue, so memory stays flat and neither side waits for the
+    other on every chunk. Chunks are handed over in batches of about 1 MiB to keep thread hand-offs rare.
+    """
+    handoff: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
+    failed = threading.Event()
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        while (batch := handoff.get()) is not None:
+            if failed.is_set():
+                continue  # keep draining so the producer never blocks on a dead consumer
+            try:
+                for chunk in batch:
+                    sink(chunk)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, outside the task group
+                errors.append(exc)
+                failed.set()
+
+    async def put(item: list[bytes] | None) -> None:
+        try:
+            handoff.put_nowait(item)
+        except queue.Full:
+            await anyio.to_thread.run_sync(handoff.put, item)
+
+    async with anyio.create_task_group() as group:
+        consumer_done = anyio.Event()
+
+        async def consume() -> None:
+            try:
+                await anyio.to_thread.run_sync(drain)
+            finally:
+                consumer_done.set()
+
+        group.start_soon(consume)
+        try:
+            pending: list[bytes] = []
+            size = 0
+            async for chunk in request.stream():
+                if failed.is_set():
+                    break
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= BATCH_BYTES:
+                    await put(pending)
+                    pending, size = [], 0
+            if pending and not failed.is_set():
+                await put(pending)
+        finally:
+            await put(None)
+            await consumer_done.wait()
+    if errors:
+        raise errors[0]
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -104,16 +156,14 @@ async def upload_evidence(
     try:
         if content_type.lower().startswith("multipart/form-data"):
             form = MultipartUpload(content_type, ingest.feed)
-            async for batch in _batched(request):
-                await run_in_threadpool(form.write, batch)
+            await pump(request, form.write)
             form.close()
             name = form.filename or form.fields.get("filename")
             kind = form.fields.get("kind", kind)
             description = form.fields.get("description", description)
             content_type = form.file_content_type or "application/octet-stream"
         else:
-            async for batch in _batched(request):
-                await run_in_threadpool(ingest.feed, batch)
+            await pump(request, ingest.feed)
             name = filename or _header(request, "x-offboard-filename")
             kind = kind or _header(request, "x-offboard-kind")
             description = description or _header(request, "x-offboard-description")

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import session_scope
-from vault.errors import VerificationFailed
+from vault.db import reader, session_scope
+from vault.errors import OffboardError, VerificationFailed
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.hashing import RootHash
@@ -99,14 +99,20 @@ def stale_organizations(session: Session) -> list[str]:
 
 
 def publish_all(engine: Engine, settings: Settings, *, clock: Clock = system_clock) -> list[Checkpoint]:
-    """Sign a checkpoint for every organization that has unsigned entries; one transaction each."""
-    with Session(engine) as session:
-        stale = stale_organizations(session)
+    """Sign a checkpoint for every organization that has unsigned entries; one transaction each.
+
+    One organization's failure (an integrity refusal, an unusable key) is logged and does not hold up
+    the others. Organizations without a signing key are skipped: they cannot have checkpoints yet.
+    """
+    with Session(reader(engine)) as session:
+        stale = [org_id for org_id in stale_organizations(session) if keyring.keys_of(session, org_id)]
     signed = []
     for org_id in stale:
-        with session_scope(engine) as session:
-            org = session.get(Organization, org_id)
-            if org is None:
-                continue
-            signed.append(publish(session, settings, org, clock=clock))
+        try:
+            with session_scope(engine) as session:
+                org = session.get(Organization, org_id)
+                if org is not None:
+                    signed.append(publish(session, settings, org, clock=clock))
+        except OffboardError as exc:
+            logger.error("checkpoint for organization %s refused: %s", org_id, exc.message)
     return signed

@@ -117,7 +117,7 @@ class Publisher:
             try:
                 publish_and_anchor(self._engine, self._settings, self._anchorer, clock=self._clock)
             except OffboardError as exc:
-                # An integrity failure must be loud but must not kill the thread; `ledger verify` explains it.
+                # Must be loud but must not kill the thread; `offboard ledger verify` explains integrity failures.
                 logger.error("checkpoint publishing refused: %s", exc.message)
             except Exception:
                 logger.exception("checkpoint publishing failed")

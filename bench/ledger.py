@@ -1,0 +1,253 @@
+"""Ledger benchmark: durable appends per second against the database's own single-row commit rate.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/ledger.py``). Everything is measured in one run on
+this machine, and each Offboard figure is printed beside the raw figure it is compared with:
+
+- raw: one INSERT + COMMIT per row through the bare driver (sqlite3 in WAL mode with synchronous=FULL;
+  psycopg with autocommit transactions) - the database's own limit for durable single-row commits;
+- one writer: ``log.append`` in its own transaction, one after another;
+- 8 writers: 8 threads appending at once through the group-commit ``Sequencer``;
+- inclusion proof time at ``--proof-entries`` entries (default 10^6) and append-to-signed-checkpoint delay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vault.config import Settings  # noqa: E402
+from vault.db import run_in_transaction, session_scope  # noqa: E402
+from vault.ledger import log, service  # noqa: E402
+from vault.ledger.entries import EntryDraft  # noqa: E402
+from vault.ledger.publish import latest_checkpoint  # noqa: E402
+from vault.ledger.publisher import Publisher  # noqa: E402
+from vault.ledger.sequencer import Sequencer  # noqa: E402
+from vault.orgs import create_organization  # noqa: E402
+from vault.services import build_services  # noqa: E402
+from vault.setup import initialize  # noqa: E402
+
+WRITERS = 8
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def raw_sqlite(folder: Path, count: int) -> float:
+    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+    payload = b"x" * 250
+    start = time.perf_counter()
+    for _ in range(count):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (body) VALUES (?)", (payload,))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return rate(count, elapsed)
+
+
+def raw_postgres(port: int, count: int) -> float:
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS raw_bench (id BIGSERIAL PRIMARY KEY, body BYTEA)")
+        payload = b"x" * 250
+        start = time.perf_counter()
+        for _ in range(count):
+            with db.transaction():
+                db.execute("INSERT INTO raw_bench (body) VALUES (%s)", (payload,))
+        return rate(count, time.perf_counter() - start)
+
+
+def draft(org_id: str, n: int) -> EntryDraft:
+    return EntryDraft("bench.append", org_id, None, "bench", {"n": n, "pad": "y" * 150})
+
+
+def one_writer(services: Any, org_id: str, count: int) -> float:
+    start = time.perf_counter()
+    for n in range(count):
+        run_in_transaction(services.engine, lambda s, n=n: log.append(s, draft(org_id, n)))
+    return rate(count, time.perf_counter() - start)
+
+
+def many_writers(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count: int) -> float:
+    per_writer = count // WRITERS
+    barrier = threading.Barrier(WRITERS + 1)
+
+    def writer(w: int) -> None:
+        barrier.wait()
+        for n in range(per_writer):
+            run(lambda s, n=n: log.append(s, draft(org_id, w * per_writer + n)))
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return rate(per_writer * WRITERS, time.perf_counter() - start)
+
+
+def appends(services: Any, raw: float, count: int) -> dict[str, float]:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name=f"bench {time.time_ns()}").id
+    single = one_writer(services, org_id, count)
+    sequencer = Sequencer(services.engine)
+    try:
+        grouped = many_writers(sequencer.run, org_id, count)
+    finally:
+        sequencer.close()
+    unbatched = many_writers(lambda work: run_in_transaction(services.engine, work), org_id, count)
+    return {
+        "raw_single_commit_per_s": raw,
+        "one_writer_per_s": single,
+        "one_writer_ratio": single / raw,
+        "eight_writers_group_commit_per_s": grouped,
+        "eight_writers_group_commit_ratio": grouped / raw,
+        "eight_writers_no_group_commit_per_s": unbatched,
+    }
+
+
+def proof_time(services: Any, entries: int) -> dict[str, float]:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="proofs").id
+    batch = 10_000
+    start = time.perf_counter()
+    for first in range(0, entries, batch):
+        size = min(batch, entries - first)
+        with session_scope(services.engine) as session:
+            log.append_many(session, [draft(org_id, first + i) for i in range(size)])
+    build = time.perf_counter() - start
+    samples = []
+    from sqlmodel import Session
+
+    with Session(services.engine) as session:
+        for _ in range(300):
+            index = random.randrange(entries)  # noqa: S311 - benchmark sampling, not security
+            t0 = time.perf_counter()
+            service.prove_inclusion(session, org_id, index, entries)
+            samples.append(time.perf_counter() - t0)
+    return {
+        "entries": entries,
+        "build_seconds": build,
+        "inclusion_proof_median_ms": statistics.median(samples) * 1000,
+        "inclusion_proof_p99_ms": sorted(samples)[int(len(samples) * 0.99) - 1] * 1000,
+    }
+
+
+def checkpoint_delay(services: Any, samples: int = 20) -> dict[str, float]:
+    result = initialize(services)
+    org_id = result.organization_id
+    publisher = Publisher(services.engine, services.settings)
+    publisher.start()
+    delays = []
+    try:
+        for n in range(samples):
+            index = run_in_transaction(services.engine, lambda s, n=n: log.append(s, draft(org_id, n)).index)
+            appended_at = time.perf_counter()
+            from sqlmodel import Session
+
+            while True:
+                with Session(services.engine) as session:
+                    latest = latest_checkpoint(session, org_id)
+                if latest is not None and latest.size > index:
+                    delays.append(time.perf_counter() - appended_at)
+                    break
+                time.sleep(0.005)
+    finally:
+        publisher.stop()
+    return {"append_to_checkpoint_median_ms": statistics.median(delays) * 1000, "max_ms": max(delays) * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--proof-entries", type=int, default=1_000_000)
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        folder = Path(tmp)
+        services = build_services(Settings(home=folder / "home"))
+        try:
+            figures["sqlite"] = appends(services, raw_sqlite(folder, args.appends), args.appends)
+            figures["checkpoint"] = checkpoint_delay(services)
+            figures["proofs_sqlite"] = proof_time(services, args.proof_entries)
+        finally:
+            services.close()
+        if not args.skip_postgres:
+            from tests.services import start_postgres
+
+            pg = start_postgres()
+            try:
+                url = _fresh_pg_database(pg)
+                pg_services = build_services(Settings(home=folder / "pg-home", database_url=url))
+                try:
+                    figures["postgres"] = appends(pg_services, raw_postgres(pg.port, args.appends), args.appends)
+                finally:
+                    pg_services.close()
+            finally:
+                pg.stop()
+    if args.json:
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+        return
+    report(figures)
+
+
+def _fresh_pg_database(pg: Any) -> str:
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres", autocommit=True) as c:
+        c.execute('CREATE DATABASE "bench"')
+    return str(pg.url("bench"))
+
+
+def report(figures: dict[str, Any]) -> None:
+    print("Ledger benchmark (durable appends; ratios against the database's own single-row commit rate)")
+    for backend in ("sqlite", "postgres"):
+        f = figures.get(backend)
+        if not f:
+            continue
+        print(f"\n{backend}:")
+        print(f"  raw single-row commits     {f['raw_single_commit_per_s']:>9.0f} /s")
+        print(
+            f"  one writer                 {f['one_writer_per_s']:>9.0f} /s  "
+            f"{f['one_writer_ratio']:.2f}x  (target 0.8x)"
+        )
+        print(
+            f"  8 writers, group commit    {f['eight_writers_group_commit_per_s']:>9.0f} /s  "
+            f"{f['eight_writers_group_commit_ratio']:.2f}x  (target 3x)"
+        )
+        print(f"  8 writers, no group commit {f['eight_writers_no_group_commit_per_s']:>9.0f} /s")
+    p = figures["proofs_sqlite"]
+    print(
+        f"\ninclusion proof at {p['entries']:,} entries: median {p['inclusion_proof_median_ms']:.3f} ms, "
+        f"p99 {p['inclusion_proof_p99_ms']:.3f} ms (target <= 1 ms); built in {p['build_seconds']:.0f} s"
+    )
+    c = figures["checkpoint"]
+    print(
+        f"append -> signed checkpoint: median {c['append_to_checkpoint_median_ms']:.0f} ms, "
+        f"max {c['max_ms']:.0f} ms (target <= 1000 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
