@@ -13,11 +13,13 @@ validator of what this module writes.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vault.errors import InvalidInput
 
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
 BAGIT_TXT_BODY = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 
 
@@ -56,7 +58,7 @@ def parse_manifest(data: bytes, algorithm: str, what: str) -> dict[str, str]:
             continue
         digest, _, rest = line.partition(" ")
         path = decode_path(rest.lstrip(" \t"))
-        if len(digest) != length or any(c not in "0123456789abcdefABCDEF" for c in digest) or not path:
+        if len(digest) != length or not _HEX.match(digest) or not path:
             raise MalformedBag(f"{what} line {number}: expected '<{length} hex digits>  <path>', found {line!r}")
         if path in out:
             raise MalformedBag(f"{what} lists {path!r} twice")

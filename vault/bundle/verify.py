@@ -25,6 +25,8 @@ from vault.bundle.zipsafe import HostileArchive, MemberUnreadable, SafeZip
 
 #: Members at most this large are kept in memory for the content checks (evidence never is).
 KEEP_LIMIT = 64 * 1024 * 1024
+#: Members at least this large are hashed on the thread pool.
+PARALLEL_FROM = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +109,21 @@ def _hash_member(archive: SafeZip, name: str) -> tuple[str, str, str, bytes | No
 
 def _hash_all(archive: SafeZip) -> _Hashed:
     hashed = _Hashed()
-    # hashlib releases the GIL on large updates, so two workers hash two members at once.
+    names = sorted(archive.members)
+    large = [n for n in names if archive.size(n) >= PARALLEL_FROM]
+    small = [n for n in names if archive.size(n) < PARALLEL_FROM]
+    # hashlib releases the GIL on large updates, so two workers hash two large members at once; small
+    # members are hashed inline, where a thread hand-off would cost more than the hashing.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for name, d256, d512, data, problem in pool.map(lambda n: _hash_member(archive, n), sorted(archive.members)):
-            if problem is not None:
-                hashed.unreadable[name] = problem
-                continue
-            hashed.sha256[name], hashed.sha512[name] = d256, d512
-            if data is not None:
-                hashed.kept[name] = data
+        results = list(pool.map(lambda n: _hash_member(archive, n), large))
+    results.extend(_hash_member(archive, n) for n in small)
+    for name, d256, d512, data, problem in results:
+        if problem is not None:
+            hashed.unreadable[name] = problem
+            continue
+        hashed.sha256[name], hashed.sha512[name] = d256, d512
+        if data is not None:
+            hashed.kept[name] = data
     return hashed
 
 

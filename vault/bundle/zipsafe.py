@@ -32,6 +32,7 @@ _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class HostileArchive(VerificationFailed):
@@ -75,7 +76,7 @@ def path_problem(name: str) -> str | None:
     """Why a member name is unsafe, or ``None``. Directory names end in ``/``."""
     if not name:
         return "empty name"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+    if _CONTROL.search(name):
         return "control character in the name"
     if "\\" in name:
         return "backslash in the name"
