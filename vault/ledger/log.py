@@ -21,7 +21,7 @@ from vault.clock import Clock, system_clock
 from vault.errors import InvalidInput, NotFound
 from vault.ledger.entries import EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
-from vault.ledger.tree import NodeId, left_siblings_needed, nodes_completed_by_append
+from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
 from vault.models import LedgerEntry, LedgerHead, LedgerNode
 
 _HEAD: Table = LedgerHead.__table__  # type: ignore[attr-defined]
@@ -74,7 +74,9 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
         sa.select(head.size).where(head.organization_id == organization_id).with_for_update()
     ).scalar_one_or_none()
     first = current or 0
-    known = fetch_nodes(session, organization_id, left_siblings_needed(first))
+    # Every left sibling an entry of this batch can need lies either inside the batch (computed below) or
+    # in the perfect subtrees that make up the tree before it: exactly the nodes of its root.
+    known = fetch_nodes(session, organization_id, root_nodes_needed(first))
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
     appended: list[Appended] = []
