@@ -184,7 +184,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+    scratch = ROOT / "bench" / "out"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         folder = Path(tmp)
         services = build_services(Settings(home=folder / "home"))
         try:
