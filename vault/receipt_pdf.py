@@ -13,12 +13,15 @@ self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 06
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
 import os
 import stat
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -262,8 +265,23 @@ def sign(pdf_bytes: bytes, settings: Settings, org: Organization, *, clock: Cloc
         name=org.name,
     )
     timestamper = HTTPTimeStamper(settings.tsa_url) if settings.tsa_url else None
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf_bytes)), meta, signer, timestamper=timestamper)
-    return bytes(out.getvalue())
+
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        return bytes(signers.sign_pdf(writer, meta, signer, timestamper=timestamper).getvalue())
+
+    return _outside_event_loop(sign)
+
+
+def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
+    """pyHanko's synchronous API calls ``asyncio.run``, which fails on a thread that already runs a loop
+    (an async caller); such callers get the work done on a short-lived thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def render_receipt_pdf(session: Session, settings: Settings, receipt: Receipt, *, clock: Clock = system_clock) -> bytes:

@@ -25,7 +25,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running on the main thread while it is open, which
+# would break code under test elsewhere that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium, or make system-deps)")
