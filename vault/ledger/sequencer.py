@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from vault.ledger import log
+
 T = TypeVar("T")
 
 
@@ -82,12 +84,14 @@ class Sequencer:
             with Session(self._engine, expire_on_commit=False) as session:
                 for unit in batch:
                     savepoint = session.begin_nested()
+                    position = log.mark(session)
                     try:
                         value = unit.work(session)
                         savepoint.commit()
                         results.append((unit, True, value))
                     except BaseException as exc:  # noqa: BLE001 - delivered to the unit's caller
                         savepoint.rollback()
+                        log.rewind(session, position)
                         results.append((unit, False, exc))
                 session.commit()
         except BaseException as exc:  # noqa: BLE001 - the batch failed to commit: every unit fails

@@ -1,0 +1,81 @@
+"""Group commit: concurrent units share transactions; a failing unit is undone alone."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from vault.db import session_scope
+from vault.errors import InvalidInput
+from vault.ledger import log
+from vault.ledger.audit import verify_ledger
+from vault.ledger.entries import EntryDraft
+from vault.ledger.sequencer import Sequencer
+from vault.models import Organization
+from vault.orgs import create_organization
+
+
+def test_concurrent_units_are_batched_and_failures_isolated(services: Any) -> None:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Grouped").id
+    sequencer = Sequencer(services.engine)
+    results: dict[int, Any] = {}
+
+    def unit(n: int) -> Any:
+        def work(session: Session) -> int:
+            index = log.append(session, EntryDraft("t", org_id, None, "a", {"n": n})).index
+            if n % 7 == 3:
+                log.append(session, EntryDraft("t", org_id, None, "a", {"n": n, "second": True}))
+                raise InvalidInput(f"unit {n} fails after appending")
+            return index
+
+        return work
+
+    def run(n: int) -> None:
+        try:
+            results[n] = sequencer.run(unit(n))
+        except InvalidInput as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(80)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sequencer.close()
+
+    failed = [n for n, r in results.items() if isinstance(r, InvalidInput)]
+    assert sorted(failed) == [n for n in range(80) if n % 7 == 3]
+    indexes = sorted(r for r in results.values() if isinstance(r, int))
+    assert indexes == list(range(80 - len(failed))), "failed units must leave no gap and no entry"
+    assert sequencer.units == 80 and 1 <= sequencer.batches <= 80
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 80 - len(failed)
+        org = session.get(Organization, org_id)
+    report = verify_ledger(services.engine, services.settings, org)
+    assert report.ok, report.problems
+
+
+def test_many_appends_in_one_transaction_then_reads_see_them(services: Any) -> None:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Write behind").id
+        for n in range(20):
+            assert log.append(session, EntryDraft("t", org_id, None, "a", {"n": n})).index == n
+        assert log.size(session, org_id) == 20  # reads flush what was sequenced
+        assert log.entry(session, org_id, 19).idx == 19
+        log.append(session, EntryDraft("t", org_id, None, "a", {"n": 20}))
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 21
+
+
+def test_rolled_back_transaction_leaves_no_entries(services: Any) -> None:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Rollback").id
+    with pytest.raises(RuntimeError), session_scope(services.engine) as session:
+        log.append(session, EntryDraft("t", org_id, None, "a", {}))
+        raise RuntimeError("crash before commit")
+    with session_scope(services.engine) as session:
+        assert log.append(session, EntryDraft("t", org_id, None, "a", {})).index == 0
