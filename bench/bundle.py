@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.rendering import render_bundle_report
 from vault.bundle.export import BundleStream, prepare  # noqa: E402
 from vault.bundle.verify import verify_bundle  # noqa: E402
 from vault.cases import open_case  # noqa: E402
@@ -75,7 +76,7 @@ def run(folder: Path, total: int, entries: int, files: int) -> None:
     target = folder / "case.zip"
     started = time.perf_counter()
     with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id)
+        plan = prepare(session, services.settings, principal, case_id, render_report=render_bundle_report)
     plan_seconds = time.perf_counter() - started
     stream = BundleStream(services.engine, services.store, plan)
     with target.open("wb") as handle:

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
+from api.rendering import render_bundle_report
 from vault.bundle.export import BundleStream, prepare
 from vault.db import session_scope
 
@@ -30,7 +31,14 @@ router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RE
 def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
     """Export the case's bundle; the export is recorded in the ledger once the last byte is sent."""
     with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
+        plan = prepare(
+            session,
+            services.settings,
+            principal,
+            case_id,
+            render_report=render_bundle_report,
+            clock=services.clock,
+        )
     stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
     return StreamingResponse(
         iter(stream),

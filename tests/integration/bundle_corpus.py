@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import col, select
 
+from api.rendering import render_bundle_report
 from signing.keys import Signer, generate_key
 from signing.note import parse_note
 from signing.timestamps import request_timestamp
@@ -57,13 +58,16 @@ class Built:
 def upload(services: Services, principal: Principal, case_id: str, data: bytes, name: str) -> str:
     ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
     ingest.feed(data)
-    return ingest.finish(filename=name, kind="deliverable", content_type="application/octet-stream",
-                         description=None).evidence.id
+    return ingest.finish(
+        filename=name, kind="deliverable", content_type="application/octet-stream", description=None
+    ).evidence.id
 
 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
     with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
+        plan = prepare(
+            session, services.settings, principal, case_id, render_report=render_bundle_report, clock=services.clock
+        )
     stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 
@@ -95,8 +99,16 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
     files = unzip(data)[1]
     index = json.loads(files[layout.INDEX])
     vkey = files[next(p for p in files if p.endswith(".vkey"))].decode().strip()
-    return Built(services, case_id, vkey, index["origin"], data, stream.result.manifest_sha256,
-                 stream.result.ledger_index, root_pem)
+    return Built(
+        services,
+        case_id,
+        vkey,
+        index["origin"],
+        data,
+        stream.result.manifest_sha256,
+        stream.result.ledger_index,
+        root_pem,
+    )
 
 
 def build_services_at(home: Path) -> Services:
@@ -129,9 +141,7 @@ def rebag(files: dict[str, bytes]) -> dict[str, bytes]:
     out[layout.MANIFEST_SHA512] = bagit.manifest_text({p: hashlib.sha512(d).hexdigest() for p, d in payload.items()})
     info = bagit.BagInfo.parse(out[layout.BAG_INFO_TXT])
     oxum = bagit.payload_oxum(len(d) for d in payload.values())
-    out[layout.BAG_INFO_TXT] = bagit.bag_info_text(
-        [(k, oxum if k == "Payload-Oxum" else v) for k, v in info.fields]
-    )
+    out[layout.BAG_INFO_TXT] = bagit.bag_info_text([(k, oxum if k == "Payload-Oxum" else v) for k, v in info.fields])
     tags = {p: hashlib.sha256(out[p]).hexdigest() for p in layout.TAG_FILES if p != layout.TAGMANIFEST_SHA256}
     out[layout.TAGMANIFEST_SHA256] = bagit.manifest_text(tags)
     return out
@@ -195,21 +205,34 @@ def corpus(built: Built) -> list[Tamper]:
 
     # A byte flipped in each kind of file, manifests left alone.
     kinds = {
-        "bagit-txt": layout.BAGIT_TXT, "bag-info": layout.BAG_INFO_TXT, "manifest-sha256": layout.MANIFEST_SHA256,
-        "manifest-sha512": layout.MANIFEST_SHA512, "tagmanifest": layout.TAGMANIFEST_SHA256,
-        "index": layout.INDEX, "checkpoint": layout.CHECKPOINT, "entry": entry, "proof": proof,
-        "evidence": evidence, "vkey": next(p for p in files if p.endswith(".vkey")), "keys-json": layout.KEYS_INDEX,
-        "report-html": layout.REPORT_HTML, "report-pdf": layout.REPORT_PDF, "verify-html": layout.VERIFY_HTML,
-        "earlier-checkpoint": earlier["path"], "consistency": earlier["consistency"], "receipt": receipt["json"],
-        "receipt-sig": receipt["sig"], "receipt-pdf": receipt["pdf"], "timestamp": stamp,
+        "bagit-txt": layout.BAGIT_TXT,
+        "bag-info": layout.BAG_INFO_TXT,
+        "manifest-sha256": layout.MANIFEST_SHA256,
+        "manifest-sha512": layout.MANIFEST_SHA512,
+        "tagmanifest": layout.TAGMANIFEST_SHA256,
+        "index": layout.INDEX,
+        "checkpoint": layout.CHECKPOINT,
+        "entry": entry,
+        "proof": proof,
+        "evidence": evidence,
+        "vkey": next(p for p in files if p.endswith(".vkey")),
+        "keys-json": layout.KEYS_INDEX,
+        "report-html": layout.REPORT_HTML,
+        "report-pdf": layout.REPORT_PDF,
+        "verify-html": layout.VERIFY_HTML,
+        "earlier-checkpoint": earlier["path"],
+        "consistency": earlier["consistency"],
+        "receipt": receipt["json"],
+        "receipt-sig": receipt["sig"],
+        "receipt-pdf": receipt["pdf"],
+        "timestamp": stamp,
     }
     for kind, path in kinds.items():
         add(f"flip-{kind}", {**files, path: flip(files[path])}, path)
     add("delete-evidence", {p: d for p, d in files.items() if p != evidence}, evidence)
     add("delete-evidence-rebagged", {p: d for p, d in files.items() if p != evidence}, evidence, rebagged=True)
     add("add-file", {**files, "data/evidence/extra.bin": b"planted"}, "data/evidence/extra.bin")
-    add("add-file-rebagged", {**files, "data/evidence/extra.bin": b"planted"}, "data/evidence/extra.bin",
-        rebagged=True)
+    add("add-file-rebagged", {**files, "data/evidence/extra.bin": b"planted"}, "data/evidence/extra.bin", rebagged=True)
     add("add-top-level-file", {**files, "data/notes.txt": b"x"}, "data/notes.txt", rebagged=True)
     edited = files[entry].replace(b'"actor":"', b'"actor":"X', 1)
     add("edit-entry", {**files, entry: edited}, entry, rebagged=True)
@@ -228,8 +251,11 @@ def corpus(built: Built) -> list[Tamper]:
     add("resign-other-key", _resign(files, impostor), layout.CHECKPOINT, rebagged=True)
     index_edit = json.loads(files[layout.INDEX])
     index_edit["evidence"][0]["sha256"] = "0" * 64
-    add("index-claims-other-hash", {**files, layout.INDEX: json.dumps(index_edit).encode()}, evidence,
-        rebagged=True)
-    add("receipt-edited", {**files, receipt["json"]: files[receipt["json"]].replace(b'"terms":"', b'"terms":"Y')},
-        receipt["json"], rebagged=True)
+    add("index-claims-other-hash", {**files, layout.INDEX: json.dumps(index_edit).encode()}, evidence, rebagged=True)
+    add(
+        "receipt-edited",
+        {**files, receipt["json"]: files[receipt["json"]].replace(b'"terms":"', b'"terms":"Y')},
+        receipt["json"],
+        rebagged=True,
+    )
     return cases

@@ -35,9 +35,7 @@ def encode_path(path: str) -> str:
 
 
 def decode_path(text: str) -> str:
-    return text.replace("%0A", "\n").replace("%0a", "\n").replace("%0D", "\r").replace("%0d", "\r").replace(
-        "%25", "%"
-    )
+    return text.replace("%0A", "\n").replace("%0a", "\n").replace("%0D", "\r").replace("%0d", "\r").replace("%25", "%")
 
 
 def manifest_text(digests: Mapping[str, str]) -> bytes:

@@ -235,8 +235,12 @@ class ContentChecks:
         for index, entry in sorted(self._entries.items()):
             data = entry.get("data") or {}
             if entry.get("type") == "evidence.stored" and data.get("evidence") not in seen_ids:
-                self._add("evidence", layout.entry_path(index), False,
-                          f"entry {index} records evidence {data.get('evidence')} but the bundle has no file for it")
+                self._add(
+                    "evidence",
+                    layout.entry_path(index),
+                    False,
+                    f"entry {index} records evidence {data.get('evidence')} but the bundle has no file for it",
+                )
 
     def _evidence_item(self, item: dict[str, Any], path: str, evidence_id: str) -> tuple[bool, str]:
         if not path.startswith(layout.EVIDENCE_DIR) or path not in self.sha256:
@@ -349,12 +353,25 @@ class ContentChecks:
             self._add("timestamp", path, False, "not listed in bundle.json")
 
     def _known_files(self) -> None:
-        fixed = {layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX, layout.REPORT_HTML, layout.REPORT_PDF,
-                 layout.VERIFY_HTML}
+        fixed = {
+            layout.INDEX,
+            layout.CHECKPOINT,
+            layout.KEYS_INDEX,
+            layout.REPORT_HTML,
+            layout.REPORT_PDF,
+            layout.VERIFY_HTML,
+        }
         for path in sorted(fixed - self.names):
             self._add("bag", path, False, "missing")
-        dirs = (layout.ENTRIES_DIR, layout.PROOFS_DIR, layout.EARLIER_DIR, layout.EVIDENCE_DIR, layout.KEYS_DIR,
-                layout.RECEIPTS_DIR, layout.TIMESTAMPS_DIR)
+        dirs = (
+            layout.ENTRIES_DIR,
+            layout.PROOFS_DIR,
+            layout.EARLIER_DIR,
+            layout.EVIDENCE_DIR,
+            layout.KEYS_DIR,
+            layout.RECEIPTS_DIR,
+            layout.TIMESTAMPS_DIR,
+        )
         for path in sorted(self.names):
             if path.startswith("data/") and path not in fixed and not path.startswith(dirs):
                 self._add("bag", path, False, "unexpected payload file (not part of the bundle format)")

@@ -27,7 +27,7 @@ from vault.bundle import bagit, layout
 from vault.bundle.pdf import render_pdf
 from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
 from vault.bundle.receipts import case_receipts
-from vault.bundle.report import collect, render_html, verify_page
+from vault.bundle.report import ReportRenderer, collect, verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import session_scope
@@ -64,6 +64,7 @@ def prepare(
     principal: Principal,
     case_id: str,
     *,
+    render_report: ReportRenderer,
     clock: Clock = system_clock,
     receipts: ReceiptSource | None = None,
 ) -> BundlePlan:
@@ -74,7 +75,7 @@ def prepare(
     source = receipts if receipts is not None else case_receipts(settings, clock)
     plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
     data = collect(session, plan)
-    plan.files[layout.REPORT_HTML] = render_html(data)
+    plan.files[layout.REPORT_HTML] = render_report(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
     plan.files[layout.VERIFY_HTML] = verify_page()
     return plan

@@ -22,9 +22,7 @@ FONT = "DejaVu"
 def _pdf(created: datetime) -> FPDF:
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if not regular.is_file() or not bold.is_file():
-        raise ConfigurationError(
-            f"the report needs the DejaVu fonts in {FONT_DIR} (Debian package fonts-dejavu-core)"
-        )
+        raise ConfigurationError(f"the report needs the DejaVu fonts in {FONT_DIR} (Debian package fonts-dejavu-core)")
     pdf = FPDF(format="A4")
     pdf.set_creation_date(created)
     pdf.set_title("Offboarding evidence report")

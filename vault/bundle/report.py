@@ -13,6 +13,7 @@ the CLI as well as the API, with no web layer in between.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,7 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
     (
         "The export itself",
         "A bundle.exported entry carrying the SHA-256 of manifest-sha256.txt is appended after the export.",
-        "It is not inside this bundle (it comes after the checkpoint); a later bundle or the live log "
-        "shows it.",
+        "It is not inside this bundle (it comes after the checkpoint); a later bundle or the live log shows it.",
     ),
 )
 
@@ -187,13 +187,9 @@ def collect(session: Session, plan: BundlePlan) -> ReportData:
     )
 
 
-def render_html(data: ReportData) -> bytes:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    return environment.get_template("report.html").render(report=data, absent=ABSENT).encode("utf-8")
+#: Renders ``report.html`` from the collected facts. The domain never imports jinja2 (STYLE.md): the API
+#: layer's ``api.rendering.render_bundle_report`` is passed in by whoever exports.
+ReportRenderer = Callable[[ReportData], bytes]
 
 
 def verify_page() -> bytes:

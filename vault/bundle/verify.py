@@ -147,8 +147,9 @@ def _bag_checks(archive: SafeZip, hashed: _Hashed) -> list[Check]:
     for name in sorted(tag_files - set(layout.TAG_FILES)):
         checks.append(Check("bag", name, False, "unexpected tag file (not part of the bundle format)"))
     checks.extend(
-        _manifest_checks(layout.TAGMANIFEST_SHA256, "sha256", kept.get(layout.TAGMANIFEST_SHA256), tag_files,
-                         hashed.sha256)
+        _manifest_checks(
+            layout.TAGMANIFEST_SHA256, "sha256", kept.get(layout.TAGMANIFEST_SHA256), tag_files, hashed.sha256
+        )
     )
     checks.append(_oxum_check(archive, kept.get(layout.BAG_INFO_TXT), payload))
     return checks

@@ -112,8 +112,7 @@ def _member_problems(info: zipfile.ZipInfo) -> list[str]:
         problems.append(f"{name!r}: stored member declares {info.file_size} bytes but holds {info.compress_size}")
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         problems.append(
-            f"{name!r}: compression bomb ({info.compress_size} bytes declare {info.file_size}, "
-            f"ratio above {MAX_RATIO})"
+            f"{name!r}: compression bomb ({info.compress_size} bytes declare {info.file_size}, ratio above {MAX_RATIO})"
         )
     return problems
 

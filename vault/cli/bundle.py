@@ -7,6 +7,7 @@ bundle carries and says loudly that the signer was not pinned.
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from signing.errors import InvalidKey
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import TimestampError, load_pem_roots
 from vault.bundle.export import BundleStream, prepare
+from vault.bundle.report import ReportRenderer
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.db import session_scope
@@ -44,7 +46,14 @@ def export(
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
     with services() as svc:
         with session_scope(svc.engine) as session:
-            plan = prepare(session, svc.settings, operator(session), case_id, clock=svc.clock)
+            plan = prepare(
+                session,
+                svc.settings,
+                operator(session),
+                case_id,
+                render_report=_report_renderer(),
+                clock=svc.clock,
+            )
         stream = BundleStream(svc.engine, svc.store, plan, clock=svc.clock)
         total = sum(plan.payload_sizes)
         try:
@@ -141,3 +150,10 @@ def verify(
         _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _report_renderer() -> ReportRenderer:
+    # By name: the domain package never imports the API package (where jinja2 rendering lives).
+    rendering = importlib.import_module("api.rendering")
+    render: ReportRenderer = rendering.render_bundle_report
+    return render
