@@ -8,6 +8,7 @@ from the query or ``X-Offboard-Kind`` / ``X-Offboard-Description``. A ``multipar
 
 from __future__ import annotations
 
+import mimetypes
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -113,6 +114,18 @@ async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
         raise errors[0]
 
 
+GENERIC_TYPES = {"", "application/octet-stream", "application/x-www-form-urlencoded"}
+
+
+def declared_type(header: str | None, filename: str | None) -> str:
+    """The client's content type, or a guess from the filename when it sent only a generic one (curl's
+    ``--data-binary`` says form-urlencoded); the type is metadata only and never trusted for serving."""
+    value = (header or "").split(";")[0].strip().lower()
+    if value not in GENERIC_TYPES:
+        return value
+    return mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+
+
 def _header(request: Request, name: str) -> str | None:
     value = request.headers.get(name)
     return unquote(value) if value is not None else None
@@ -161,12 +174,13 @@ async def upload_evidence(
             name = form.filename or form.fields.get("filename")
             kind = form.fields.get("kind", kind)
             description = form.fields.get("description", description)
-            content_type = form.file_content_type or "application/octet-stream"
+            content_type = declared_type(form.file_content_type, name)
         else:
             await pump(request, ingest.feed)
             name = filename or _header(request, "x-offboard-filename")
             kind = kind or _header(request, "x-offboard-kind")
             description = description or _header(request, "x-offboard-description")
+            content_type = declared_type(content_type, name)
         result = await run_in_threadpool(
             lambda: ingest.finish(filename=name, kind=kind, content_type=content_type, description=description)
         )

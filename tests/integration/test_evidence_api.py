@@ -241,3 +241,16 @@ def test_pdf_metadata_and_malformed_pdf(client: TestClient) -> None:
 
     plain = upload(client, case_id, b"not a pdf at all", filename="notes.txt")
     assert plain.json()["pdf"] is None
+
+
+def test_generic_content_type_is_guessed_from_the_filename(client: TestClient) -> None:
+    case_id = open_case(client)
+    curl_like = {"Content-Type": "application/x-www-form-urlencoded"}
+    pdf = upload(client, case_id, b"%PDF-1.4 x", headers=curl_like, filename="handover.pdf")
+    assert pdf.json()["content_type"] == "application/pdf"
+    explicit = upload(
+        client, case_id, b"notes", headers={"Content-Type": "text/plain; charset=utf-8"}, filename="a.bin"
+    )
+    assert explicit.json()["content_type"] == "text/plain"
+    unknown = upload(client, case_id, b"\x00\x01", filename="blob.unknownext")
+    assert unknown.json()["content_type"] == "application/octet-stream"
