@@ -41,7 +41,7 @@ lint: install-dev
 
 ## Lint, then the whole suite on both backend pairs; the tests start and stop PostgreSQL and S3 themselves.
 test: install-dev system-deps lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=15
 
 bench: install-dev
 	$(PY) bench/upload.py

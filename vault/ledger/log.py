@@ -12,8 +12,9 @@ integrated in memory and written in one batch (write-behind, see ``_Cursor``); w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Table, event, text
@@ -55,6 +56,41 @@ def lock_log(session: Session, organization_id: str) -> None:
         session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_lock_key(organization_id)))  # type: ignore[call-overload]
 
 
+@dataclass(frozen=True, slots=True)
+class _Driver:
+    """The transaction's own DB-API cursor. The append path speaks plain SQL through the driver: the same
+    statements through SQLAlchemy cost several times more CPU than the database needs to run them, and
+    this path runs once per recorded event."""
+
+    cursor: Any
+    #: Whether the driver's placeholder is ``?`` (sqlite3) rather than ``%s`` (psycopg).
+    qmark: bool
+    postgres: bool
+    time: Callable[[object], object]
+
+    def _sql(self, statement: str) -> str:
+        # Statements are written with ``?`` placeholders and no literal question marks.
+        return statement if self.qmark else statement.replace("?", "%s")
+
+    def execute(self, statement: str, params: Sequence[object]) -> None:
+        self.cursor.execute(self._sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[object]]) -> None:
+        self.cursor.executemany(self._sql(statement), rows)
+
+    @classmethod
+    def of(cls, session: Session) -> _Driver:
+        connection = session.connection()  # joins (or begins) the session's transaction
+        dialect = connection.dialect
+        processor = _ENTRY.c.created_at.type.bind_processor(dialect)
+        return cls(
+            cursor=connection.connection.cursor(),
+            qmark=dialect.paramstyle == "qmark",
+            postgres=dialect.name == "postgresql",
+            time=processor if processor is not None else (lambda value: value),
+        )
+
+
 @dataclass(slots=True)
 class _Cursor:
     """One organization's log as this transaction sees it: the next index, the right edge of the tree, and
@@ -82,11 +118,12 @@ def _cursor(session: Session, organization_id: str) -> _Cursor:
     cursor = _cursors(session).get(organization_id)
     if cursor is None:
         lock_log(session, organization_id)
-        head = _HEAD.c
-        current = session.execute(
-            sa.select(head.size).where(head.organization_id == organization_id).with_for_update()
-        ).scalar_one_or_none()
-        first = int(current or 0)
+        db = _Driver.of(session)
+        select_head = "SELECT size FROM ledger_head WHERE organization_id = ?"
+        db.execute(select_head + (" FOR UPDATE" if db.postgres else ""), (organization_id,))
+        row = db.cursor.fetchone()
+        current = None if row is None else int(row[0])
+        first = current or 0
         # Every left sibling a later append can need lies either among this transaction's own appends or
         # in the perfect subtrees that make up the tree before them: exactly the nodes of its root.
         known = fetch_nodes(session, organization_id, root_nodes_needed(first), flush=False)
@@ -146,15 +183,35 @@ def flush(session: Session) -> None:
     for cursor in _cursors(session).values():
         if not cursor.entries:
             continue
-        session.execute(sa.insert(_ENTRY), cursor.entries)
-        session.execute(sa.insert(_NODE), cursor.nodes)
+        db = _Driver.of(session)
+        db.executemany(
+            "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, body, entry_type, case_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e["organization_id"],
+                    e["idx"],
+                    e["leaf_hash"],
+                    e["body"],
+                    e["entry_type"],
+                    e["case_id"],
+                    db.time(e["created_at"]),
+                )
+                for e in cursor.entries
+            ],
+        )
+        db.executemany(
+            "INSERT INTO ledger_node (organization_id, level, idx, hash) VALUES (?, ?, ?, ?)",
+            [(n["organization_id"], n["level"], n["idx"], n["hash"]) for n in cursor.nodes],
+        )
         if cursor.head_exists:
-            head = _HEAD.c
-            session.execute(
-                sa.update(_HEAD).where(head.organization_id == cursor.organization_id).values(size=cursor.size)
+            db.execute(
+                "UPDATE ledger_head SET size = ? WHERE organization_id = ?", (cursor.size, cursor.organization_id)
             )
         else:
-            session.execute(sa.insert(_HEAD).values(organization_id=cursor.organization_id, size=cursor.size))
+            db.execute(
+                "INSERT INTO ledger_head (organization_id, size) VALUES (?, ?)", (cursor.organization_id, cursor.size)
+            )
             cursor.head_exists = True
         cursor.entries = []
         cursor.nodes = []
@@ -219,21 +276,16 @@ def fetch_nodes(
     for level, idx in wanted:
         by_level.setdefault(level, []).append(idx)
     # One query of exactly the wanted keys: a UNION ALL of one primary-key lookup per level (an OR, or a
-    # row-value IN, makes SQLite scan every node of the organization). Plain SQL text: building the same
-    # query with the expression language costs more CPU than running it.
-    params: dict[str, object] = {"o": organization_id}
+    # row-value IN, makes SQLite scan every node of the organization).
+    db = _Driver.of(session)
+    params: list[object] = []
     parts = []
-    for n, (level, idxs) in enumerate(by_level.items()):
-        params[f"l{n}"] = level
-        names = []
-        for m, idx in enumerate(idxs):
-            params[f"i{n}_{m}"] = idx
-            names.append(f":i{n}_{m}")
-        parts.append(
-            f"SELECT level, idx, hash FROM ledger_node WHERE organization_id = :o AND level = :l{n} "  # noqa: S608
-            f"AND idx IN ({', '.join(names)})"
-        )
-    rows = session.execute(text(" UNION ALL ".join(parts)), params).all()
+    lookup = "SELECT level, idx, hash FROM ledger_node WHERE organization_id = ? AND level = ? AND idx IN "
+    for level, idxs in by_level.items():
+        params.extend((organization_id, level, *idxs))
+        parts.append(lookup + "(" + ", ".join("?" * len(idxs)) + ")")
+    db.execute(" UNION ALL ".join(parts), params)
+    rows = db.cursor.fetchall()
     found = {(int(level), int(idx)): bytes(value) for level, idx, value in rows}
     missing = [node for node in wanted if node not in found]
     if missing:
