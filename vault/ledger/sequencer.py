@@ -79,25 +79,20 @@ class Sequencer:
             self._commit(batch)
 
     def _commit(self, batch: list[_Unit]) -> None:
-        results: list[tuple[_Unit, bool, Any]] = []
+        # Fast path: the whole batch in one transaction with no savepoints (units rarely fail). If any unit
+        # raises, that transaction is rolled back and the batch runs again with a savepoint per unit, so
+        # the failure stays with its own caller. Units are functions of the session alone, so running one
+        # again after a rollback is safe.
         try:
-            with Session(self._engine, expire_on_commit=False) as session:
-                for unit in batch:
-                    savepoint = session.begin_nested()
-                    position = log.mark(session)
-                    try:
-                        value = unit.work(session)
-                        savepoint.commit()
-                        results.append((unit, True, value))
-                    except BaseException as exc:  # noqa: BLE001 - delivered to the unit's caller
-                        savepoint.rollback()
-                        log.rewind(session, position)
-                        results.append((unit, False, exc))
-                session.commit()
+            results = self._run(batch, isolate=False)
+        except _UnitFailed:
+            try:
+                results = self._run(batch, isolate=True)
+            except BaseException as exc:  # noqa: BLE001 - the batch failed to commit: every unit fails
+                self._fail(batch, exc)
+                return
         except BaseException as exc:  # noqa: BLE001 - the batch failed to commit: every unit fails
-            for unit in batch:
-                if not unit.future.done():
-                    unit.future.set_exception(exc)
+            self._fail(batch, exc)
             return
         self.batches += 1
         self.units += len(batch)
@@ -106,3 +101,37 @@ class Sequencer:
                 unit.future.set_result(value)
             else:
                 unit.future.set_exception(value)
+
+    def _run(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
+        results: list[tuple[_Unit, bool, Any]] = []
+        with Session(self._engine, expire_on_commit=False) as session:
+            for unit in batch:
+                if not isolate:
+                    try:
+                        results.append((unit, True, unit.work(session)))
+                    except BaseException as exc:
+                        session.rollback()
+                        raise _UnitFailed from exc
+                    continue
+                savepoint = session.begin_nested()
+                position = log.mark(session)
+                try:
+                    value = unit.work(session)
+                    savepoint.commit()
+                    results.append((unit, True, value))
+                except BaseException as exc:  # noqa: BLE001 - delivered to the unit's caller
+                    savepoint.rollback()
+                    log.rewind(session, position)
+                    results.append((unit, False, exc))
+            session.commit()
+        return results
+
+    @staticmethod
+    def _fail(batch: list[_Unit], exc: BaseException) -> None:
+        for unit in batch:
+            if not unit.future.done():
+                unit.future.set_exception(exc)
+
+
+class _UnitFailed(Exception):
+    """A unit raised on the fast path; the batch is retried with one savepoint per unit."""
