@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Table, event, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
@@ -296,9 +295,10 @@ def fetch_nodes(
 def size(session: Session, organization_id: str) -> int:
     """The committed size (or, inside a writing transaction, the size including its own appends)."""
     _flush(session)
-    head = _HEAD.c
-    value = session.execute(sa.select(head.size).where(head.organization_id == organization_id)).scalar_one_or_none()
-    return int(value or 0)
+    db = _Driver.of(session)
+    db.execute("SELECT size FROM ledger_head WHERE organization_id = ?", (organization_id,))
+    row = db.cursor.fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def entry(session: Session, organization_id: str, index: int) -> LedgerEntry:

@@ -48,8 +48,9 @@ class Consistency:
         return {"first": self.first, "second": self.second, "hashes": [b64encode(h) for h in self.hashes]}
 
 
-def _check_size(session: Session, org_id: str, tree_size: int, what: str) -> None:
-    current = log.size(session, org_id)
+def _check_size(session: Session, org_id: str, tree_size: int, what: str, current: int | None = None) -> None:
+    if current is None:
+        current = log.size(session, org_id)
     if tree_size < 0:
         raise InvalidInput(f"{what} must be >= 0; got {tree_size}")
     if tree_size > current:
@@ -57,13 +58,14 @@ def _check_size(session: Session, org_id: str, tree_size: int, what: str) -> Non
 
 
 def prove_inclusion(session: Session, org_id: str, index: int, tree_size: int | None = None) -> Inclusion:
-    size = log.size(session, org_id) if tree_size is None else tree_size
-    _check_size(session, org_id, size, "tree_size")
+    current = log.size(session, org_id)
+    size = current if tree_size is None else tree_size
+    _check_size(session, org_id, size, "tree_size", current)
     if index < 0 or index >= size:
         raise InvalidInput(f"index must be in [0, {size}) for tree_size {size}; got {index}")
-    entry = log.entry(session, org_id, index)
-    nodes = log.fetch_nodes(session, org_id, inclusion_nodes_needed(index, size))
-    return Inclusion(index, size, bytes(entry.leaf_hash), tuple(inclusion_proof(index, size, nodes)))
+    # The leaf hash is stored node (0, index): one query fetches it with the proof's nodes.
+    nodes = log.fetch_nodes(session, org_id, [(0, index), *inclusion_nodes_needed(index, size)])
+    return Inclusion(index, size, nodes[(0, index)], tuple(inclusion_proof(index, size, nodes)))
 
 
 def prove_consistency(session: Session, org_id: str, first: int, second: int) -> Consistency:
