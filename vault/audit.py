@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from storage.base import ObjectStore
+from storage.base import ObjectMissing, ObjectStore
 from vault.errors import OffboardError
 from vault.evidence import stream_verified
 from vault.models import Evidence
@@ -71,7 +71,8 @@ def audit(engine: Engine, store: ObjectStore, *, progress: Progress | None = Non
                 if progress is not None:
                     progress(len(chunk))
         except OffboardError as exc:
-            kind = "missing" if "missing" in exc.message else "altered"
+            # The object can vanish between stat and read; anything else that fails is an altered object.
+            kind = "missing" if isinstance(exc.__cause__, ObjectMissing) else "altered"
             problems.append(AuditProblem(kind, key, ids, exc.message))
         # Rows sharing a key must agree on what the bytes are.
         for other in group[1:]:

@@ -20,18 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.base import ObjectCorrupt, ObjectMissing, ObjectStore, ObjectWriter, StoredObject, StoreError, object_key
-from vault.cases import get_case
+from vault.cases import get_case, writable_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.db import Transact, run_in_transaction
-from vault.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
+from vault.errors import InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
 from vault.filenames import escape_filename
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.models import Case, Evidence
+from vault.models import Evidence
 from vault.orgs import Principal
 from vault.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
-
-CLOSED_STATUSES = frozenset({"fully_offboarded"})
 
 
 class EvidenceKind(StrEnum):
@@ -61,13 +59,6 @@ class IngestResult:
     evidence: Evidence
     #: True when the same bytes were already stored in this case; nothing new was recorded.
     duplicate: bool
-
-
-def writable_case(session: Session, organization_id: str, case_id: str) -> Case:
-    case = get_case(session, organization_id, case_id)
-    if case.status in CLOSED_STATUSES:
-        raise Conflict(f"case {case_id} is {case.status} and immutable; add a note or open a dispute instead")
-    return case
 
 
 class EvidenceIngest:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -217,13 +217,10 @@ def download_evidence(evidence_id: str, principal: PrincipalDep, services: Servi
     with Session(services.engine) as session:
         row = evidence.get_evidence(session, principal.organization_id, evidence_id)
 
-    def body() -> Iterator[bytes]:
-        # A mismatch found at the end aborts the connection, so the client never gets a complete,
-        # wrong file with a success status.
-        yield from evidence.stream_verified(services.store, row)
-
+    # A mismatch found at the end aborts the connection, so the client never gets a complete, wrong file
+    # with a success status.
     return StreamingResponse(
-        iterate_in_threadpool(body()),
+        iterate_in_threadpool(evidence.stream_verified(services.store, row)),
         media_type=row.content_type,
         headers={
             "Content-Disposition": content_disposition(row.original_filename),

@@ -57,6 +57,8 @@ def test_raw_upload_round_trip(client: TestClient) -> None:
     content = client.get(f"/api/v1/evidence/{body['id']}/content")
     assert content.status_code == 200
     assert content.content == data
+    assert content.headers["x-content-type-options"] == "nosniff"
+    assert content.headers["content-security-policy"] == "sandbox"
     disposition = content.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="Brand guide _ v3.pdf"')
     assert "filename*=UTF-8''Brand%20guide%20%E2%80%93%20v3.pdf" in disposition

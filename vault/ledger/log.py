@@ -25,11 +25,9 @@ from vault.errors import InvalidInput, NotFound
 from vault.ledger.entries import EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
 from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
-from vault.models import LedgerEntry, LedgerHead, LedgerNode
+from vault.models import LedgerEntry
 
-_HEAD: Table = LedgerHead.__table__  # type: ignore[attr-defined]
 _ENTRY: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
-_NODE: Table = LedgerNode.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +99,11 @@ class _Cursor:
     size: int
     head_exists: bool
     known: dict[NodeId, bytes]
-    entries: list[dict[str, object]] = field(default_factory=list)
-    nodes: list[dict[str, object]] = field(default_factory=list)
+    #: ``ledger_entry`` rows in column order (organization_id, idx, leaf_hash, body, entry_type, case_id,
+    #: created_at), ready for ``executemany``.
+    entries: list[tuple[object, ...]] = field(default_factory=list)
+    #: ``ledger_node`` rows (organization_id, level, idx, hash).
+    nodes: list[tuple[object, ...]] = field(default_factory=list)
 
 
 _CURSORS = "offboard.ledger.cursors"
@@ -157,21 +158,8 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
         leaf = leaf_hash(body)
         completed = nodes_completed_by_append(index, leaf, cursor.known)
         cursor.known.update(completed)
-        cursor.entries.append(
-            {
-                "organization_id": organization_id,
-                "idx": index,
-                "leaf_hash": leaf,
-                "body": body,
-                "entry_type": draft.type,
-                "case_id": draft.case_id,
-                "created_at": now,
-            }
-        )
-        cursor.nodes.extend(
-            {"organization_id": organization_id, "level": level, "idx": idx, "hash": value}
-            for (level, idx), value in completed.items()
-        )
+        cursor.entries.append((organization_id, index, leaf, body, draft.type, draft.case_id, now))
+        cursor.nodes.extend((organization_id, level, idx, value) for (level, idx), value in completed.items())
         cursor.size = index + 1
         appended.append(Appended(index=index, leaf_hash=leaf, body=body))
     return appended
@@ -186,22 +174,11 @@ def flush(session: Session) -> None:
         db.executemany(
             "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, body, entry_type, case_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    e["organization_id"],
-                    e["idx"],
-                    e["leaf_hash"],
-                    e["body"],
-                    e["entry_type"],
-                    e["case_id"],
-                    db.time(e["created_at"]),
-                )
-                for e in cursor.entries
-            ],
+            [(*row[:-1], db.time(row[-1])) for row in cursor.entries],
         )
         db.executemany(
             "INSERT INTO ledger_node (organization_id, level, idx, hash) VALUES (?, ?, ?, ?)",
-            [(n["organization_id"], n["level"], n["idx"], n["hash"]) for n in cursor.nodes],
+            cursor.nodes,
         )
         if cursor.head_exists:
             db.execute(

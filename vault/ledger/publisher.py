@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -73,7 +73,7 @@ class Anchorer:
             session.add(token)
         return token
 
-    def _recently_anchored(self, organization_id: str, since: object) -> bool:
+    def _recently_anchored(self, organization_id: str, since: datetime) -> bool:
         with Session(self._engine) as session:
             query = (
                 select(TimestampToken.id)
