@@ -21,6 +21,7 @@ from tests.conftest import OWNER_EMAIL
 from tests.helpers import cli_json, run_cli
 from vault.db import session_scope
 from vault.errors import ConfigurationError, VerificationFailed
+from vault.ledger import log
 from vault.ledger import publish as publish_mod
 from vault.ledger.checkpoint import open_checkpoint
 from vault.ledger.hashing import leaf_hash
@@ -57,7 +58,7 @@ def verifier_for(client: TestClient) -> Any:
 
 def ledger_size(services: Any) -> int:
     with Session(services.engine) as session:
-        return int(session.exec(text("SELECT max(size) FROM ledger_head")).one()[0])  # type: ignore[call-overload]
+        return int(session.exec(text("SELECT max(idx) + 1 FROM ledger_entry")).one()[0])  # type: ignore[call-overload]
 
 
 def entry_index(client: TestClient, entry_type: str) -> int:
@@ -140,8 +141,7 @@ def test_bad_ranges_are_400_problems(
 
 def test_checkpoint_signed_within_one_second_of_append(client: TestClient, services: Any) -> None:
     add_entries(client, 1)
-    with Session(services.engine) as session:
-        size = session.exec(text("SELECT size FROM ledger_head")).one()[0]  # type: ignore[call-overload]
+    size = ledger_size(services)
     deadline = time.monotonic() + 1.0
     covered = None
     while time.monotonic() < deadline and covered is None:
@@ -304,10 +304,10 @@ def test_verify_catches_flipped_checkpoint_bit(ledger_with_entries: Any, capsys:
 
 def test_publish_refuses_to_sign_inconsistent_head(ledger_with_entries: Any) -> None:
     services = ledger_with_entries
-    level, idx = root_nodes_needed(ledger_size(services))[0]  # a node the signed root was built from
+    size = ledger_size(services)
+    level, idx = root_nodes_needed(size)[0]  # the largest subtree the signed root was built from
     with session_scope(services.engine) as session:
-        update = text("UPDATE ledger_node SET hash = :h WHERE level = :l AND idx = :i")
-        session.exec(update.bindparams(h=b"\x00" * 32, l=level, i=idx))  # type: ignore[call-overload]
+        _overwrite_node(session, level, idx, b"\x00" * 32)
         org = session.exec(select(Organization)).first()
         # Append one entry so a new checkpoint is due; its root now disagrees with the signed one.
         from vault.ledger import log
@@ -318,6 +318,18 @@ def test_publish_refuses_to_sign_inconsistent_head(ledger_with_entries: Any) -> 
     with pytest.raises(VerificationFailed), session_scope(services.engine) as session:
         publish_mod.publish(session, services.settings, session.exec(select(Organization)).first())
     assert _count_checkpoints(services) == before
+
+
+def _overwrite_node(session: Session, level: int, idx: int, value: bytes) -> None:
+    """Overwrite one stored tree node where it lives: a leaf hash, or a slice of ``parents``."""
+    row = session.exec(select(LedgerEntry).where(LedgerEntry.idx == log.node_row((level, idx)))).one()
+    if level == 0:
+        row.leaf_hash = value
+    else:
+        parents = bytearray(row.parents)
+        parents[32 * (level - 1) : 32 * level] = value
+        row.parents = bytes(parents)
+    session.add(row)
 
 
 def _count_checkpoints(services: Any) -> int:

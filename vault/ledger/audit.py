@@ -1,6 +1,7 @@
 """``ledger verify``: recompute an organization's tree from the stored entry bytes and check everything
-stored against it: leaf hashes, perfect-subtree nodes, the head size, and every signed checkpoint
-(signature by a known key, origin, root at its size, and consistency with the latest).
+stored against it: leaf hashes, the perfect-subtree nodes each row stores, each entry's own fields against
+its row and organization, contiguity, and every signed checkpoint (signature by a known key, origin, root
+at its size, consistency with the latest, and no checkpoint covering entries that are gone).
 
 The recomputation streams entries in index order keeping only the O(log n) right-edge subtrees, so it
 needs no more memory for a million entries than for ten. It reports every problem it finds; ``first_bad_index``
@@ -19,10 +20,11 @@ from vault.config import Settings
 from vault.errors import OffboardError
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import open_checkpoint
+from vault.ledger.entries import entry_mismatch
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof
 from vault.ledger.verify import verify_consistency
-from vault.models import Checkpoint, LedgerEntry, LedgerNode, Organization
+from vault.models import Checkpoint, LedgerEntry, Organization
 
 BATCH = 5000
 
@@ -105,55 +107,50 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
             ).all()
             if not rows:
                 break
-            nodes = _stored_nodes(session, org.id, rows[0].idx, rows[-1].idx)
             for row in rows:
                 if row.idx != expected:
                     problems.append(LedgerProblem(expected, f"entries {expected}..{row.idx - 1} are missing"))
                     return _report(org, size, checkpoints, problems)
                 recomputed = leaf_hash(bytes(row.body))
                 if recomputed != bytes(row.leaf_hash):
+                    tainted.add((0, row.idx))
                     problems.append(
                         LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash")
                     )
-                for level, idx, value in tree.push(recomputed):
-                    stored = nodes.get((level, idx))
-                    if stored == value:
+                mismatch = entry_mismatch(bytes(row.body), org.id, row.entry_type, row.case_id)
+                if mismatch is not None:
+                    problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
+                parents = bytes(row.parents)
+                completed = tree.push(recomputed)[1:]
+                if len(parents) != 32 * len(completed):
+                    problems.append(
+                        LedgerProblem(
+                            row.idx,
+                            f"entry {row.idx}: stores {len(parents) // 32} tree node(s), its append completes "
+                            f"{len(completed)}",
+                        )
+                    )
+                    tainted.update((level, idx) for level, idx, _ in completed)
+                    completed = []  # the row is malformed; its slices mean nothing
+                for level, idx, value in completed:
+                    if parents[32 * (level - 1) : 32 * level] == value:
                         continue
                     tainted.add((level, idx))
-                    if level > 0 and {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
+                    if {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
                         continue  # a consequence of the mismatch below it, already reported
-                    what = "missing" if stored is None else "does not match the entries"
-                    problems.append(LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) {what}"))
+                    problems.append(
+                        LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) does not match the entries")
+                    )
                 expected += 1
                 if expected in roots_wanted:
                     roots[expected] = tree.root()
-    if expected < size:
-        problems.append(LedgerProblem(expected, f"the head says {size} entries but only {expected} are stored"))
-    elif expected > size:
-        problems.append(LedgerProblem(size, f"entries beyond the head size {size} are stored ({expected} found)"))
+    signed = max(roots_wanted, default=0)
+    if signed > expected:
+        problems.append(
+            LedgerProblem(expected, f"a checkpoint covers {signed} entries but only {expected} are stored")
+        )
     _check_checkpoints(engine, settings, org, checkpoints, roots, verifiers, problems)
     return _report(org, size, checkpoints, problems)
-
-
-def _stored_nodes(session: Session, organization_id: str, first: int, last: int) -> dict[tuple[int, int], bytes]:
-    """Stored nodes whose leftmost leaf lies in [first, last]: one indexed range query per level."""
-    found: dict[tuple[int, int], bytes] = {}
-    level = 0
-    while (1 << level) <= last + 1:
-        low = -(-first >> level)  # ceil(first / 2^level)
-        high = last >> level
-        if low <= high:
-            rows = session.exec(
-                select(LedgerNode).where(
-                    LedgerNode.organization_id == organization_id,
-                    LedgerNode.level == level,
-                    col(LedgerNode.idx) >= low,
-                    col(LedgerNode.idx) <= high,
-                )
-            ).all()
-            found.update({(r.level, r.idx): bytes(r.hash) for r in rows})
-        level += 1
-    return found
 
 
 def _check_checkpoints(

@@ -53,3 +53,26 @@ def decode_entry(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("ledger entry is not a JSON object")
     return value
+
+
+def entry_mismatch(body: bytes, organization_id: str, entry_type: str, case_id: str | None) -> str | None:
+    """Why ``body`` cannot be the entry stored in a row with these columns, or ``None`` if it can.
+
+    The leaf hash covers the bytes alone; this ties them to their row, so an entry written straight
+    into the table (rather than appended) is caught even at the unsigned end of the log.
+    """
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return "the bytes are not JSON"
+    if not isinstance(value, dict):
+        return "the bytes are not a JSON object"
+    expected = {"v": ENTRY_VERSION, "organization": organization_id, "type": entry_type, "case": case_id}
+    for name, want in expected.items():
+        if value.get(name, ...) != want:
+            return f"its {name!r} is {value.get(name)!r}, the row says {want!r}"
+    if not isinstance(value.get("time"), str) or not isinstance(value.get("actor"), str):
+        return "its 'time' or 'actor' is missing"
+    if not isinstance(value.get("data"), dict):
+        return "its 'data' is not an object"
+    return None

@@ -3,10 +3,11 @@
 Appending runs inside the caller's transaction, so a domain row and its ledger entry commit together or
 not at all. Appends of one organization are serialized: SQLite takes the write lock at ``BEGIN IMMEDIATE``
 (``vault/db.py``); PostgreSQL takes a transaction-scoped advisory lock keyed by the organization. The
-index is ``ledger_head.size`` read under that lock, so indexes are contiguous and never reused: a rolled
-back transaction leaves neither the entry nor the size increment. Within a transaction, appends are
-integrated in memory and written in one batch (write-behind, see ``_Cursor``); with group commit
-(``sequencer.py``) many requests share one transaction, one lock and one fsync.
+next index is one past the last stored entry, read under that lock, so indexes are contiguous and never
+reused by a committed entry. Within a transaction, appends are integrated in memory and written in one
+statement (write-behind, see ``_Cursor``); each append writes exactly one row, which carries the interior
+nodes it completes (``LedgerEntry.parents``). With group commit (``sequencer.py``) many requests share one
+transaction, one lock and one fsync.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -88,22 +90,39 @@ class _Driver:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """A committed state of one organization's log as this process last wrote it: the size, the last leaf,
+    and the nodes the root folds (exactly the left siblings any later append can need)."""
+
+    size: int
+    last_leaf: bytes | None
+    nodes: dict[NodeId, bytes]
+
+
+#: Per engine and organization, the edge left by this process's last committed append. A writer that finds
+#: the log (under its lock) still at that size and last leaf skips reading the right edge from the
+#: database; anything else (another process appended, a restore) reads it again. An edge is published
+#: only after its transaction committed, and a committed (size, last leaf) never changes its nodes.
+_EDGES: WeakKeyDictionary[Engine, dict[str, _Edge]] = WeakKeyDictionary()
+
+
 @dataclass(slots=True)
 class _Cursor:
     """One organization's log as this transaction sees it: the next index, the right edge of the tree, and
-    rows sequenced but not yet written. Appends are integrated in memory and written in one go (a few
-    statements per transaction, whatever the number of entries) before anything reads the ledger tables
-    and before commit."""
+    rows sequenced but not yet written. Appends are integrated in memory and written in one statement
+    before anything reads the ledger tables and before commit."""
 
     organization_id: str
     size: int
-    head_exists: bool
+    last_leaf: bytes | None
     known: dict[NodeId, bytes]
-    #: ``ledger_entry`` rows in column order (organization_id, idx, leaf_hash, body, entry_type, case_id,
-    #: created_at), ready for ``executemany``.
+    #: ``ledger_entry`` rows in column order (organization_id, idx, leaf_hash, parents, body, entry_type,
+    #: case_id, created_at), ready for ``executemany``.
     entries: list[tuple[object, ...]] = field(default_factory=list)
-    #: ``ledger_node`` rows (organization_id, level, idx, hash).
-    nodes: list[tuple[object, ...]] = field(default_factory=list)
+
+    def edge(self) -> _Edge:
+        return _Edge(self.size, self.last_leaf, {n: self.known[n] for n in root_nodes_needed(self.size)})
 
 
 _CURSORS = "offboard.ledger.cursors"
@@ -114,20 +133,39 @@ def _cursors(session: Session) -> dict[str, _Cursor]:
     return cursors
 
 
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _read_head(session: Session, organization_id: str) -> tuple[int, bytes | None]:
+    """Take the log's lock and read its last entry: (size, last leaf hash). One round trip on PostgreSQL."""
+    db = _Driver.of(session)
+    if db.postgres:
+        db.execute(
+            "SELECT last_idx, last_leaf FROM offboard_ledger_head(?, ?)", (_lock_key(organization_id), organization_id)
+        )
+    else:  # BEGIN IMMEDIATE already holds the write lock
+        db.execute(
+            "SELECT idx, leaf_hash FROM ledger_entry WHERE organization_id = ? ORDER BY idx DESC LIMIT 1",
+            (organization_id,),
+        )
+    row = db.cursor.fetchone()
+    return (0, None) if row is None else (int(row[0]) + 1, bytes(row[1]))
+
+
 def _cursor(session: Session, organization_id: str) -> _Cursor:
     cursor = _cursors(session).get(organization_id)
     if cursor is None:
-        lock_log(session, organization_id)
-        db = _Driver.of(session)
-        select_head = "SELECT size FROM ledger_head WHERE organization_id = ?"
-        db.execute(select_head + (" FOR UPDATE" if db.postgres else ""), (organization_id,))
-        row = db.cursor.fetchone()
-        current = None if row is None else int(row[0])
-        first = current or 0
-        # Every left sibling a later append can need lies either among this transaction's own appends or
-        # in the perfect subtrees that make up the tree before them: exactly the nodes of its root.
-        known = fetch_nodes(session, organization_id, root_nodes_needed(first), flush=False)
-        cursor = _Cursor(organization_id, first, current is not None, known)
+        size, last_leaf = _read_head(session, organization_id)
+        edge = _EDGES.get(_engine_of(session), {}).get(organization_id)
+        if edge is not None and edge.size == size and edge.last_leaf == last_leaf:
+            known = dict(edge.nodes)
+        else:
+            # Every left sibling a later append can need lies either among this transaction's own appends
+            # or in the perfect subtrees that make up the tree before them: exactly the nodes of its root.
+            known = fetch_nodes(session, organization_id, root_nodes_needed(size), flush=False)
+        cursor = _Cursor(organization_id, size, last_leaf, known)
         _cursors(session)[organization_id] = cursor
     return cursor
 
@@ -142,7 +180,8 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
 
     The first append of a transaction takes the log's lock and reads the head; the rows are written by
     ``flush`` (called before any ledger read and before commit), so a transaction of many appends costs
-    a fixed number of statements. Core statements rather than ORM units of work: this is the hot path.
+    a fixed number of statements. Plain driver statements rather than ORM units of work: this is the hot
+    path.
     """
     if not drafts:
         return []
@@ -158,50 +197,37 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
         leaf = leaf_hash(body)
         completed = nodes_completed_by_append(index, leaf, cursor.known)
         cursor.known.update(completed)
-        cursor.entries.append((organization_id, index, leaf, body, draft.type, draft.case_id, now))
-        cursor.nodes.extend((organization_id, level, idx, value) for (level, idx), value in completed.items())
+        parents = b"".join(value for (level, _), value in completed.items() if level > 0)
+        cursor.entries.append((organization_id, index, leaf, parents, body, draft.type, draft.case_id, now))
         cursor.size = index + 1
+        cursor.last_leaf = leaf
         appended.append(Appended(index=index, leaf_hash=leaf, body=body))
     return appended
 
 
 def flush(session: Session) -> None:
-    """Write every sequenced entry of this transaction (entries, nodes, head size)."""
+    """Write every sequenced entry of this transaction: one statement per organization."""
     for cursor in _cursors(session).values():
         if not cursor.entries:
             continue
         db = _Driver.of(session)
         db.executemany(
-            "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, body, entry_type, case_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, parents, body, entry_type, case_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(*row[:-1], db.time(row[-1])) for row in cursor.entries],
         )
-        db.executemany(
-            "INSERT INTO ledger_node (organization_id, level, idx, hash) VALUES (?, ?, ?, ?)",
-            cursor.nodes,
-        )
-        if cursor.head_exists:
-            db.execute(
-                "UPDATE ledger_head SET size = ? WHERE organization_id = ?", (cursor.size, cursor.organization_id)
-            )
-        else:
-            db.execute(
-                "INSERT INTO ledger_head (organization_id, size) VALUES (?, ?)", (cursor.organization_id, cursor.size)
-            )
-            cursor.head_exists = True
         cursor.entries = []
-        cursor.nodes = []
 
 
 @dataclass(frozen=True, slots=True)
 class Mark:
     """Where each organization's cursor stood, so a failed unit of work can be undone (see ``rewind``)."""
 
-    positions: dict[str, tuple[int, int, int]]
+    positions: dict[str, tuple[int, int, bytes | None]]
 
 
 def mark(session: Session) -> Mark:
-    return Mark({org: (c.size, len(c.entries), len(c.nodes)) for org, c in _cursors(session).items()})
+    return Mark({org: (c.size, len(c.entries), c.last_leaf) for org, c in _cursors(session).items()})
 
 
 def rewind(session: Session, to: Mark) -> None:
@@ -221,10 +247,10 @@ def rewind(session: Session, to: Mark) -> None:
         ):
             del cursors[org]
             continue
-        size, n_entries, n_nodes = position
+        size, n_entries, last_leaf = position
         del cursor.entries[n_entries:]
-        del cursor.nodes[n_nodes:]
         cursor.size = size
+        cursor.last_leaf = last_leaf
         cursor.known = {k: v for k, v in cursor.known.items() if ((k[1] + 1) << k[0]) <= size}
 
 
@@ -233,49 +259,69 @@ def _flush_before_commit(session: Session) -> None:
     flush(session)
 
 
+@event.listens_for(Session, "after_commit")
+def _publish_edges_after_commit(session: Session) -> None:
+    cursors = session.info.get(_CURSORS)
+    if cursors:
+        edges = _EDGES.setdefault(_engine_of(session), {})
+        for org, cursor in cursors.items():
+            edges[org] = cursor.edge()
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_after_transaction(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_CURSORS, None)
 
 
+def node_row(node: NodeId) -> int:
+    """The entry row that stores ``node``: the last leaf of its range, the append that completed it."""
+    level, idx = node
+    return ((idx + 1) << level) - 1
+
+
 def fetch_nodes(
     session: Session, organization_id: str, wanted: Iterable[NodeId], *, flush: bool = True
 ) -> dict[NodeId, bytes]:
-    """Stored perfect-subtree hashes for ``wanted``, in one query; missing ones are an integrity failure."""
+    """Stored perfect-subtree hashes for ``wanted``, in one query; missing ones are an integrity failure.
+
+    Node (0, i) is the leaf hash of entry i; node (L, i) for L >= 1 is slice L - 1 of ``parents`` in the
+    row that completed it (``node_row``).
+    """
     if flush:
         _flush(session)
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return {}
-    by_level: dict[int, list[int]] = {}
-    for level, idx in wanted:
-        by_level.setdefault(level, []).append(idx)
-    # One query of exactly the wanted keys: a UNION ALL of one primary-key lookup per level (an OR, or a
-    # row-value IN, makes SQLite scan every node of the organization).
+    rows_needed = sorted({node_row(node) for node in wanted})
     db = _Driver.of(session)
-    params: list[object] = []
-    parts = []
-    lookup = "SELECT level, idx, hash FROM ledger_node WHERE organization_id = ? AND level = ? AND idx IN "
-    for level, idxs in by_level.items():
-        params.extend((organization_id, level, *idxs))
-        parts.append(lookup + "(" + ", ".join("?" * len(idxs)) + ")")
-    db.execute(" UNION ALL ".join(parts), params)
-    rows = db.cursor.fetchall()
-    found = {(int(level), int(idx)): bytes(value) for level, idx, value in rows}
-    missing = [node for node in wanted if node not in found]
+    placeholders = ", ".join("?" * len(rows_needed))  # only placeholders are spliced in; values are bound
+    lookup = "SELECT idx, leaf_hash, parents FROM ledger_entry WHERE organization_id = ? AND idx IN "
+    db.execute(lookup + "(" + placeholders + ")", (organization_id, *rows_needed))
+    rows = {int(idx): (bytes(leaf), bytes(parents)) for idx, leaf, parents in db.cursor.fetchall()}
+    found: dict[NodeId, bytes] = {}
+    missing: list[NodeId] = []
+    for node in wanted:
+        level = node[0]
+        stored = rows.get(node_row(node))
+        if stored is not None and level == 0:
+            found[node] = stored[0]
+        elif stored is not None and len(stored[1]) >= 32 * level:
+            found[node] = stored[1][32 * (level - 1) : 32 * level]
+        else:
+            missing.append(node)
     if missing:
         raise NotFound(f"ledger nodes missing from storage: {missing[:5]}")
-    return {node: found[node] for node in wanted}
+    return found
 
 
 def size(session: Session, organization_id: str) -> int:
     """The committed size (or, inside a writing transaction, the size including its own appends)."""
     _flush(session)
     db = _Driver.of(session)
-    db.execute("SELECT size FROM ledger_head WHERE organization_id = ?", (organization_id,))
+    db.execute("SELECT idx FROM ledger_entry WHERE organization_id = ? ORDER BY idx DESC LIMIT 1", (organization_id,))
     row = db.cursor.fetchone()
-    return int(row[0]) if row is not None else 0
+    return int(row[0]) + 1 if row is not None else 0
 
 
 def entry(session: Session, organization_id: str, index: int) -> LedgerEntry:

@@ -22,7 +22,7 @@ from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.hashing import RootHash
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof, root_from_nodes, root_nodes_needed
 from vault.ledger.verify import verify_consistency
-from vault.models import Checkpoint, LedgerHead, Organization
+from vault.models import Checkpoint, Organization
 
 logger = logging.getLogger("offboard.ledger")
 
@@ -89,11 +89,11 @@ def publish(session: Session, settings: Settings, org: Organization, *, clock: C
 
 def stale_organizations(session: Session) -> list[str]:
     """Organizations whose committed size is beyond their latest checkpoint (or that have none)."""
-    heads = {h.organization_id: h.size for h in session.exec(select(LedgerHead)).all()}
     stale = []
-    for org_id, size in heads.items():
+    for org_id in session.exec(select(Organization.id)).all():
+        size = log.size(session, org_id)  # one index lookup per organization
         latest = latest_checkpoint(session, org_id)
-        if latest is None or latest.size < size:
+        if size and (latest is None or latest.size < size):
             stale.append(org_id)
     return stale
 

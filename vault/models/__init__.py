@@ -9,7 +9,7 @@ from __future__ import annotations
 from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playbook, PlaybookVersion, StaffMember
 from vault.models.core import ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
-from vault.models.ledger import Checkpoint, LedgerEntry, LedgerHead, LedgerNode, SigningKey, TimestampToken
+from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.receipts import Acknowledgment, Receipt, ReceiptLink
 
 __all__ = [
@@ -23,8 +23,6 @@ __all__ = [
     "Checkpoint",
     "Evidence",
     "LedgerEntry",
-    "LedgerHead",
-    "LedgerNode",
     "Organization",
     "Playbook",
     "PlaybookVersion",

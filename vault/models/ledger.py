@@ -1,4 +1,4 @@
-"""The ledger's tables: entries, stored perfect subtrees, heads, signing keys, checkpoints, timestamps."""
+"""The ledger's tables: entries (with the perfect subtrees they complete), signing keys, checkpoints, timestamps."""
 
 from __future__ import annotations
 
@@ -11,15 +11,6 @@ from vault.clock import system_clock
 from vault.models.core import new_id
 
 
-class LedgerHead(SQLModel, table=True):
-    """The committed size of one organization's log; the row appends serialize on."""
-
-    __tablename__ = "ledger_head"
-
-    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
-    size: int = 0
-
-
 class LedgerEntry(SQLModel, table=True):
     """One leaf of an organization's RFC 9162 tree: the exact entry bytes and their leaf hash."""
 
@@ -29,20 +20,13 @@ class LedgerEntry(SQLModel, table=True):
     idx: int = Field(primary_key=True)
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    #: Hashes of the perfect subtrees this leaf completes, bottom up: (1, idx >> 1), (2, idx >> 2), ... for
+    #: each trailing one bit of ``idx`` (32 bytes each; empty for even ``idx``). Interior nodes live in
+    #: the row that completes them, so an append writes one row.
+    parents: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False, default=b""))
     entry_type: str = Field(max_length=64)
     case_id: str | None = Field(default=None, index=True, max_length=36)
     created_at: datetime = Field(default_factory=system_clock)
-
-
-class LedgerNode(SQLModel, table=True):
-    """Hash of a complete perfect subtree: level L, index i covers leaves [i * 2^L, (i + 1) * 2^L)."""
-
-    __tablename__ = "ledger_node"
-
-    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
-    level: int = Field(primary_key=True)
-    idx: int = Field(primary_key=True)
-    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
 class SigningKey(SQLModel, table=True):
