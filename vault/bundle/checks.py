@@ -16,12 +16,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import rfc8785
 from cryptography import x509
 
 from signing.errors import BadSignature, InvalidKey
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
+from vault.bundle.canonical import parse_canonical
 from vault.bundle.timestamps import check_token
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import SignedCheckpoint, b64decode_hash, open_checkpoint, parse_decimal
@@ -32,8 +32,12 @@ from vault.ledger.verify import verify_inclusion
 CheckTuple = tuple[str, str, bool, str]
 
 
-def parse_proof_head(head: str) -> tuple[int, tuple[bytes, ...]]:
-    """Index and hashes of a C2SP tlog-proof's head (the lines before the empty line), strictly."""
+def parse_proof_head(head: str, decoded: dict[str, bytes] | None = None) -> tuple[int, tuple[bytes, ...]]:
+    """Index and hashes of a C2SP tlog-proof's head (the lines before the empty line), strictly.
+
+    ``decoded`` caches hash lines already decoded: proofs against one checkpoint share most of their
+    upper hashes, and a line that decoded once decodes to the same bytes again.
+    """
     lines = head.split("\n")
     if lines[0] != HEADER:
         raise MalformedProof(f"expected the first line {HEADER!r}, found {lines[0]!r}")
@@ -43,7 +47,21 @@ def parse_proof_head(head: str) -> tuple[int, tuple[bytes, ...]]:
     if not rest or not rest[0].startswith("index "):
         raise MalformedProof("expected a line 'index <n>' after the header")
     index = parse_decimal(rest[0].removeprefix("index "), "the index", MalformedProof)
-    return index, tuple(b64decode_hash(line, f"proof hash [{i}]", MalformedProof) for i, line in enumerate(rest[1:]))
+    cache = decoded if decoded is not None else {}
+    hashes = []
+    for position, line in enumerate(rest[1:]):
+        raw = cache.get(line)
+        if raw is None:
+            raw = cache[line] = b64decode_hash(line, f"proof hash [{position}]", MalformedProof)
+        hashes.append(raw)
+    return index, tuple(hashes)
+
+
+def needed_before_evidence(path: str) -> bool:
+    """Whether ``ContentChecks.check_ledger`` reads this member (so it is hashed before the evidence)."""
+    return path in (layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX) or path.startswith(
+        (layout.KEYS_DIR, layout.ENTRIES_DIR, layout.PROOFS_DIR)
+    )
 
 
 def _list(value: Any) -> list[dict[str, Any]]:
@@ -67,6 +85,7 @@ class ContentChecks:
     _trusted: tuple[Verifier, ...] = ()
     _checkpoint: SignedCheckpoint | None = None
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _decoded: dict[str, bytes] = field(default_factory=dict)
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self._out.append((kind, item, ok, detail))
@@ -84,10 +103,19 @@ class ContentChecks:
             return None
 
     def run(self) -> list[CheckTuple]:
+        """Every check, in order (``check_ledger`` then ``check_files``)."""
+        self.check_ledger()
+        return self.check_files()
+
+    def check_ledger(self) -> None:
+        """Index, keys, checkpoint and entries: reads only members ``needed_before_evidence`` names."""
         self._read_index()
         self._keys()
         self._read_checkpoint()
         self._ledger_entries()
+
+    def check_files(self) -> list[CheckTuple]:
+        """The rest, which needs every member's SHA-256 (evidence); returns every check of both steps."""
         self._evidence()
         self._earlier()
         self._receipts()
@@ -195,7 +223,7 @@ class ContentChecks:
             return
         try:
             # The embedded checkpoint is byte for byte the verified one, so only the head is parsed here.
-            proof_index, hashes = parse_proof_head(head)
+            proof_index, hashes = parse_proof_head(head, self._decoded)
         except OffboardError as exc:
             self._add("entry", proof_path, False, f"malformed tlog-proof: {exc.message}")
             return
@@ -208,11 +236,7 @@ class ContentChecks:
         except OffboardError as exc:
             self._add("entry", path, False, f"{path} is not leaf {index} per {proof_path}: {exc.message}")
             return
-        try:
-            document = json.loads(body)
-            canonical = bytes(rfc8785.dumps(document)) == body
-        except (ValueError, rfc8785.CanonicalizationError):
-            document, canonical = None, False
+        document, canonical = parse_canonical(body)
         if not isinstance(document, dict) or not canonical or document.get("case") != self.case_id:
             self._add("entry", path, False, f"entry {index} is not canonical JSON of case {self.case_id}")
             return
@@ -384,4 +408,4 @@ class ContentChecks:
                 self._add("bag", path, False, "unexpected file among the keys")
 
 
-__all__ = ["ContentChecks"]
+__all__ = ["ContentChecks", "needed_before_evidence"]

@@ -1,7 +1,8 @@
 """Offline verification of an evidence bundle ZIP (``docs/bundle.md``, "Verifying").
 
 Reads straight from the archive, never extracting to disk, after ``SafeZip`` has refused hostile
-archives. Every file is hashed once (SHA-256 and SHA-512, in parallel across files); then every check
+archives. Every file is hashed once (SHA-256 and SHA-512, ``vault.bundle.digests``): the large ones on
+two threads while this one hashes the small ones and checks the ledger entries; then every check
 of the bag (RFC 8493 section 3: complete and valid) and of the content (``vault.bundle.checks``: keys,
 checkpoint, inclusion and consistency proofs, evidence against its ledger entries, receipts,
 timestamps) runs and is reported. ``ok`` is true only when every check passed; nothing stops at the
@@ -10,23 +11,22 @@ first failure.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 
 from signing.keys import Verifier
 from vault.bundle import bagit, layout
-from vault.bundle.checks import ContentChecks
-from vault.bundle.zipsafe import HostileArchive, MemberUnreadable, SafeZip
+from vault.bundle.checks import ContentChecks, needed_before_evidence
+from vault.bundle.digests import MemberDigests, hash_inline, start_large
+from vault.bundle.zipsafe import HostileArchive, SafeZip
 
-#: Members at most this large are kept in memory for the content checks (evidence never is).
-KEEP_LIMIT = 64 * 1024 * 1024
-#: Members at least this large are hashed on the thread pool.
-PARALLEL_FROM = 4 * 1024 * 1024
+#: Threads hashing large members while the calling thread checks the ledger: one per core of a
+#: typical laptop; more would only share the same cores.
+HASH_WORKERS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,50 +84,7 @@ def _counts(checks: Sequence[Check]) -> dict[str, int]:
     return counts
 
 
-@dataclass(slots=True)
-class _Hashed:
-    sha256: dict[str, str] = field(default_factory=dict)
-    sha512: dict[str, str] = field(default_factory=dict)
-    kept: dict[str, bytes] = field(default_factory=dict)
-    unreadable: dict[str, str] = field(default_factory=dict)
-
-
-def _hash_member(archive: SafeZip, name: str) -> tuple[str, str, str, bytes | None, str | None]:
-    h256, h512 = hashlib.sha256(), hashlib.sha512()
-    keep = archive.size(name) <= KEEP_LIMIT and not name.startswith(layout.EVIDENCE_DIR)
-    parts: list[bytes] = []
-    try:
-        for chunk in archive.chunks(name):
-            h256.update(chunk)
-            h512.update(chunk)
-            if keep:
-                parts.append(chunk)
-    except MemberUnreadable as exc:
-        return name, "", "", None, exc.message
-    return name, h256.hexdigest(), h512.hexdigest(), b"".join(parts) if keep else None, None
-
-
-def _hash_all(archive: SafeZip) -> _Hashed:
-    hashed = _Hashed()
-    names = sorted(archive.members)
-    large = [n for n in names if archive.size(n) >= PARALLEL_FROM]
-    small = [n for n in names if archive.size(n) < PARALLEL_FROM]
-    # hashlib releases the GIL on large updates, so two workers hash two large members at once; small
-    # members are hashed inline, where a thread hand-off would cost more than the hashing.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda n: _hash_member(archive, n), large))
-    results.extend(_hash_member(archive, n) for n in small)
-    for name, d256, d512, data, problem in results:
-        if problem is not None:
-            hashed.unreadable[name] = problem
-            continue
-        hashed.sha256[name], hashed.sha512[name] = d256, d512
-        if data is not None:
-            hashed.kept[name] = data
-    return hashed
-
-
-def _bag_checks(archive: SafeZip, hashed: _Hashed) -> list[Check]:
+def _bag_checks(archive: SafeZip, hashed: MemberDigests) -> list[Check]:
     checks = [Check("archive", name, False, problem) for name, problem in sorted(hashed.unreadable.items())]
     kept = hashed.kept
     bagit_txt = kept.get(layout.BAGIT_TXT)
@@ -211,9 +168,11 @@ def verify_bundle(
         return BundleVerification(
             tuple(Check("archive", Path(path).name, False, str(p)) for p in problems), pinned=bool(pinned)
         )
-    with archive:
-        hashed = _hash_all(archive)
-        checks = _bag_checks(archive, hashed)
+    with archive, ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
+        # The large members (evidence) are hashed on the pool while this thread hashes the small ones
+        # and checks the ledger, whose Python work would otherwise wait for the hashing.
+        pending = start_large(archive, pool, HASH_WORKERS, skip=needed_before_evidence)
+        hashed = hash_inline(archive, set(archive.members) - pending.names)
         content = ContentChecks(
             files=hashed.kept,
             sha256=hashed.sha256,
@@ -221,7 +180,11 @@ def verify_bundle(
             pinned=tuple(pinned),
             tsa_roots=tsa_roots,
         )
-        for kind, item, ok, detail in content.run():
+        content.check_ledger()
+        # From here on ``hashed`` (and so ``files`` and ``sha256`` above) holds every member.
+        hashed.merge(pending.result())
+        checks = _bag_checks(archive, hashed)
+        for kind, item, ok, detail in content.check_files():
             checks.append(Check(kind, item, ok, detail))
     return BundleVerification(
         tuple(checks),

@@ -11,13 +11,15 @@ member's declared size, so a lying header cannot inflate past what was checked.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import struct
+import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vault.errors import VerificationFailed
@@ -33,6 +35,17 @@ _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Local file header (APPNOTE 4.3.7): signature, then (skipped) version, the flags, (skipped) method,
+#: time, date, CRC-32 and sizes, then the name and extra field lengths.
+_LOCAL_HEADER = "<4s2xH18xHH"
+_LOCAL_HEADER_SIZE = 30
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_UTF8 = 0x800
+_PATCHED = 0x20
+_STRONG_ENCRYPTION = 0x40
+_PREADV = hasattr(os, "preadv")
+#: Room for a local extra field read together with the header (a ZIP64 field is 20 bytes).
+_EXTRA_ROOM = 64
 
 
 class HostileArchive(VerificationFailed):
@@ -130,12 +143,20 @@ def _overlaps(infos: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
 
 @dataclass(slots=True)
 class SafeZip:
-    """An opened, checked bundle archive. ``members`` maps bag-relative paths to their entries."""
+    """An opened, checked bundle archive. ``members`` maps bag-relative paths to their entries.
+
+    Members are read by offset from the one open file (``zipfile`` only parses the central directory):
+    opening tens of thousands of small members through ``ZipFile.open`` costs more than reading them,
+    and large members are read by several threads at once into reused buffers.
+    """
 
     path: Path
     root: str
     members: dict[str, zipfile.ZipInfo]
     _zip: zipfile.ZipFile
+    #: Per member, the offset its data must end before: the next member's local header or the directory.
+    _limits: dict[str, int]
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, path: Path | str) -> SafeZip:
@@ -174,40 +195,161 @@ class SafeZip:
             shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
             raise HostileArchive(f"refusing a hostile archive: {shown}", details={"problems": problems})
         root = roots.pop()
+        ordered = sorted(infos, key=lambda i: i.header_offset)
+        ends = {id(i): n.header_offset for i, n in zip(ordered, ordered[1:], strict=False)}
         members: dict[str, zipfile.ZipInfo] = {}
+        limits: dict[str, int] = {}
         for info in infos:
             relative = info.orig_filename[len(root) + 1 :]
             if relative and not info.is_dir():
                 members[relative] = info
-        return cls(target, root, members, archive)
+                limits[relative] = ends.get(id(info), archive.start_dir)
+        return cls(target, root, members, archive, limits)
 
     def size(self, name: str) -> int:
         return self.members[name].file_size
 
-    def chunks(self, name: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
-        """The member's bytes; raises ``MemberUnreadable`` on corrupt data or more bytes than declared."""
+    def _read_at(self, offset: int, buffer: memoryview) -> int:
+        """Fill ``buffer`` from ``offset`` of the archive; fewer bytes only at the end of the file."""
+        fp = self._zip.fp
+        if fp is None:
+            raise MemberUnreadable("the archive is closed")
+        done = 0
+        if _PREADV:
+            # preadv reads into the caller's buffer at an offset without moving a shared file position,
+            # so threads read different members of one open file at once, copying each byte once.
+            while done < len(buffer):
+                count = os.preadv(fp.fileno(), [buffer[done:]], offset + done)
+                if count == 0:
+                    break
+                done += count
+            return done
+        with self._lock:
+            fp.seek(offset)
+            while done < len(buffer):
+                data = fp.read(len(buffer) - done)
+                if not data:
+                    break
+                buffer[done : done + len(data)] = data
+                done += len(data)
+        return done
+
+    def _data_start(self, name: str, head: bytes | memoryview) -> int:
+        """Where the member's data starts, checking its local header (``head``: the bytes at its offset)."""
         info = self.members[name]
-        produced = 0
+        if info.flag_bits & (_PATCHED | _STRONG_ENCRYPTION):
+            raise MemberUnreadable(f"{name}: patched data or strong encryption (general purpose flags)")
+        if len(head) < _LOCAL_HEADER_SIZE:
+            raise MemberUnreadable(f"{name}: truncated local file header")
+        signature, flags, name_length, extra_length = struct.unpack_from(_LOCAL_HEADER, head)
+        if signature != _LOCAL_SIGNATURE:
+            raise MemberUnreadable(f"{name}: cannot be read back: bad magic number for its local file header")
+        local_name = bytes(head[_LOCAL_HEADER_SIZE : _LOCAL_HEADER_SIZE + name_length])
         try:
-            with self._zip.open(info) as handle:
-                while True:
-                    chunk = handle.read(chunk_size)
-                    if not chunk:
-                        break
-                    produced += len(chunk)
+            decoded = local_name.decode("utf-8" if flags & _UTF8 else "cp437")
+        except UnicodeDecodeError:
+            decoded = None
+        if decoded != info.orig_filename:
+            raise MemberUnreadable(f"{name}: the local header names {local_name!r}, the directory another file")
+        start: int = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        if start + info.compress_size > self._limits[name]:
+            raise MemberUnreadable(f"{name}: its data overlaps the next member or the central directory")
+        return start
+
+    def _head_size(self, name: str) -> int:
+        # Enough for the local header and its name in any encoding; the extra field usually fits too.
+        return _LOCAL_HEADER_SIZE + 4 * len(self.members[name].orig_filename) + _EXTRA_ROOM
+
+    def _span(self, name: str) -> tuple[int, int]:
+        """(offset, length) of the member's stored or compressed data, after checking its local header."""
+        info = self.members[name]
+        head = bytearray(self._head_size(name))
+        got = self._read_at(info.header_offset, memoryview(head))
+        return self._data_start(name, memoryview(head)[:got]), info.compress_size
+
+    def feed(
+        self,
+        name: str,
+        consumers: Sequence[Callable[[memoryview], object]],
+        *,
+        check_crc: bool = True,
+        chunk_size: int = CHUNK,
+    ) -> None:
+        """Read the member once, passing each chunk to every consumer in turn.
+
+        A chunk is a view of a buffer that is reused for the next one: consumers must copy what they
+        keep. Raises ``MemberUnreadable`` on corrupt data, more or fewer bytes than declared or, with
+        ``check_crc``, a CRC-32 that disagrees with the directory.
+        """
+        info = self.members[name]
+        start, length = self._span(name)
+        buffer = memoryview(bytearray(max(1, min(chunk_size, length))))
+        crc = 0
+        produced = 0
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        position = 0
+        try:
+            while position < length:
+                count = self._read_at(start + position, buffer[: min(len(buffer), length - position)])
+                if count == 0:
+                    raise MemberUnreadable(f"{name}: cannot be read back: the archive ends inside its data")
+                position += count
+                pieces: Iterator[memoryview | bytes] = (
+                    iter((buffer[:count],)) if inflate is None else _inflated(inflate, buffer[:count], info, chunk_size)
+                )
+                for piece in pieces:
+                    produced += len(piece)
                     if produced > info.file_size:
                         raise MemberUnreadable(f"{name}: more bytes than the {info.file_size} declared")
-                    yield chunk
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+                    if check_crc:
+                        crc = zlib.crc32(piece, crc)
+                    for consume in consumers:
+                        consume(piece if isinstance(piece, memoryview) else memoryview(piece))
+        except zlib.error as exc:
             raise MemberUnreadable(f"{name}: cannot be read back: {exc}") from exc
         if produced != info.file_size:
             raise MemberUnreadable(f"{name}: {produced} bytes read, {info.file_size} declared")
+        if check_crc and crc != info.CRC:
+            raise MemberUnreadable(f"{name}: cannot be read back: CRC-32 {crc:08x}, the directory says {info.CRC:08x}")
 
     def read(self, name: str, limit: int = 64 * 1024 * 1024) -> bytes:
         """A whole (small) member; ``MemberUnreadable`` if it declares more than ``limit`` bytes."""
-        if self.members[name].file_size > limit:
-            raise MemberUnreadable(f"{name}: {self.members[name].file_size} bytes, expected at most {limit}")
-        return b"".join(self.chunks(name))
+        info = self.members[name]
+        if info.file_size > limit:
+            raise MemberUnreadable(f"{name}: {info.file_size} bytes, expected at most {limit}")
+        if info.compress_size > CHUNK:
+            parts: list[bytes] = []
+            self.feed(name, [lambda chunk: parts.append(bytes(chunk))])
+            return b"".join(parts)
+        # Small members (a bundle has tens of thousands) in one read of header and data together.
+        head_size = self._head_size(name)
+        block = bytearray(head_size + info.compress_size)
+        got = self._read_at(info.header_offset, memoryview(block))
+        start = self._data_start(name, memoryview(block)[: min(got, head_size)]) - info.header_offset
+        if start + info.compress_size > got:
+            if start + info.compress_size <= len(block):
+                raise MemberUnreadable(f"{name}: cannot be read back: the archive ends inside its data")
+            block = bytearray(start + info.compress_size)  # a long extra field: read again, larger
+            got = self._read_at(info.header_offset, memoryview(block))
+            if got < len(block):
+                raise MemberUnreadable(f"{name}: cannot be read back: the archive ends inside its data")
+        raw = bytes(block[start : start + info.compress_size])
+        if info.compress_type == zipfile.ZIP_DEFLATED:
+            try:
+                inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                data = inflate.decompress(raw, info.file_size + 1)
+            except zlib.error as exc:
+                raise MemberUnreadable(f"{name}: cannot be read back: {exc}") from exc
+        else:
+            data = raw
+        if len(data) > info.file_size:
+            raise MemberUnreadable(f"{name}: more bytes than the {info.file_size} declared")
+        if len(data) != info.file_size:
+            raise MemberUnreadable(f"{name}: {len(data)} bytes read, {info.file_size} declared")
+        crc = zlib.crc32(data)
+        if crc != info.CRC:
+            raise MemberUnreadable(f"{name}: cannot be read back: CRC-32 {crc:08x}, the directory says {info.CRC:08x}")
+        return data
 
     def close(self) -> None:
         self._zip.close()
@@ -217,6 +359,22 @@ class SafeZip:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _inflated(inflate: zlib._Decompress, data: memoryview, info: zipfile.ZipInfo, chunk_size: int) -> Iterator[bytes]:
+    """Raw deflate output of ``data``, never more than one byte past the declared size in all."""
+    # max_length bounds what one call may produce, so a bomb is stopped soon after the declared size
+    # instead of being inflated in full; 0 would mean "unbounded", hence the + 1.
+    limit = min(chunk_size, info.file_size + 1)
+    pending: bytes | memoryview = data
+    while True:
+        out = inflate.decompress(pending, limit)
+        pending = inflate.unconsumed_tail
+        if out:
+            yield out
+        # Done when the input is used up and the output was not cut short by the limit (else drain it).
+        if (not pending and len(out) < limit) or (not out and pending):
+            return
 
 
 __all__ = ["MAX_ENTRIES", "HostileArchive", "MemberUnreadable", "SafeZip"]

@@ -1,0 +1,155 @@
+"""Hashing every member of a bundle for the bag manifests (RFC 8493 section 3): SHA-256 and SHA-512.
+
+Every byte of every member is hashed with both algorithms (and its CRC-32 checked against the ZIP
+directory by ``SafeZip.feed``). The large members carry nearly all the bytes, so they are hashed on a
+thread pool while the caller goes on with other work: hashlib and zlib release the GIL on large
+buffers, so each worker keeps a core busy. Work is balanced by cost: a member is one job (read once,
+fed to both hashes) unless it alone is more than a worker's fair share, in which case its SHA-256 and
+SHA-512 become two jobs that read it separately, so two cores share one huge file. Jobs are submitted
+most expensive first, and idle workers take the next one (greedy list scheduling).
+
+Small members, and those the caller needs before the pool is done, are hashed inline (``hash_inline``):
+for a small member a thread hand-off would cost more than the hashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+
+from vault.bundle import layout
+from vault.bundle.zipsafe import MemberUnreadable, SafeZip
+
+#: Members at most this large are kept in memory for the content checks (evidence never is).
+KEEP_LIMIT = 64 * 1024 * 1024
+#: Members at least this large are hashed on the pool.
+LARGE = 4 * 1024 * 1024
+#: Read size for large members: big enough that a worker takes the GIL rarely (four times per chunk).
+LARGE_CHUNK = 8 * 1024 * 1024
+ALGORITHMS = ("sha256", "sha512")
+#: Relative cost per byte, used only to order and split jobs. SHA-512 is about twice SHA-256 where the
+#: CPU has SHA extensions (and cheaper where it does not); a wrong guess costs balance, never results.
+_COST = {"sha256": 1.0, "sha512": 2.0}
+
+
+@dataclass(slots=True)
+class MemberDigests:
+    """Hex digests per bag-relative member path, the bytes of the members kept, and read failures."""
+
+    sha256: dict[str, str] = field(default_factory=dict)
+    sha512: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, bytes] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, digests: dict[str, str], data: bytes | None) -> None:
+        self.sha256[name], self.sha512[name] = digests["sha256"], digests["sha512"]
+        if data is not None:
+            self.kept[name] = data
+
+    def merge(self, other: MemberDigests) -> None:
+        self.sha256.update(other.sha256)
+        self.sha512.update(other.sha512)
+        self.kept.update(other.kept)
+        self.unreadable.update(other.unreadable)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    name: str
+    algorithms: tuple[str, ...]
+    #: Whether this job checks the member's CRC-32 (exactly one job per member does).
+    check_crc: bool
+    keep: bool
+
+    def run(self, archive: SafeZip) -> tuple[dict[str, str], bytes | None]:
+        hashes = [hashlib.new(algorithm) for algorithm in self.algorithms]
+        consumers: list[Callable[[memoryview], object]] = [h.update for h in hashes]
+        parts: list[bytes] = []
+        if self.keep:
+            consumers.append(lambda chunk: parts.append(bytes(chunk)))
+        archive.feed(self.name, consumers, check_crc=self.check_crc, chunk_size=LARGE_CHUNK)
+        digests = {algorithm: h.hexdigest() for algorithm, h in zip(self.algorithms, hashes, strict=True)}
+        return digests, b"".join(parts) if self.keep else None
+
+
+def _keep(archive: SafeZip, name: str) -> bool:
+    return archive.size(name) <= KEEP_LIMIT and not name.startswith(layout.EVIDENCE_DIR)
+
+
+def plan_jobs(archive: SafeZip, names: Iterable[str], workers: int) -> list[_Job]:
+    """The jobs for ``names``, most expensive first."""
+    names = list(names)
+    both = sum(_COST.values())
+    fair = sum(archive.size(n) for n in names) * both / max(1, workers)
+    jobs: list[tuple[float, _Job]] = []
+    for name in names:
+        size, keep = archive.size(name), _keep(archive, name)
+        if workers > 1 and size * both > fair:
+            jobs.append((size * _COST["sha256"], _Job(name, ("sha256",), True, keep)))
+            jobs.append((size * _COST["sha512"], _Job(name, ("sha512",), False, False)))
+        else:
+            jobs.append((size * both, _Job(name, ALGORITHMS, True, keep)))
+    jobs.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].algorithms))
+    return [job for _, job in jobs]
+
+
+@dataclass(slots=True)
+class PendingDigests:
+    """Large members being hashed on a pool; ``result()`` waits for them."""
+
+    #: The members being hashed.
+    names: frozenset[str]
+    _futures: list[tuple[_Job, Future[tuple[dict[str, str], bytes | None]]]]
+
+    def result(self) -> MemberDigests:
+        out = MemberDigests()
+        found: dict[str, dict[str, str]] = {}
+        data: dict[str, bytes] = {}
+        for job, future in self._futures:
+            try:
+                digests, kept = future.result()
+            except MemberUnreadable as exc:
+                out.unreadable[job.name] = exc.message
+                continue
+            found.setdefault(job.name, {}).update(digests)
+            if kept is not None:
+                data[job.name] = kept
+        for name, digests in found.items():
+            if name not in out.unreadable:
+                out.add(name, digests, data.get(name))
+        return out
+
+
+def start_large(archive: SafeZip, pool: Executor, workers: int, *, skip: Callable[[str], bool]) -> PendingDigests:
+    """Submit every member of at least ``LARGE`` bytes, except those ``skip`` names, to ``pool``.
+
+    ``workers`` is the pool's thread count. ``skip`` names members the caller needs before the pool is
+    done (it hashes them with ``hash_inline``).
+    """
+    large = sorted(n for n in archive.members if archive.size(n) >= LARGE and not skip(n))
+    jobs = plan_jobs(archive, large, workers)
+    return PendingDigests(frozenset(large), [(job, pool.submit(job.run, archive)) for job in jobs])
+
+
+def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:
+    """Hash (and keep, for the content checks) ``names`` in this thread, each read whole."""
+    out = MemberDigests()
+    for name in sorted(names):
+        keep = _keep(archive, name)
+        try:
+            if archive.size(name) >= LARGE:
+                # Streamed, never held whole unless kept: its size is whatever the archive claims.
+                digests, data = _Job(name, ALGORITHMS, True, keep).run(archive)
+            else:
+                data = archive.read(name, limit=LARGE)
+                digests = {"sha256": hashlib.sha256(data).hexdigest(), "sha512": hashlib.sha512(data).hexdigest()}
+        except MemberUnreadable as exc:
+            out.unreadable[name] = exc.message
+            continue
+        out.add(name, digests, data if keep else None)
+    return out
+
+
+__all__ = ["KEEP_LIMIT", "LARGE", "MemberDigests", "PendingDigests", "hash_inline", "plan_jobs", "start_large"]
