@@ -5,8 +5,11 @@ this machine, and each Offboard figure is printed beside the raw figure it is co
 
 - raw: one INSERT + COMMIT per row through the bare driver (sqlite3 in WAL mode with synchronous=FULL;
   psycopg with autocommit transactions) - the database's own limit for durable single-row commits;
-- one writer: ``log.append`` in its own transaction, one after another;
-- 8 writers: 8 threads appending at once through the group-commit ``Sequencer``;
+- one writer: one thread appending one entry after another through the ``Sequencer`` (the API's write path,
+  ``Services.transact``), each append committed before the next starts; also printed: the same through a
+  fresh session per append (``run_in_transaction``, as the CLI writes);
+- 8 writers: 8 threads appending at once through the group-commit ``Sequencer``, and, for contrast, each
+  in its own transaction;
 - inclusion proof time at ``--proof-entries`` entries (default 10^6) and append-to-signed-checkpoint delay.
 """
 
@@ -79,10 +82,10 @@ def draft(org_id: str, n: int) -> EntryDraft:
     return EntryDraft("bench.append", org_id, None, "bench", {"n": n, "pad": "y" * 150})
 
 
-def one_writer(services: Any, org_id: str, count: int) -> float:
+def one_writer(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count: int) -> float:
     start = time.perf_counter()
     for n in range(count):
-        run_in_transaction(services.engine, lambda s, n=n: log.append(s, draft(org_id, n)))
+        run(lambda s, n=n: log.append(s, draft(org_id, n)))
     return rate(count, time.perf_counter() - start)
 
 
@@ -108,9 +111,10 @@ def many_writers(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count:
 def appends(services: Any, raw: float, count: int) -> dict[str, float]:
     with session_scope(services.engine) as session:
         org_id = create_organization(session, name=f"bench {time.time_ns()}").id
-    single = one_writer(services, org_id, count)
-    sequencer = Sequencer(services.engine)
+    direct = one_writer(lambda work: run_in_transaction(services.engine, work), org_id, count)
+    sequencer = Sequencer(services.engine)  # the API's write path (``Services.transact``)
     try:
+        single = one_writer(sequencer.run, org_id, count)
         grouped = many_writers(sequencer.run, org_id, count)
     finally:
         sequencer.close()
@@ -119,6 +123,7 @@ def appends(services: Any, raw: float, count: int) -> dict[str, float]:
         "raw_single_commit_per_s": raw,
         "one_writer_per_s": single,
         "one_writer_ratio": single / raw,
+        "one_writer_own_transaction_per_s": direct,
         "eight_writers_group_commit_per_s": grouped,
         "eight_writers_group_commit_ratio": grouped / raw,
         "eight_writers_no_group_commit_per_s": unbatched,
@@ -234,6 +239,7 @@ def report(figures: dict[str, Any]) -> None:
             f"  one writer                 {f['one_writer_per_s']:>9.0f} /s  "
             f"{f['one_writer_ratio']:.2f}x  (target 0.8x)"
         )
+        print(f"  one writer, own session    {f['one_writer_own_transaction_per_s']:>9.0f} /s")
         print(
             f"  8 writers, group commit    {f['eight_writers_group_commit_per_s']:>9.0f} /s  "
             f"{f['eight_writers_group_commit_ratio']:.2f}x  (target 3x)"
