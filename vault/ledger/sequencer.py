@@ -162,7 +162,10 @@ class Sequencer:
                     try:
                         results.append((unit, True, unit.work(session)))
                     except BaseException as exc:
-                        session.rollback()
+                        try:
+                            session.rollback()
+                        except DBAPIError:
+                            pass  # the connection is gone (and invalidated): nothing of the batch committed
                         raise _UnitFailed from exc
                     continue
                 savepoint = session.begin_nested()
