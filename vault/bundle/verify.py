@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -84,58 +84,109 @@ def _counts(checks: Sequence[Check]) -> dict[str, int]:
     return counts
 
 
-def _bag_checks(archive: SafeZip, hashed: MemberDigests) -> list[Check]:
-    checks = [Check("archive", name, False, problem) for name, problem in sorted(hashed.unreadable.items())]
-    kept = hashed.kept
-    bagit_txt = kept.get(layout.BAGIT_TXT)
-    checks.append(
-        Check(
-            "bag",
-            layout.BAGIT_TXT,
-            bagit_txt == bagit.BAGIT_TXT_BODY,
-            "BagIt-Version 1.0, UTF-8" if bagit_txt == bagit.BAGIT_TXT_BODY else f"found {bagit_txt!r}",
-        )
-    )
-    payload = {name for name in archive.members if name.startswith("data/")}
-    for manifest, algorithm in layout.PAYLOAD_MANIFESTS.items():
-        digests = hashed.sha256 if algorithm == "sha256" else hashed.sha512
-        checks.extend(_manifest_checks(manifest, algorithm, kept.get(manifest), payload, digests))
-    tag_files = {name for name in archive.members if not name.startswith("data/")} - {layout.TAGMANIFEST_SHA256}
-    for name in sorted(tag_files - set(layout.TAG_FILES)):
-        checks.append(Check("bag", name, False, "unexpected tag file (not part of the bundle format)"))
-    checks.extend(
-        _manifest_checks(
-            layout.TAGMANIFEST_SHA256, "sha256", kept.get(layout.TAGMANIFEST_SHA256), tag_files, hashed.sha256
-        )
-    )
-    checks.append(_oxum_check(archive, kept.get(layout.BAG_INFO_TXT), payload))
-    return checks
+@dataclass(slots=True)
+class _ManifestChecks:
+    """One manifest's verdict per path; paths can be judged in several rounds, as their digests arrive."""
 
+    manifest: str
+    algorithm: str
+    expected: set[str]
+    listed: dict[str, str]
+    #: Set when the manifest is missing or malformed: then it is the only check.
+    problem: Check | None = None
+    verdicts: dict[str, Check] = field(default_factory=dict)
 
-def _manifest_checks(
-    manifest: str, algorithm: str, data: bytes | None, expected: set[str], digests: dict[str, str]
-) -> list[Check]:
-    if data is None:
-        return [Check("manifest", manifest, False, "missing (every bag must carry it)")]
-    try:
-        listed = bagit.parse_manifest(data, algorithm, manifest)
-    except bagit.MalformedBag as exc:
-        return [Check("manifest", manifest, False, exc.message)]
-    checks = []
-    for path in sorted(expected | set(listed)):
-        if path not in listed:
-            checks.append(Check("manifest", path, False, f"present but not listed in {manifest}"))
-        elif path not in expected:
-            checks.append(Check("manifest", path, False, f"listed in {manifest} but missing from the bag"))
-        elif path not in digests:
-            checks.append(Check("manifest", path, False, "could not be read"))
-        elif digests[path] != listed[path]:
-            checks.append(
-                Check("manifest", path, False, f"{algorithm} is {digests[path]}, {manifest} says {listed[path]}")
+    @classmethod
+    def parse(cls, manifest: str, algorithm: str, data: bytes | None, expected: set[str]) -> _ManifestChecks:
+        if data is None:
+            return cls(
+                manifest,
+                algorithm,
+                expected,
+                {},
+                Check("manifest", manifest, False, "missing (every bag must carry it)"),
             )
-        else:
-            checks.append(Check("manifest", path, True, f"{algorithm} matches {manifest}"))
-    return checks
+        try:
+            return cls(manifest, algorithm, expected, bagit.parse_manifest(data, algorithm, manifest))
+        except bagit.MalformedBag as exc:
+            return cls(manifest, algorithm, expected, {}, Check("manifest", manifest, False, exc.message))
+
+    def judge(self, paths: set[str] | None, digests: dict[str, str]) -> None:
+        """Judge ``paths`` (``None``: every path not judged yet, listed or expected)."""
+        manifest, algorithm, listed = self.manifest, self.algorithm, self.listed
+        every = self.expected | listed.keys()
+        for path in every - self.verdicts.keys() if paths is None else paths & every:
+            if path not in listed:
+                check = Check("manifest", path, False, f"present but not listed in {manifest}")
+            elif path not in self.expected:
+                check = Check("manifest", path, False, f"listed in {manifest} but missing from the bag")
+            elif path not in digests:
+                check = Check("manifest", path, False, "could not be read")
+            elif digests[path] != listed[path]:
+                check = Check(
+                    "manifest", path, False, f"{algorithm} is {digests[path]}, {manifest} says {listed[path]}"
+                )
+            else:
+                check = Check("manifest", path, True, f"{algorithm} matches {manifest}")
+            self.verdicts[path] = check
+
+    def checks(self) -> list[Check]:
+        if self.problem is not None:
+            return [self.problem]
+        return [self.verdicts[path] for path in sorted(self.verdicts)]
+
+
+@dataclass(slots=True)
+class _BagChecks:
+    """RFC 8493 section 3 over the archive: started while large members are still being hashed.
+
+    ``judge`` runs the manifest checks of the members already hashed; ``finish`` those of the rest
+    (and of listed paths that are not in the bag), then returns every check in one fixed order.
+    """
+
+    archive: SafeZip
+    hashed: MemberDigests
+    manifests: list[_ManifestChecks] = field(default_factory=list)
+    tag_files: set[str] = field(default_factory=set)
+    payload: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        names, kept = set(self.archive.members), self.hashed.kept
+        self.payload = {name for name in names if name.startswith("data/")}
+        self.tag_files = names - self.payload - {layout.TAGMANIFEST_SHA256}
+        for manifest, algorithm in layout.PAYLOAD_MANIFESTS.items():
+            self.manifests.append(_ManifestChecks.parse(manifest, algorithm, kept.get(manifest), self.payload))
+        tag = _ManifestChecks.parse(
+            layout.TAGMANIFEST_SHA256, "sha256", kept.get(layout.TAGMANIFEST_SHA256), self.tag_files
+        )
+        self.manifests.append(tag)
+
+    def judge(self, paths: set[str] | None) -> None:
+        for manifest in self.manifests:
+            manifest.judge(paths, self.hashed.sha256 if manifest.algorithm == "sha256" else self.hashed.sha512)
+
+    def finish(self) -> list[Check]:
+        self.judge(None)
+        hashed, kept = self.hashed, self.hashed.kept
+        checks = [Check("archive", name, False, problem) for name, problem in sorted(hashed.unreadable.items())]
+        bagit_txt = kept.get(layout.BAGIT_TXT)
+        good = bagit_txt == bagit.BAGIT_TXT_BODY
+        checks.append(
+            Check("bag", layout.BAGIT_TXT, good, "BagIt-Version 1.0, UTF-8" if good else f"found {bagit_txt!r}")
+        )
+        payload_manifests, tag_manifest = self.manifests[:-1], self.manifests[-1]
+        for manifest in payload_manifests:
+            checks.extend(manifest.checks())
+        for name in sorted(self.tag_files - set(layout.TAG_FILES)):
+            checks.append(Check("bag", name, False, "unexpected tag file (not part of the bundle format)"))
+        checks.extend(tag_manifest.checks())
+        checks.append(_oxum_check(self.archive, kept.get(layout.BAG_INFO_TXT), self.payload))
+        return checks
+
+
+def inline_first(path: str) -> bool:
+    """Members hashed before the large ones: the tag files (manifests) and what the ledger checks read."""
+    return not path.startswith("data/") or needed_before_evidence(path)
 
 
 def _oxum_check(archive: SafeZip, data: bytes | None, payload: set[str]) -> Check:
@@ -171,8 +222,10 @@ def verify_bundle(
     with archive, ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
         # The large members (evidence) are hashed on the pool while this thread hashes the small ones
         # and checks the ledger, whose Python work would otherwise wait for the hashing.
-        pending = start_large(archive, pool, HASH_WORKERS, skip=needed_before_evidence)
+        pending = start_large(archive, pool, HASH_WORKERS, skip=inline_first)
         hashed = hash_inline(archive, set(archive.members) - pending.names)
+        bag = _BagChecks(archive, hashed)
+        bag.judge(set(archive.members) - pending.names)
         content = ContentChecks(
             files=hashed.kept,
             sha256=hashed.sha256,
@@ -183,7 +236,7 @@ def verify_bundle(
         content.check_ledger()
         # From here on ``hashed`` (and so ``files`` and ``sha256`` above) holds every member.
         hashed.merge(pending.result())
-        checks = _bag_checks(archive, hashed)
+        checks = bag.finish()
         for kind, item, ok, detail in content.check_files():
             checks.append(Check(kind, item, ok, detail))
     return BundleVerification(

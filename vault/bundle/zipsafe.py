@@ -35,6 +35,8 @@ _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Components of ASCII letters, digits and ``._-`` not starting with a dot, with an optional final ``/``.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?")
 #: Local file header (APPNOTE 4.3.7): signature, then (skipped) version, the flags, (skipped) method,
 #: time, date, CRC-32 and sizes, then the name and extra field lengths.
 _LOCAL_HEADER = "<4s2xH18xHH"
@@ -87,6 +89,8 @@ def declared_entry_count(path: Path) -> int:
 
 def path_problem(name: str) -> str | None:
     """Why a member name is unsafe, or ``None``. Directory names end in ``/``."""
+    if _PLAIN_NAME.fullmatch(name):
+        return None  # the shape of every name a bundle writes: none of the problems below can apply
     if not name:
         return "empty name"
     if _CONTROL.search(name):
