@@ -17,4 +17,5 @@ def rfc3339(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds and a ``Z`` suffix, e.g. ``2026-11-25T11:47:27.000123Z``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times cheaper than strftime and writes the same digits; years are 4 digits.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

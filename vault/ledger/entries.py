@@ -51,16 +51,27 @@ _SAFE_INT = 2**53 - 1
 def _plain(value: object) -> bool:
     """Whether ``json.dumps`` is guaranteed to write ``value`` exactly as RFC 8785 does: objects with ASCII
     keys (so code point order is UTF-16 order), strings, booleans, null, and integers a double holds.
-    Floats are left to ``rfc8785``, which implements the ECMAScript number format."""
-    if value is None or isinstance(value, str | bool):
-        return True
-    if isinstance(value, int):
-        return -_SAFE_INT <= value <= _SAFE_INT
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return False
+    Floats are left to ``rfc8785``, which implements the ECMAScript number format. Exact types only
+    (subclasses such as enums go to ``rfc8785``); iterative, as this runs on every append."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -_SAFE_INT <= item <= _SAFE_INT:  # type: ignore[operator]
+                return False
+        elif kind is dict:
+            for key, inner in item.items():  # type: ignore[attr-defined]
+                if type(key) is not str or not key.isascii():
+                    return False
+                pending.append(inner)
+        elif kind is list:
+            pending.extend(item)  # type: ignore[arg-type]
+        else:
+            return False
+    return True
 
 
 def canonical_json(document: Any) -> bytes:
