@@ -16,7 +16,9 @@ from vault.models import LedgerEntry, Organization
 from vault.orgs import create_organization
 
 
-@pytest.mark.parametrize("batches", [[37], [5, 11, 1, 20], [16, 16, 5], [3, 29, 5], [1] * 9 + [40]])
+@pytest.mark.parametrize(
+    "batches", [[37], [5, 11, 1, 20], [16, 16, 5], [3, 29, 5], [1] * 9 + [40], [3, 2 * log.INSERT_CHUNK + 7]]
+)
 def test_batches_build_the_same_tree(services: Any, batches: list[int]) -> None:
     with session_scope(services.engine) as session:
         org_id = create_organization(session, name="Batched").id
