@@ -5,7 +5,7 @@ document several times slower than the standard library's C encoder. For most do
 exactly: with no floats (section 3.2.2.3 needs ECMAScript number formatting, which ``json`` does not
 do), integers inside the I-JSON safe range, and no characters outside the Basic Multilingual Plane
 (section 3.2.3 sorts keys by UTF-16 code units, which equals ``json``'s code point order only there),
-``json.dumps`` with sorted keys and no whitespace writes the JCS bytes: both escape only ``"``, ``\\``
+``json`` with sorted keys and no whitespace writes the JCS bytes: both escape only ``"``, ``\\``
 and control characters, with the same short forms and lowercase ``\\u00xx``. So when those conditions
 hold and the bytes match, the document is canonical; in every other case ``rfc8785`` decides.
 """
@@ -18,22 +18,28 @@ from typing import Any
 
 import rfc8785
 
-#: Sixteen digits in a row may be an integer outside +-(2^53 - 1) (or just part of a string: then the
-#: exact path merely runs for nothing).
-_LONG_NUMBER = re.compile(rb"[0-9]{16}")
 #: A lead byte of a four-byte UTF-8 sequence: a character outside the Basic Multilingual Plane.
 _NON_BMP = re.compile(rb"[\xf0-\xff]")
+#: Integer literals longer than this may fall outside +-(2^53 - 1) (sign included: conservative).
+_SAFE_DIGITS = 15
 
 
 class _NotPlain(Exception):
-    """The document holds a float or a non-finite constant: only the exact path can judge it."""
+    """A float, a non-finite constant or a long integer: only the exact path can judge it."""
 
 
 def _refuse(_text: str) -> Any:
     raise _NotPlain
 
 
-_PLAIN = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse)
+def _short_int(text: str) -> int:
+    if len(text) > _SAFE_DIGITS:
+        raise _NotPlain
+    return int(text)
+
+
+_PLAIN = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse, parse_int=_short_int)
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _exact(body: bytes) -> tuple[Any, bool]:
@@ -47,12 +53,11 @@ def _exact(body: bytes) -> tuple[Any, bool]:
 def parse_canonical(body: bytes) -> tuple[Any, bool]:
     """``(document, canonical)``: the parsed JSON (``None`` if it is not JSON or cannot be canonical)
     and whether ``body`` is exactly its RFC 8785 serialization (``rfc8785.dumps(document) == body``)."""
-    if _LONG_NUMBER.search(body) or _NON_BMP.search(body):
+    if not body.isascii() and _NON_BMP.search(body):
         return _exact(body)
     try:
         document = _PLAIN.decode(body.decode("utf-8"))
-        plain = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        if plain.encode("utf-8") == body:
+        if _SORTED.encode(document).encode("utf-8") == body:
             return document, True
     except (_NotPlain, ValueError):
         pass  # UnicodeError, JSONDecodeError and lone surrogates are all ValueError: let rfc8785 judge

@@ -22,12 +22,12 @@ from signing.errors import BadSignature, InvalidKey
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
 from vault.bundle.canonical import parse_canonical
+from vault.bundle.inclusion import SharedTree
 from vault.bundle.timestamps import check_token
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import SignedCheckpoint, b64decode_hash, open_checkpoint, parse_decimal
 from vault.ledger.hashing import leaf_hash
 from vault.ledger.proofs import HEADER, ConsistencyProof, MalformedProof
-from vault.ledger.verify import verify_inclusion
 
 CheckTuple = tuple[str, str, bool, str]
 
@@ -86,6 +86,7 @@ class ContentChecks:
     _checkpoint: SignedCheckpoint | None = None
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     _decoded: dict[str, bytes] = field(default_factory=dict)
+    _tree: SharedTree | None = None
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self._out.append((kind, item, ok, detail))
@@ -231,8 +232,10 @@ class ContentChecks:
             self._add("entry", proof_path, False, f"proof names index {proof_index}, expected {index}")
             return
         body_cp = self._checkpoint.body
+        if self._tree is None:
+            self._tree = SharedTree(body_cp.size, body_cp.root_hash)
         try:
-            verify_inclusion(leaf_hash(body), index, body_cp.size, hashes, body_cp.root_hash)
+            self._tree.verify(leaf_hash(body), index, hashes)
         except OffboardError as exc:
             self._add("entry", path, False, f"{path} is not leaf {index} per {proof_path}: {exc.message}")
             return
