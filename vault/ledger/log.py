@@ -76,15 +76,20 @@ class _Driver:
 
     @classmethod
     def of(cls, session: Session) -> _Driver:
-        connection = session.connection()  # joins (or begins) the session's transaction
-        dialect = connection.dialect
-        processor = _ENTRY.c.created_at.type.bind_processor(dialect)
-        return cls(
-            cursor=connection.connection.cursor(),
-            qmark=dialect.paramstyle == "qmark",
-            postgres=dialect.name == "postgresql",
-            time=processor if processor is not None else (lambda value: value),
-        )
+        """The driver of the session's current transaction (begun if need be), made once per transaction."""
+        driver: _Driver | None = session.info.get(_DRIVER)
+        if driver is None:
+            connection = session.connection()  # joins (or begins) the session's transaction
+            dialect = connection.dialect
+            processor = _ENTRY.c.created_at.type.bind_processor(dialect)
+            driver = cls(
+                cursor=connection.connection.cursor(),
+                qmark=dialect.paramstyle == "qmark",
+                postgres=dialect.name == "postgresql",
+                time=processor if processor is not None else (lambda value: value),
+            )
+            session.info[_DRIVER] = driver
+        return driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,7 @@ class _Cursor:
 
 
 _CURSORS = "offboard.ledger.cursors"
+_DRIVER = "offboard.ledger.driver"
 
 _INSERT = (
     "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, parents, body, entry_type, case_id, created_at) "
@@ -279,6 +285,7 @@ def _publish_edges_after_commit(session: Session) -> None:
 def _forget_after_transaction(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_CURSORS, None)
+        session.info.pop(_DRIVER, None)
 
 
 def node_row(node: NodeId) -> int:
