@@ -24,8 +24,8 @@ from vault.bundle.zipsafe import MemberUnreadable, SafeZip
 
 #: Members at most this large are kept in memory for the content checks (evidence never is).
 KEEP_LIMIT = 64 * 1024 * 1024
-#: Members at least this large are hashed on the pool.
-LARGE = 4 * 1024 * 1024
+#: Members at least this large are hashed on the pool (below it a hand-off costs more than it saves).
+LARGE = 256 * 1024
 #: Read size for large members: big enough that a worker takes the GIL rarely (four times per chunk).
 LARGE_CHUNK = 8 * 1024 * 1024
 ALGORITHMS = ("sha256", "sha512")
