@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vault.bundle import bagit, digests
+from vault.bundle import bagit, digests, zipsafe
 from vault.bundle.verify import verify_bundle
 from vault.bundle.zipsafe import MemberUnreadable, SafeZip
 
@@ -127,3 +127,32 @@ def test_a_flipped_byte_in_large_evidence_fails_both_manifests(tmp_path: Path) -
             assert not bad_manifests, failing
         else:
             assert bad_manifests == {("manifest", evidence, "sha256"), ("manifest", evidence, "sha512")}
+
+
+def test_read_many_reads_blocks_and_reports_each_bad_member(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipsafe, "BLOCK", 3000)  # several blocks, and members cut at block edges
+    members = {f"m{i:03}": payload(i * 37 % 900, i) for i in range(60)}
+    path = make(tmp_path / "a.zip", members, zipfile.ZIP_DEFLATED)
+    with SafeZip.open(path) as archive:
+        assert dict(archive.read_many(archive.members)) == members
+    raw = bytearray(path.read_bytes())
+    victim = raw.find(b"bag/m031") + len(b"bag/m031") + 2  # inside m031's deflated data
+    raw[victim] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with SafeZip.open(path) as archive:
+        found = dict(archive.read_many(archive.members))
+    assert isinstance(found.pop("m031"), MemberUnreadable)
+    assert found == {name: data for name, data in members.items() if name != "m031"}
+
+
+def test_read_many_with_a_long_extra_field(tmp_path: Path) -> None:
+    buffer_path = tmp_path / "a.zip"
+    with zipfile.ZipFile(buffer_path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("bag/a", b"first")
+        info = zipfile.ZipInfo("bag/b")
+        info.extra = struct.pack("<HH", 0xCAFE, 200) + bytes(200)  # longer than the room read with headers
+        archive.writestr(info, b"second")
+        archive.writestr("bag/c", b"third")
+    with SafeZip.open(buffer_path) as archive:
+        assert dict(archive.read_many(archive.members)) == {"a": b"first", "b": b"second", "c": b"third"}
+        assert archive.read("b") == b"second"

@@ -134,21 +134,25 @@ def start_large(archive: SafeZip, pool: Executor, workers: int, *, skip: Callabl
 
 
 def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:
-    """Hash (and keep, for the content checks) ``names`` in this thread, each read whole."""
+    """Hash (and keep, for the content checks) ``names`` in this thread."""
     out = MemberDigests()
-    for name in sorted(names):
+    names = set(names)
+    small = [name for name in names if archive.size(name) < LARGE]
+    for name, data in archive.read_many(small):
+        if isinstance(data, MemberUnreadable):
+            out.unreadable[name] = data.message
+            continue
+        digests = {"sha256": hashlib.sha256(data).hexdigest(), "sha512": hashlib.sha512(data).hexdigest()}
+        out.add(name, digests, data if _keep(archive, name) else None)
+    for name in sorted(names - set(small)):
         keep = _keep(archive, name)
         try:
-            if archive.size(name) >= LARGE:
-                # Streamed, never held whole unless kept: its size is whatever the archive claims.
-                digests, data = _Job(name, ALGORITHMS, True, keep).run(archive)
-            else:
-                data = archive.read(name, limit=LARGE)
-                digests = {"sha256": hashlib.sha256(data).hexdigest(), "sha512": hashlib.sha512(data).hexdigest()}
+            # Streamed, never held whole unless kept: its size is whatever the archive claims.
+            found, kept = _Job(name, ALGORITHMS, True, keep).run(archive)
         except MemberUnreadable as exc:
             out.unreadable[name] = exc.message
             continue
-        out.add(name, digests, data if keep else None)
+        out.add(name, found, kept)
     return out
 
 

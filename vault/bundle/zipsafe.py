@@ -18,7 +18,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,8 @@ MAX_RATIO = 200
 #: Members smaller than this are never a bomb worth refusing, whatever their ratio.
 RATIO_FLOOR = 1024 * 1024
 CHUNK = 1024 * 1024
+#: Small members are read this many archive bytes at a time (``SafeZip.read_many``).
+BLOCK = 4 * 1024 * 1024
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
@@ -325,27 +327,69 @@ class SafeZip:
             parts: list[bytes] = []
             self.feed(name, [lambda chunk: parts.append(bytes(chunk))])
             return b"".join(parts)
-        # Small members (a bundle has tens of thousands) in one read of header and data together.
-        head_size = self._head_size(name)
-        block = bytearray(head_size + info.compress_size)
+        # Header and data in one read.
+        block = bytearray(self._head_size(name) + info.compress_size)
         got = self._read_at(info.header_offset, memoryview(block))
-        start = self._data_start(name, memoryview(block)[: min(got, head_size)]) - info.header_offset
-        if start + info.compress_size > got:
-            if start + info.compress_size <= len(block):
+        return self._from_block(name, memoryview(block)[:got])
+
+    def read_many(self, names: Iterable[str]) -> Iterator[tuple[str, bytes | MemberUnreadable]]:
+        """Each of ``names`` (small members) with its bytes or why it is unreadable, in archive order.
+
+        A bundle holds tens of thousands of small members, stored one after the other: they are read
+        in blocks of up to ``BLOCK`` bytes, then each is checked exactly as ``read`` checks it.
+        """
+        ordered = sorted(names, key=lambda n: self.members[n].header_offset)
+        buffer = memoryview(bytearray(BLOCK))
+        at = 0
+        while at < len(ordered):
+            start = self.members[ordered[at]].header_offset
+            end = at
+            while end < len(ordered):
+                info = self.members[ordered[end]]
+                if info.header_offset + self._head_size(ordered[end]) + info.compress_size - start > BLOCK:
+                    break
+                end += 1
+            if end == at:  # one member larger than a block: on its own
+                yield ordered[at], self._read_or_error(ordered[at])
+                at += 1
+                continue
+            last = self.members[ordered[end - 1]]
+            got = self._read_at(
+                start, buffer[: last.header_offset + self._head_size(ordered[end - 1]) + last.compress_size - start]
+            )
+            block = buffer[:got]
+            for name in ordered[at:end]:
+                offset = self.members[name].header_offset - start
+                try:
+                    yield name, self._from_block(name, block[offset:])
+                except MemberUnreadable as exc:
+                    yield name, exc
+            at = end
+
+    def _read_or_error(self, name: str) -> bytes | MemberUnreadable:
+        try:
+            return self.read(name)
+        except MemberUnreadable as exc:
+            return exc
+
+    def _from_block(self, name: str, block: memoryview) -> bytes:
+        """The member's bytes from ``block``, which starts at its local header (and may hold more)."""
+        info = self.members[name]
+        start = self._data_start(name, block[: self._head_size(name)]) - info.header_offset
+        if start + info.compress_size > len(block):
+            # The archive ends inside the data, or a long extra field pushed it out of the block.
+            whole = bytearray(start + info.compress_size)
+            if self._read_at(info.header_offset, memoryview(whole)) < len(whole):
                 raise MemberUnreadable(f"{name}: cannot be read back: the archive ends inside its data")
-            block = bytearray(start + info.compress_size)  # a long extra field: read again, larger
-            got = self._read_at(info.header_offset, memoryview(block))
-            if got < len(block):
-                raise MemberUnreadable(f"{name}: cannot be read back: the archive ends inside its data")
-        raw = bytes(block[start : start + info.compress_size])
+            block = memoryview(whole)
+        raw = block[start : start + info.compress_size]
         if info.compress_type == zipfile.ZIP_DEFLATED:
             try:
-                inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                data = inflate.decompress(raw, info.file_size + 1)
+                data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size + 1)
             except zlib.error as exc:
                 raise MemberUnreadable(f"{name}: cannot be read back: {exc}") from exc
         else:
-            data = raw
+            data = bytes(raw)
         if len(data) > info.file_size:
             raise MemberUnreadable(f"{name}: more bytes than the {info.file_size} declared")
         if len(data) != info.file_size:
