@@ -217,6 +217,12 @@ class SafeZip:
 
     def _read_at(self, offset: int, buffer: memoryview) -> int:
         """Fill ``buffer`` from ``offset`` of the archive; fewer bytes only at the end of the file."""
+        try:
+            return self._read_into(offset, buffer)
+        except OSError as exc:
+            raise MemberUnreadable(f"the archive cannot be read at offset {offset}: {exc}") from exc
+
+    def _read_into(self, offset: int, buffer: memoryview) -> int:
         fp = self._zip.fp
         if fp is None:
             raise MemberUnreadable("the archive is closed")
