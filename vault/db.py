@@ -52,10 +52,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # Readers (see ``reader``) take no write lock; everything else locks up front, so a transaction never
         # has to upgrade from reading to writing (which SQLite answers with "database is locked").
-        # Straight to the driver: this runs once per transaction, and going through ``exec_driver_sql`` costs
-        # more CPU than SQLite needs for the whole ledger append.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.connection.driver_connection.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        # Through SQLAlchemy rather than straight to the driver: a failure here (a lock timeout, a closed
+        # handle) must arrive wrapped, so a dropped connection is recognised and replaced.
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 READ_ONLY = "offboard_read_only"
