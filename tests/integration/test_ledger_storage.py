@@ -100,26 +100,32 @@ def _old_layout(bodies: list[bytes]) -> dict[tuple[int, int], bytes]:
 
 
 def test_migration_moves_stored_nodes_into_entry_rows_and_back(services: Any) -> None:
-    with session_scope(services.engine) as session:
-        org_id = create_organization(session, name="Migrated").id
-    _append(services, org_id, 13, "m")
-    bodies = _bodies(services, org_id)
+    sizes = {}
+    for name, count in (("Migrated", 13), ("Also migrated", 6)):
+        with session_scope(services.engine) as session:
+            org_id = create_organization(session, name=name).id
+        _append(services, org_id, count, "m")
+        sizes[org_id] = count
+    bodies = {org_id: _bodies(services, org_id) for org_id in sizes}
     config = alembic_config(services.engine)
     command.downgrade(config, "0003")
     with Session(services.engine) as session:
-        stored = session.exec(text("SELECT level, idx, hash FROM ledger_node")).all()  # type: ignore[call-overload]
-        size = session.exec(text("SELECT size FROM ledger_head")).one()[0]  # type: ignore[call-overload]
-    assert size == 13
-    assert {(int(lv), int(i)): bytes(h) for lv, i, h in stored} == _old_layout(bodies)
+        for org_id, count in sizes.items():
+            where = text("SELECT level, idx, hash FROM ledger_node WHERE organization_id = :o").bindparams(o=org_id)
+            stored = session.exec(where).all()  # type: ignore[call-overload]
+            assert {(int(lv), int(i)): bytes(h) for lv, i, h in stored} == _old_layout(bodies[org_id])
+            head_size = text("SELECT size FROM ledger_head WHERE organization_id = :o").bindparams(o=org_id)
+            assert session.exec(head_size).one()[0] == count  # type: ignore[call-overload]
     command.upgrade(config, "head")
-    with Session(services.engine) as session:
-        org = session.get(Organization, org_id)
-        everything = list(_old_layout(bodies))
-        assert log.fetch_nodes(session, org_id, everything) == _old_layout(bodies)
-        assert head(session, org_id).root_hash == mth(bodies)
-    assert org is not None
-    _append(services, org_id, 4, "after")  # the writer's cached edge is checked against the migrated rows
-    assert verify_ledger(services.engine, services.settings, org).ok
+    for org_id in sizes:
+        with Session(services.engine) as session:
+            org = session.get(Organization, org_id)
+            everything = list(_old_layout(bodies[org_id]))
+            assert log.fetch_nodes(session, org_id, everything) == _old_layout(bodies[org_id])
+            assert head(session, org_id).root_hash == mth(bodies[org_id])
+        assert org is not None
+        _append(services, org_id, 4, "after")  # the writer's cached edge is checked against the migrated rows
+        assert verify_ledger(services.engine, services.settings, org).ok
 
 
 def test_audit_names_a_row_whose_stored_nodes_are_missing_or_forged(services: Any) -> None:

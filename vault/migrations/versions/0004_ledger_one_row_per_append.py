@@ -53,14 +53,11 @@ def upgrade() -> None:
     empty = sa.text("X''" if bind.dialect.name == "sqlite" else "''::bytea")
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.add_column(sa.Column("parents", sa.LargeBinary(), nullable=False, server_default=empty))
-    nodes = bind.execute(
-        sa.text("SELECT organization_id, level, idx, hash FROM ledger_node WHERE level > 0")
-    ).fetchall()
-    by_org: dict[str, dict[tuple[int, int], bytes]] = {}
-    for org, level, idx, value in nodes:
-        by_org.setdefault(org, {})[(int(level), int(idx))] = bytes(value)
     update = sa.text("UPDATE ledger_entry SET parents = :parents WHERE organization_id = :org AND idx = :idx")
-    for org, known in by_org.items():
+    select_nodes = sa.text("SELECT level, idx, hash FROM ledger_node WHERE organization_id = :org AND level > 0")
+    organizations = bind.execute(sa.text("SELECT DISTINCT organization_id FROM ledger_node")).scalars().all()
+    for org in organizations:  # one organization's nodes in memory at a time
+        known = {(int(lv), int(i)): bytes(h) for lv, i, h in bind.execute(select_nodes, {"org": org})}
         # Every leaf that completes a subtree is odd and completes exactly one level-1 node: (1, leaf >> 1).
         rows = []
         for level, idx in known:
