@@ -8,7 +8,7 @@ verify could reach with the hashing split perfectly over its threads. Verify and
 ``--repeat`` times, interleaved; the figures are medians. Everything lives in a temporary folder that is
 removed.
 
-    .venv/bin/python bench/bundle.py [--gib 1] [--entries 10000] [--files 16] [--repeat 3]
+    .venv/bin/python bench/bundle.py [--gib 1] [--entries 10000] [--files 16] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=1.0)
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=16)
-    parser.add_argument("--repeat", type=int, default=3, help="verify rounds; figures are medians (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="verify rounds; figures are medians (default 5)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="offboard-bench-bundle-") as folder:
         run(Path(folder), int(args.gib * 1024**3), args.entries, args.files, args.repeat)
 
 
-def run(folder: Path, total: int, entries: int, files: int, repeat: int = 3) -> None:
+def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> None:
     services = build_services(Settings(home=folder / "home", base_url="http://bench.example"))
     init = initialize(services)
     principal = Principal(init.organization_id, Role.ADMIN, "bench")
