@@ -18,15 +18,24 @@ PAGE = (Path(__file__).resolve().parents[2] / "templates" / "bundle" / "verify.h
 
 # RFC 8032 section 7.1, TEST 1 to 3: (secret key, public key, message, signature), hex.
 RFC8032 = [
-    ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
-    ("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-     "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
-    ("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-     "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-     "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"),
+    (
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        "",
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    ),
+    (
+        "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+        "72",
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+    ),
+    (
+        "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+        "af82",
+        "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+    ),
 ]
 
 
@@ -80,14 +89,16 @@ def test_unpinned_passes_with_a_warning(page: Any, bundles: dict[str, tuple[Path
     assert "SIGNER NOT PINNED" in page.inner_text("#pinned")
 
 
-def test_pure_javascript_ed25519_verifies_the_bundle(page: Any, bundles: dict[str, tuple[Path, str]],
-                                                      built: Built) -> None:
+def test_pure_javascript_ed25519_verifies_the_bundle(
+    page: Any, bundles: dict[str, tuple[Path, str]], built: Built
+) -> None:
     assert run_page(page, bundles["untouched"][0], built.vkey, fallback=True) == "pass"
     assert run_page(page, bundles["resign-other-key"][0], built.vkey, fallback=True) == "fail"
 
 
-def test_unzipped_folder_is_accepted(page: Any, bundles: dict[str, tuple[Path, str]], built: Built,
-                                     tmp_path: Path) -> None:
+def test_unzipped_folder_is_accepted(
+    page: Any, bundles: dict[str, tuple[Path, str]], built: Built, tmp_path: Path
+) -> None:
     with zipfile.ZipFile(bundles["untouched"][0]) as archive:
         archive.extractall(tmp_path)
     (folder,) = list(tmp_path.iterdir())
@@ -119,15 +130,46 @@ def test_fallback_matches_rfc8032_vectors(page: Any) -> None:
         assert result == [True, False, False, False, True], (message, result)
 
 
-@pytest.mark.parametrize("name", [
-    "flip-bagit-txt", "flip-bag-info", "flip-manifest-sha256", "flip-manifest-sha512", "flip-tagmanifest",
-    "flip-index", "flip-checkpoint", "flip-entry", "flip-proof", "flip-evidence", "flip-vkey", "flip-keys-json",
-    "flip-report-html", "flip-report-pdf", "flip-verify-html", "flip-earlier-checkpoint", "flip-consistency",
-    "flip-receipt", "flip-receipt-sig", "flip-receipt-pdf", "flip-timestamp", "delete-evidence",
-    "delete-evidence-rebagged", "add-file", "add-file-rebagged", "add-top-level-file", "edit-entry",
-    "swap-evidence", "truncate-proof", "older-checkpoint", "foreign-checkpoint", "replace-public-key",
-    "resign-other-key", "index-claims-other-hash", "receipt-edited",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "flip-bagit-txt",
+        "flip-bag-info",
+        "flip-manifest-sha256",
+        "flip-manifest-sha512",
+        "flip-tagmanifest",
+        "flip-index",
+        "flip-checkpoint",
+        "flip-entry",
+        "flip-proof",
+        "flip-evidence",
+        "flip-vkey",
+        "flip-keys-json",
+        "flip-report-html",
+        "flip-report-pdf",
+        "flip-verify-html",
+        "flip-earlier-checkpoint",
+        "flip-consistency",
+        "flip-receipt",
+        "flip-receipt-sig",
+        "flip-receipt-pdf",
+        "flip-timestamp",
+        "delete-evidence",
+        "delete-evidence-rebagged",
+        "add-file",
+        "add-file-rebagged",
+        "add-top-level-file",
+        "edit-entry",
+        "swap-evidence",
+        "truncate-proof",
+        "older-checkpoint",
+        "foreign-checkpoint",
+        "replace-public-key",
+        "resign-other-key",
+        "index-claims-other-hash",
+        "receipt-edited",
+    ],
+)
 def test_tampered_bundle_shows_fail(name: str, page: Any, bundles: dict[str, tuple[Path, str]], built: Built) -> None:
     path, names = bundles[name]
     assert run_page(page, path, built.vkey) == "fail"

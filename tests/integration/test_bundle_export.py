@@ -33,8 +33,9 @@ def open_case_with_evidence(client: TestClient) -> str:
     assert case.status_code == 201, case.text
     case_id = str(case.json()["id"])
     for name, body in (("handover.pdf", b"%PDF-1.4 fake"), ("notes.txt", b"x" * 70_000)):
-        response = client.post(f"/api/v1/cases/{case_id}/evidence", params={"filename": name, "kind": "deliverable"},
-                               content=body)
+        response = client.post(
+            f"/api/v1/cases/{case_id}/evidence", params={"filename": name, "kind": "deliverable"}, content=body
+        )
         assert response.status_code == 201, response.text
     return case_id
 

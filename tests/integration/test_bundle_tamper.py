@@ -59,8 +59,9 @@ def test_unpinned_says_so_prominently(good: Path, capsys: pytest.CaptureFixture[
     assert "SIGNER NOT PINNED" in err and "signer NOT pinned" in out
 
 
-def test_json_and_key_file_and_tsa_roots(good: Path, built: Built, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_and_key_file_and_tsa_roots(
+    good: Path, built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text(f"# the organization's key\n{built.vkey}\n")
     roots = tmp_path / "roots.pem"
@@ -82,15 +83,46 @@ def test_bagit_python_validates_the_extracted_bag(good: Path, tmp_path: Path) ->
     assert bag.version_info == (1, 0) and bag.info["External-Identifier"]
 
 
-@pytest.mark.parametrize("name", [
-    "flip-bagit-txt", "flip-bag-info", "flip-manifest-sha256", "flip-manifest-sha512", "flip-tagmanifest",
-    "flip-index", "flip-checkpoint", "flip-entry", "flip-proof", "flip-evidence", "flip-vkey", "flip-keys-json",
-    "flip-report-html", "flip-report-pdf", "flip-verify-html", "flip-earlier-checkpoint", "flip-consistency",
-    "flip-receipt", "flip-receipt-sig", "flip-receipt-pdf", "flip-timestamp", "delete-evidence",
-    "delete-evidence-rebagged", "add-file", "add-file-rebagged", "add-top-level-file", "edit-entry",
-    "swap-evidence", "truncate-proof", "older-checkpoint", "foreign-checkpoint", "replace-public-key",
-    "resign-other-key", "index-claims-other-hash", "receipt-edited",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "flip-bagit-txt",
+        "flip-bag-info",
+        "flip-manifest-sha256",
+        "flip-manifest-sha512",
+        "flip-tagmanifest",
+        "flip-index",
+        "flip-checkpoint",
+        "flip-entry",
+        "flip-proof",
+        "flip-evidence",
+        "flip-vkey",
+        "flip-keys-json",
+        "flip-report-html",
+        "flip-report-pdf",
+        "flip-verify-html",
+        "flip-earlier-checkpoint",
+        "flip-consistency",
+        "flip-receipt",
+        "flip-receipt-sig",
+        "flip-receipt-pdf",
+        "flip-timestamp",
+        "delete-evidence",
+        "delete-evidence-rebagged",
+        "add-file",
+        "add-file-rebagged",
+        "add-top-level-file",
+        "edit-entry",
+        "swap-evidence",
+        "truncate-proof",
+        "older-checkpoint",
+        "foreign-checkpoint",
+        "replace-public-key",
+        "resign-other-key",
+        "index-claims-other-hash",
+        "receipt-edited",
+    ],
+)
 def test_tampered_bundle_fails_naming_the_item(
     name: str, tampered: dict[str, tuple[Path, Tamper]], built: Built, capsys: pytest.CaptureFixture[str]
 ) -> None:
