@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 import yaml
 from sqlmodel import Session, col, select
 
+from vault import canonical as canonical_json
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
@@ -87,7 +87,7 @@ class PlaybookSpec:
         }
 
     def canonical(self) -> bytes:
-        return bytes(rfc8785.dumps(self.to_document()))
+        return canonical_json.dumps(self.to_document())
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import rfc8785
 from sqlmodel import Session, col, select
 
 from signing.errors import SigningError
 from signing.keys import Signer, Verifier
+from vault import canonical as canonical_json
 from vault.cases import get_case, loads_list, writable_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
@@ -48,8 +48,8 @@ class ReceiptStatus(StrEnum):
 def canonical(document: dict[str, Any]) -> bytes:
     """RFC 8785 bytes of ``document``; ``InvalidInput`` for values JSON canonicalization refuses."""
     try:
-        return rfc8785.dumps(document)
-    except Exception as exc:  # rfc8785 has several error types (floats, big integers, bad keys)
+        return canonical_json.dumps(document)
+    except canonical_json.CanonicalizationError as exc:
         raise InvalidInput(f"receipt data is not canonicalizable JSON: {exc}") from exc
 
 

@@ -21,9 +21,9 @@ from cryptography import x509
 from signing.errors import BadSignature, InvalidKey
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
-from vault.bundle.canonical import parse_canonical
 from vault.bundle.inclusion import SharedTree
 from vault.bundle.timestamps import check_token
+from vault.canonical import parse_canonical
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import SignedCheckpoint, b64decode_hash, open_checkpoint, parse_decimal
 from vault.ledger.hashing import leaf_hash

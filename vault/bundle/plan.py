@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from sqlmodel import Session, col, select
 
 from signing.note import parse_note
+from vault import canonical as canonical_json
 from vault.bundle import layout
 from vault.bundle.timestamps import certificates_pem
 from vault.cases import get_case
@@ -190,7 +190,7 @@ def _stamped(session: Session, org_id: str, first_index: int, size: int) -> list
 
 
 def canonical(value: Any) -> bytes:
-    return bytes(rfc8785.dumps(value))
+    return canonical_json.dumps(value)
 
 
 def build_plan(

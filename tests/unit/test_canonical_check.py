@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vault.bundle.canonical import parse_canonical
+from vault.canonical import parse_canonical
 
 KEYS = st.text(max_size=6) | st.sampled_from(["a", "b", "\ue000", "\U0001f600", "A", "é", "\x7f", "\x00"])
 SCALARS = (

@@ -1,7 +1,9 @@
-"""The ledger's canonical JSON fast path writes exactly what rfc8785 writes, and refuses what it refuses."""
+"""``vault.canonical.dumps`` writes exactly what rfc8785 writes and refuses what it refuses; ledger entries
+turn a refusal into a 400-class error."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -9,8 +11,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vault.canonical import CanonicalizationError, dumps
 from vault.errors import InvalidInput
-from vault.ledger.entries import canonical_json
+from vault.ledger.entries import EntryDraft, encode_entry
 
 # Keys and strings from all of Unicode (surrogates excluded: Python str cannot encode them as UTF-8), with
 # control characters, quotes, backslashes and characters beyond the BMP well represented.
@@ -41,20 +44,22 @@ def test_same_bytes_as_rfc8785(document: Any) -> None:
     try:
         expected = rfc8785.dumps(document)
     except rfc8785.CanonicalizationError:
-        with pytest.raises(InvalidInput):
-            canonical_json(document)
+        with pytest.raises(CanonicalizationError):
+            dumps(document)
         return
-    assert canonical_json(document) == expected
+    assert dumps(document) == expected
 
 
 def test_key_order_is_utf16_order_beyond_the_bmp() -> None:
     # U+E000 sorts after U+1F600 by code point but before it by UTF-16 code unit (0xD83D): RFC 8785 wants the latter.
     document = {"\ue000": 1, "\U0001f600": 2}
-    assert canonical_json(document) == rfc8785.dumps(document)
-    assert canonical_json(document).index("\U0001f600".encode()) < canonical_json(document).index("\ue000".encode())
+    assert dumps(document) == rfc8785.dumps(document)
+    assert dumps(document).index("\U0001f600".encode()) < dumps(document).index("\ue000".encode())
 
 
 @pytest.mark.parametrize("bad", [2**53 + 1, float("nan"), {"a": "\ud800"}, {1: "int key"}, b"bytes"])
 def test_what_rfc8785_refuses_is_refused(bad: Any) -> None:
-    with pytest.raises(InvalidInput):
-        canonical_json(bad)
+    with pytest.raises(CanonicalizationError):
+        dumps(bad)
+    with pytest.raises(InvalidInput, match="not canonicalizable"):
+        encode_entry(EntryDraft("t", "org", None, "actor", {"value": bad}), datetime.now(UTC))
