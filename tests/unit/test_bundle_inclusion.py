@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from tests.unit import reference_tree
-from vault.bundle.inclusion import SharedTree, inclusion_directions
+from vault.bundle.inclusion import SharedTree
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.verify import InvalidProof, inclusion_proof_length, verify_inclusion
+from vault.ledger.verify import InvalidProof, inclusion_proof_length, inclusion_steps, verify_inclusion
 
 SIZE = 37
 
@@ -33,7 +33,7 @@ def shared_verdict(tree: SharedTree, leaf: bytes, index: int, proof: Sequence[by
 def test_directions_have_the_proof_length_for_every_small_tree() -> None:
     for size in range(1, 200):
         for index in range(size):
-            assert len(inclusion_directions(index, size)) == inclusion_proof_length(index, size)
+            assert len(inclusion_steps(index, size)) == inclusion_proof_length(index, size)
 
 
 def test_every_proof_and_every_mutation_gets_the_reference_verdict() -> None:

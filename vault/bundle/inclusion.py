@@ -14,27 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vault.ledger.hashing import HASH_SIZE, node_hash
-from vault.ledger.verify import verify_inclusion
+from vault.ledger.verify import inclusion_steps, verify_inclusion
 
 #: Remembered pairs at most (a genuine bundle of n entries needs about 2n; a hostile one cannot make
 #: the cache grow past about 60 MB).
 MAX_PARENTS = 1 << 18
-
-
-def inclusion_directions(index: int, size: int) -> list[bool]:
-    """Per proof hash, True when it is hashed on the left (the state machine of section 2.1.3.2)."""
-    fn, sn = index, size - 1
-    steps: list[bool] = []
-    while sn != 0:
-        if fn & 1 or fn == sn:
-            steps.append(True)
-            # This was the right edge of its level: climb until it is a right child again.
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            steps.append(False)
-        fn, sn = fn >> 1, sn >> 1
-    return steps
 
 
 class SharedTree:
@@ -56,7 +40,7 @@ class SharedTree:
     def _folds_to_root(self, leaf: bytes, index: int, proof: Sequence[bytes]) -> bool:
         if len(self.root) != HASH_SIZE or len(leaf) != HASH_SIZE or not 0 <= index < self.size:
             return False
-        directions = inclusion_directions(index, self.size)
+        directions = inclusion_steps(index, self.size)
         if len(proof) != len(directions) or any(len(sibling) != HASH_SIZE for sibling in proof):
             return False
         parents = self._parents
@@ -72,4 +56,4 @@ class SharedTree:
         return result == self.root
 
 
-__all__ = ["SharedTree", "inclusion_directions"]
+__all__ = ["SharedTree"]

@@ -62,7 +62,7 @@ def _check_proof_hashes(proof: Sequence[bytes]) -> None:
         _check_hash(f"proof hash [{position}]", value)
 
 
-def _inclusion_steps(index: int, size: int) -> list[bool]:
+def inclusion_steps(index: int, size: int) -> list[bool]:
     """For each proof hash, True when it goes on the left. The state machine of section 2.1.3.2."""
     fn, sn = index, size - 1
     steps: list[bool] = []
@@ -80,7 +80,7 @@ def _inclusion_steps(index: int, size: int) -> list[bool]:
 
 def inclusion_proof_length(index: int, size: int) -> int:
     """How many hashes PATH(index, D[0:size]) has."""
-    return len(_inclusion_steps(index, size))
+    return len(inclusion_steps(index, size))
 
 
 def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> RootHash:
@@ -89,7 +89,7 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
     if not 0 <= index < size:
         raise IndexOutOfRange(f"expected 0 <= index < size, found index {index} and size {size}")
     _check_proof_hashes(proof)
-    steps = _inclusion_steps(index, size)
+    steps = inclusion_steps(index, size)
     if len(proof) != len(steps):
         raise WrongProofLength(f"expected {len(steps)} hashes for index {index} in size {size}, found {len(proof)}")
     result = bytes(leaf_hash)
