@@ -12,7 +12,7 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from tests.integration.bundle_corpus import Built, build_case, build_services_at, corpus
+from tests.integration.bundle_corpus import CORPUS_NAMES, Built, build_case, build_services_at, corpus
 
 PAGE = (Path(__file__).resolve().parents[2] / "templates" / "bundle" / "verify.html").as_uri()
 
@@ -130,46 +130,7 @@ def test_fallback_matches_rfc8032_vectors(page: Any) -> None:
         assert result == [True, False, False, False, True], (message, result)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "flip-bagit-txt",
-        "flip-bag-info",
-        "flip-manifest-sha256",
-        "flip-manifest-sha512",
-        "flip-tagmanifest",
-        "flip-index",
-        "flip-checkpoint",
-        "flip-entry",
-        "flip-proof",
-        "flip-evidence",
-        "flip-vkey",
-        "flip-keys-json",
-        "flip-report-html",
-        "flip-report-pdf",
-        "flip-verify-html",
-        "flip-earlier-checkpoint",
-        "flip-consistency",
-        "flip-receipt",
-        "flip-receipt-sig",
-        "flip-receipt-pdf",
-        "flip-timestamp",
-        "delete-evidence",
-        "delete-evidence-rebagged",
-        "add-file",
-        "add-file-rebagged",
-        "add-top-level-file",
-        "edit-entry",
-        "swap-evidence",
-        "truncate-proof",
-        "older-checkpoint",
-        "foreign-checkpoint",
-        "replace-public-key",
-        "resign-other-key",
-        "index-claims-other-hash",
-        "receipt-edited",
-    ],
-)
+@pytest.mark.parametrize("name", CORPUS_NAMES)
 def test_tampered_bundle_shows_fail(name: str, page: Any, bundles: dict[str, tuple[Path, str]], built: Built) -> None:
     path, names = bundles[name]
     assert run_page(page, path, built.vkey) == "fail"

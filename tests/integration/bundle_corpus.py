@@ -189,6 +189,47 @@ def _replace_key(files: dict[str, bytes], signer: Signer) -> dict[str, bytes]:
     return out
 
 
+#: Every tamper case, by name: the CLI and the browser tests are parametrized over this list, and
+#: ``test_corpus_names_are_the_cases_built`` holds it equal to what ``corpus`` builds.
+CORPUS_NAMES = (
+    "flip-bagit-txt",
+    "flip-bag-info",
+    "flip-manifest-sha256",
+    "flip-manifest-sha512",
+    "flip-tagmanifest",
+    "flip-index",
+    "flip-checkpoint",
+    "flip-entry",
+    "flip-proof",
+    "flip-evidence",
+    "flip-vkey",
+    "flip-keys-json",
+    "flip-report-html",
+    "flip-report-pdf",
+    "flip-verify-html",
+    "flip-earlier-checkpoint",
+    "flip-consistency",
+    "flip-receipt",
+    "flip-receipt-sig",
+    "flip-receipt-pdf",
+    "flip-timestamp",
+    "delete-evidence",
+    "delete-evidence-rebagged",
+    "add-file",
+    "add-file-rebagged",
+    "add-top-level-file",
+    "edit-entry",
+    "swap-evidence",
+    "truncate-proof",
+    "older-checkpoint",
+    "foreign-checkpoint",
+    "replace-public-key",
+    "resign-other-key",
+    "index-claims-other-hash",
+    "receipt-edited",
+)
+
+
 def corpus(built: Built) -> list[Tamper]:
     root, files = unzip(built.zip_bytes)
     index = json.loads(files[layout.INDEX])
