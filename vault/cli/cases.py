@@ -11,19 +11,17 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from vault import access, cases, gate, progress
-from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
+from vault import cases, gate, progress
+from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
 from vault.clock import rfc3339
 from vault.communications import log_communication
 from vault.db import session_scope
 from vault.errors import Conflict
-from vault.models import AccessItem, Case, CaseStep, PlaybookVersion
+from vault.models import Case, CaseStep, PlaybookVersion
 from vault.services import Services
 
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
-access_app = typer.Typer(no_args_is_help=True, help="The access-revocation register of a case.")
 app.add_typer(case_app, name="case")
-case_app.add_typer(access_app, name="access")
 
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 
@@ -74,33 +72,6 @@ def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
         "note": step.note,
         "ledger_index": step.ledger_index,
     }
-
-
-def access_json(item: AccessItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "name": item.name,
-        "kind": item.kind,
-        "held_by": item.held_by,
-        "accounts": json.loads(item.accounts),
-        "status": item.status,
-        "revoked_by": item.revoked_by,
-        "revocation_method": item.revocation_method,
-        "evidence_ids": json.loads(item.revocation_evidence_ids),
-        "verified_by": item.verified_by,
-        "ledger_indexes": {
-            "added": item.added_index,
-            "revoked": item.revoked_index,
-            "verified": item.verified_index,
-        },
-    }
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        out.print(text, markup=False)
 
 
 def _show(case_id: str, as_json: bool) -> None:
@@ -223,88 +194,7 @@ def case_complete(
             session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
         )
         data = step_json(cases.get_case(session, principal.organization_id, case_id), row)
-    _emit(as_json, data, f"completed {step} (ledger index {row.ledger_index})")
-
-
-@access_app.command("add")
-def access_add(
-    case_id: CaseArg,
-    name: Annotated[str, typer.Option("--name", help="The system, e.g. 'Google Workspace'.")],
-    kind: Annotated[
-        str, typer.Option("--kind", help="sso, app, code_repository, cloud_account, shared_drive, other.")
-    ],
-    held_by: Annotated[str, typer.Option("--held-by", help="client or team.")] = "client",
-    account: Annotated[
-        list[str] | None, typer.Option("--account", help="Account identifier (repeatable).")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Register a system in the access register."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.add_item(
-            session,
-            operator(session),
-            case_id,
-            name=name,
-            kind=kind,
-            held_by=held_by,
-            accounts=account or [],
-            clock=svc.clock,
-        )
-    _emit(as_json, access_json(item), item.id)
-
-
-@access_app.command("revoke")
-def access_revoke(
-    case_id: CaseArg,
-    item_id: Annotated[str, typer.Argument(help="Access item id.")],
-    method: Annotated[str, typer.Option("--method", help="How the access was removed.")],
-    evidence: Annotated[
-        list[str], typer.Option("--evidence", help="Evidence id (repeatable, at least one).")
-    ],
-    by: Annotated[str | None, typer.Option("--by", help="Staff email of who revoked it.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Record a revocation with its evidence."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.revoke_item(
-            session,
-            operator(session),
-            case_id,
-            item_id,
-            method=method,
-            evidence_ids=evidence,
-            revoked_by=by,
-            clock=svc.clock,
-        )
-    _emit(as_json, access_json(item), f"revoked {item.name}")
-
-
-@access_app.command("verify")
-def access_verify(
-    case_id: CaseArg,
-    item_id: Annotated[str, typer.Argument(help="Access item id.")],
-    by: Annotated[str | None, typer.Option("--by", help="Staff email of the second person.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """A second person confirms a revocation."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.verify_item(
-            session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
-        )
-    _emit(as_json, access_json(item), f"verified {item.name}")
-
-
-@access_app.command("list")
-def access_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
-    """List the access register of a case."""
-    with services() as svc, Session(svc.engine) as session:
-        items = access.list_items(session, operator(session).organization_id, case_id)
-    if as_json:
-        emit_json([access_json(i) for i in items])
-        return
-    for i in items:
-        out.print(f"{i.id} {i.status:8} {i.kind:15} {i.name}", markup=False)
+    emit(as_json, data, f"completed {step} (ledger index {row.ledger_index})")
 
 
 @case_app.command("owner")
@@ -320,7 +210,7 @@ def case_owner(
             session, operator(session), case_id, owner_email=email, reason=reason, clock=svc.clock
         )
         data = case_json(case)
-    _emit(as_json, data, f"owner: {case.owner_email}")
+    emit(as_json, data, f"owner: {case.owner_email}")
 
 
 @case_app.command("note")
@@ -365,7 +255,7 @@ def case_log(
         )
     row = result.evidence
     data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
-    _emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
+    emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
 
 
 def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
@@ -382,7 +272,7 @@ def _transition(case_id: str, as_json: bool, action: str, reason: str | None = N
         else:
             case = gate.close_case(session, principal, case_id, clock=svc.clock)
         data = case_json(case)
-    _emit(as_json, data, f"{case.id}: {case.status}")
+    emit(as_json, data, f"{case.id}: {case.status}")
 
 
 @case_app.command("start")

@@ -65,6 +65,14 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+def emit(as_json: bool, data: Any, text: str) -> None:
+    """``data`` as JSON with ``--json``, else the one-line ``text``."""
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(text, markup=False)
+
+
 def progress_bar(*, json_mode: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
