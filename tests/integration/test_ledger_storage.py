@@ -160,3 +160,24 @@ def test_audit_names_an_entry_written_into_the_table_at_the_unsigned_end(service
     report = verify_ledger(services.engine, services.settings, org)
     assert report.first_bad_index == 4
     assert any("'organization' is 'someone else'" in p.detail for p in report.problems)
+
+
+def test_publisher_finds_exactly_the_organizations_with_unsigned_entries(services: Any) -> None:
+    from vault.ledger import keyring
+    from vault.ledger.publish import publish, stale_organizations
+
+    orgs = {}
+    for name, count in (("Quiet", 0), ("Signed", 3), ("Behind", 2)):
+        with session_scope(services.engine) as session:
+            org = create_organization(session, name=name)
+            keyring.ensure_key(session, services.settings, org)
+            orgs[name] = org.id
+        _append(services, org.id, count, "p")
+    with Session(services.engine) as session:
+        assert stale_organizations(session) == sorted([orgs["Signed"], orgs["Behind"]])
+    for name in ("Signed", "Behind"):
+        with session_scope(services.engine) as session:
+            publish(session, services.settings, session.get(Organization, orgs[name]))
+    _append(services, orgs["Behind"], 1, "later")
+    with Session(services.engine) as session:
+        assert stale_organizations(session) == [orgs["Behind"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
@@ -48,6 +48,8 @@ class Checkpoint(SQLModel, table=True):
     """A signed C2SP checkpoint note. Every one is kept."""
 
     __tablename__ = "checkpoint"
+    # The latest checkpoint of an organization is one probe of this index (migration 0005).
+    __table_args__ = (Index("ix_checkpoint_organization_id_size", "organization_id", "size"),)
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: str = Field(foreign_key="organization.id", index=True)
