@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from tests.unit.reference_tree import mth
+from tests.unit.reference_tree import all_perfect_nodes, mth
 from vault.db import alembic_config, session_scope
 from vault.ledger import log
 from vault.ledger.audit import verify_ledger
@@ -87,18 +87,6 @@ def test_a_rolled_back_append_leaves_no_trace_in_the_cached_edge(services: Any) 
         assert head(session, org_id).root_hash == mth(bodies)
 
 
-def _old_layout(bodies: list[bytes]) -> dict[tuple[int, int], bytes]:
-    """Every node of the pre-0004 ``ledger_node`` table, computed from the definitions."""
-    nodes = {}
-    level = 0
-    while (1 << level) <= len(bodies):
-        width = 1 << level
-        for idx in range(len(bodies) // width):
-            nodes[(level, idx)] = mth(bodies[idx * width : (idx + 1) * width])
-        level += 1
-    return nodes
-
-
 def test_migration_moves_stored_nodes_into_entry_rows_and_back(services: Any) -> None:
     sizes = {}
     for name, count in (("Migrated", 13), ("Also migrated", 6)):
@@ -113,15 +101,15 @@ def test_migration_moves_stored_nodes_into_entry_rows_and_back(services: Any) ->
         for org_id, count in sizes.items():
             where = text("SELECT level, idx, hash FROM ledger_node WHERE organization_id = :o").bindparams(o=org_id)
             stored = session.exec(where).all()  # type: ignore[call-overload]
-            assert {(int(lv), int(i)): bytes(h) for lv, i, h in stored} == _old_layout(bodies[org_id])
+            assert {(int(lv), int(i)): bytes(h) for lv, i, h in stored} == all_perfect_nodes(bodies[org_id])
             head_size = text("SELECT size FROM ledger_head WHERE organization_id = :o").bindparams(o=org_id)
             assert session.exec(head_size).one()[0] == count  # type: ignore[call-overload]
     command.upgrade(config, "head")
     for org_id in sizes:
         with Session(services.engine) as session:
             org = session.get(Organization, org_id)
-            everything = list(_old_layout(bodies[org_id]))
-            assert log.fetch_nodes(session, org_id, everything) == _old_layout(bodies[org_id])
+            everything = list(all_perfect_nodes(bodies[org_id]))
+            assert log.fetch_nodes(session, org_id, everything) == all_perfect_nodes(bodies[org_id])
             assert head(session, org_id).root_hash == mth(bodies[org_id])
         assert org is not None
         _append(services, org_id, 4, "after")  # the writer's cached edge is checked against the migrated rows

@@ -7,6 +7,10 @@ files, no encryption, only stored and deflated members, stored sizes that agree,
 compression ratio, no overlapping members (the "overlapping files" bomb), one top-level folder, no
 duplicates. Every problem is reported at once. While reading, the bytes produced are capped at the
 member's declared size, so a lying header cannot inflate past what was checked.
+
+``zipfile`` parses the central directory; members are then read by offset (``preadv``) rather than through
+``ZipFile.open``, which moves one shared file position under a lock and cost more per member than
+hashing 20,000 small ones: reading by offset lets the hashing threads read different members at once.
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
         leaf = leaf_hash(body)
         completed = nodes_completed_by_append(index, leaf, cursor.known)
         cursor.known.update(completed)
-        parents = b"".join(value for (level, _), value in completed.items() if level > 0)
+        parents = b"".join(completed[(level, index >> level)] for level in range(1, len(completed)))
         cursor.entries.append((organization_id, index, leaf, parents, body, draft.type, draft.case_id, now))
         cursor.size = index + 1
         cursor.last_leaf = leaf
