@@ -106,3 +106,57 @@ def test_a_dropped_writer_connection_is_replaced_without_losing_the_batch(servic
     assert index == 0 and second is not first
     with Session(services.engine) as session:
         assert log.size(session, org_id) == 1
+
+
+def test_a_lone_writer_commits_on_its_own_thread(services: Any) -> None:
+    # No writer thread: a caller that finds no batch in progress leads one itself, so a lone request pays
+    # no thread hand-off.
+    sequencer = Sequencer(services.engine)
+    try:
+        ran_on = [sequencer.run(lambda _s: threading.get_ident()) for _ in range(3)]
+    finally:
+        sequencer.close()
+    assert ran_on == [threading.get_ident()] * 3
+    assert sequencer.batches == 3 and sequencer.units == 3
+
+
+def test_waiting_units_are_committed_by_the_next_leader_in_one_batch(services: Any) -> None:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Leaders").id
+    sequencer = Sequencer(services.engine)
+    leading, release = threading.Event(), threading.Event()
+    ran_on: dict[str, int] = {}
+    indexes: dict[str, int] = {}
+
+    def call(name: str) -> None:
+        def unit(session: Session) -> int:
+            if name == "first":
+                leading.set()
+                release.wait(10)
+            ran_on[name] = threading.get_ident()
+            return log.append(session, EntryDraft("t", org_id, None, name, {})).index
+
+        indexes[name] = sequencer.run(unit)
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    assert leading.wait(10), "the first caller leads its own batch"
+    followers = [threading.Thread(target=call, args=(name,)) for name in ("b", "c", "d")]
+    for thread in followers:
+        thread.start()
+    for _ in range(1000):  # until the three followers wait behind the blocked leader
+        if len(sequencer._waiting) == 3:
+            break
+        release.wait(0.01)
+    assert len(sequencer._waiting) == 3
+    release.set()
+    for thread in (first, *followers):
+        thread.join(10)
+    sequencer.close()
+
+    assert indexes["first"] == 0 and sorted(indexes.values()) == [0, 1, 2, 3]
+    assert sequencer.batches == 2, "the three followers share the second batch"
+    assert ran_on["first"] != ran_on["b"]
+    assert ran_on["b"] == ran_on["c"] == ran_on["d"], "the oldest follower led the batch for all three"
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 4

@@ -1,17 +1,21 @@
 """Group commit: many concurrent writers, one transaction and one durable commit per batch.
 
 Callers hand a unit of work (a function of a session) to ``Sequencer.run`` and block until it is
-committed. A single writer thread, on a connection it keeps, takes every unit waiting and runs them in one
-transaction, then commits once. If a unit raises, the batch is rolled back and run again with a savepoint
-per unit, so the failure reaches its own caller alone. Under load the fsync and the log lock are paid
-once per batch instead of once per request; with one writer a batch is a single unit.
+committed. There is no writer thread: the first caller to find no batch in progress becomes the leader
+and, on its own thread and on the one connection the sequencer keeps, runs every unit waiting (its own
+first) in one transaction and commits once; then it hands leadership to the oldest caller still waiting,
+if any, and returns. A lone writer therefore commits on its own thread with no hand-off at all (a thread
+wake-up costs about as much as the append itself); under load the fsync and the log lock are paid once
+per batch instead of once per request. This is the write-group scheme of LevelDB and RocksDB. If a unit
+raises, the batch is rolled back and run again with a savepoint per unit, so the failure reaches its own
+caller alone.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,21 +27,22 @@ from vault.ledger import log
 
 T = TypeVar("T")
 
-#: The longest the writer waits for the previous batch's callers to queue their next units (seconds).
+#: The longest a leader waits for the previous batch's callers to queue their next units (seconds).
 GATHER_WAIT = 0.0005
 
 
 class _Unit:
-    """One caller's work and, once its batch is done, its outcome. The caller waits on a bare lock that the
-    writer releases: a fraction of the CPU a ``Future`` (a Python condition variable) costs per unit."""
+    """One caller's work and, once its batch is done, its outcome. The caller waits on a bare lock: a
+    fraction of the CPU a ``Future`` (a Python condition variable) costs per unit. The lock is released
+    either when the outcome is settled or when the caller is made the next leader."""
 
-    __slots__ = ("work", "_done", "_settled", "_ok", "_value")
+    __slots__ = ("work", "_wake", "_settled", "_ok", "_value")
 
     def __init__(self, work: Callable[[Session], Any]) -> None:
         self.work = work
-        self._done = threading.Lock()
-        self._done.acquire()
-        self._settled = False  # written by the writer thread only
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._settled = False  # written by the leader of the unit's batch only
         self._ok = False
         self._value: Any = None
 
@@ -45,26 +50,36 @@ class _Unit:
         """Deliver the outcome (the first one only) and wake the caller."""
         if not self._settled:
             self._settled, self._ok, self._value = True, ok, value
-            self._done.release()
+            self._wake.release()
+
+    def promote(self) -> None:
+        """Wake the caller, unsettled: it leads the next batch."""
+        self._wake.release()
+
+    def wait(self) -> bool:
+        """Block until settled (True) or promoted to leader (False)."""
+        self._wake.acquire()
+        return self._settled
 
     def outcome(self) -> Any:
-        self._done.acquire()
         if self._ok:
             return self._value
         raise self._value
 
 
 class Sequencer:
-    """One writer thread per engine; ``run`` is safe to call from any thread."""
+    """Group commit for one engine; ``run`` is safe to call from any thread."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="offboard-sequencer", daemon=True)
-        self._started = False
-        self._lock = threading.Lock()
-        #: The writer thread's own connection, kept across batches: no pool checkout (and, on PostgreSQL, no
+        #: Guards ``_waiting`` and ``_leading``; held only for list operations, never across SQL.
+        self._mutex = threading.Lock()
+        self._waiting: deque[_Unit] = deque()
+        self._leading = False
+        #: How many units the last batch had: the next leader waits (briefly) for as many.
+        self._expected = 1
+        #: The kept connection, used by one leader at a time: no pool checkout (and, on PostgreSQL, no
         #: pre-ping round trip) per batch. Replaced when the database drops it.
         self._connection: Connection | None = None
         self.batches = 0
@@ -72,60 +87,66 @@ class Sequencer:
 
     def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in the next batch and return its result once the batch has committed."""
-        with self._lock:
-            if not self._started:
-                self._thread.start()
-                self._started = True
         unit = _Unit(work)
-        self._queue.put(unit)
+        with self._mutex:
+            self._waiting.append(unit)
+            lead = not self._leading
+            self._leading = True
+        if lead or not unit.wait():
+            self._lead()
         result: T = unit.outcome()
         return result
 
     def close(self) -> None:
-        with self._lock:
-            if self._started:
-                self._queue.put(None)
-                self._thread.join(timeout=10)
-                self._started = False
-
-    def _loop(self) -> None:
-        expected = 1
+        """Drop the kept connection once no batch is in progress (a later ``run`` opens a new one)."""
         while True:
-            first = self._queue.get()
-            if first is None:
-                self._drop_connection()
-                return
-            batch = [first]
-            self._gather(batch, expected)
-            self._commit(batch)
-            expected = len(batch)
+            with self._mutex:
+                if not self._leading:
+                    self._leading = True
+                    break
+            time.sleep(0.001)
+        try:
+            self._drop_connection()
+        finally:
+            with self._mutex:
+                self._leading = False
+                successor = self._waiting[0] if self._waiting else None
+                self._leading = successor is not None
+            if successor is not None:
+                successor.promote()
 
-    def _gather(self, batch: list[_Unit], expected: int) -> None:
+    def _lead(self) -> None:
+        """Run one batch as leader, then pass leadership on (or give it up when nobody waits)."""
+        successor: _Unit | None = None
+        try:
+            batch = self._gather()
+            self._commit(batch)
+            self._expected = len(batch)
+        finally:
+            with self._mutex:
+                successor = self._waiting[0] if self._waiting else None
+                self._leading = successor is not None
+            if successor is not None:
+                successor.promote()
+
+    def _gather(self) -> list[_Unit]:
         """Take every waiting unit; while fewer than the last batch's callers are back, wait a little.
 
         Callers released by the last commit need the interpreter to queue their next unit. Without a short
-        wait the writer commits whoever made it first and the batches alternate between large and small;
+        wait the leader commits whoever made it first and the batches alternate between large and small;
         with it, a steady set of writers shares one commit. The wait ends as soon as the previous batch's
         number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls).
         """
         deadline = 0.0
-        while len(batch) < self._max_batch:
-            try:
-                more = self._queue.get_nowait()
-            except queue.Empty:
-                if len(batch) >= expected:
-                    return
-                now = time.monotonic()
-                if not deadline:
-                    deadline = now + GATHER_WAIT
-                elif now >= deadline:
-                    return
-                time.sleep(0)  # let released callers run
-                continue
-            if more is None:
-                self._queue.put(None)  # finish this batch, then stop
-                return
-            batch.append(more)
+        while True:
+            with self._mutex:
+                count = len(self._waiting)
+                if count >= self._expected or count >= self._max_batch or (deadline and time.monotonic() >= deadline):
+                    take = min(count, self._max_batch)
+                    return [self._waiting.popleft() for _ in range(take)]
+            if not deadline:
+                deadline = time.monotonic() + GATHER_WAIT
+            time.sleep(0)  # let released callers run
 
     def _commit(self, batch: list[_Unit]) -> None:
         # Fast path: the whole batch in one transaction with no savepoints (units rarely fail). If any unit
