@@ -1,14 +1,16 @@
 """Ledger benchmark: durable appends per second against the database's own single-row commit rate.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/ledger.py``). Everything is measured in one run on
-this machine, and each Offboard figure is printed beside the raw figure it is compared with. The append
-series run in three interleaved rounds and each ratio is taken within its round (this disk's speed drifts
-by tens of percent from minute to minute); medians are printed:
+this machine, and each Offboard figure is printed beside the raw figure it is compared with. Each append
+series runs between two raw measurements and its ratio is taken against their mean (this disk's speed
+drifts by tens of percent from minute to minute), in five rounds; medians are printed:
 
 - raw: one INSERT + COMMIT per row through the bare driver (sqlite3 in WAL mode with synchronous=FULL;
   psycopg with autocommit transactions) - the database's own limit for durable single-row commits;
 - raw into the ledger table: the same, into a copy of ``ledger_entry`` (its keys, case index and foreign
   key) with entry-shaped rows: the floor the schema sets, printed so the gap can be attributed;
+- bare append: the least an append must do, through the bare driver (lock and head, RFC 8785, leaf hash,
+  one row, commit), into that copy: the floor any implementation of the ledger meets on this machine;
 - one writer: one thread appending one entry after another through the ``Sequencer`` (the API's write path,
   ``Services.transact``), each append committed before the next starts; also printed: the same through a
   fresh session per append (``run_in_transaction``, as the CLI writes);
@@ -117,6 +119,7 @@ class LedgerFloor:
         }
         self.rows = [[values.get(c, leaf if c == "parents" and odd else b"") for c in columns] for odd in (0, 1)]
         self.position = columns.index("idx")
+        self.columns, self.org_id, self.lock_key = columns, org_id, log._lock_key(org_id)
         mark = "%s" if self.postgres else "?"
         # Column names come from the model; only placeholders are spliced in.
         self.insert = f"INSERT INTO ledger_floor ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
@@ -137,6 +140,47 @@ class LedgerFloor:
                 cursor.execute("COMMIT")
         self.next += count
         return rate(count, time.perf_counter() - start)
+
+    def run_appends(self, count: int) -> float:
+        """The least an append must do, through the bare driver: take the log's lock and read its head,
+        encode the entry (RFC 8785) and hash it, insert one row and commit. No interior nodes, no session,
+        no group commit: what the software adds to the raw commit before any framework is involved."""
+        cursor, insert, columns = self.cursor, self.insert, self.columns
+        org_id = self.org_id
+        head = "SELECT idx FROM ledger_floor WHERE organization_id = {} ORDER BY idx DESC LIMIT 1"
+        if self.postgres:
+            head = "SELECT pg_advisory_xact_lock(%s), (" + head.format("%s") + ")"
+        start = time.perf_counter()
+        for n in range(count):
+            if self.postgres:
+                cursor.execute(head, (self.lock_key, org_id))
+                last = cursor.fetchone()[1]
+            else:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(head.format("?"), (org_id,))
+                row = cursor.fetchone()
+                last = row[0] if row else None
+            now = system_clock()
+            body = encode_entry(draft(org_id, n), now)
+            index = 0 if last is None else last + 1
+            values = {
+                "organization_id": org_id,
+                "idx": index,
+                "leaf_hash": leaf_hash(body),
+                "parents": b"",
+                "body": body,
+                "entry_type": "bench.append",
+                "case_id": None,
+                "created_at": now.isoformat(" "),
+            }
+            cursor.execute(insert, [values[c] for c in columns])
+            if self.postgres:
+                self.connection.commit()
+            else:
+                cursor.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        self.next = index + 1  # ``run`` goes on after these rows
+        return rate(count, elapsed)
 
     def close(self) -> None:
         self.connection.close()
@@ -172,35 +216,36 @@ def many_writers(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count:
     return rate(per_writer * WRITERS, time.perf_counter() - start)
 
 
-def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int = 3) -> dict[str, float]:
-    """Every series in ``rounds`` interleaved rounds (the disk's speed drifts between minutes); each
-    ratio is taken against the raw rate of its own round, and the medians are reported."""
+def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int = 5) -> dict[str, float]:
+    """Every series in ``rounds`` rounds, each run between two raw measurements of the same size: its ratio
+    is taken against the mean of the raw rates just before and just after it, so the disk's drift (tens of
+    percent from one minute to the next here) falls on both sides of a ratio alike. Medians are reported."""
     with session_scope(services.engine) as session:
         org_id = create_organization(session, name=f"bench {time.time_ns()}").id
     per_round = count // rounds
     floor = LedgerFloor(services, org_id)
     sequencer = Sequencer(services.engine)  # the API's write path (``Services.transact``)
+    own_transaction = lambda work: run_in_transaction(services.engine, work)  # noqa: E731 - as the CLI writes
+    measures: dict[str, Callable[[int], float]] = {
+        "raw_ledger_table": floor.run,
+        "bare_append": floor.run_appends,
+        "one_writer": lambda n: one_writer(sequencer.run, org_id, n),
+        "one_writer_own_transaction": lambda n: one_writer(own_transaction, org_id, n),
+        "eight_writers_group_commit": lambda n: many_writers(sequencer.run, org_id, n),
+        "eight_writers_no_group_commit": lambda n: many_writers(own_transaction, org_id, n),
+    }
     series: dict[str, list[float]] = {}
     try:
         for _ in range(rounds):
-            measured = {
-                "raw_single_commit_per_s": raw(per_round),
-                "raw_ledger_table_per_s": floor.run(per_round),
-                "one_writer_own_transaction_per_s": one_writer(
-                    lambda work: run_in_transaction(services.engine, work), org_id, per_round
-                ),
-                "one_writer_per_s": one_writer(sequencer.run, org_id, per_round),
-                "eight_writers_group_commit_per_s": many_writers(sequencer.run, org_id, per_round),
-                "eight_writers_no_group_commit_per_s": many_writers(
-                    lambda work: run_in_transaction(services.engine, work), org_id, per_round
-                ),
-            }
-            base = measured["raw_single_commit_per_s"]
-            measured["raw_ledger_table_ratio"] = measured["raw_ledger_table_per_s"] / base
-            measured["one_writer_ratio"] = measured["one_writer_per_s"] / base
-            measured["eight_writers_group_commit_ratio"] = measured["eight_writers_group_commit_per_s"] / base
-            for name, value in measured.items():
-                series.setdefault(name, []).append(value)
+            before = raw(per_round)
+            series.setdefault("raw_single_commit_per_s", []).append(before)
+            for name, measure in measures.items():
+                value = measure(per_round)
+                after = raw(per_round)
+                series.setdefault(f"{name}_per_s", []).append(value)
+                series.setdefault(f"{name}_ratio", []).append(value / ((before + after) / 2))
+                series["raw_single_commit_per_s"].append(after)
+                before = after
     finally:
         sequencer.close()
         floor.close()
@@ -260,7 +305,7 @@ def checkpoint_delay(services: Any, samples: int = 20) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--appends", type=int, default=3000, help="per series, over 3 interleaved rounds")
+    parser.add_argument("--appends", type=int, default=3000, help="per series, over 5 rounds")
     parser.add_argument("--proof-entries", type=int, default=1_000_000)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -317,15 +362,25 @@ def report(figures: dict[str, Any]) -> None:
             f"{f['raw_ledger_table_ratio']:.2f}x  (the schema's floor)"
         )
         print(
+            f"  bare append (driver only)  {f['bare_append_per_s']:>9.0f} /s  "
+            f"{f['bare_append_ratio']:.2f}x  (lock, head, RFC 8785, hash, insert, commit)"
+        )
+        print(
             f"  one writer                 {f['one_writer_per_s']:>9.0f} /s  "
             f"{f['one_writer_ratio']:.2f}x  (target 0.8x)"
         )
-        print(f"  one writer, own session    {f['one_writer_own_transaction_per_s']:>9.0f} /s")
+        print(
+            f"  one writer, own session    {f['one_writer_own_transaction_per_s']:>9.0f} /s  "
+            f"{f['one_writer_own_transaction_ratio']:.2f}x"
+        )
         print(
             f"  8 writers, group commit    {f['eight_writers_group_commit_per_s']:>9.0f} /s  "
             f"{f['eight_writers_group_commit_ratio']:.2f}x  (target 3x)"
         )
-        print(f"  8 writers, no group commit {f['eight_writers_no_group_commit_per_s']:>9.0f} /s")
+        print(
+            f"  8 writers, no group commit {f['eight_writers_no_group_commit_per_s']:>9.0f} /s  "
+            f"{f['eight_writers_no_group_commit_ratio']:.2f}x"
+        )
     p = figures["proofs_sqlite"]
     print(
         f"\ninclusion proof at {p['entries']:,} entries: median {p['inclusion_proof_median_ms']:.3f} ms, "
