@@ -6,7 +6,7 @@ series runs between two raw measurements and its ratio is taken against their me
 drifts by tens of percent from minute to minute), in five rounds; medians are printed:
 
 - raw: one INSERT + COMMIT per row through the bare driver (sqlite3 in WAL mode with synchronous=FULL;
-  psycopg with autocommit transactions) - the database's own limit for durable single-row commits;
+  psycopg with autocommit transactions), on a connection kept open - the database's own limit for durable single-row commits;
 - raw into the ledger table: the same, into a copy of ``ledger_entry`` (its keys, case index and foreign
   key) with entry-shaped rows: the floor the schema sets, printed so the gap can be attributed;
 - bare append: the least an append must do, through the bare driver (lock and head, RFC 8785, leaf hash,
@@ -58,33 +58,50 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def raw_sqlite(folder: Path, count: int) -> float:
-    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body BLOB)")
-    payload = b"x" * 250
-    start = time.perf_counter()
-    for _ in range(count):
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO t (body) VALUES (?)", (payload,))
-        db.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    db.close()
-    return rate(count, elapsed)
+class RawSqlite:
+    """Single-row commits through the bare sqlite3 driver, on one connection kept for the whole bench, as
+    the ledger keeps its own: a connection closed between runs would checkpoint and delete its WAL file,
+    and the next run, growing a new file, would pay more per fsync than the ledger ever does."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body BLOB)")
+
+    def run(self, count: int) -> float:
+        db, payload = self.db, b"x" * 250
+        start = time.perf_counter()
+        for _ in range(count):
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO t (body) VALUES (?)", (payload,))
+            db.execute("COMMIT")
+        return rate(count, time.perf_counter() - start)
+
+    def close(self) -> None:
+        self.db.close()
 
 
-def raw_postgres(port: int, count: int) -> float:
-    import psycopg
+class RawPostgres:
+    """Single-row commits through bare psycopg (autocommit connection, one transaction per row), on one
+    connection kept for the whole bench."""
 
-    with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as db:
-        db.execute("CREATE TABLE IF NOT EXISTS raw_bench (id BIGSERIAL PRIMARY KEY, body BYTEA)")
-        payload = b"x" * 250
+    def __init__(self, port: int) -> None:
+        import psycopg
+
+        self.db = psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
+        self.db.execute("CREATE TABLE IF NOT EXISTS raw_bench (id BIGSERIAL PRIMARY KEY, body BYTEA)")
+
+    def run(self, count: int) -> float:
+        db, payload = self.db, b"x" * 250
         start = time.perf_counter()
         for _ in range(count):
             with db.transaction():
                 db.execute("INSERT INTO raw_bench (body) VALUES (%s)", (payload,))
         return rate(count, time.perf_counter() - start)
+
+    def close(self) -> None:
+        self.db.close()
 
 
 class LedgerFloor:
@@ -317,7 +334,11 @@ def main() -> None:
         folder = Path(tmp)
         services = build_services(Settings(home=folder / "home"))
         try:
-            figures["sqlite"] = appends(services, lambda n: raw_sqlite(folder, n), args.appends)
+            raw_sqlite = RawSqlite(folder / "raw.db")
+            try:
+                figures["sqlite"] = appends(services, raw_sqlite.run, args.appends)
+            finally:
+                raw_sqlite.close()
             figures["checkpoint"] = checkpoint_delay(services)
             figures["proofs_sqlite"] = proof_time(services, args.proof_entries)
         finally:
@@ -330,7 +351,11 @@ def main() -> None:
                 url = _fresh_pg_database(pg)
                 pg_services = build_services(Settings(home=folder / "pg-home", database_url=url))
                 try:
-                    figures["postgres"] = appends(pg_services, lambda n: raw_postgres(pg.port, n), args.appends)
+                    raw_postgres = RawPostgres(pg.port)
+                    try:
+                        figures["postgres"] = appends(pg_services, raw_postgres.run, args.appends)
+                    finally:
+                        raw_postgres.close()
                 finally:
                     pg_services.close()
             finally:
