@@ -6,11 +6,13 @@ series runs between two raw measurements and its ratio is taken against their me
 drifts by tens of percent from minute to minute), in five rounds; medians are printed:
 
 - raw: one INSERT + COMMIT per row through the bare driver (sqlite3 in WAL mode with synchronous=FULL;
-  psycopg with autocommit transactions), on a connection kept open - the database's own limit for durable single-row commits;
+  psycopg with autocommit transactions), on a connection kept open: the database's own limit for durable
+  single-row commits;
 - raw into the ledger table: the same, into a copy of ``ledger_entry`` (its keys, case index and foreign
   key) with entry-shaped rows: the floor the schema sets, printed so the gap can be attributed;
 - bare append: the least an append must do, through the bare driver (lock and head, RFC 8785, leaf hash,
-  one row, commit), into that copy: the floor any implementation of the ledger meets on this machine;
+  one row, commit), into that copy: the floor any implementation of the ledger meets on this machine; and
+  the same with 8 appends per transaction, by one thread: the floor of group commit for 8 writers;
 - one writer: one thread appending one entry after another through the ``Sequencer`` (the API's write path,
   ``Services.transact``), each append committed before the next starts; also printed: the same through a
   fresh session per append (``run_in_transaction``, as the CLI writes);
@@ -138,6 +140,7 @@ class LedgerFloor:
         self.position = columns.index("idx")
         self.columns, self.org_id, self.lock_key = columns, org_id, log._lock_key(org_id)
         mark = "%s" if self.postgres else "?"
+        self.more_rows = f", ({', '.join([mark] * len(columns))})"
         # Column names come from the model; only placeholders are spliced in.
         self.insert = f"INSERT INTO ledger_floor ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
         self.next = 0
@@ -158,17 +161,18 @@ class LedgerFloor:
         self.next += count
         return rate(count, time.perf_counter() - start)
 
-    def run_appends(self, count: int) -> float:
+    def run_appends(self, count: int, per_commit: int = 1) -> float:
         """The least an append must do, through the bare driver: take the log's lock and read its head,
-        encode the entry (RFC 8785) and hash it, insert one row and commit. No interior nodes, no session,
-        no group commit: what the software adds to the raw commit before any framework is involved."""
+        encode the entry (RFC 8785) and hash it, insert its row, commit; ``per_commit`` appends share one
+        transaction (group commit done by one thread, so without any hand-off between threads). No
+        interior nodes, no session: what the work itself costs before any framework is involved."""
         cursor, insert, columns = self.cursor, self.insert, self.columns
         org_id = self.org_id
         head = "SELECT idx FROM ledger_floor WHERE organization_id = {} ORDER BY idx DESC LIMIT 1"
         if self.postgres:
             head = "SELECT pg_advisory_xact_lock(%s), (" + head.format("%s") + ")"
         start = time.perf_counter()
-        for n in range(count):
+        for first in range(0, count, per_commit):
             if self.postgres:
                 cursor.execute(head, (self.lock_key, org_id))
                 last = cursor.fetchone()[1]
@@ -177,20 +181,25 @@ class LedgerFloor:
                 cursor.execute(head.format("?"), (org_id,))
                 row = cursor.fetchone()
                 last = row[0] if row else None
-            now = system_clock()
-            body = encode_entry(draft(org_id, n), now)
-            index = 0 if last is None else last + 1
-            values = {
-                "organization_id": org_id,
-                "idx": index,
-                "leaf_hash": leaf_hash(body),
-                "parents": b"",
-                "body": body,
-                "entry_type": "bench.append",
-                "case_id": None,
-                "created_at": now.isoformat(" "),
-            }
-            cursor.execute(insert, [values[c] for c in columns])
+            index = -1 if last is None else last
+            rows = []
+            for n in range(first, min(count, first + per_commit)):
+                now = system_clock()
+                body = encode_entry(draft(org_id, n), now)
+                index += 1
+                values = {
+                    "organization_id": org_id,
+                    "idx": index,
+                    "leaf_hash": leaf_hash(body),
+                    "parents": b"",
+                    "body": body,
+                    "entry_type": "bench.append",
+                    "case_id": None,
+                    "created_at": now.isoformat(" "),
+                }
+                rows.append([values[c] for c in columns])
+            # One multi-row INSERT, as the ledger writes a transaction's entries.
+            cursor.execute(insert + self.more_rows * (len(rows) - 1), [v for row in rows for v in row])
             if self.postgres:
                 self.connection.commit()
             else:
@@ -246,6 +255,7 @@ def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int 
     measures: dict[str, Callable[[int], float]] = {
         "raw_ledger_table": floor.run,
         "bare_append": floor.run_appends,
+        "bare_append_batches_of_8": lambda n: floor.run_appends(n, per_commit=WRITERS),
         "one_writer": lambda n: one_writer(sequencer.run, org_id, n),
         "one_writer_own_transaction": lambda n: one_writer(own_transaction, org_id, n),
         "eight_writers_group_commit": lambda n: many_writers(sequencer.run, org_id, n),
@@ -389,6 +399,10 @@ def report(figures: dict[str, Any]) -> None:
         print(
             f"  bare append (driver only)  {f['bare_append_per_s']:>9.0f} /s  "
             f"{f['bare_append_ratio']:.2f}x  (lock, head, RFC 8785, hash, insert, commit)"
+        )
+        print(
+            f"  bare, 8 per commit         {f['bare_append_batches_of_8_per_s']:>9.0f} /s  "
+            f"{f['bare_append_batches_of_8_ratio']:.2f}x  (the same, one thread, 8 appends per transaction)"
         )
         print(
             f"  one writer                 {f['one_writer_per_s']:>9.0f} /s  "
