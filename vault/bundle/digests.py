@@ -5,8 +5,13 @@ directory by ``SafeZip.feed``). The large members carry nearly all the bytes, so
 thread pool while the caller goes on with other work: hashlib and zlib release the GIL on large
 buffers, so each worker keeps a core busy. Work is balanced by cost: a member is one job (read once,
 fed to both hashes) unless it alone is more than a worker's fair share, in which case its SHA-256 and
-SHA-512 become two jobs that read it separately, so two cores share one huge file. Jobs are submitted
-most expensive first, and idle workers take the next one (greedy list scheduling).
+SHA-512 become two jobs that read it separately, so two cores share one huge file. Jobs are queued
+most expensive first, and an idle thread takes the next one (greedy list scheduling).
+
+The caller is one of the hashing threads: while it checks the ledger (Python, holding the GIL) only
+``workers - 1`` pool threads hash, so on a two-core machine the caller keeps a core to itself instead
+of three busy threads sharing two; when it asks for the result it takes queued jobs too, and both
+cores hash until the end.
 
 Small members, and those the caller needs before the pool is done, are hashed inline (``hash_inline``):
 for a small member a thread hand-off would cost more than the hashing.
@@ -15,6 +20,7 @@ for a small member a thread hand-off would cost more than the hashing.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -95,24 +101,51 @@ def plan_jobs(archive: SafeZip, names: Iterable[str], workers: int) -> list[_Job
     return [job for _, job in jobs]
 
 
-@dataclass(slots=True)
-class PendingDigests:
-    """Large members being hashed on a pool; ``result()`` waits for them."""
+_Outcome = tuple[dict[str, str], bytes | None] | BaseException
 
-    #: The members being hashed.
-    names: frozenset[str]
-    _futures: list[tuple[_Job, Future[tuple[dict[str, str], bytes | None]]]]
+
+class PendingDigests:
+    """Large members queued for hashing; pool threads take jobs now, ``result()`` joins in and waits."""
+
+    def __init__(self, archive: SafeZip, jobs: list[_Job], pool: Executor, helpers: int) -> None:
+        #: The members being hashed.
+        self.names = frozenset(job.name for job in jobs)
+        self._archive = archive
+        self._jobs = jobs
+        # deque.popleft is atomic, so the threads share the queue without a lock.
+        self._queue = deque(enumerate(jobs))
+        self._outcomes: list[_Outcome | None] = [None] * len(jobs)
+        self._helpers: list[Future[None]] = [pool.submit(self._drain) for _ in range(min(helpers, len(jobs)))]
+
+    def _drain(self) -> None:
+        """Run queued jobs until none is left."""
+        while True:
+            try:
+                position, job = self._queue.popleft()
+            except IndexError:
+                return
+            try:
+                self._outcomes[position] = job.run(self._archive)
+            except BaseException as exc:  # kept and re-raised by result(), as a Future would
+                self._outcomes[position] = exc
 
     def result(self) -> MemberDigests:
+        """Hash the jobs still queued in this thread, wait for the pool's, and gather every digest."""
+        self._drain()
+        for helper in self._helpers:
+            helper.result()
         out = MemberDigests()
         found: dict[str, dict[str, str]] = {}
         data: dict[str, bytes] = {}
-        for job, future in self._futures:
-            try:
-                digests, kept = future.result()
-            except MemberUnreadable as exc:
-                out.unreadable[job.name] = exc.message
+        for job, outcome in zip(self._jobs, self._outcomes, strict=True):
+            if isinstance(outcome, MemberUnreadable):
+                out.unreadable[job.name] = outcome.message
                 continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            if outcome is None:  # every queued job ran: the drains above returned only on an empty queue
+                raise RuntimeError(f"{job.name}: hashing job did not run")
+            digests, kept = outcome
             found.setdefault(job.name, {}).update(digests)
             if kept is not None:
                 data[job.name] = kept
@@ -123,14 +156,15 @@ class PendingDigests:
 
 
 def start_large(archive: SafeZip, pool: Executor, workers: int, *, skip: Callable[[str], bool]) -> PendingDigests:
-    """Submit every member of at least ``LARGE`` bytes, except those ``skip`` names, to ``pool``.
+    """Queue every member of at least ``LARGE`` bytes, except those ``skip`` names, for hashing.
 
-    ``workers`` is the pool's thread count. ``skip`` names members the caller needs before the pool is
-    done (it hashes them with ``hash_inline``).
+    ``workers`` is how many threads hash in the end: ``workers - 1`` of ``pool``'s threads start now and
+    the caller joins them in ``PendingDigests.result()``. ``skip`` names members the caller needs before
+    that (it hashes them with ``hash_inline``).
     """
     large = sorted(n for n in archive.members if archive.size(n) >= LARGE and not skip(n))
     jobs = plan_jobs(archive, large, workers)
-    return PendingDigests(frozenset(large), [(job, pool.submit(job.run, archive)) for job in jobs])
+    return PendingDigests(archive, jobs, pool, max(1, workers - 1))
 
 
 def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:

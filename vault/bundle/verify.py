@@ -24,8 +24,8 @@ from vault.bundle.checks import ContentChecks, needed_before_evidence
 from vault.bundle.digests import MemberDigests, hash_inline, start_large
 from vault.bundle.zipsafe import HostileArchive, SafeZip
 
-#: Threads hashing large members while the calling thread checks the ledger: one per core of a
-#: typical laptop; more would only share the same cores.
+#: Threads hashing large members in the end, the calling thread included (``digests.start_large``):
+#: one per core of a typical laptop; more would only share the same cores.
 HASH_WORKERS = 2
 
 
@@ -219,9 +219,10 @@ def verify_bundle(
         return BundleVerification(
             tuple(Check("archive", Path(path).name, False, str(p)) for p in problems), pinned=bool(pinned)
         )
-    with archive, ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
+    with archive, ThreadPoolExecutor(max_workers=max(1, HASH_WORKERS - 1)) as pool:
         # The large members (evidence) are hashed on the pool while this thread hashes the small ones
-        # and checks the ledger, whose Python work would otherwise wait for the hashing.
+        # and checks the ledger, whose Python work would otherwise wait for the hashing; then this
+        # thread hashes the rest alongside the pool.
         pending = start_large(archive, pool, HASH_WORKERS, skip=inline_first)
         hashed = hash_inline(archive, set(archive.members) - pending.names)
         bag = _BagChecks(archive, hashed)
