@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -156,3 +157,34 @@ def test_read_many_with_a_long_extra_field(tmp_path: Path) -> None:
     with SafeZip.open(buffer_path) as archive:
         assert dict(archive.read_many(archive.members)) == {"a": b"first", "b": b"second", "c": b"third"}
         assert archive.read("b") == b"second"
+
+
+def test_the_caller_hashes_queued_jobs_and_a_failing_job_is_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digests, "LARGE", CHUNK)
+    members = {f"data/m{i}": payload(2 * CHUNK + i, i) for i in range(6)}
+    with SafeZip.open(make(tmp_path / "a.zip", members, zipfile.ZIP_STORED)) as archive:
+        # No pool thread at all: the caller alone must run every queued job.
+        with ThreadPoolExecutor(max_workers=1) as idle:
+            pending = digests.PendingDigests(archive, digests.plan_jobs(archive, members, 2), idle, helpers=0)
+            result = pending.result()
+        assert {name: result.sha256[name] for name in members} == {
+            name: hashlib.sha256(data).hexdigest() for name, data in members.items()
+        }
+
+        def broken(self: object, archive: SafeZip) -> object:
+            raise RuntimeError("a bug, not a bad member")
+
+        monkeypatch.setattr(digests._Job, "run", broken)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = digests.start_large(archive, pool, 2, skip=lambda _: False)
+            with pytest.raises(RuntimeError, match="a bug"):
+                pending.result()
+
+
+def test_verify_restores_the_switch_interval(tmp_path: Path) -> None:
+    before = sys.getswitchinterval()
+    members = {"bagit.txt": bagit.BAGIT_TXT_BODY, "data/x": b"x"}
+    verify_bundle(make(tmp_path / "a.zip", members, zipfile.ZIP_STORED))
+    assert sys.getswitchinterval() == before
