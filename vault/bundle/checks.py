@@ -87,6 +87,8 @@ class ContentChecks:
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     _decoded: dict[str, bytes] = field(default_factory=dict)
     _tree: SharedTree | None = None
+    #: Names of the form ``entries/<i>.json`` or ``proofs/<i>.tlog-proof``, with ``i``.
+    _ledger_files: tuple[dict[str, int], dict[str, int]] | None = None
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self._out.append((kind, item, ok, detail))
@@ -203,11 +205,28 @@ class ContentChecks:
         names = ", ".join(v.name for v in signed.note.verified_by)
         self._add("checkpoint", layout.CHECKPOINT, True, f"size {signed.body.size} signed by {names}")
 
+    def _indexed_files(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(entry files, proof files), each name with its index: parsed once for both steps that need
+        them (a bundle holds tens of thousands)."""
+        if self._ledger_files is None:
+            entries, proofs = {}, {}
+            for name in self.names:
+                if name.startswith(layout.ENTRIES_DIR):
+                    index = layout.parse_indexed(name, layout.ENTRIES_DIR, ".json")
+                    if index is not None:
+                        entries[name] = index
+                elif name.startswith(layout.PROOFS_DIR):
+                    index = layout.parse_indexed(name, layout.PROOFS_DIR, ".tlog-proof")
+                    if index is not None:
+                        proofs[name] = index
+            self._ledger_files = entries, proofs
+        return self._ledger_files
+
     def _ledger_entries(self) -> None:
-        on_disk = {layout.parse_indexed(n, layout.ENTRIES_DIR, ".json") for n in self.names} - {None}
-        proofs = {layout.parse_indexed(n, layout.PROOFS_DIR, ".tlog-proof") for n in self.names} - {None}
+        entry_files, proof_files = self._indexed_files()
+        on_disk, proofs = set(entry_files.values()), set(proof_files.values())
         listed = {i for i in self._index.get("entries", []) if isinstance(i, int)}
-        for index in sorted(i for i in on_disk | proofs | listed if i is not None):
+        for index in sorted(on_disk | proofs | listed):
             self._entry(index, index in listed)
 
     def _entry(self, index: int, listed: bool) -> None:
@@ -399,12 +418,14 @@ class ContentChecks:
             layout.RECEIPTS_DIR,
             layout.TIMESTAMPS_DIR,
         )
+        entry_files, proof_files = self._indexed_files()
         for path in sorted(self.names):
             if path.startswith("data/") and path not in fixed and not path.startswith(dirs):
                 self._add("bag", path, False, "unexpected payload file (not part of the bundle format)")
-            elif path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR)) and (
-                layout.parse_indexed(path, layout.ENTRIES_DIR, ".json") is None
-                and layout.parse_indexed(path, layout.PROOFS_DIR, ".tlog-proof") is None
+            elif (
+                path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR))
+                and path not in entry_files
+                and path not in proof_files
             ):
                 self._add("bag", path, False, "unexpected file among the ledger entries and proofs")
             elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):

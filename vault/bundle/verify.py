@@ -11,6 +11,7 @@ first failure.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +27,8 @@ from vault.bundle.checks import ContentChecks, needed_before_evidence
 from vault.bundle.digests import MemberDigests, hash_inline, start_large
 from vault.bundle.zipsafe import HostileArchive, SafeZip
 
-#: Threads hashing large members in the end, the calling thread included (``digests.start_large``):
-#: one per core of a typical laptop; more would only share the same cores.
+#: Pool threads hashing large members at most, besides the calling thread, which joins them once its
+#: own checks are done (``digests.start_large``): two keep a typical laptop busy.
 HASH_WORKERS = 2
 #: The interpreter's switch interval while verifying, in seconds. A hashing thread takes the GIL back
 #: after each C call (read, CRC-32, SHA-256, SHA-512 of a chunk); while this thread runs Python it gets
@@ -217,6 +218,19 @@ def _oxum_check(archive: SafeZip, data: bytes | None, payload: set[str]) -> Chec
     return Check("bag", layout.BAG_INFO_TXT, True, f"Payload-Oxum {oxum} matches the payload")
 
 
+def _pool_threads() -> int:
+    """Pool threads: one per core the calling thread leaves free, at least one, at most ``HASH_WORKERS``.
+
+    On two cores that is one: the calling thread runs its checks (Python) on a core of its own while
+    one thread hashes, instead of three busy threads sharing two cores; on more cores, two.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(HASH_WORKERS, cores - 1))
+
+
 @contextmanager
 def _prompt_gil_handoff() -> Iterator[None]:
     """Lower the switch interval to ``SWITCH_INTERVAL`` (never raise it) and restore it afterwards."""
@@ -242,11 +256,12 @@ def verify_bundle(
         return BundleVerification(
             tuple(Check("archive", Path(path).name, False, str(p)) for p in problems), pinned=bool(pinned)
         )
-    with archive, _prompt_gil_handoff(), ThreadPoolExecutor(max_workers=max(1, HASH_WORKERS - 1)) as pool:
+    threads = _pool_threads()
+    with archive, _prompt_gil_handoff(), ThreadPoolExecutor(max_workers=threads) as pool:
         # The large members (evidence) are hashed on the pool while this thread hashes the small ones
         # and checks the ledger, whose Python work would otherwise wait for the hashing; then this
         # thread hashes the rest alongside the pool.
-        pending = start_large(archive, pool, HASH_WORKERS, skip=inline_first)
+        pending = start_large(archive, pool, threads + 1, skip=inline_first)
         hashed = hash_inline(archive, set(archive.members) - pending.names)
         bag = _BagChecks(archive, hashed)
         bag.judge(set(archive.members) - pending.names)
