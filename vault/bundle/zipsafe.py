@@ -22,6 +22,7 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,8 +141,8 @@ def _member_problems(info: zipfile.ZipInfo) -> list[str]:
     return problems
 
 
-def _overlaps(infos: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
-    ordered = sorted(infos, key=lambda i: i.header_offset)
+def _overlaps(ordered: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
+    """``ordered``: the entries by offset."""
     problems = []
     for current, following in zip(ordered, [*ordered[1:], None], strict=True):
         end = current.header_offset + 30 + len(current.orig_filename.encode("utf-8")) + current.compress_size
@@ -194,9 +195,11 @@ class SafeZip:
         problems: list[str] = []
         for info in infos:
             problems.extend(_member_problems(info))
-        problems.extend(_overlaps(infos, archive.start_dir))
+        ordered = sorted(infos, key=lambda i: i.header_offset)
+        problems.extend(_overlaps(ordered, archive.start_dir))
         names = [info.orig_filename for info in infos]
-        duplicates = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
+        # Counted in one pass: names.count per name took quadratic time on an archive of duplicates.
+        duplicates = sorted(n for n, k in Counter(names).items() if k > 1) if len(set(names)) != len(names) else []
         problems.extend(f"{name!r}: appears more than once" for name in duplicates)
         roots = {name.split("/", 1)[0] for name in names}
         if len(roots) != 1:
@@ -205,7 +208,6 @@ class SafeZip:
             shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
             raise HostileArchive(f"refusing a hostile archive: {shown}", details={"problems": problems})
         root = roots.pop()
-        ordered = sorted(infos, key=lambda i: i.header_offset)
         ends = {id(i): n.header_offset for i, n in zip(ordered, ordered[1:], strict=False)}
         members: dict[str, zipfile.ZipInfo] = {}
         limits: dict[str, int] = {}
