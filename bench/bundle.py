@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -95,13 +96,15 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
     files_read = [blobs / item.row.storage_key for item in plan.evidence]
     services.close()  # verify works offline, like a client's machine: nothing else open in this process
     verify_runs: list[float] = []
+    verify_cpu: list[float] = []
     raw: dict[str, list[float]] = {"sha256": [], "sha512": []}
     raw_bytes = 0
     for _ in range(max(1, repeat)):
         # Interleaved, so a burst of load on this shared machine hits verify and its baseline alike.
-        started = time.perf_counter()
+        cpu_before, started = process_cpu(), time.perf_counter()
         report = verify_bundle(target)
         verify_runs.append(time.perf_counter() - started)
+        verify_cpu.append(process_cpu() - cpu_before)
         if not report.ok:
             raise SystemExit(f"bench bundle does not verify: {report.failures[:3]}")
         for algorithm, runs in raw.items():
@@ -126,12 +129,20 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
     print(
         f"verify: {verify_seconds:.2f} s (median of {runs_text}), {len(report.checks)} checks, {verify_rate:.0f} MiB/s"
     )
+    cpu = statistics.median(verify_cpu)
+    print(f"verify CPU (all threads): {cpu:.2f} s, {cpu / verify_seconds:.2f} cores busy on average (median)")
     print(f"raw SHA-256 read of the same evidence: {raw256:.0f} MiB/s; raw SHA-512 read: {raw512:.0f} MiB/s (medians)")
     print(f"verify / raw SHA-256 read: {verify_rate / raw256:.2f}x (target >= 0.7x)")
     print(
         f"ceiling with SHA-256 + SHA-512 of every byte on {workers} cores: {ceiling:.0f} MiB/s = "
         f"{ceiling / raw256:.2f}x of raw SHA-256; verify reaches {verify_rate / ceiling:.0%} of it"
     )
+
+
+def process_cpu() -> float:
+    """User and system CPU seconds of this process so far, every thread included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_and_hash(paths: list[Path], algorithm: str) -> int:
