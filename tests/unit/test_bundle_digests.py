@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from vault.bundle import bagit, digests, zipsafe
+from vault.bundle import verify as verify_module
 from vault.bundle.verify import verify_bundle
 from vault.bundle.zipsafe import MemberUnreadable, SafeZip
 
@@ -188,3 +189,9 @@ def test_verify_restores_the_switch_interval(tmp_path: Path) -> None:
     members = {"bagit.txt": bagit.BAGIT_TXT_BODY, "data/x": b"x"}
     verify_bundle(make(tmp_path / "a.zip", members, zipfile.ZIP_STORED))
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (3, 2), (16, 2)])
+def test_pool_threads_leave_the_caller_a_core(monkeypatch: pytest.MonkeyPatch, cores: int, threads: int) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    assert verify_module._pool_threads() == threads
