@@ -21,40 +21,16 @@ from cryptography import x509
 from signing.errors import BadSignature, InvalidKey
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
-from vault.bundle.inclusion import SharedTree
+from vault.bundle.inclusion import SharedTree, parse_proof_head
+from vault.bundle.names import FIXED, BagNames
 from vault.bundle.timestamps import check_token
 from vault.canonical import parse_canonical
 from vault.errors import OffboardError
-from vault.ledger.checkpoint import SignedCheckpoint, b64decode_hash, open_checkpoint, parse_decimal
+from vault.ledger.checkpoint import SignedCheckpoint, open_checkpoint
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.proofs import HEADER, ConsistencyProof, MalformedProof
+from vault.ledger.proofs import ConsistencyProof
 
 CheckTuple = tuple[str, str, bool, str]
-
-
-def parse_proof_head(head: str, decoded: dict[str, bytes] | None = None) -> tuple[int, tuple[bytes, ...]]:
-    """Index and hashes of a C2SP tlog-proof's head (the lines before the empty line), strictly.
-
-    ``decoded`` caches hash lines already decoded: proofs against one checkpoint share most of their
-    upper hashes, and a line that decoded once decodes to the same bytes again.
-    """
-    lines = head.split("\n")
-    if lines[0] != HEADER:
-        raise MalformedProof(f"expected the first line {HEADER!r}, found {lines[0]!r}")
-    rest = lines[1:]
-    if rest and rest[0].startswith("extra "):
-        rest = rest[1:]  # opaque and unauthenticated: ignored, as the spec allows
-    if not rest or not rest[0].startswith("index "):
-        raise MalformedProof("expected a line 'index <n>' after the header")
-    index = parse_decimal(rest[0].removeprefix("index "), "the index", MalformedProof)
-    cache = decoded if decoded is not None else {}
-    hashes = []
-    for position, line in enumerate(rest[1:]):
-        raw = cache.get(line)
-        if raw is None:
-            raw = cache[line] = b64decode_hash(line, f"proof hash [{position}]", MalformedProof)
-        hashes.append(raw)
-    return index, tuple(hashes)
 
 
 def needed_before_evidence(path: str) -> bool:
@@ -87,8 +63,7 @@ class ContentChecks:
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     _decoded: dict[str, bytes] = field(default_factory=dict)
     _tree: SharedTree | None = None
-    #: Names of the form ``entries/<i>.json`` or ``proofs/<i>.tlog-proof``, with ``i``.
-    _ledger_files: tuple[dict[str, int], dict[str, int]] | None = None
+    _bag: BagNames | None = None
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self._out.append((kind, item, ok, detail))
@@ -104,6 +79,12 @@ class ContentChecks:
         except UnicodeDecodeError:
             self._add("bag", path, False, "not UTF-8 text")
             return None
+
+    @property
+    def _names(self) -> BagNames:
+        if self._bag is None:
+            self._bag = BagNames.index(self.names)
+        return self._bag
 
     def run(self) -> list[CheckTuple]:
         """Every check, in order (``check_ledger`` then ``check_files``)."""
@@ -148,7 +129,7 @@ class ContentChecks:
 
     def _keys(self) -> None:
         bundled: list[Verifier] = []
-        paths = sorted(n for n in self.names if n.startswith(layout.KEYS_DIR) and n.endswith(".vkey"))
+        paths = [n for n in self._names.under(layout.KEYS_DIR) if n.endswith(".vkey")]
         for path in paths:
             text = self._text(path) or ""
             try:
@@ -205,26 +186,8 @@ class ContentChecks:
         names = ", ".join(v.name for v in signed.note.verified_by)
         self._add("checkpoint", layout.CHECKPOINT, True, f"size {signed.body.size} signed by {names}")
 
-    def _indexed_files(self) -> tuple[dict[str, int], dict[str, int]]:
-        """(entry files, proof files), each name with its index: parsed once for both steps that need
-        them (a bundle holds tens of thousands)."""
-        if self._ledger_files is None:
-            entries, proofs = {}, {}
-            for name in self.names:
-                if name.startswith(layout.ENTRIES_DIR):
-                    index = layout.parse_indexed(name, layout.ENTRIES_DIR, ".json")
-                    if index is not None:
-                        entries[name] = index
-                elif name.startswith(layout.PROOFS_DIR):
-                    index = layout.parse_indexed(name, layout.PROOFS_DIR, ".tlog-proof")
-                    if index is not None:
-                        proofs[name] = index
-            self._ledger_files = entries, proofs
-        return self._ledger_files
-
     def _ledger_entries(self) -> None:
-        entry_files, proof_files = self._indexed_files()
-        on_disk, proofs = set(entry_files.values()), set(proof_files.values())
+        on_disk, proofs = set(self._names.entries.values()), set(self._names.proofs.values())
         listed = {i for i in self._index.get("entries", []) if isinstance(i, int)}
         for index in sorted(on_disk | proofs | listed):
             self._entry(index, index in listed)
@@ -276,7 +239,7 @@ class ContentChecks:
             seen_paths.add(path)
             seen_ids.add(evidence_id)
             self._add("evidence", path, *self._evidence_item(item, path, evidence_id))
-        for path in sorted(n for n in self.names if n.startswith(layout.EVIDENCE_DIR) and n not in seen_paths):
+        for path in (n for n in self._names.under(layout.EVIDENCE_DIR) if n not in seen_paths):
             self._add("evidence", path, False, "file not listed in bundle.json, so not tied to any ledger entry")
         for index, entry in sorted(self._entries.items()):
             data = entry.get("data") or {}
@@ -317,7 +280,7 @@ class ContentChecks:
             path, proof_path = layout.earlier_checkpoint_path(size), layout.consistency_path(size)
             expected |= {path, proof_path}
             self._add("consistency", path, *self._consistent(size, path, proof_path))
-        for path in sorted(n for n in self.names if n.startswith(layout.EARLIER_DIR) and n not in expected):
+        for path in (n for n in self._names.under(layout.EARLIER_DIR) if n not in expected):
             self._add("consistency", path, False, "not listed in bundle.json")
 
     def _consistent(self, size: int, path: str, proof_path: str) -> tuple[bool, str]:
@@ -348,7 +311,7 @@ class ContentChecks:
             if ok and pdf is not None and pdf not in self.names:
                 ok, detail = False, f"{pdf} is missing"
             self._add("receipt", json_path, ok, detail)
-        for path in sorted(n for n in self.names if n.startswith(layout.RECEIPTS_DIR) and n not in expected):
+        for path in (n for n in self._names.under(layout.RECEIPTS_DIR) if n not in expected):
             self._add("receipt", path, False, "not listed in bundle.json")
 
     def _receipt(self, json_path: str, sig_path: str, receipt_id: str, notes: dict[str, Any]) -> tuple[bool, str]:
@@ -395,41 +358,14 @@ class ContentChecks:
                 self._add("timestamp", path, False, f"token or its checkpoint note {note_path} is missing")
                 continue
             self._add("timestamp", path, *check_token(token, note, self.tsa_roots))
-        for path in sorted(n for n in self.names if n.startswith(layout.TIMESTAMPS_DIR) and n not in expected):
+        for path in (n for n in self._names.under(layout.TIMESTAMPS_DIR) if n not in expected):
             self._add("timestamp", path, False, "not listed in bundle.json")
 
     def _known_files(self) -> None:
-        fixed = {
-            layout.INDEX,
-            layout.CHECKPOINT,
-            layout.KEYS_INDEX,
-            layout.REPORT_HTML,
-            layout.REPORT_PDF,
-            layout.VERIFY_HTML,
-        }
-        for path in sorted(fixed - self.names):
+        for path in sorted(FIXED - self.names):
             self._add("bag", path, False, "missing")
-        dirs = (
-            layout.ENTRIES_DIR,
-            layout.PROOFS_DIR,
-            layout.EARLIER_DIR,
-            layout.EVIDENCE_DIR,
-            layout.KEYS_DIR,
-            layout.RECEIPTS_DIR,
-            layout.TIMESTAMPS_DIR,
-        )
-        entry_files, proof_files = self._indexed_files()
-        for path in sorted(self.names):
-            if path.startswith("data/") and path not in fixed and not path.startswith(dirs):
-                self._add("bag", path, False, "unexpected payload file (not part of the bundle format)")
-            elif (
-                path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR))
-                and path not in entry_files
-                and path not in proof_files
-            ):
-                self._add("bag", path, False, "unexpected file among the ledger entries and proofs")
-            elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):
-                self._add("bag", path, False, "unexpected file among the keys")
+        for path, why in self._names.unexpected():
+            self._add("bag", path, False, why)
 
 
 __all__ = ["ContentChecks", "needed_before_evidence"]

@@ -7,13 +7,17 @@ verifies each proof in full (every hash of every proof takes part, in the RFC's 
 has the same hash, so nothing is skipped, only recomputed. It only ever says "verifies": anything else
 (bad sizes, wrong lengths, another root) is handed to ``vault.ledger.verify.verify_inclusion``, whose
 error is the one reported, so a failing proof reads exactly as it would without the cache.
+
+``parse_proof_head`` reads the part of a C2SP tlog-proof before its embedded checkpoint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vault.ledger.checkpoint import b64decode_hash, parse_decimal
 from vault.ledger.hashing import HASH_SIZE, node_hash
+from vault.ledger.proofs import HEADER, MalformedProof
 from vault.ledger.verify import inclusion_steps, verify_inclusion
 
 #: Remembered pairs at most (a genuine bundle of n entries needs about 2n; a hostile one cannot make
@@ -56,4 +60,29 @@ class SharedTree:
         return result == self.root
 
 
-__all__ = ["SharedTree"]
+def parse_proof_head(head: str, decoded: dict[str, bytes] | None = None) -> tuple[int, tuple[bytes, ...]]:
+    """Index and hashes of a C2SP tlog-proof's head (the lines before the empty line), strictly.
+
+    ``decoded`` caches hash lines already decoded: proofs against one checkpoint share most of their
+    upper hashes, and a line that decoded once decodes to the same bytes again.
+    """
+    lines = head.split("\n")
+    if lines[0] != HEADER:
+        raise MalformedProof(f"expected the first line {HEADER!r}, found {lines[0]!r}")
+    rest = lines[1:]
+    if rest and rest[0].startswith("extra "):
+        rest = rest[1:]  # opaque and unauthenticated: ignored, as the spec allows
+    if not rest or not rest[0].startswith("index "):
+        raise MalformedProof("expected a line 'index <n>' after the header")
+    index = parse_decimal(rest[0].removeprefix("index "), "the index", MalformedProof)
+    cache = decoded if decoded is not None else {}
+    hashes = []
+    for position, line in enumerate(rest[1:]):
+        raw = cache.get(line)
+        if raw is None:
+            raw = cache[line] = b64decode_hash(line, f"proof hash [{position}]", MalformedProof)
+        hashes.append(raw)
+    return index, tuple(hashes)
+
+
+__all__ = ["SharedTree", "parse_proof_head"]

@@ -212,7 +212,8 @@ def _oxum_check(archive: SafeZip, data: bytes | None, payload: set[str]) -> Chec
         octets, count = bagit.parse_oxum(oxum)
     except bagit.MalformedBag as exc:
         return Check("bag", layout.BAG_INFO_TXT, False, exc.message)
-    found = (sum(archive.size(name) for name in payload), len(payload))
+    members = archive.members
+    found = (sum(members[name].file_size for name in payload), len(payload))
     if (octets, count) != found:
         return Check("bag", layout.BAG_INFO_TXT, False, f"Payload-Oxum {oxum}, payload is {found[0]}.{found[1]}")
     return Check("bag", layout.BAG_INFO_TXT, True, f"Payload-Oxum {oxum} matches the payload")
