@@ -33,7 +33,7 @@ HASH_WORKERS = 2
 #: The interpreter's switch interval while verifying, in seconds. A hashing thread takes the GIL back
 #: after each C call (read, CRC-32, SHA-256, SHA-512 of a chunk); while this thread runs Python it gets
 #: it only when the interval expires (5 ms by default), which cost the hashing thread about 40 % of its
-#: time during the ledger checks. At 0.5 ms the wait is a few per cent.
+#: time during the ledger checks. At 0.5 ms the wait is about 5 to 10 %.
 SWITCH_INTERVAL = 0.0005
 
 
