@@ -64,21 +64,13 @@ class BagNames:
 
     def unexpected(self) -> Iterator[tuple[str, str]]:
         """Each name outside the layout, sorted, with why."""
-        # A name in the entries or proofs folder (most of them) can fail only the second test below,
-        # so those two spans are judged by that test alone; every name is still judged once, in order.
-        done = 0
-        for start, end in [*sorted(map(self.span, (layout.ENTRIES_DIR, layout.PROOFS_DIR))), (len(self.ordered),) * 2]:
-            for path in self.ordered[done:start]:
-                if path.startswith("data/") and path not in FIXED and not path.startswith(FOLDERS):
-                    yield path, "unexpected payload file (not part of the bundle format)"
-                elif path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR)) and not self._ledger_file(path):
-                    yield path, "unexpected file among the ledger entries and proofs"
-                elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):
-                    yield path, "unexpected file among the keys"
-            for path in self.ordered[start:end]:
-                if not self._ledger_file(path):
-                    yield path, "unexpected file among the ledger entries and proofs"
-            done = end
+        for path in self.ordered:
+            if path.startswith("data/") and path not in FIXED and not path.startswith(FOLDERS):
+                yield path, "unexpected payload file (not part of the bundle format)"
+            elif path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR)) and not self._ledger_file(path):
+                yield path, "unexpected file among the ledger entries and proofs"
+            elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):
+                yield path, "unexpected file among the keys"
 
     def _ledger_file(self, path: str) -> bool:
         return path in self.entries or path in self.proofs
