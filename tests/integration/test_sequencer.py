@@ -114,10 +114,12 @@ def test_a_lone_writer_commits_on_its_own_thread(services: Any) -> None:
     sequencer = Sequencer(services.engine)
     try:
         ran_on = [sequencer.run(lambda _s: threading.get_ident()) for _ in range(3)]
+        sequencer.close()  # drops the kept connection; the next unit opens a new one
+        ran_on.append(sequencer.run(lambda _s: threading.get_ident()))
     finally:
         sequencer.close()
-    assert ran_on == [threading.get_ident()] * 3
-    assert sequencer.batches == 3 and sequencer.units == 3
+    assert ran_on == [threading.get_ident()] * 4
+    assert sequencer.batches == 4 and sequencer.units == 4
 
 
 def test_waiting_units_are_committed_by_the_next_leader_in_one_batch(services: Any) -> None:

@@ -108,26 +108,24 @@ class Sequencer:
         try:
             self._drop_connection()
         finally:
-            with self._mutex:
-                self._leading = False
-                successor = self._waiting[0] if self._waiting else None
-                self._leading = successor is not None
-            if successor is not None:
-                successor.promote()
+            self._pass_leadership()
 
     def _lead(self) -> None:
-        """Run one batch as leader, then pass leadership on (or give it up when nobody waits)."""
-        successor: _Unit | None = None
+        """Run one batch as leader, then pass leadership on."""
         try:
             batch = self._gather()
             self._commit(batch)
             self._expected = len(batch)
         finally:
-            with self._mutex:
-                successor = self._waiting[0] if self._waiting else None
-                self._leading = successor is not None
-            if successor is not None:
-                successor.promote()
+            self._pass_leadership()
+
+    def _pass_leadership(self) -> None:
+        """Wake the oldest waiting caller to lead the next batch, or give leadership up when nobody waits."""
+        with self._mutex:
+            successor = self._waiting[0] if self._waiting else None
+            self._leading = successor is not None
+        if successor is not None:
+            successor.promote()
 
     def _gather(self) -> list[_Unit]:
         """Take every waiting unit; while fewer than the last batch's callers are back, wait a little.
