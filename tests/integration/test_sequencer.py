@@ -12,6 +12,7 @@ from sqlmodel import Session
 from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import log
+from vault.ledger import sequencer as sequencer_module
 from vault.ledger.audit import verify_ledger
 from vault.ledger.entries import EntryDraft
 from vault.ledger.sequencer import Sequencer
@@ -162,3 +163,76 @@ def test_waiting_units_are_committed_by_the_next_leader_in_one_batch(services: A
     assert ran_on["b"] == ran_on["c"] == ran_on["d"], "the oldest follower led the batch for all three"
     with Session(services.engine) as session:
         assert log.size(session, org_id) == 4
+
+
+class Interrupted(BaseException):
+    """Stands for an exception raised in a waiting caller's thread (KeyboardInterrupt, SystemExit)."""
+
+
+@pytest.mark.parametrize("when", ["while queued", "once made leader"])
+def test_a_caller_that_stops_waiting_leaves_no_one_stranded(
+    services: Any, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name=f"Interrupted {when}").id
+    sequencer = Sequencer(services.engine)
+    leading, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+    outcomes: dict[str, Any] = {}
+
+    def unit(name: str) -> Any:
+        def work(session: Session) -> int:
+            if name == "a":
+                leading.set()
+                release.wait(10)
+            ran.append(name)
+            return log.append(session, EntryDraft("t", org_id, None, name, {})).index
+
+        work.__name__ = name
+        return work
+
+    original = sequencer_module._Unit.wait
+
+    def wait(self: Any) -> bool:
+        if self.work.__name__ == "b" and when == "while queued":
+            raise Interrupted
+        settled: bool = original(self)
+        if self.work.__name__ == "b":
+            raise Interrupted
+        return settled
+
+    monkeypatch.setattr(sequencer_module._Unit, "wait", wait)
+
+    def call(name: str) -> None:
+        try:
+            outcomes[name] = sequencer.run(unit(name))
+        except Interrupted as exc:
+            outcomes[name] = exc
+
+    threads = {name: threading.Thread(target=call, args=(name,)) for name in "abc"}
+    threads["a"].start()
+    assert leading.wait(10)
+    threads["b"].start()
+    if when == "while queued":
+        threads["b"].join(10)  # it raised before waiting: its unit is taken back
+    else:
+        _wait_for(lambda: len(sequencer._waiting) == 1)
+    threads["c"].start()
+    _wait_for(lambda: len(sequencer._waiting) == (1 if when == "while queued" else 2))
+    release.set()
+    for thread in threads.values():
+        thread.join(10)
+    sequencer.close()
+
+    assert isinstance(outcomes["b"], Interrupted) and "b" not in ran, "b's unit was taken back, never run"
+    assert outcomes["a"] == 0 and outcomes["c"] == 1, "c was committed by a leader after a"
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 2
+
+
+def _wait_for(condition: Any) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("condition not reached")

@@ -36,10 +36,12 @@ class _Unit:
     fraction of the CPU a ``Future`` (a Python condition variable) costs per unit. The lock is released
     either when the outcome is settled or when the caller is made the next leader."""
 
-    __slots__ = ("work", "_wake", "_settled", "_ok", "_value")
+    __slots__ = ("work", "promoted", "_wake", "_settled", "_ok", "_value")
 
     def __init__(self, work: Callable[[Session], Any]) -> None:
         self.work = work
+        #: Made the next leader; set under the sequencer's mutex, before the caller is woken.
+        self.promoted = False
         self._wake = threading.Lock()
         self._wake.acquire()
         self._settled = False  # written by the leader of the unit's batch only
@@ -53,7 +55,7 @@ class _Unit:
             self._wake.release()
 
     def promote(self) -> None:
-        """Wake the caller, unsettled: it leads the next batch."""
+        """Wake the caller, unsettled: it leads the next batch (``promoted`` is already set)."""
         self._wake.release()
 
     def wait(self) -> bool:
@@ -92,7 +94,13 @@ class Sequencer:
             self._waiting.append(unit)
             lead = not self._leading
             self._leading = True
-        if lead or not unit.wait():
+        if not lead:
+            try:
+                lead = not unit.wait()
+            except BaseException:
+                self._withdraw(unit)
+                raise
+        if lead:
             self._lead()
         result: T = unit.outcome()
         return result
@@ -124,8 +132,22 @@ class Sequencer:
         with self._mutex:
             successor = self._waiting[0] if self._waiting else None
             self._leading = successor is not None
+            if successor is not None:
+                successor.promoted = True
         if successor is not None:
             successor.promote()
+
+    def _withdraw(self, unit: _Unit) -> None:
+        """A caller stopped waiting (an exception raised in its thread). Its unit is taken back if no batch
+        has taken it yet (one that has will settle it unheard); if the caller had just been made leader,
+        leadership passes on, so the callers behind it are not left without one."""
+        with self._mutex:
+            if unit not in self._waiting:
+                return
+            self._waiting.remove(unit)
+            promoted = unit.promoted
+        if promoted:
+            self._pass_leadership()
 
     def _gather(self) -> list[_Unit]:
         """Take every waiting unit; while fewer than the last batch's callers are back, wait a little.
