@@ -107,9 +107,9 @@ class RawPostgres:
 
 
 class LedgerFloor:
-    """The floor under an append: bare-driver single-row commits into a copy of the ledger's own table
-    (same columns, primary key, case index and foreign key), rows shaped like entries. What this loses
-    against the raw rate is the schema's cost; what an append loses against this is the software's."""
+    """The floors under an append, through the bare driver into a copy of the ledger's own table (same
+    columns, primary key, case index and foreign key): ``run`` commits prepared entry-shaped rows (what it
+    loses against the raw rate is the schema's cost); ``run_appends`` does the least an append must do."""
 
     def __init__(self, services: Any, org_id: str) -> None:
         self.postgres = services.engine.dialect.name == "postgresql"
@@ -140,9 +140,10 @@ class LedgerFloor:
         self.position = columns.index("idx")
         self.columns, self.org_id, self.lock_key = columns, org_id, log._lock_key(org_id)
         mark = "%s" if self.postgres else "?"
-        self.more_rows = f", ({', '.join([mark] * len(columns))})"
+        row_marks = f"({', '.join([mark] * len(columns))})"
+        self.more_rows = ", " + row_marks
         # Column names come from the model; only placeholders are spliced in.
-        self.insert = f"INSERT INTO ledger_floor ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+        self.insert = f"INSERT INTO ledger_floor ({', '.join(columns)}) VALUES {row_marks}"  # noqa: S608
         self.next = 0
 
     def run(self, count: int) -> float:
