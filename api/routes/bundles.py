@@ -1,9 +1,10 @@
 """``POST /api/v1/cases/{id}/bundle``: the case's evidence bundle, streamed as a ZIP (``docs/bundle.md``).
 
 Everything that can fail before the first byte (unknown case, role, signing a covering checkpoint,
-rendering the report) fails as a problem response. Evidence is then streamed from the object store; if
+rendering the report) fails as a problem response. The ``bundle.exported`` entry and the checkpoint
+ending with it are committed before the first byte. Evidence is then streamed from the object store; if
 a stored object turns out corrupt mid-stream the response is cut off (the ZIP is left without its
-central directory, so no reader accepts it) and no ``bundle.exported`` entry is recorded.
+central directory, so no reader accepts it) and no ``bundle.completed`` entry is recorded.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RE
     },
 )
 def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
-    """Export the case's bundle; the export is recorded in the ledger once the last byte is sent."""
+    """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
     with session_scope(services.engine) as session:
         plan = prepare(
             session,

@@ -4,6 +4,7 @@ every error a user can hit answers with its status and message."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -59,18 +60,30 @@ def test_api_bundle_streams_and_verifies(client: TestClient, owner: str, tmp_pat
     index = json.loads(files[layout.INDEX])
     assert [e["filename"] for e in index["evidence"]] == ["handover.pdf", "notes.txt"]
     assert all(i < size for i in index["entries"])
-    # The export is recorded after the bundle's checkpoint, with the manifest's hash: chain of custody.
-    export_index = size
-    while True:
-        entry = client.get(f"/api/v1/ledger/entries/{export_index}")
-        assert entry.status_code == 200, "no bundle.exported entry"
-        body = json.loads(entry.content)
-        if body["type"] == "bundle.exported":
-            break
-        export_index += 1
-    assert body["case"] == case_id and body["data"]["checkpoint_size"] == size
-    assert body["data"]["manifest_sha256"] == hashlib.sha256(files[layout.MANIFEST_SHA256]).hexdigest()
-    assert export_index not in index["entries"]
+    assert report.complete and report.complete_from == index["entries"][0]
+    # The export is recorded inside the bundle, as the last entry of the checkpoint, with what it holds.
+    export_index = size - 1
+    assert index["entries"][-1] == export_index
+    exported = json.loads(files[layout.entry_path(export_index)])
+    assert exported["type"] == "bundle.exported" and exported["case"] == case_id and exported["v"] == 2
+    assert exported["data"]["format"] == layout.FORMAT
+    assert exported["data"]["organization"] == index["organization"]
+    held = sorted(({"id": e["id"], "sha256": e["sha256"]} for e in index["evidence"]), key=lambda e: e["id"])
+    assert exported["data"]["evidence"] == held
+    # Every entry of the case links to the one before; the first to none.
+    previous = None
+    for i in index["entries"]:
+        body = json.loads(files[layout.entry_path(i)])
+        assert body["prev"] == previous, i
+        leaf = hashlib.sha256(b"\x00" + files[layout.entry_path(i)]).digest()
+        previous = {"index": i, "leaf_hash": base64.b64encode(leaf).decode()}
+    # The completed export is recorded after the bundle's checkpoint, with the manifest's hash.
+    completed = json.loads(client.get(f"/api/v1/ledger/entries/{size}").content)
+    assert completed["type"] == "bundle.completed" and completed["case"] == case_id
+    assert completed["data"]["exported"] == export_index and completed["data"]["checkpoint_size"] == size
+    assert completed["data"]["manifest_sha256"] == hashlib.sha256(files[layout.MANIFEST_SHA256]).hexdigest()
+    assert completed["data"]["zip_sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert completed["prev"] == previous
 
     html = files[layout.REPORT_HTML].decode()
     assert "Initech &lt;b&gt;&amp;&lt;/b&gt;" in html and "<b>&</b>" not in html
@@ -79,9 +92,9 @@ def test_api_bundle_streams_and_verifies(client: TestClient, owner: str, tmp_pat
     assert files[layout.REPORT_PDF].startswith(b"%PDF-")
     assert b"<script>" in files[layout.VERIFY_HTML]
 
-    # A second bundle carries the first export's entry.
+    # A second bundle carries the first export's entries.
     again = members(client.post(f"/api/v1/cases/{case_id}/bundle").content)
-    assert export_index in json.loads(again[layout.INDEX])["entries"]
+    assert {export_index, size} <= set(json.loads(again[layout.INDEX])["entries"])
 
 
 def test_api_bundle_errors(client: TestClient, services: Any, initialized: Any, owner: str) -> None:
@@ -117,8 +130,11 @@ def test_cli_export_and_verify(cli_env: Any, tmp_path: Path, capsys: pytest.Capt
     vkey = cli_json(capsys, "ledger", "verifier-key")[0]["vkey"]
     code, out, _ = run_cli(capsys, "verify", str(target), "--key", vkey)
     assert code == 0 and "VERIFIED" in out
+    assert "complete from the case's first entry" in out
     entry = json.loads(run_cli(capsys, "ledger", "entry", str(summary["ledger_index"]))[1])
-    assert entry["type"] == "bundle.exported" and entry["data"]["manifest_sha256"] == summary["manifest_sha256"]
+    assert entry["type"] == "bundle.exported" and summary["ledger_index"] == summary["checkpoint_size"] - 1
+    entry = json.loads(run_cli(capsys, "ledger", "entry", str(summary["completed_index"]))[1])
+    assert entry["type"] == "bundle.completed" and entry["data"]["manifest_sha256"] == summary["manifest_sha256"]
 
     code, _, err = run_cli(capsys, "bundle", "export", case_id, "-o", str(tmp_path))
     assert code == 1 and "is a directory" in err

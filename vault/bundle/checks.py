@@ -21,6 +21,7 @@ from cryptography import x509
 from signing.errors import BadSignature, InvalidKey
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
+from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.inclusion import SharedTree, parse_proof_head
 from vault.bundle.names import FIXED, BagNames
 from vault.bundle.timestamps import check_token
@@ -61,6 +62,11 @@ class ContentChecks:
     _trusted: tuple[Verifier, ...] = ()
     _checkpoint: SignedCheckpoint | None = None
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _leaves: dict[int, bytes] = field(default_factory=dict)
+    #: Warnings: shown, never a pass (``claims.py``).
+    warnings: list[WarningTuple] = field(default_factory=list)
+    #: The index from which the bundle proves it holds every entry of its case (``None``: not proven).
+    complete_from: int | None = None
     _decoded: dict[str, bytes] = field(default_factory=dict)
     _tree: SharedTree | None = None
     _bag: BagNames | None = None
@@ -104,8 +110,24 @@ class ContentChecks:
         self._earlier()
         self._receipts()
         self._timestamps()
+        self._claims()
         self._known_files()
         return self._out
+
+    def _claims(self) -> None:
+        claims = ClaimChecks(
+            index=self._index,
+            entries=self._entries,
+            leaves=self._leaves,
+            present=set(self._names.entries.values()),
+            files=self.files,
+            sha256=self.sha256,
+            case_id=self.case_id,
+            checkpoint_size=self.checkpoint_size,
+        )
+        self._out.extend(claims.run())
+        self.warnings.extend(claims.warnings)
+        self.complete_from = claims.complete_from
 
     # --- index and keys ------------------------------------------------------------------------
 
@@ -118,7 +140,7 @@ class ContentChecks:
         except ValueError as exc:
             self._add("index", layout.INDEX, False, f"not JSON: {exc}")
             return
-        if not isinstance(index, dict) or index.get("format") != layout.FORMAT:
+        if not isinstance(index, dict) or index.get("format") not in layout.FORMATS:
             found = index.get("format") if isinstance(index, dict) else type(index).__name__
             self._add("index", layout.INDEX, False, f"expected format {layout.FORMAT!r}, found {found!r}")
             return
@@ -214,10 +236,19 @@ class ContentChecks:
             self._add("entry", proof_path, False, f"proof names index {proof_index}, expected {index}")
             return
         body_cp = self._checkpoint.body
+        if index >= body_cp.size:
+            self._add(
+                "entry",
+                path,
+                False,
+                f"the bundle's checkpoint (size {body_cp.size}) is older than entry {index} it must cover",
+            )
+            return
         if self._tree is None:
             self._tree = SharedTree(body_cp.size, body_cp.root_hash)
+        leaf = leaf_hash(body)
         try:
-            self._tree.verify(leaf_hash(body), index, hashes)
+            self._tree.verify(leaf, index, hashes)
         except OffboardError as exc:
             self._add("entry", path, False, f"{path} is not leaf {index} per {proof_path}: {exc.message}")
             return
@@ -226,6 +257,7 @@ class ContentChecks:
             self._add("entry", path, False, f"entry {index} is not canonical JSON of case {self.case_id}")
             return
         self._entries[index] = document
+        self._leaves[index] = leaf
         self._add("entry", path, True, f"leaf {index} of the signed tree of size {body_cp.size}")
 
     # --- evidence ------------------------------------------------------------------------------
@@ -292,8 +324,16 @@ class ContentChecks:
         try:
             earlier = open_checkpoint(text, self._trusted, origin=self.origin)
             proof = ConsistencyProof.from_json(json.loads(proof_text))
-            if (earlier.body.size, proof.first_size, proof.second_size) != (size, size, self._checkpoint.body.size):
-                return False, f"sizes do not match: checkpoint {earlier.body.size}, proof {proof.first_size}"
+            bundle_size = self._checkpoint.body.size
+            if earlier.body.size != size:
+                return False, f"bundle.json lists it as size {size}; the checkpoint has size {earlier.body.size}"
+            if proof.first_size != size:
+                return False, f"the consistency proof starts from size {proof.first_size}, not {size}"
+            if proof.second_size != bundle_size:
+                return False, (
+                    f"the consistency proof leads to size {proof.second_size}, but the bundle's checkpoint has size "
+                    f"{bundle_size}: the proof belongs to another checkpoint"
+                )
             proof.verify(earlier.body.root_hash, self._checkpoint.body.root_hash)
         except OffboardError as exc:
             return False, exc.message

@@ -7,9 +7,11 @@ SHA-512 computed on the way (its SHA-256 is the content address, re-checked by t
 Order: ``bagit.txt``, ``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence,
 then the manifests and the tag manifest, which need the hashes.
 
-When the last byte is out, the export is recorded as a ``bundle.exported`` ledger entry carrying the
-SHA-256 of ``manifest-sha256.txt`` (chain of custody). That entry comes after the bundle's checkpoint,
-so it is not inside the bundle itself; an interrupted export records nothing.
+The export is recorded twice (chain of custody). Before the first byte, the plan appends
+``bundle.exported`` (what the bundle holds), which is inside the bundle as its case's last entry. When the
+last byte is out, ``bundle.completed`` records the SHA-256 of ``manifest-sha256.txt`` and of the ZIP; it
+comes after the bundle's checkpoint, so only a later bundle or the live log shows it. An interrupted export
+leaves ``bundle.exported`` without its ``bundle.completed``.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class ExportResult:
 
     #: SHA-256 (hex) of ``manifest-sha256.txt``, as recorded in the ledger.
     manifest_sha256: str
-    #: Ledger index of the ``bundle.exported`` entry.
+    #: Ledger index of the ``bundle.exported`` entry (inside the bundle).
     ledger_index: int
+    #: Ledger index of the ``bundle.completed`` entry (after the bundle's checkpoint).
+    completed_index: int
     #: Payload files and their total size (Payload-Oxum).
     payload_files: int
     payload_bytes: int
@@ -183,15 +187,17 @@ class BundleStream:
         whole.update(chunk_out)
         yield chunk_out
         manifest_hash = hashlib.sha256(manifest256).hexdigest()
-        index = record_export(self._engine, plan, manifest_hash, oxum, clock=self._clock)
+        zip_hash = whole.hexdigest()
+        index = record_completion(self._engine, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
         octets, files = bagit.parse_oxum(oxum)
         self.result = ExportResult(
             manifest_sha256=manifest_hash,
-            ledger_index=index,
+            ledger_index=plan.export_index,
+            completed_index=index,
             payload_files=files,
             payload_bytes=octets,
             zip_bytes=sink.position,
-            zip_sha256=whole.hexdigest(),
+            zip_sha256=zip_hash,
             checkpoint_size=plan.checkpoint.size,
         )
 
@@ -214,18 +220,21 @@ def bag_info(plan: BundlePlan, oxum: str) -> bytes:
     )
 
 
-def record_export(engine: Engine, plan: BundlePlan, manifest_sha256: str, oxum: str, *, clock: Clock) -> int:
-    """Append ``bundle.exported`` in its own transaction; returns its ledger index."""
+def record_completion(
+    engine: Engine, plan: BundlePlan, manifest_sha256: str, zip_sha256: str, oxum: str, *, clock: Clock
+) -> int:
+    """Append ``bundle.completed`` in its own transaction; returns its ledger index."""
     draft = EntryDraft(
-        type="bundle.exported",
+        type="bundle.completed",
         organization_id=plan.organization.id,
         case_id=plan.case.id,
         actor=plan.exported_by,
         data={
+            "exported": plan.export_index,
             "manifest_sha256": manifest_sha256,
+            "zip_sha256": zip_sha256,
             "payload_oxum": oxum,
             "checkpoint_size": plan.checkpoint.size,
-            "format": layout.FORMAT,
         },
     )
     with session_scope(engine) as session:

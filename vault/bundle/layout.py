@@ -11,8 +11,12 @@ import re
 
 from vault.filenames import safe_path_component
 
-#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change.
-FORMAT = "offboard-bundle/1"
+#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 2 carries
+#: its own ``bundle.exported`` entry and case links (``docs/bundle.md``, "Completeness").
+FORMAT = "offboard-bundle/2"
+#: The format before case links: still verified, its completeness reported as not provable.
+FORMAT_1 = "offboard-bundle/1"
+FORMATS = (FORMAT_1, FORMAT)
 
 BAGIT_TXT = "bagit.txt"
 BAG_INFO_TXT = "bag-info.txt"

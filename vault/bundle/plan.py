@@ -1,7 +1,10 @@
 """What goes into a case's evidence bundle, read from the database in one transaction (``docs/bundle.md``).
 
-``build_plan`` first makes sure a signed checkpoint covers every committed entry, then takes the case's
-entries below that checkpoint's size, computes each entry's RFC 9162 inclusion proof from stored nodes
+``build_plan`` first records the export: it appends the case's ``bundle.exported`` entry, which names the
+organization and every evidence item (id and SHA-256) the bundle will hold, and signs a checkpoint right
+after it in the same transaction, so the checkpoint's size is that entry's index plus one and the entry is
+the last of its case in the bundle (``docs/bundle.md``, "Completeness"). Then it takes the case's entries
+below that checkpoint's size, computes each entry's RFC 9162 inclusion proof from stored nodes
 (fetched in batches, not one query per entry), the consistency proof of every earlier checkpoint the
 bundle carries, and renders the small generated files. Evidence bytes are not read here: the exporter
 streams them from the object store afterwards, so the plan stays small whatever the evidence weighs.
@@ -24,11 +27,13 @@ from vault.bundle.timestamps import certificates_pem
 from vault.cases import get_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
+from vault.errors import VerificationFailed
 from vault.evidence import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, b64encode
-from vault.ledger.entries import decode_entry
+from vault.ledger.entries import EntryDraft, decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
+from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
 from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, TimestampToken
 from vault.orgs import Principal
@@ -108,6 +113,8 @@ class BundlePlan:
     exported_by: str
     exported_at: datetime
     checkpoint: Checkpoint
+    #: Ledger index of this export's own ``bundle.exported`` entry (the checkpoint's size minus one).
+    export_index: int
     entries: tuple[PlannedEntry, ...]
     evidence: tuple[PlannedEvidence, ...]
     earlier: tuple[EarlierCheckpoint, ...]
@@ -202,33 +209,40 @@ def build_plan(
     clock: Clock = system_clock,
     receipts: ReceiptSource = no_receipts,
 ) -> BundlePlan:
-    """Collect a case's bundle; signs a checkpoint first when the latest does not cover every entry.
+    """Record the export, sign the checkpoint that ends with it, and collect the case's bundle.
 
-    Runs in the caller's transaction (a new checkpoint row must be committed by the caller).
+    Runs in the caller's transaction; the caller commits (the entry and the checkpoint, or neither).
     """
     principal.can_write()
     case = get_case(session, principal.organization_id, case_id)
     org = session.get(Organization, case.organization_id)
     assert org is not None  # noqa: S101 - a case always belongs to an existing organization
-    checkpoint = service.current_checkpoint(session, settings, org, clock=clock)
+    evidence = [
+        PlannedEvidence(row, layout.evidence_path(row.id, row.original_filename))
+        for row in list_evidence(session, org.id, case.id)
+        if row.ledger_index is not None
+    ]
+    exported_at = clock()
+    export_index = log.append(
+        session, export_draft(org, case, principal.actor, evidence), clock=lambda: exported_at
+    ).index
+    checkpoint = publish(session, settings, org, clock=clock)
+    if checkpoint.size != export_index + 1:  # the log's lock is held since the append: nothing can come between
+        raise VerificationFailed(f"checkpoint of size {checkpoint.size} signed after export entry {export_index}")
     entries = _entries(session, case, checkpoint.size)
     case_receipts = receipts(session, case)
     first_index = entries[0].index if entries else checkpoint.size
     stamped = _stamped(session, org.id, first_index, checkpoint.size)
     earlier = _earlier(session, org.id, checkpoint, case_receipts, (cp.note for cp, _ in stamped))
-    evidence = [
-        PlannedEvidence(row, layout.evidence_path(row.id, row.original_filename))
-        for row in list_evidence(session, org.id, case.id)
-        if row.ledger_index is not None and row.ledger_index < checkpoint.size
-    ]
     plan = BundlePlan(
         root=layout.bag_root(case.id),
         case=case,
         organization=org,
         origin=keyring.origin_of(settings, org),
         exported_by=principal.actor,
-        exported_at=clock(),
+        exported_at=exported_at,
         checkpoint=checkpoint,
+        export_index=export_index,
         entries=tuple(entries),
         evidence=tuple(evidence),
         earlier=tuple(earlier),
@@ -240,6 +254,22 @@ def build_plan(
     _add_receipts_and_timestamps(plan, stamped)
     plan.files[layout.INDEX] = canonical(index_document(plan))
     return plan
+
+
+def export_draft(org: Organization, case: Case, actor: str, evidence: Iterable[PlannedEvidence]) -> EntryDraft:
+    """The ``bundle.exported`` entry: the organization as named at export and every evidence item the bundle
+    holds, so the signed log itself says what a complete bundle of this export contains."""
+    return EntryDraft(
+        type="bundle.exported",
+        organization_id=org.id,
+        case_id=case.id,
+        actor=actor,
+        data={
+            "format": layout.FORMAT,
+            "organization": {"id": org.id, "name": org.name, "slug": org.slug},
+            "evidence": sorted(({"id": e.row.id, "sha256": e.row.sha256} for e in evidence), key=lambda e: e["id"]),
+        },
+    )
 
 
 def _timestamp_plan(

@@ -62,10 +62,20 @@ class BundleVerification:
     case_id: str | None = None
     origin: str | None = None
     checkpoint_size: int | None = None
+    #: What could not be proven either way (a format 1 bundle's completeness, say): shown, never a pass.
+    warnings: tuple[Check, ...] = ()
+    #: The ledger index from which the bundle proves it holds every entry of its case: the case's first
+    #: entry when fully proven; ``None`` when completeness is not proven.
+    complete_from: int | None = None
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the bundle proves it holds every entry of its case, from the case's first."""
+        return self.ok and self.complete_from is not None and not self.warnings
 
     @property
     def failures(self) -> tuple[Check, ...]:
@@ -78,8 +88,11 @@ class BundleVerification:
             "case": self.case_id,
             "origin": self.origin,
             "checkpoint_size": self.checkpoint_size,
+            "complete": self.complete,
+            "complete_from": self.complete_from,
             "checks": len(self.checks),
             "failures": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.failures],
+            "warnings": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.warnings],
             "passed_by_kind": _counts(self.checks),
         }
 
@@ -283,4 +296,6 @@ def verify_bundle(
         case_id=content.case_id,
         origin=content.origin,
         checkpoint_size=content.checkpoint_size,
+        warnings=tuple(Check(kind, item, False, detail) for kind, item, detail in content.warnings),
+        complete_from=content.complete_from,
     )

@@ -79,12 +79,16 @@ def export(
         "payload_bytes": result.payload_bytes,
         "checkpoint_size": result.checkpoint_size,
         "ledger_index": result.ledger_index,
+        "completed_index": result.completed_index,
     }
     if as_json:
         emit_json(summary)
     else:
         out.print(f"wrote {target} ({result.zip_bytes} bytes, sha256 {result.zip_sha256})")
-        err.print(f"export recorded at ledger index {result.ledger_index} (manifest sha256 {result.manifest_sha256})")
+        err.print(
+            f"export recorded at ledger index {result.ledger_index}, completed at {result.completed_index} "
+            f"(manifest sha256 {result.manifest_sha256})"
+        )
 
 
 def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
@@ -110,6 +114,8 @@ def _print_report(report: BundleVerification) -> None:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
     for check in report.failures:
         out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
+    for check in report.warnings:
+        out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     out.print(
         f"bundle of case {report.case_id or 'absent'}, log {report.origin or 'absent'}, "
         f"checkpoint size {report.checkpoint_size if report.checkpoint_size is not None else 'absent'}",
@@ -120,7 +126,12 @@ def _print_report(report: BundleVerification) -> None:
     out.print("passed: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())), markup=False)
     if report.ok:
         pinned = "signer pinned" if report.pinned else "signer NOT pinned"
-        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned})", markup=False)
+        complete = (
+            f"complete from the case's first entry ({report.complete_from})"
+            if report.complete
+            else f"completeness NOT proven, {len(report.warnings)} warning(s) above"
+        )
+        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}; {complete})", markup=False)
     else:
         out.print(f"FAILED: {len(report.failures)} of {len(report.checks)} checks failed", markup=False)
 

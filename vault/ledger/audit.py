@@ -20,7 +20,7 @@ from vault.config import Settings
 from vault.errors import OffboardError
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import open_checkpoint
-from vault.ledger.entries import entry_mismatch
+from vault.ledger.entries import CaseLink, decode_entry, entry_mismatch, link_mismatch
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof
 from vault.ledger.verify import verify_consistency
@@ -97,6 +97,8 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
     tree = _Compact()
     tainted: set[tuple[int, int]] = set()
     expected = 0
+    #: Each case's last entry so far: every case entry must link to it (``entries.CaseLink``).
+    case_heads: dict[str, CaseLink] = {}
     with Session(engine) as session:
         while True:
             rows = session.exec(
@@ -120,6 +122,11 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
                 mismatch = entry_mismatch(bytes(row.body), org.id, row.entry_type, row.case_id)
                 if mismatch is not None:
                     problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
+                elif row.case_id is not None:
+                    broken = link_mismatch(decode_entry(bytes(row.body)), case_heads.get(row.case_id))
+                    if broken is not None:
+                        problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {broken}"))
+                    case_heads[row.case_id] = CaseLink(row.idx, recomputed)
                 parents = bytes(row.parents)
                 completed = tree.push(recomputed)[1:]
                 if len(parents) != 32 * len(completed):

@@ -1,11 +1,16 @@
 """Ledger entries: RFC 8785 canonical JSON, the exact bytes that are hashed, stored and served.
 
-An entry is ``{"v": 1, "type", "time", "organization", "case", "actor", "data"}``; ``docs/ledger.md``
-lists the types and their ``data``. Entry bytes are produced once, at append, and never re-serialized.
+An entry is ``{"v": 2, "type", "time", "organization", "case", "actor", "data"}``, and a case's entry also
+``"prev"``: ``null`` for the case's first entry, else the index and leaf hash of the case's previous entry
+(``CaseLink``). The links make each case a hash chain inside the Merkle log, so a bundle can prove it holds
+every entry of its case (``docs/bundle.md``, "Completeness"). Version 1 entries, written before the links,
+have no ``prev``. ``docs/ledger.md`` lists the types and their ``data``. Entry bytes are produced once, at
+append, and never re-serialized.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +20,20 @@ from vault import canonical
 from vault.clock import rfc3339
 from vault.errors import InvalidInput
 
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2
+#: Versions a stored entry may carry: 1 (before case links) and 2.
+KNOWN_VERSIONS = (1, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLink:
+    """Where a case's previous entry is: its ledger index and its RFC 9162 leaf hash."""
+
+    index: int
+    leaf_hash: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "leaf_hash": base64.b64encode(self.leaf_hash).decode("ascii")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +47,9 @@ class EntryDraft:
     data: dict[str, Any]
 
 
-def encode_entry(draft: EntryDraft, time: datetime) -> bytes:
-    """Canonical JSON bytes of an entry (RFC 8785)."""
+def encode_entry(draft: EntryDraft, time: datetime, prev: CaseLink | None = None) -> bytes:
+    """Canonical JSON bytes of an entry (RFC 8785). ``prev`` is the case's previous entry (``None``: this is
+    the case's first); entries without a case carry no link."""
     document: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "type": draft.type,
@@ -40,6 +59,8 @@ def encode_entry(draft: EntryDraft, time: datetime) -> bytes:
         "actor": draft.actor,
         "data": draft.data,
     }
+    if draft.case_id is not None:
+        document["prev"] = prev.to_json() if prev is not None else None
     try:
         return canonical.dumps(document)
     except canonical.CanonicalizationError as exc:
@@ -66,7 +87,9 @@ def entry_mismatch(body: bytes, organization_id: str, entry_type: str, case_id: 
         return "the bytes are not JSON"
     if not isinstance(value, dict):
         return "the bytes are not a JSON object"
-    expected = {"v": ENTRY_VERSION, "organization": organization_id, "type": entry_type, "case": case_id}
+    if value.get("v") not in KNOWN_VERSIONS:
+        return f"its 'v' is {value.get('v')!r}, expected one of {KNOWN_VERSIONS}"
+    expected = {"organization": organization_id, "type": entry_type, "case": case_id}
     for name, want in expected.items():
         if value.get(name, ...) != want:
             return f"its {name!r} is {value.get(name)!r}, the row says {want!r}"
@@ -74,4 +97,46 @@ def entry_mismatch(body: bytes, organization_id: str, entry_type: str, case_id: 
         return "its 'time' or 'actor' is missing"
     if not isinstance(value.get("data"), dict):
         return "its 'data' is not an object"
+    if value["v"] >= 2 and case_id is not None and "prev" not in value:
+        return "it is a version 2 case entry without 'prev'"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class NoLink:
+    """An entry that carries no usable case link, and why (a version 1 entry, or a malformed ``prev``)."""
+
+    reason: str
+    #: Whether the entry predates links (version 1) rather than carrying a broken one.
+    legacy: bool = False
+
+
+def case_link(value: dict[str, Any]) -> CaseLink | NoLink | None:
+    """The ``prev`` of a decoded case entry: a ``CaseLink``, ``None`` (the case's first entry), or ``NoLink``."""
+    if value.get("v") == 1:
+        return NoLink("a version 1 entry carries no case link", legacy=True)
+    prev = value.get("prev", ...)
+    if prev is None:
+        return None
+    if not isinstance(prev, dict) or not isinstance(prev.get("index"), int) or isinstance(prev.get("index"), bool):
+        return NoLink(f"its 'prev' is not a link: {prev!r}")
+    try:
+        leaf = base64.b64decode(str(prev.get("leaf_hash")), validate=True)
+    except ValueError:
+        leaf = b""
+    if len(leaf) != 32:
+        return NoLink(f"its 'prev' leaf hash is not 32 bytes of base64: {prev.get('leaf_hash')!r}")
+    return CaseLink(prev["index"], leaf)
+
+
+def link_mismatch(value: dict[str, Any], previous: CaseLink | None) -> str | None:
+    """Why a decoded case entry's link disagrees with its case's actual previous entry, or ``None``."""
+    link = case_link(value)
+    if isinstance(link, NoLink):
+        return None if link.legacy else link.reason
+    if link is None and previous is not None:
+        return f"it claims to be its case's first entry, but entry {previous.index} came before"
+    if link is not None and (previous is None or link != previous):
+        actual = "none" if previous is None else f"entry {previous.index}"
+        return f"it links to entry {link.index} as its case's previous entry; the previous one is {actual}"
     return None

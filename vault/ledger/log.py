@@ -8,6 +8,9 @@ reused by a committed entry. Within a transaction, appends are integrated in mem
 statement (write-behind, see ``_Cursor``); each append writes exactly one row, which carries the interior
 nodes it completes (``LedgerEntry.parents``). With group commit (``sequencer.py``) many requests share one
 transaction, one lock and one fsync.
+
+An entry of a case links to the case's previous entry (``entries.CaseLink``), read under the same lock, so
+each case is a hash chain through the log and a bundle can prove that none of its entries is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Table, event, text
@@ -24,7 +27,7 @@ from sqlmodel import Session
 
 from vault.clock import Clock, system_clock
 from vault.errors import InvalidInput, NotFound
-from vault.ledger.entries import EntryDraft, encode_entry
+from vault.ledger.entries import CaseLink, EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
 from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
 from vault.models import LedgerEntry
@@ -100,6 +103,12 @@ class _Edge:
     size: int
     last_leaf: bytes | None
     nodes: dict[NodeId, bytes]
+    #: The last entry of recently written cases, at this size (valid exactly when the edge is).
+    case_heads: dict[str, CaseLink]
+
+
+#: Case heads an edge remembers: enough for the cases being worked on at once; others cost one query.
+EDGE_CASE_HEADS = 1024
 
 
 #: Per engine and organization, the edge left by this process's last committed append. A writer that finds
@@ -119,12 +128,15 @@ class _Cursor:
     size: int
     last_leaf: bytes | None
     known: dict[NodeId, bytes]
+    #: The last entry of each case this transaction has looked up or appended to.
+    case_heads: dict[str, CaseLink] = field(default_factory=dict)
     #: ``ledger_entry`` rows in column order (organization_id, idx, leaf_hash, parents, body, entry_type,
     #: case_id, created_at), written by ``flush``.
     entries: list[tuple[object, ...]] = field(default_factory=list)
 
     def edge(self) -> _Edge:
-        return _Edge(self.size, self.last_leaf, {n: self.known[n] for n in root_nodes_needed(self.size)})
+        heads = dict(list(self.case_heads.items())[-EDGE_CASE_HEADS:])
+        return _Edge(self.size, self.last_leaf, {n: self.known[n] for n in root_nodes_needed(self.size)}, heads)
 
 
 _CURSORS = "offboard.ledger.cursors"
@@ -170,14 +182,34 @@ def _cursor(session: Session, organization_id: str) -> _Cursor:
         size, last_leaf = _read_head(session, organization_id)
         edge = _EDGES.get(_engine_of(session), {}).get(organization_id)
         if edge is not None and edge.size == size and edge.last_leaf == last_leaf:
-            known = dict(edge.nodes)
+            known, heads = dict(edge.nodes), dict(edge.case_heads)
         else:
             # Every left sibling a later append can need lies either among this transaction's own appends
             # or in the perfect subtrees that make up the tree before them: exactly the nodes of its root.
-            known = fetch_nodes(session, organization_id, root_nodes_needed(size), flush=False)
-        cursor = _Cursor(organization_id, size, last_leaf, known)
+            known, heads = fetch_nodes(session, organization_id, root_nodes_needed(size), flush=False), {}
+        cursor = _Cursor(organization_id, size, last_leaf, known, heads)
         _cursors(session)[organization_id] = cursor
     return cursor
+
+
+def _case_head(session: Session, cursor: _Cursor, case_id: str) -> CaseLink | None:
+    """The case's last entry as this transaction sees it (``None``: the case has none yet).
+
+    Read under the log's lock, so no other writer can append to the case in between. Entries this
+    transaction sequenced are always in ``case_heads``; flushed ones are visible to the query.
+    """
+    head = cursor.case_heads.get(case_id)
+    if head is None:
+        db = _Driver.of(session)
+        db.execute(
+            "SELECT idx, leaf_hash FROM ledger_entry WHERE organization_id = ? AND case_id = ? "
+            "ORDER BY idx DESC LIMIT 1",
+            (cursor.organization_id, case_id),
+        )
+        row = db.cursor.fetchone()
+        if row is not None:
+            head = CaseLink(int(row[0]), bytes(row[1]))
+    return head
 
 
 def append(session: Session, draft: EntryDraft, *, clock: Clock = system_clock) -> Appended:
@@ -203,7 +235,8 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
     for draft in drafts:
         index = cursor.size
         now = clock()
-        body = encode_entry(draft, now)
+        prev = _case_head(session, cursor, draft.case_id) if draft.case_id is not None else None
+        body = encode_entry(draft, now, prev)
         leaf = leaf_hash(body)
         completed = nodes_completed_by_append(index, leaf, cursor.known)
         cursor.known.update(completed)
@@ -211,6 +244,9 @@ def append_many(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock 
         cursor.entries.append((organization_id, index, leaf, parents, body, draft.type, draft.case_id, now))
         cursor.size = index + 1
         cursor.last_leaf = leaf
+        if draft.case_id is not None:
+            cursor.case_heads.pop(draft.case_id, None)  # re-inserted last: the edge keeps the most recent
+            cursor.case_heads[draft.case_id] = CaseLink(index, leaf)
         appended.append(Appended(index=index, leaf_hash=leaf, body=body))
     return appended
 
@@ -265,6 +301,20 @@ def rewind(session: Session, to: Mark) -> None:
         cursor.size = size
         cursor.last_leaf = last_leaf
         cursor.known = {k: v for k, v in cursor.known.items() if ((k[1] + 1) << k[0]) <= size}
+        _rewind_case_heads(cursor)
+
+
+def _rewind_case_heads(cursor: _Cursor) -> None:
+    """Drop case heads the rewind undid; a case whose later entry is still sequenced points at that one."""
+    for case_id, head in list(cursor.case_heads.items()):
+        if head.index < cursor.size:
+            continue
+        del cursor.case_heads[case_id]
+        for row in reversed(cursor.entries):
+            if row[6] == case_id:
+                cursor.case_heads[case_id] = CaseLink(cast(int, row[1]), cast(bytes, row[2]))
+                break
+        # Not found: the case's head is flushed or committed, and the next lookup reads it.
 
 
 @event.listens_for(Session, "before_commit")

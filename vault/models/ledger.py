@@ -15,6 +15,8 @@ class LedgerEntry(SQLModel, table=True):
     """One leaf of an organization's RFC 9162 tree: the exact entry bytes and their leaf hash."""
 
     __tablename__ = "ledger_entry"
+    # A case's entries in order, and its last one (the case link of an append) in one probe (migration 0006).
+    __table_args__ = (Index("ix_ledger_entry_case_id_idx", "case_id", "idx"),)
 
     organization_id: str = Field(foreign_key="organization.id", primary_key=True)
     idx: int = Field(primary_key=True)
@@ -25,7 +27,7 @@ class LedgerEntry(SQLModel, table=True):
     #: the row that completes them, so an append writes one row.
     parents: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False, default=b""))
     entry_type: str = Field(max_length=64)
-    case_id: str | None = Field(default=None, index=True, max_length=36)
+    case_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=system_clock)
 
 
