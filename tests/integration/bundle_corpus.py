@@ -1,12 +1,23 @@
 """A real bundle and its tamper corpus, shared by the CLI tests and the browser tests of verify.html.
 
-``build_case`` makes a case with evidence, a signed receipt (which gives the client a checkpoint), more
-evidence after it (so the receipt's checkpoint is an earlier one with a consistency proof) and an RFC
-3161 timestamp of that earlier checkpoint from a local TSA. ``corpus`` derives the tampered bundles:
-a byte flipped in each kind of file, files deleted and added, checkpoints replaced by an older or a
-foreign one, the public key replaced, an entry edited, a proof truncated, everything re-signed with
-another key. Cases marked re-bagged also recompute every manifest, as a careful forger would, so only
-the cryptographic checks can catch them. Each case names the item a verifier must report.
+``build_case`` makes a case with evidence, a signed receipt (which gives the client a checkpoint) that the
+client opens and acknowledges through its link, a note, more evidence after it (so the receipt's checkpoint
+is an earlier one with a consistency proof) and an RFC 3161 timestamp of that earlier checkpoint from a
+local TSA; it exports the case twice (a note between the two) and exports a second, acknowledged case of
+the same organization, so forgeries can reuse genuine material from another export and another case.
+
+``corpus`` derives the tampered bundles, by class:
+
+- integrity: a byte flipped in each kind of file, files deleted and added, checkpoints replaced by an older
+  or a foreign one, the public key replaced, an entry edited, a proof truncated, everything re-signed;
+- omission: one entry of the case removed everywhere it appears (its file, its proof, its line in
+  ``bundle.json``), a deliverable removed (file, listing, entry and proof), the acknowledgment removed;
+- splicing: the other case's receipt and acknowledgment, and the earlier export's checkpoint and proofs;
+- labels: ``bundle.json`` fields edited (client name, file name, kind, path, organization, status).
+
+Every forgery but the flipped bytes also recomputes the manifests, the tag manifest and Payload-Oxum
+(re-bagged), as a careful forger would, so only the checks against signed data can catch it. Each case
+names the check kind a verifier must fail and text its item or detail must contain.
 """
 
 from __future__ import annotations
@@ -28,14 +39,16 @@ from signing.note import parse_note
 from signing.timestamps import request_timestamp
 from tests.conftest import add_owner
 from tests.tsa import LocalTSA
+from vault.acknowledgments import ClientMeta, acknowledge, open_link, view_link
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
-from vault.cases import open_case
+from vault.cases import add_note, open_case
 from vault.config import Settings
 from vault.db import session_scope
 from vault.evidence import EvidenceIngest
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.proofs import TlogProof
+from vault.links import send_receipt
 from vault.models import Checkpoint, TimestampToken
 from vault.orgs import Principal, Role
 from vault.receipts import create_receipt
@@ -53,6 +66,9 @@ class Built:
     manifest_sha256: str
     ledger_index: int
     tsa_root_pem: bytes
+    #: The same case's first export (before a note was added), and an export of another case of the log.
+    earlier_zip: bytes
+    other_zip: bytes
 
 
 def upload(services: Services, principal: Principal, case_id: str, data: bytes, name: str) -> str:
@@ -72,16 +88,52 @@ def export(services: Services, principal: Principal, case_id: str) -> tuple[byte
     return b"".join(stream), stream
 
 
+def _no_email(name: str, context: Any) -> Any:  # noqa: ARG001 - the renderer's signature
+    return None
+
+
+def acknowledged_receipt(services: Services, principal: Principal, case_id: str, contact: str) -> str:
+    """Issue a receipt, send it (links by hand), and have the client open and acknowledge it."""
+    with session_scope(services.engine) as session:
+        receipt_id = create_receipt(session, services.settings, principal, case_id).id
+    sent = send_receipt(services.engine, services.settings, principal, receipt_id, mailer=None, render=_no_email)
+    token = sent.manual_links[0].url.rsplit("/", 1)[1]
+    meta = ClientMeta(ip="198.51.100.7", user_agent="Mozilla/5.0 (corpus)")
+    open_link(services.engine, token, method="GET", meta=meta)
+    view = view_link(services.engine, token)
+    assert view is not None and view.recipient == contact
+    outcome = acknowledge(
+        services.engine,
+        services.settings,
+        token,
+        name="Zoë Ångström",
+        consent=True,
+        shown_sha256=view.shown_sha256,
+        meta=meta,
+    )
+    assert outcome is not None and outcome.kind == "acknowledged"
+    return receipt_id
+
+
 def build_case(services: Services, *, timestamp: bool = True) -> Built:
     init = initialize(services)
     owner = add_owner(services, init.organization_id)
     principal = Principal(init.organization_id, Role.ADMIN, "test:bundle")
+    contact = "client@globex.example"
     with session_scope(services.engine) as session:
-        case_id = open_case(session, principal, client_name="Globex Ünïcode «Ltd»", owner_email=owner).id
+        case_id = open_case(
+            session, principal, client_name="Globex Ünïcode «Ltd»", owner_email=owner, contacts=[contact]
+        ).id
+        other_id = open_case(
+            session, principal, client_name="Initech", owner_email=owner, contacts=["it@initech.example"]
+        ).id
     upload(services, principal, case_id, b"final report v1\n", "final report.txt")
     upload(services, principal, case_id, bytes(range(256)) * 300, "../../etc/passwd")
+    upload(services, principal, other_id, b"initech deliverable\n", "initech.txt")
+    acknowledged_receipt(services, principal, case_id, contact)
+    acknowledged_receipt(services, principal, other_id, "it@initech.example")
     with session_scope(services.engine) as session:
-        create_receipt(session, services.settings, principal, case_id)
+        add_note(session, principal, case_id, "Client confirmed the handover call.")
     upload(services, principal, case_id, b"late confirmation\n", "confirm.txt")
     root_pem = b""
     if timestamp:
@@ -94,6 +146,10 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
                 TimestampToken(checkpoint_id=cp.id, token=record.token_der, gen_time=record.gen_time, tsa_url=tsa.url)
             )
             root_pem = tsa.root_certificate.public_bytes(Encoding.PEM)
+    earlier_zip = export(services, principal, case_id)[0]
+    other_zip = export(services, principal, other_id)[0]
+    with session_scope(services.engine) as session:
+        add_note(session, principal, case_id, "Second export requested by the client's counsel.")
     data, stream = export(services, principal, case_id)
     assert stream.result is not None
     files = unzip(data)[1]
@@ -108,6 +164,8 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
         stream.result.manifest_sha256,
         stream.result.ledger_index,
         root_pem,
+        earlier_zip,
+        other_zip,
     )
 
 
@@ -158,6 +216,8 @@ class Tamper:
     data: bytes
     #: Text that must appear in a failed check's item or detail.
     names: str
+    #: The kind of the check that must fail with it (``None``: any kind; the integrity cases).
+    kind: str | None = None
 
 
 def _resign(files: dict[str, bytes], signer: Signer) -> dict[str, bytes]:
@@ -227,6 +287,30 @@ CORPUS_NAMES = (
     "resign-other-key",
     "index-claims-other-hash",
     "receipt-edited",
+    # omission
+    "omit-note-entry",
+    "omit-receipt-opened",
+    "omit-acknowledged",
+    "omit-countersigned",
+    "omit-export-record",
+    "omit-deliverable",
+    "omit-acknowledgment-files",
+    "truncate-to-earlier-export",
+    # splicing
+    "splice-other-case-receipt",
+    "splice-other-receipt-in-place",
+    "splice-other-acknowledgment-in-place",
+    "splice-earlier-export-checkpoint",
+    "older-checkpoint-own-proofs",
+    "relabel-format-1",
+    # labels
+    "label-client-name",
+    "label-filename",
+    "label-kind",
+    "label-path",
+    "label-organization-name",
+    "label-exported-by",
+    "label-receipt-status",
 )
 
 
@@ -299,4 +383,225 @@ def corpus(built: Built) -> list[Tamper]:
         receipt["json"],
         rebagged=True,
     )
+    cases.extend(omissions(built, root, files))
+    cases.extend(splices(built, root, files))
+    cases.extend(labels(root, files))
+    return cases
+
+
+def _entries_of(files: dict[str, bytes]) -> dict[int, dict[str, Any]]:
+    index = json.loads(files[layout.INDEX])
+    return {i: json.loads(files[layout.entry_path(i)]) for i in index["entries"]}
+
+
+def _of_type(files: dict[str, bytes], entry_type: str) -> int:
+    return next(i for i, e in sorted(_entries_of(files).items()) if e["type"] == entry_type)
+
+
+def without_entries(files: dict[str, bytes], *indexes: int) -> dict[str, bytes]:
+    """The entries removed everywhere they appear: file, proof and ``bundle.json``'s list."""
+    gone = set(indexes)
+    out = {
+        p: d for p, d in files.items() if p not in {f(i) for i in gone for f in (layout.entry_path, layout.proof_path)}
+    }
+    index = json.loads(out[layout.INDEX])
+    index["entries"] = [i for i in index["entries"] if i not in gone]
+    out[layout.INDEX] = json.dumps(index).encode()
+    return out
+
+
+def _tamper(name: str, root: str, files: dict[str, bytes], names: str, kind: str) -> Tamper:
+    return Tamper(name, rezip(root, rebag(files)), names, kind)
+
+
+def omissions(built: Built, root: str, files: dict[str, bytes]) -> list[Tamper]:
+    """One thing of the case left out, and everything that would point at it rebuilt."""
+    index = json.loads(files[layout.INDEX])
+    note = _of_type(files, "case.note")
+    opened = _of_type(files, "receipt.opened")
+    acked = _of_type(files, "receipt.acknowledged")
+    countersigned = _of_type(files, "receipt.countersigned")
+    tip = index["entries"][-1]
+    receipt_id = next(r["id"] for r in index["receipts"] if not r["id"].endswith("-acknowledgment"))
+    ack = next(r for r in index["receipts"] if r["id"].endswith("-acknowledgment"))
+    cases = [
+        _tamper(
+            "omit-note-entry",
+            root,
+            without_entries(files, note),
+            f"entry {note} of the case is missing",
+            "completeness",
+        ),
+        _tamper(
+            "omit-receipt-opened",
+            root,
+            without_entries(files, opened),
+            f"entry {opened} of the case is missing",
+            "completeness",
+        ),
+        _tamper(
+            "omit-acknowledged",
+            root,
+            without_entries(files, acked),
+            f"entry {acked} of the case is missing",
+            "completeness",
+        ),
+        _tamper(
+            "omit-countersigned",
+            root,
+            without_entries(files, countersigned),
+            f"entry {countersigned} of the case is missing",
+            "completeness",
+        ),
+        _tamper(
+            "omit-export-record",
+            root,
+            without_entries(files, tip),
+            "not the export's bundle.exported record",
+            "completeness",
+        ),
+    ]
+    # A deliverable the receipt does not list: its file, its listing, its evidence.stored entry and proof.
+    late = next(e for e in index["evidence"] if e["filename"] == "confirm.txt")
+    dropped = without_entries(files, late["ledger_index"])
+    dropped.pop(late["path"])
+    listing = json.loads(dropped[layout.INDEX])
+    listing["evidence"] = [e for e in listing["evidence"] if e["id"] != late["id"]]
+    dropped[layout.INDEX] = json.dumps(listing).encode()
+    cases.append(_tamper("omit-deliverable", root, dropped, f"evidence {late['id']}", "completeness"))
+    # The client's acknowledgment: both files and its listing.
+    no_ack = {p: d for p, d in files.items() if p not in (ack["json"], ack["sig"])}
+    listing = json.loads(no_ack[layout.INDEX])
+    listing["receipts"] = [r for r in listing["receipts"] if r["id"] != ack["id"]]
+    no_ack[layout.INDEX] = json.dumps(listing).encode()
+    cases.append(_tamper("omit-acknowledgment-files", root, no_ack, f"receipt {receipt_id}", "binding"))
+    # Everything after the earlier export cut off: its bundle.exported record becomes the last entry.
+    earlier_tip = json.loads(unzip(built.earlier_zip)[1][layout.INDEX])["entries"][-1]
+    later = [i for i in index["entries"] if i > earlier_tip]
+    cases.append(
+        _tamper(
+            "truncate-to-earlier-export",
+            root,
+            without_entries(files, *later),
+            "does not end with its export record",
+            "completeness",
+        )
+    )
+    return cases
+
+
+def splices(built: Built, root: str, files: dict[str, bytes]) -> list[Tamper]:
+    """Genuine material from the other case and from the earlier export of this case."""
+    _, other = unzip(built.other_zip)
+    other_index = json.loads(other[layout.INDEX])
+    other_receipt = next(r for r in other_index["receipts"] if not r["id"].endswith("-acknowledgment"))
+    other_ack = next(r for r in other_index["receipts"] if r["id"].endswith("-acknowledgment"))
+    index = json.loads(files[layout.INDEX])
+    own_receipt = next(r for r in index["receipts"] if not r["id"].endswith("-acknowledgment"))
+    own_ack = next(r for r in index["receipts"] if r["id"].endswith("-acknowledgment"))
+    cases = []
+    # The other case's receipt and acknowledgment added under their own names.
+    added = dict(files)
+    for item in (other_receipt, other_ack):
+        for key in ("json", "sig", "pdf"):
+            if item.get(key):
+                added[item[key]] = other[item[key]]
+    listing = json.loads(added[layout.INDEX])
+    listing["receipts"] += [other_receipt, other_ack]
+    added[layout.INDEX] = json.dumps(listing).encode()
+    cases.append(
+        _tamper("splice-other-case-receipt", root, added, f"not this bundle's case {built.case_id}", "binding")
+    )
+    # The other case's receipt, and separately its acknowledgment, put in place of this case's.
+    for name, own, theirs in (
+        ("splice-other-receipt-in-place", own_receipt, other_receipt),
+        ("splice-other-acknowledgment-in-place", own_ack, other_ack),
+    ):
+        swapped = {**files, own["json"]: other[theirs["json"]], own["sig"]: other[theirs["sig"]]}
+        cases.append(_tamper(name, root, swapped, f"this bundle's case {built.case_id}", "binding"))
+    # The earlier export's checkpoint with its genuine proofs, the later entries' proofs re-wrapped around it.
+    _, earlier = unzip(built.earlier_zip)
+    old_note = earlier[layout.CHECKPOINT].decode()
+    stale = {**files, layout.CHECKPOINT: earlier[layout.CHECKPOINT]}
+    index_stale = json.loads(files[layout.INDEX])
+    old_size = json.loads(earlier[layout.INDEX])["checkpoint"]["size"]
+    index_stale["checkpoint"]["size"] = old_size
+    stale[layout.INDEX] = json.dumps(index_stale).encode()
+    for i in index_stale["entries"]:
+        path = layout.proof_path(i)
+        if path in earlier:
+            stale[path] = earlier[path]
+        else:
+            proof = TlogProof.from_text(files[path].decode())
+            stale[path] = TlogProof(index=proof.index, hashes=proof.hashes, checkpoint=old_note).to_text().encode()
+    newest = index_stale["entries"][-1]
+    cases.append(
+        _tamper(
+            "splice-earlier-export-checkpoint",
+            root,
+            stale,
+            f"the bundle's checkpoint (size {old_size}) is older than entry {newest} it must cover",
+            "entry",
+        )
+    )
+    # An older genuine checkpoint of the log with its own consistency proof, as the bundle's checkpoint.
+    earlier_cp = index["earlier_checkpoints"][0]
+    older = {**files, layout.CHECKPOINT: files[earlier_cp["path"]]}
+    index_older = json.loads(files[layout.INDEX])
+    index_older["checkpoint"]["size"] = earlier_cp["size"]
+    older[layout.INDEX] = json.dumps(index_older).encode()
+    cases.append(
+        _tamper(
+            "older-checkpoint-own-proofs",
+            root,
+            older,
+            f"the bundle's checkpoint has size {earlier_cp['size']}",
+            "consistency",
+        )
+    )
+    relabeled = json.loads(files[layout.INDEX])
+    relabeled["format"] = layout.FORMAT_1
+    cases.append(
+        _tamper(
+            "relabel-format-1",
+            root,
+            {**files, layout.INDEX: json.dumps(relabeled).encode()},
+            "carry case links",
+            "completeness",
+        )
+    )
+    return cases
+
+
+def labels(root: str, files: dict[str, bytes]) -> list[Tamper]:
+    """``bundle.json`` saying something the signed entries do not."""
+    cases = []
+
+    def edit(name: str, change: Any, names: str, kind: str, extra: dict[str, bytes] | None = None) -> None:
+        index = json.loads(files[layout.INDEX])
+        change(index)
+        changed = {**files, **(extra or {}), layout.INDEX: json.dumps(index).encode()}
+        cases.append(_tamper(name, root, changed, names, kind))
+
+    index = json.loads(files[layout.INDEX])
+    first = index["evidence"][0]
+    edit("label-client-name", lambda i: i.update(client_name="Someone Else Ltd"), "client_name", "index")
+    edit("label-filename", lambda i: i["evidence"][0].update(filename="signed-contract.pdf"), "filename", "evidence")
+    edit("label-kind", lambda i: i["evidence"][0].update(kind="confirmation"), "kind", "evidence")
+    moved = "data/evidence/" + first["id"] + "-renamed.txt"
+    without = {p: d for p, d in files.items() if p != first["path"]}
+    index_moved = json.loads(files[layout.INDEX])
+    index_moved["evidence"][0]["path"] = moved
+    without[moved] = files[first["path"]]
+    without[layout.INDEX] = json.dumps(index_moved).encode()
+    cases.append(_tamper("label-path", root, without, "path", "evidence"))
+    edit(
+        "label-organization-name", lambda i: i["organization"].update(name="Other Agency"), "organization.name", "index"
+    )
+    edit("label-exported-by", lambda i: i.update(exported_by="staff:ceo@agency.example"), "exported_by", "index")
+
+    def status(i: dict[str, Any]) -> None:
+        next(r for r in i["receipts"] if not r["id"].endswith("-acknowledgment"))["status"] = "disputed"
+
+    edit("label-receipt-status", status, "status", "binding")
     return cases

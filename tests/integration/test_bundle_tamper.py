@@ -97,10 +97,13 @@ def test_tampered_bundle_fails_naming_the_item(
     failures = [line for line in out.splitlines() if line.startswith("FAIL ")]
     assert failures and "FAILED:" in out
     assert any(case.names in line for line in failures), f"{name}: no failure names {case.names}:\n{out}"
+    if case.kind is not None:
+        wanted = f"FAIL [{case.kind}] "
+        assert any(line.startswith(wanted) and case.names in line for line in failures), f"{name}: {wanted}:\n{out}"
 
 
 def test_every_corpus_case_is_covered(tampered: dict[str, tuple[Path, Tamper]]) -> None:
-    assert len(tampered) == 35
+    assert len(tampered) == 56
 
 
 def test_resigned_bundle_is_caught_unpinned_only_by_the_timestamp(tampered: dict[str, tuple[Path, Tamper]]) -> None:

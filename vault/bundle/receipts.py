@@ -8,10 +8,12 @@ module only reads them. An acknowledgment is carried as its own signed document
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from vault.bundle.claims import ACK_SUFFIX, ack_status
 from vault.bundle.plan import BundleReceipt, ReceiptSource
 from vault.clock import Clock
 from vault.config import Settings
@@ -51,11 +53,12 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
             if ack is not None:
                 out.append(
                     BundleReceipt(
-                        receipt_id=f"{row.id}-acknowledgment",
+                        receipt_id=row.id + ACK_SUFFIX,
                         document=bytes(ack.document),
                         key_id=ack.key_id,
                         signature=bytes(ack.signature),
-                        status=f"acknowledged by {ack.typed_name} <{ack.recipient}> at {ack.acknowledged_at}",
+                        # From the signed block, so a verifier can hold the index's words against it.
+                        status=ack_status(json.loads(bytes(ack.document))["acknowledgment"]),
                     )
                 )
         return out
