@@ -311,6 +311,7 @@ CORPUS_NAMES = (
     "label-organization-name",
     "label-exported-by",
     "label-receipt-status",
+    "label-bag-info-organization",
 )
 
 
@@ -604,4 +605,8 @@ def labels(root: str, files: dict[str, bytes]) -> list[Tamper]:
         next(r for r in i["receipts"] if not r["id"].endswith("-acknowledgment"))["status"] = "disputed"
 
     edit("label-receipt-status", status, "status", "binding")
+    info = files[layout.BAG_INFO_TXT].replace(b"Source-Organization: ", b"Source-Organization: Not ")
+    cases.append(
+        _tamper("label-bag-info-organization", root, {**files, layout.BAG_INFO_TXT: info}, "Source-Organization", "bag")
+    )
     return cases

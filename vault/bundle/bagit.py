@@ -69,13 +69,14 @@ def payload_oxum(sizes: Iterable[int]) -> str:
     return f"{sum(values)}.{len(values)}"
 
 
-def _clean_value(value: str) -> str:
+def clean_value(value: str) -> str:
+    """A ``bag-info.txt`` value as written: one line of printable characters, runs of spaces collapsed."""
     # A label value is one line; a newline in a client name must not start a forged label.
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
 def bag_info_text(fields: Iterable[tuple[str, str]]) -> bytes:
-    return "".join(f"{label}: {_clean_value(value)}\n" for label, value in fields).encode("utf-8")
+    return "".join(f"{label}: {clean_value(value)}\n" for label, value in fields).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

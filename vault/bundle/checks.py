@@ -124,6 +124,7 @@ class ContentChecks:
             sha256=self.sha256,
             case_id=self.case_id,
             checkpoint_size=self.checkpoint_size,
+            origin=self._checkpoint.body.origin if self._checkpoint is not None else None,
         )
         self._out.extend(claims.run())
         self.warnings.extend(claims.warnings)

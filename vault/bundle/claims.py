@@ -14,8 +14,8 @@ These establish that nothing of the case was left out and nothing from elsewhere
   SHA-256 and signature; an acknowledgment only if a verified ``receipt.countersigned`` entry records its
   SHA-256. Every receipt and countersignature the entries record must be in the bundle, and every
   deliverable a receipt lists must be in it with the same SHA-256.
-- **Labels.** ``bundle.json`` is an index, never a source of truth: every field a reader is shown is
-  compared with the signed entry it comes from, and a disagreement fails naming the field.
+- **Labels.** ``bundle.json`` and ``bag-info.txt`` are indexes, never a source of truth: every field a reader
+  is shown is compared with the signed entry it comes from, and a disagreement fails naming the field.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.bundle import layout
+from vault.bundle import bagit, layout
 from vault.ledger.entries import NoLink, case_link
 
 CheckTuple = tuple[str, str, bool, str]
@@ -64,6 +64,8 @@ class ClaimChecks:
     sha256: Mapping[str, str]
     case_id: str | None
     checkpoint_size: int | None
+    #: The verified checkpoint's origin.
+    origin: str | None = None
     out: list[CheckTuple] = field(default_factory=list)
     warnings: list[WarningTuple] = field(default_factory=list)
     #: The index from which the bundle proves it holds every entry of its case (``None``: not proven).
@@ -80,6 +82,7 @@ class ClaimChecks:
             self._chain(tip)
             self._exported_set(tip)
         self._index_fields(tip)
+        self._bag_info(tip)
         self._evidence_labels()
         self._receipts()
         return self.out
@@ -252,6 +255,39 @@ class ClaimChecks:
             self._field(f"organization.{key}", organization.get(key), signed_org.get(key), source)
         self._field("exported_at", self.index.get("exported_at"), export.get("time"), source)
         self._field("exported_by", self.index.get("exported_by"), export.get("actor"), source)
+
+    def _bag_info(self, tip: int | None) -> None:
+        """``bag-info.txt``'s labels, which BagIt tools show, against the signed values they repeat."""
+        data = self.files.get(layout.BAG_INFO_TXT)
+        try:
+            info = bagit.BagInfo.parse(data) if data is not None else None
+        except bagit.MalformedBag:
+            info = None
+        if info is None:
+            return  # the bag checks already fail a missing or malformed bag-info.txt
+        signed: dict[str, object] = {
+            "External-Identifier": self.case_id,
+            "Offboard-Case": self.case_id,
+            "Offboard-Format": self.index.get("format"),
+            "Offboard-Origin": self.origin,
+            "Offboard-Checkpoint-Size": str(self.checkpoint_size),
+        }
+        opened = self._of_type("case.opened")
+        if opened:
+            client = str(_data(opened[0][1]).get("client_name"))
+            signed["External-Description"] = f"Offboarding evidence bundle for {client}"
+        if tip is not None:
+            export = self.entries[tip]
+            organization = _data(export).get("organization")
+            signed["Source-Organization"] = organization.get("name") if isinstance(organization, dict) else None
+            signed["Offboard-Exported-By"] = export.get("actor")
+            signed["Bagging-Date"] = str(export.get("time"))[:10]
+        for label, value in signed.items():
+            found, want = info.get(label), bagit.clean_value(str(value))
+            if found != want:
+                self._add(
+                    "bag", f"{layout.BAG_INFO_TXT} {label}", False, f"says {found!r}; the signed data say {want!r}"
+                )
 
     def _evidence_labels(self) -> None:
         stored = {str(_data(e).get("evidence")): (i, _data(e)) for i, e in self._of_type("evidence.stored")}
