@@ -1,9 +1,15 @@
 """The client's acknowledgment page ``/ack/<token>``: server-rendered, no JavaScript, no third-party assets.
 
 GET and HEAD only show the receipt and record ``receipt.opened`` (mail scanners fetch links and run
-scripts); a POST with the CSRF token acknowledges or disputes. Unknown, expired, used and voided tokens
-all get one generic page, byte for byte, and count as failures against the client's address: past
-``OFFBOARD_ACK_RATE_LIMIT_FAILURES`` in the window every ``/ack`` request from it gets 429.
+scripts); a POST with the CSRF token acknowledges or disputes (``docs/receipts.md``, "Link security").
+
+Two limits. Guesses: an unknown or malformed token gets one generic 404 page, byte for byte, and counts
+against the client's address; past ``OFFBOARD_ACK_RATE_LIMIT_FAILURES`` in the window every ``/ack``
+request from that address gets 429. A token that exists is never a guess: a used, voided or expired link
+gets its own 410 page saying so, and costs no budget. Refused answers: a POST on a live link refused by
+the CSRF check or with a form error, or a download of a file the receipt does not list, counts against
+that link; past ``OFFBOARD_ACK_LINK_RATE_LIMIT_FAILURES`` every request for it gets 429 until the window
+moves on. Losing a race to answer (a double click, a retry) is neither: its holder is told the link is used.
 
 CSRF: a double-submit token. The page sets a random value in a ``SameSite=Strict``, ``HttpOnly`` cookie
 scoped to ``/ack/`` and in the form; a POST must carry both, equal. A cross-site form cannot read or
@@ -17,6 +23,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -30,6 +37,7 @@ from api.routes.evidence import content_disposition
 from vault import acknowledgments as acks
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence import get_evidence, stream_verified
+from vault.links import LinkState, LinkStatus
 from vault.mail import Mailer, mailer_from_settings
 from vault.models import Receipt
 from vault.ratelimit import FailureLimiter, client_ip
@@ -43,11 +51,14 @@ _state_lock = threading.Lock()
 
 @dataclass(slots=True)
 class AckState:
-    """Per-application state of the pages: templates, the failure limiter and the mailer."""
+    """Per-application state of the pages: templates, the two limiters and the mailer."""
 
     services: Services
     renderer: Renderer
-    limiter: FailureLimiter
+    #: Unknown tokens per client address.
+    guesses: FailureLimiter
+    #: Refused answers per link id.
+    refusals: FailureLimiter
     mailer: Mailer | None
 
     def headers(self, **extra: str) -> dict[str, str]:
@@ -74,10 +85,19 @@ def ack_state(request: Request) -> AckState:
             if found is None:
                 svc: Services = state.services
                 settings = svc.settings
-                limiter = FailureLimiter(
-                    settings.ack_rate_limit_failures, settings.ack_rate_limit_window_seconds, clock=svc.clock
+                guesses = FailureLimiter(
+                    settings.ack_rate_limit_failures,
+                    settings.ack_rate_limit_window_seconds,
+                    clock=svc.clock,
+                    refusal="too many unknown links were tried from this address; try again later",
                 )
-                found = AckState(svc, Renderer(), limiter, mailer_from_settings(settings))
+                refusals = FailureLimiter(
+                    settings.ack_link_rate_limit_failures,
+                    settings.ack_link_rate_limit_window_seconds,
+                    clock=svc.clock,
+                    refusal="too many answers on this link were refused; try again later",
+                )
+                found = AckState(svc, Renderer(), guesses, refusals, mailer_from_settings(settings))
                 state.ack_pages = found
     return found
 
@@ -91,16 +111,50 @@ def _meta(request: Request, st: AckState) -> acks.ClientMeta:
     return acks.ClientMeta(ip=_ip(request, st), user_agent=request.headers.get("user-agent", ""))
 
 
-def _limited(st: AckState, exc: RateLimited) -> HTMLResponse:
-    response = st.html("limited", 429)
+def _limited(st: AckState, exc: RateLimited, scope: str) -> HTMLResponse:
+    response = st.html("limited", 429, scope=scope)
     response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
     return response
 
 
-def _invalid(st: AckState, ip: str) -> HTMLResponse:
-    """The one page for every token that does not open a live link."""
-    st.limiter.fail(ip)
-    return st.html("invalid", 404)
+def _address_limited(st: AckState, ip: str) -> HTMLResponse | None:
+    try:
+        st.guesses.check(ip)
+    except RateLimited as exc:
+        return _limited(st, exc, "address")
+    return None
+
+
+def _link_limited(st: AckState, link_id: str) -> HTMLResponse | None:
+    try:
+        st.refusals.check(link_id)
+    except RateLimited as exc:
+        return _limited(st, exc, "link")
+    return None
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def _not_live(st: AckState, status: LinkStatus, ip: str) -> HTMLResponse:
+    """A token that does not open a live link: a guess, or a link whose holder is told its state.
+
+    Only a token no link has is a guess (one page for all, byte for byte, counted against the address).
+    A token that exists is 256 random bits that reached its holder by email: saying it was used, voided
+    or expired tells a guesser nothing, so it gets its own page and costs no budget.
+    """
+    if status.state is LinkState.UNKNOWN:
+        st.guesses.fail(ip)
+        return st.html("invalid", 404)
+    return st.html(
+        "gone",
+        410,
+        state=status.state.value,
+        answer=status.answer,
+        used_at=_when(status.used_at),
+        expires_at=_when(status.expires_at),
+    )
 
 
 def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -132,16 +186,19 @@ def _csrf_cookie(request: Request) -> str:
 @router.api_route("/ack/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def show(token: str, request: Request) -> Response:
     st = ack_state(request)
+    svc = st.services
     ip = _ip(request, st)
-    try:
-        st.limiter.check(ip)
-    except RateLimited as exc:
-        return _limited(st, exc)
-    view = acks.open_link(
-        st.services.engine, token, method=request.method, meta=_meta(request, st), clock=st.services.clock
-    )
-    if view is None:
-        return _invalid(st, ip)
+    if limited := _address_limited(st, ip):
+        return limited
+    # Read the state first: a link over its refusal budget is answered before opening it writes anything.
+    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    if status.state is not LinkState.LIVE:
+        return _not_live(st, status, ip)
+    if limited := _link_limited(st, status.link_id):
+        return limited
+    view = acks.open_link(svc.engine, token, method=request.method, meta=_meta(request, st), clock=svc.clock)
+    if isinstance(view, LinkStatus):  # answered, voided or expired in between
+        return _not_live(st, view, ip)
     return _page(st, view, token, _csrf_cookie(request))
 
 
@@ -170,12 +227,18 @@ def answer(
     st = ack_state(request)
     svc = st.services
     ip = _ip(request, st)
-    try:
-        st.limiter.check(ip)
-    except RateLimited as exc:
-        return _limited(st, exc)
+    if limited := _address_limited(st, ip):
+        return limited
+    # The token first: a POST with an unknown token is a guess whatever its form says, and a dead link's
+    # holder is told its state (a POST there can change nothing, so it is not counted either).
+    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    if status.state is not LinkState.LIVE:
+        return _not_live(st, status, ip)
+    if limited := _link_limited(st, status.link_id):
+        return limited
     cookie = request.cookies.get(COOKIE, "")
     if not _same_origin(request, st) or not cookie or not hmac.compare_digest(cookie, csrf):
+        st.refusals.fail(status.link_id)
         return st.html("rejected", 403, message="The form was not accepted: its security check failed.")
     meta = _meta(request, st)
     try:
@@ -196,13 +259,18 @@ def answer(
             raise InvalidInput("choose Acknowledge or Dispute")
     except InvalidInput as exc:
         view = acks.view_link(svc.engine, token, clock=svc.clock)
-        if view is None:
-            return _invalid(st, ip)
+        if isinstance(view, LinkStatus):
+            return _not_live(st, view, ip)
+        st.refusals.fail(view.link_id)
         return _page(
             st, view, token, cookie, status=400, error=exc.message, name=name, dispute_open=action == "dispute"
         )
-    if outcome is None:
-        return _invalid(st, ip)
+    if isinstance(outcome, LinkStatus):
+        # The link was answered (or voided) after this request found it live: the losers of a race of
+        # concurrent POSTs (a double click, a retry, two tabs) land here. They get the "already used" page,
+        # not the confirmation page: a losing request may carry another name or even the other action, so
+        # echoing it would confirm an answer that was not recorded; the used page states what was.
+        return _not_live(st, outcome, ip)
     receipt_id = outcome.receipt_id
 
     def pdf() -> bytes:
@@ -233,14 +301,15 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     st = ack_state(request)
     svc = st.services
     ip = _ip(request, st)
-    try:
-        st.limiter.check(ip)
-    except RateLimited as exc:
-        return _limited(st, exc)
+    if limited := _address_limited(st, ip):
+        return limited
     view = acks.view_link(svc.engine, token, clock=svc.clock)
-    if view is None:
-        return _invalid(st, ip)
+    if isinstance(view, LinkStatus):
+        return _not_live(st, view, ip)
+    if limited := _link_limited(st, view.link_id):
+        return limited
     if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
+        st.refusals.fail(view.link_id)
         return st.html("invalid", 404)
     with Session(svc.engine) as session:
         row = get_evidence(session, view.document["organization"]["id"], evidence_id)

@@ -6,6 +6,9 @@ of exactly what was shown, the link id) is countersigned together with the recei
 key; ``receipt.acknowledged`` and ``receipt.countersigned`` enter the ledger in the same transaction as
 the rows. Exactly one acknowledgment per receipt: the link is claimed by a conditional UPDATE and the
 acknowledgment row is unique per receipt. Emails go out after the commit (``notify``).
+
+A token that does not open a live link gets its ``LinkStatus`` back instead of a view or an outcome, so
+the page can say why (used, voided, expired) or treat it as a guess (unknown).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log
 from vault.ledger.entries import EntryDraft
-from vault.links import claim_link, live_link, void_links
+from vault.links import LinkStatus, claim_link, live_link, lookup, void_links
 from vault.mail import Attachment, EmailRenderer, Mailer, Message
 from vault.models import Acknowledgment, Case, Organization, Receipt, ReceiptLink
 from vault.orgs import Principal, Role
@@ -93,22 +96,28 @@ def _view(session: Session, link: ReceiptLink) -> LinkView:
     return LinkView(link.id, link.recipient, receipt.id, org.name, document, shown_digest(document), link.expires_at)
 
 
-def view_link(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkView | None:
-    """The page data of a live link without recording anything (downloads), or ``None``."""
+def token_status(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkStatus:
+    """The state of the link ``token`` names, without recording anything."""
     with Session(engine) as session:
-        link = live_link(session, token, clock())
-        return _view(session, link) if link is not None else None
+        return lookup(session, token, clock())[0]
+
+
+def view_link(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkView | LinkStatus:
+    """The page data of a live link without recording anything (downloads), or why it is not live."""
+    with Session(engine) as session:
+        status, link = lookup(session, token, clock())
+        return _view(session, link) if link is not None else status
 
 
 def open_link(
     engine: Engine, token: str, *, method: str, meta: ClientMeta, clock: Clock = system_clock
-) -> LinkView | None:
-    """GET or HEAD of a link: record ``receipt.opened`` and return the page data; ``None`` if not live."""
+) -> LinkView | LinkStatus:
+    """GET or HEAD of a link: record ``receipt.opened`` and return the page data, or why it is not live."""
     with session_scope(engine) as session:
         now = clock()
-        link = live_link(session, token, now)
+        status, link = lookup(session, token, now)
         if link is None:
-            return None
+            return status
         session.execute(
             update(ReceiptLink)
             .where(col(ReceiptLink.id) == link.id)
@@ -137,6 +146,16 @@ def _checked_shown(view_digest: str, shown_sha256: str) -> None:
         raise InvalidInput(
             "the page you answered is not the current receipt (its item list hash differs); reload and try again"
         )
+
+
+class _LostClaim(Exception):  # noqa: N818 - private control flow, never leaves this module
+    """Another answer claimed the link or its receipt first; raised to roll this transaction back."""
+
+
+def _lost(engine: Engine, token: str, clock: Clock) -> LinkStatus:
+    # The state after the winner committed: ``used`` (a double click, a retry, a second tab) or ``voided``
+    # (another contact answered first). Losing this race is not a refused answer and is never counted.
+    return token_status(engine, token, clock=clock)
 
 
 def _claim(session: Session, token: str, now: datetime) -> tuple[ReceiptLink, Receipt, Case] | None:
@@ -170,8 +189,8 @@ def acknowledge(
     shown_sha256: str,
     meta: ClientMeta,
     clock: Clock = system_clock,
-) -> Outcome | None:
-    """Record the acknowledgment and countersign it; ``None`` when the link is not (or no longer) live.
+) -> Outcome | LinkStatus:
+    """Record the acknowledgment and countersign it; the link's status when it is not (or no longer) live.
 
     ``InvalidInput`` for a missing name or consent, or when the page answered is not this receipt's.
     """
@@ -181,16 +200,15 @@ def acknowledge(
     if not consent:
         raise InvalidInput("tick the confirmation box to acknowledge the receipt")
     view = view_link(engine, token, clock=clock)
-    if view is None:
-        return None
+    if isinstance(view, LinkStatus):
+        return view
     _checked_shown(view.shown_sha256, shown_sha256)
     try:
         with session_scope(engine) as session:
             now = clock()
             claimed = _claim(session, token, now)
             if claimed is None:
-                session.rollback()
-                return None
+                raise _LostClaim
             link, receipt, case = claimed
             document = document_of(receipt)
             ack = Acknowledgment(
@@ -271,9 +289,9 @@ def acknowledge(
                 case.owner_email,
                 org.name if org else "",
             )
-    except IntegrityError:
-        # The unique acknowledgment per receipt caught a race the conditional updates did not.
-        return None
+    except (_LostClaim, IntegrityError):
+        # IntegrityError: the unique acknowledgment per receipt caught a race the conditional updates did not.
+        return _lost(engine, token, clock)
 
 
 def dispute(
@@ -284,55 +302,56 @@ def dispute(
     shown_sha256: str,
     meta: ClientMeta,
     clock: Clock = system_clock,
-) -> Outcome | None:
+) -> Outcome | LinkStatus:
     """The client disputes the receipt: record ``receipt.disputed`` and move the case to ``disputed``."""
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON:
         raise InvalidInput(f"a dispute needs a reason of 1 to {MAX_REASON} characters")
     view = view_link(engine, token, clock=clock)
-    if view is None:
-        return None
+    if isinstance(view, LinkStatus):
+        return view
     _checked_shown(view.shown_sha256, shown_sha256)
-    with session_scope(engine) as session:
-        now = clock()
-        claimed = _claim(session, token, now)
-        if claimed is None:
-            session.rollback()
-            return None
-        link, receipt, case = claimed
-        receipt.status, receipt.closed_at, receipt.dispute_reason = ReceiptStatus.DISPUTED.value, now, reason
-        session.add(receipt)
-        session.flush()
-        void_links(session, receipt.id, now, keep=link.id)
-        actor = f"client:{link.recipient}"
-        data = {
-            "receipt": receipt.id,
-            "link": link.id,
-            "recipient": link.recipient,
-            "reason": reason,
-            "ip": meta.ip[:64],
-            "user_agent": meta.user_agent[:MAX_USER_AGENT],
-            "shown_sha256": shown_sha256,
-        }
-        index = log.append(
-            session, EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data), clock=lambda: now
-        ).index
-        if case.status != CaseStatus.DISPUTED:
-            client = Principal(receipt.organization_id, Role.MEMBER, actor)
-            text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
-            gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
-        org = session.get(Organization, receipt.organization_id)
-        return Outcome(
-            "disputed",
-            receipt.id,
-            link.recipient,
-            now,
-            index,
-            document_of(receipt),
-            owner_email=case.owner_email,
-            organization=org.name if org else "",
-            reason=reason,
-        )
+    try:
+        with session_scope(engine) as session:
+            now = clock()
+            claimed = _claim(session, token, now)
+            if claimed is None:
+                raise _LostClaim
+            link, receipt, case = claimed
+            receipt.status, receipt.closed_at, receipt.dispute_reason = ReceiptStatus.DISPUTED.value, now, reason
+            session.add(receipt)
+            session.flush()
+            void_links(session, receipt.id, now, keep=link.id)
+            actor = f"client:{link.recipient}"
+            data = {
+                "receipt": receipt.id,
+                "link": link.id,
+                "recipient": link.recipient,
+                "reason": reason,
+                "ip": meta.ip[:64],
+                "user_agent": meta.user_agent[:MAX_USER_AGENT],
+                "shown_sha256": shown_sha256,
+            }
+            draft = EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data)
+            index = log.append(session, draft, clock=lambda: now).index
+            if case.status != CaseStatus.DISPUTED:
+                client = Principal(receipt.organization_id, Role.MEMBER, actor)
+                text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
+                gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
+            org = session.get(Organization, receipt.organization_id)
+            return Outcome(
+                "disputed",
+                receipt.id,
+                link.recipient,
+                now,
+                index,
+                document_of(receipt),
+                owner_email=case.owner_email,
+                organization=org.name if org else "",
+                reason=reason,
+            )
+    except _LostClaim:
+        return _lost(engine, token, clock)
 
 
 def notify(

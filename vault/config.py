@@ -48,9 +48,13 @@ class Settings(BaseSettings):
     # Handover receipts and acknowledgment links (docs/receipts.md).
     ack_link_days: int = Field(default=14, ge=1, le=365, description="How long an acknowledgment link lives.")
     ack_rate_limit_failures: int = Field(
-        default=20, ge=1, description="Wrong acknowledgment tokens one IP may try per window before 429."
+        default=20, ge=1, description="Unknown acknowledgment tokens one IP may try per window before 429."
     )
     ack_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    ack_link_rate_limit_failures: int = Field(
+        default=10, ge=1, description="Refused answers one live link may get per window before 429 on that link."
+    )
+    ack_link_rate_limit_window_seconds: int = Field(default=900, ge=1)
     receipt_terms: str = Field(
         default=(
             "The organization hands over the deliverables listed in this receipt, each identified by its "

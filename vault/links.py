@@ -6,6 +6,10 @@ expires (``OFFBOARD_ACK_LINK_DAYS``, default 14), is used once, and sending agai
 link of the receipt. URLs are built from ``OFFBOARD_BASE_URL`` only, never from a request's Host header.
 The plain link is returned to the caller only when no SMTP server is configured, once, so a person can
 deliver it by hand.
+
+A token is in one of the states of ``LinkState``. Only ``UNKNOWN`` (malformed, or no link has its hash)
+is a guess; a token that exists was drawn from 2^256 values and reached its holder by email, so telling
+the holder that it was used, voided or expired tells a guesser nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from vault.cases import get_case, loads_list
+from vault.cases import CaseStatus, get_case, loads_list
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.db import session_scope
@@ -28,7 +33,7 @@ from vault.errors import Conflict, InvalidInput
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.mail import EmailRenderer, Mailer, MailError, Message
-from vault.models import Organization, Receipt, ReceiptLink
+from vault.models import Case, Organization, Receipt, ReceiptLink
 from vault.orgs import Principal
 from vault.receipts import ReceiptStatus, document_of, get_receipt
 
@@ -81,20 +86,63 @@ class SendResult:
     ledger_index: int
 
 
-def live_link(session: Session, token: str, now: datetime) -> ReceiptLink | None:
-    """The link ``token`` opens, if it is live, unexpired and its receipt still awaits an answer.
+class LinkState(StrEnum):
+    """What a token opens. A link only ever leaves ``LIVE``, never returns to it."""
 
-    Unknown, expired, used and voided tokens all give ``None``: callers show one generic page for all.
-    """
+    #: Malformed, or no link has this token's hash: a guess.
+    UNKNOWN = "unknown"
+    #: Unexpired, and its receipt awaits an answer in a case not yet fully offboarded.
+    LIVE = "live"
+    #: This link answered the receipt (acknowledged or disputed).
+    USED = "used"
+    #: Replaced by a newer link, or its receipt was answered through another link, or its case closed.
+    VOIDED = "voided"
+    #: Past ``expires_at`` while still unused.
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """A token's state and what its holder is told about it (``docs/receipts.md``, "Link security")."""
+
+    state: LinkState
+    #: Empty for ``UNKNOWN``.
+    link_id: str = ""
+    expires_at: datetime | None = None
+    #: When a ``USED`` link answered, and how: ``acknowledged`` or ``disputed``.
+    used_at: datetime | None = None
+    answer: str = ""
+
+
+UNKNOWN = LinkStatus(LinkState.UNKNOWN)
+
+
+def lookup(session: Session, token: str, now: datetime) -> tuple[LinkStatus, ReceiptLink | None]:
+    """The state of the link ``token`` names (``UNKNOWN`` if none) and, only when it is ``LIVE``, its row."""
     if not well_formed(token):
-        return None
+        return UNKNOWN, None  # refused before a database lookup
     link = session.exec(select(ReceiptLink).where(ReceiptLink.token_hash == hash_token(token))).first()
-    if link is None or link.status != "live" or aware(link.expires_at) <= now:
-        return None
+    if link is None:
+        return UNKNOWN, None
     receipt = session.get(Receipt, link.receipt_id)
-    if receipt is None or receipt.status != ReceiptStatus.SENT:
-        return None
-    return link
+    case = session.get(Case, receipt.case_id) if receipt is not None else None
+    assert receipt is not None and case is not None  # noqa: S101 - foreign keys
+    expires = aware(link.expires_at)
+    if link.status == "used":
+        used_at = aware(link.used_at) if link.used_at is not None else None
+        return LinkStatus(LinkState.USED, link.id, expires, used_at, receipt.status), None
+    # A waived receipt can leave live links behind when its case closes; a closed case is immutable, so
+    # they no longer open anything.
+    if link.status != "live" or receipt.status != ReceiptStatus.SENT or case.status == CaseStatus.FULLY_OFFBOARDED:
+        return LinkStatus(LinkState.VOIDED, link.id, expires), None
+    if expires <= now:
+        return LinkStatus(LinkState.EXPIRED, link.id, expires), None
+    return LinkStatus(LinkState.LIVE, link.id, expires), link
+
+
+def live_link(session: Session, token: str, now: datetime) -> ReceiptLink | None:
+    """The link ``token`` opens if it is ``LIVE``; ``None`` otherwise (``lookup`` says why)."""
+    return lookup(session, token, now)[1]
 
 
 def void_links(session: Session, receipt_id: str, now: datetime, *, keep: str | None = None) -> list[str]:

@@ -1,9 +1,11 @@
-"""Failure rate limiting per client address, and which address a request really came from.
+"""Failure rate limiting per key, and which address a request really came from.
 
-``FailureLimiter`` counts failures (wrong acknowledgment tokens) per key in a sliding window; a key
-with ``max_failures`` failures inside the window is refused (``RateLimited``, HTTP 429) until the oldest
-of them ages out. State lives in the process: behind several workers each counts on its own, which
-multiplies the threshold by the worker count but keeps the 2^256 token space far out of reach.
+``FailureLimiter`` counts failures per key in a sliding window; a key with ``max_failures`` failures
+inside the window is refused (``RateLimited``, HTTP 429) until the oldest of them ages out. The
+acknowledgment pages keep two (``docs/receipts.md``, "Link security"): one keyed by client address that
+counts guesses (tokens no link has), one keyed by link id that counts refused answers on a live link.
+State lives in the process: behind several workers each counts on its own, which multiplies the
+thresholds by the worker count but keeps the 2^256 token space far out of reach.
 
 ``client_ip`` trusts ``X-Forwarded-For`` only when the direct peer is a configured proxy, and then takes
 the right-most address that is not itself a trusted proxy (the left part is whatever the client wrote).
@@ -21,16 +23,24 @@ from datetime import datetime
 from vault.clock import Clock, system_clock
 from vault.errors import RateLimited
 
-#: Distinct addresses tracked at once; the least recently failing are forgotten first.
+#: Distinct keys tracked at once; the least recently failing are forgotten first.
 MAX_KEYS = 100_000
 
 
 class FailureLimiter:
-    def __init__(self, max_failures: int, window_seconds: float, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        max_failures: int,
+        window_seconds: float,
+        *,
+        clock: Clock = system_clock,
+        refusal: str = "too many failed attempts; try again later",
+    ) -> None:
         if max_failures < 1 or window_seconds <= 0:
             raise ValueError("max_failures must be >= 1 and window_seconds > 0")
         self.max_failures = max_failures
         self.window = window_seconds
+        self.refusal = refusal
         self._clock = clock
         self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
         self._lock = threading.Lock()
@@ -53,7 +63,7 @@ class FailureLimiter:
             if len(times) >= self.max_failures:
                 wait = self.window - (now - times[0]).total_seconds()
                 raise RateLimited(
-                    "too many invalid links were tried from this address; try again later",
+                    self.refusal,
                     details={"retry_after": max(1, math.ceil(wait))},
                 )
 

@@ -117,9 +117,10 @@ def test_client_acknowledges_in_the_browser_and_gets_the_signed_receipt(deployme
     assert got["status"] == "acknowledged" and got["acknowledgment"]["name"] == "Zoë Ångström"
     assert got["acknowledgment"]["ip"] == "127.0.0.1" and "Chrome" in got["acknowledgment"]["user_agent"]
 
-    # The link is spent: opening it again shows only the generic page.
+    # The link is spent: opening it again says so, in plain words.
     page.goto(link)
-    assert page.locator("h1").inner_text() == "This link is not available"
+    assert page.locator("h1").inner_text() == "This link has already been used"
+    assert "to acknowledge the handover receipt" in page.locator(".card").inner_text()
 
 
 def test_client_disputes_in_the_browser(deployment: Deployment, page: Any) -> None:

@@ -137,14 +137,20 @@ def link_in(message: EmailMessage) -> str:
 
 @contextmanager
 def app_client(
-    services: Any, admin_secret: str, *, peer: tuple[str, int] = ("testclient", 50000), **overrides: Any
+    services: Any,
+    admin_secret: str,
+    *,
+    peer: tuple[str, int] = ("testclient", 50000),
+    clock: Any = None,
+    **overrides: Any,
 ) -> Iterator[TestClient]:
-    """A client of an app on the test's database and store, with some settings changed (SMTP, proxies)."""
+    """A client of an app on the test's database and store, with some settings changed (SMTP, proxies),
+    and optionally its own clock."""
     from api.app import create_app
     from vault.services import Services
 
     settings = services.settings.model_copy(update=overrides)
-    svc = Services(settings=settings, engine=services.engine, store=services.store, clock=services.clock)
+    svc = Services(settings=settings, engine=services.engine, store=services.store, clock=clock or services.clock)
     with TestClient(create_app(settings, services=svc), client=peer) as client:
         client.headers["Authorization"] = f"Bearer {admin_secret}"
         yield client

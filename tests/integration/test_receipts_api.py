@@ -29,6 +29,7 @@ from tests.integration.test_cases_access_control import token
 from vault.clock import system_clock
 from vault.db import session_scope
 from vault.errors import VerificationFailed
+from vault.links import aware
 from vault.models import Acknowledgment, ReceiptLink
 from vault.orgs import Role, create_organization
 from vault.receipts import canonical, shown_digest, verify_document
@@ -242,13 +243,15 @@ def test_acknowledge_records_block_countersigns_and_lets_the_case_close(client: 
     assert closed.json()["status"] == "fully_offboarded"
 
 
-def _generic(client: TestClient, path: str) -> tuple[int, bytes, dict[str, str]]:
+def _fetch(client: TestClient, path: str) -> tuple[int, bytes, dict[str, str]]:
     response = TestClient(client.app).get(path)
-    headers = {k: v for k, v in response.headers.items() if k not in {"date"}}
+    headers = {k: v for k, v in response.headers.items() if k not in {"date", "content-length"}}
     return response.status_code, response.content, headers
 
 
-def test_unknown_expired_used_and_voided_tokens_get_the_same_generic_page(client: TestClient, services: Any) -> None:
+def test_unknown_tokens_share_one_page_and_existing_links_say_their_state(client: TestClient, services: Any) -> None:
+    """Unknown and malformed tokens get one 404 page, byte for byte. A token that exists (256 random
+    bits, so no guesser finds one) tells its holder why it no longer opens: used, voided or expired."""
     used_h = handover(client)
     used = path_of(send_manual(client, create_receipt(client, used_h)["id"])["links"][0]["url"])
     assert acknowledge(client, used).status_code == 200
@@ -256,6 +259,9 @@ def test_unknown_expired_used_and_voided_tokens_get_the_same_generic_page(client
     voided_receipt = create_receipt(client, voided_h)
     voided = path_of(send_manual(client, voided_receipt["id"])["links"][0]["url"])
     fresh = path_of(send_manual(client, voided_receipt["id"])["links"][0]["url"])  # resending voids
+    two_h = handover(client, contacts=[CONTACT, "cfo@acme.example"])
+    two = [path_of(link["url"]) for link in send_manual(client, create_receipt(client, two_h)["id"])["links"]]
+    assert acknowledge(client, two[0]).status_code == 200  # answering voids the other contact's link
     expired_h = handover(client)
     expired_receipt = create_receipt(client, expired_h)
     expired = path_of(send_manual(client, expired_receipt["id"])["links"][0]["url"])
@@ -263,28 +269,62 @@ def test_unknown_expired_used_and_voided_tokens_get_the_same_generic_page(client
         link = session.exec(select(ReceiptLink).where(ReceiptLink.receipt_id == expired_receipt["id"])).one()
         link.expires_at = system_clock() - timedelta(seconds=1)
         session.add(link)
-    unknown = "/ack/" + "A" * 43
-    malformed = "/ack/short"
+        expired_on = aware(link.expires_at).strftime("%Y-%m-%d %H:%M")
     pages = {
-        name: _generic(client, p)
+        name: _fetch(client, p)
         for name, p in {
-            "unknown": unknown,
-            "malformed": malformed,
+            "unknown": "/ack/" + "A" * 43,
+            "malformed": "/ack/short",
             "used": used,
             "voided": voided,
+            "answered by another contact": two[1],
             "expired": expired,
         }.items()
     }
-    first = pages["unknown"]
-    assert first[0] == 404 and b"This link is not available" in first[1]
-    for name, result in pages.items():
-        assert result == first, name
-    assert "set-cookie" not in first[2]
-    # A POST to a dead link gets the same page too.
+    unknown = pages["unknown"]
+    assert unknown[0] == 404 and b"This link is not available" in unknown[1]
+    assert pages["malformed"] == unknown
+    assert "set-cookie" not in unknown[2]
+    words = {
+        "used": b"This link has already been used",
+        "voided": b"This link is no longer valid",
+        "answered by another contact": b"This link is no longer valid",
+        "expired": f"This link expired on {expired_on} (UTC)".encode(),
+    }
+    for name, text in words.items():
+        status, body, headers = pages[name]
+        assert status == 410 and text in body, name
+        assert headers == unknown[2], name  # the same security headers, and no cookie
+        assert b"<script" not in body and b"<form" not in body, name
+    assert b"to acknowledge the handover receipt" in pages["used"][1]
+    # A POST to a dead link gets its page too, and records nothing.
     page = client.get(fresh)
     dead = client.post(voided, data={**form_of(page.text), "action": "acknowledge", "name": "x", "consent": "yes"})
-    assert (dead.status_code, dead.content) == first[:2]
+    assert (dead.status_code, dead.content) == pages["voided"][:2]
     assert client.get(fresh).status_code == 200
+    assert client.get(f"/api/v1/receipts/{voided_receipt['id']}").json()["status"] == "sent"
+
+
+def test_a_closed_case_links_open_nothing(client: TestClient) -> None:
+    """A waived receipt keeps its links live when the case closes; a fully offboarded case is immutable,
+    so they say "no longer valid" and an answer through them is refused."""
+    h = handover(client)
+    complete_all_steps(client, h.case_id)
+    receipt = create_receipt(client, h)
+    path = path_of(send_manual(client, receipt["id"])["links"][0]["url"])
+    fields = form_of(client.get(path).text)
+    waiver = {"reason": "the client stopped answering", "receipt_id": receipt["id"]}
+    waived = client.post(f"/api/v1/cases/{h.case_id}/waivers", json=waiver)
+    assert waived.status_code == 201, waived.text
+    assert client.post(f"/api/v1/cases/{h.case_id}/close").status_code == 200
+    before = timeline_types(client, h.case_id)
+    shown = client.get(path)
+    assert shown.status_code == 410 and "This link is no longer valid" in shown.text
+    answer = client.post(path, data={**fields, "action": "dispute", "reason": "Too late, but still."})
+    assert answer.status_code == 410 and "This link is no longer valid" in answer.text
+    assert client.get(f"/api/v1/receipts/{receipt['id']}").json()["status"] == "sent"
+    assert client.get(f"/api/v1/cases/{h.case_id}").json()["status"] == "fully_offboarded"
+    assert timeline_types(client, h.case_id) == before
 
 
 def test_form_errors_are_shown_on_the_page(client: TestClient) -> None:
@@ -335,8 +375,9 @@ def test_dispute_moves_the_case_to_disputed_and_keeps_the_gate_closed(client: Te
     assert disputed["data"]["reason"] == reason and disputed["actor"] == f"client:{CONTACT}"
     status = next(e for e in events if e["type"] == "case.status_changed" and e["data"]["to"] == "disputed")
     assert reason in status["data"]["reason"]
-    # The link is spent; the receipt can neither be acknowledged nor sent again.
-    assert client.get(path).status_code == 404
+    # The link is spent (and says so); the receipt can neither be acknowledged nor sent again.
+    spent = client.get(path)
+    assert spent.status_code == 410 and "to dispute the handover receipt" in spent.text
     problem(client.post(f"/api/v1/receipts/{receipt['id']}/send"), 409, "disputed")
     missing = client.post(f"/api/v1/cases/{h.case_id}/close").json()["missing"]
     assert {
@@ -353,7 +394,7 @@ def test_acknowledging_one_contact_voids_the_other_contacts_links(client: TestCl
     page = client.get(second)
     assert acknowledge(client, first).status_code == 200
     late = client.post(second, data={**form_of(page.text), "action": "acknowledge", "name": "CFO", "consent": "yes"})
-    assert late.status_code == 404
+    assert late.status_code == 410 and "This link is no longer valid" in late.text
     assert client.get(f"/api/v1/receipts/{receipt['id']}").json()["acknowledgment"]["recipient"] == CONTACT
 
 

@@ -100,7 +100,8 @@ def test_send_by_smtp_and_acknowledge_then_show_status(
         assert org is not None
         secret = create_token(session, organization_id=org.id, name="t", role="admin").secret
     with app_client(services, secret) as client:
-        assert client.get(first).status_code == 404
+        voided = client.get(first)
+        assert voided.status_code == 410 and "This link is no longer valid" in voided.text
         page = client.get(second)
         data = {**form_of(page.text), "action": "acknowledge", "name": "Jane", "consent": "yes"}
         assert client.post(second, data=data).status_code == 200

@@ -89,7 +89,8 @@ def test_resend_voids_the_previous_link(services: Any, initialized: Any) -> None
         again = client.post(f"/api/v1/receipts/{receipt['id']}/send")
         assert again.status_code == 200 and len(again.json()["voided_links"]) == 1
         second = path_of(link_in(inbox.wait_for(2)[1]))
-        assert client.get(first).status_code == 404
+        voided = client.get(first)
+        assert voided.status_code == 410 and "This link is no longer valid" in voided.text
         assert client.get(second).status_code == 200
 
 

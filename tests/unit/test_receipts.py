@@ -83,12 +83,12 @@ class Clock:
 
 def test_limiter_counts_failures_per_key_in_a_sliding_window() -> None:
     clock = Clock()
-    limiter = FailureLimiter(3, 60, clock=clock)
+    limiter = FailureLimiter(3, 60, clock=clock, refusal="too many guesses from this address")
     for _ in range(3):
         limiter.check("a")
         limiter.fail("a")
         clock.now += timedelta(seconds=10)
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(RateLimited, match="^too many guesses from this address$") as caught:
         limiter.check("a")
     assert caught.value.details["retry_after"] == 30
     limiter.check("b")  # other addresses are unaffected

@@ -69,3 +69,25 @@ def test_emails_have_a_one_line_subject_and_unescaped_text() -> None:
     assert HOSTILE in email.text and "Smith & Jones" in email.text
     assert "&lt;script&gt;" in email.html and "<script>" not in email.html
     assert email.text.count("https://offboard.example/ack/") == 1
+
+
+def test_the_pages_of_dead_links_and_limits_need_nothing_the_csp_refuses() -> None:
+    renderer = Renderer()
+    pages = [
+        ("gone", {"state": state, "answer": answer, "used_at": "2026-11-25 12:00", "expires_at": "2026-12-09 12:00"})
+        for state, answer in [("used", "acknowledged"), ("used", "disputed"), ("voided", ""), ("expired", "")]
+    ] + [("limited", {"scope": "address"}), ("limited", {"scope": "link"})]
+    headings = set()
+    for template, context in pages:
+        html = renderer.page(template, **context)
+        assert "<script" not in html and 'style="' not in html and "<form" not in html, context
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+        assert heading is not None, context
+        headings.add(heading.group(1))
+    assert headings == {
+        "This link has already been used",
+        "This link is no longer valid",
+        "This link expired on 2026-12-09 12:00 (UTC)",
+        "Too many attempts",
+    }
+    assert "to dispute the handover receipt" in renderer.page("gone", **pages[1][1])
