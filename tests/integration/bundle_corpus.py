@@ -22,7 +22,6 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import col, select
 
-from api.rendering import render_bundle_report
 from signing.keys import Signer, generate_key
 from signing.note import parse_note
 from signing.timestamps import request_timestamp
@@ -65,9 +64,7 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
     with session_scope(services.engine) as session:
-        plan = prepare(
-            session, services.settings, principal, case_id, render_report=render_bundle_report, clock=services.clock
-        )
+        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
     stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 

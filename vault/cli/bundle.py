@@ -7,7 +7,6 @@ bundle carries and says loudly that the signer was not pinned.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,6 @@ from signing.errors import InvalidKey
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import TimestampError, load_pem_roots
 from vault.bundle.export import BundleStream, prepare
-from vault.bundle.report import ReportRenderer
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.db import session_scope
@@ -51,7 +49,6 @@ def export(
                 svc.settings,
                 operator(session),
                 case_id,
-                render_report=_report_renderer(),
                 clock=svc.clock,
             )
         stream = BundleStream(svc.engine, svc.store, plan, clock=svc.clock)
@@ -151,9 +148,3 @@ def verify(
     if not report.ok:
         raise typer.Exit(1)
 
-
-def _report_renderer() -> ReportRenderer:
-    # By name: the domain package never imports the API package (where jinja2 rendering lives).
-    rendering = importlib.import_module("api.rendering")
-    render: ReportRenderer = rendering.render_bundle_report
-    return render
