@@ -23,7 +23,9 @@ from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
 from vault.bundle.inclusion import SharedTree, parse_proof_head
 from vault.bundle.names import FIXED, BagNames
+from vault.bundle.report_html import check_report
 from vault.bundle.timestamps import check_token
+from vault.bundle.verifier_page import check_verifier_page
 from vault.canonical import parse_canonical
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import SignedCheckpoint, open_checkpoint
@@ -57,6 +59,8 @@ class ContentChecks:
     origin: str | None = None
     checkpoint_size: int | None = None
     _out: list[CheckTuple] = field(default_factory=list)
+    #: Findings shown beside the checks that do not change the verdict (see ``_pages``).
+    warnings: list[CheckTuple] = field(default_factory=list)
     _index: dict[str, Any] = field(default_factory=dict)
     _trusted: tuple[Verifier, ...] = ()
     _checkpoint: SignedCheckpoint | None = None
@@ -104,6 +108,7 @@ class ContentChecks:
         self._earlier()
         self._receipts()
         self._timestamps()
+        self._pages()
         self._known_files()
         return self._out
 
@@ -360,6 +365,21 @@ class ContentChecks:
             self._add("timestamp", path, *check_token(token, note, self.tsa_roots))
         for path in (n for n in self._names.under(layout.TIMESTAMPS_DIR) if n not in expected):
             self._add("timestamp", path, False, "not listed in bundle.json")
+
+    # --- the pages: report.html rendered again, verify.html compared ------------------------------
+
+    def _pages(self) -> None:
+        """``report.html`` must be the rendering of the verified entries; ``verify.html`` should be ours.
+
+        A differing ``verify.html`` is a warning, not a failure: the page is a tool, not evidence, so it
+        cannot make the records false, and a bundle made by an older Offboard carries an older page.
+        Failing would reject every genuine old bundle, and give a verdict ``verify.html`` itself cannot
+        give (a page cannot check its own bytes); the warning still says plainly not to trust it.
+        """
+        entries = sorted(self._entries.items())
+        self._add("report", layout.REPORT_HTML, *check_report(self.files, entries, self.origin, self.checkpoint_size))
+        same, detail = check_verifier_page(self.files.get(layout.VERIFY_HTML))
+        (self._out if same else self.warnings).append(("verifier", layout.VERIFY_HTML, same, detail))
 
     def _known_files(self) -> None:
         for path in sorted(FIXED - self.names):

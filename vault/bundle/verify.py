@@ -42,7 +42,7 @@ class Check:
     """One verdict on one item."""
 
     #: The area: archive, bag, manifest, keys, index, checkpoint, entry, evidence, consistency, receipt,
-    #: timestamp.
+    #: timestamp, report, verifier.
     kind: str
     #: The bag-relative path (or other name) of what was checked.
     item: str
@@ -62,6 +62,8 @@ class BundleVerification:
     case_id: str | None = None
     origin: str | None = None
     checkpoint_size: int | None = None
+    #: Findings that do not change ``ok`` but must be shown (a ``verify.html`` other than ours).
+    warnings: tuple[Check, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -80,6 +82,7 @@ class BundleVerification:
             "checkpoint_size": self.checkpoint_size,
             "checks": len(self.checks),
             "failures": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.failures],
+            "warnings": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.warnings],
             "passed_by_kind": _counts(self.checks),
         }
 
@@ -283,4 +286,5 @@ def verify_bundle(
         case_id=content.case_id,
         origin=content.origin,
         checkpoint_size=content.checkpoint_size,
+        warnings=tuple(Check(kind, item, ok, detail) for kind, item, ok, detail in content.warnings),
     )

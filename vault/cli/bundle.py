@@ -105,6 +105,9 @@ def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
 def _print_report(report: BundleVerification) -> None:
     if not report.pinned:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
+    for check in report.warnings:
+        err.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", style="bold red", markup=False)
+        out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     for check in report.failures:
         out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
     out.print(
@@ -117,7 +120,8 @@ def _print_report(report: BundleVerification) -> None:
     out.print("passed: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())), markup=False)
     if report.ok:
         pinned = "signer pinned" if report.pinned else "signer NOT pinned"
-        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned})", markup=False)
+        warned = f"; {len(report.warnings)} warning(s) above" if report.warnings else ""
+        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}{warned})", markup=False)
     else:
         out.print(f"FAILED: {len(report.failures)} of {len(report.checks)} checks failed", markup=False)
 
