@@ -5,8 +5,10 @@ evidence after it (so the receipt's checkpoint is an earlier one with a consiste
 3161 timestamp of that earlier checkpoint from a local TSA. ``corpus`` derives the tampered bundles:
 a byte flipped in each kind of file, files deleted and added, checkpoints replaced by an older or a
 foreign one, the public key replaced, an entry edited, a proof truncated, everything re-signed with
-another key. Cases marked re-bagged also recompute every manifest, as a careful forger would, so only
-the cryptographic checks can catch them. Each case names the item a verifier must report.
+another key, the report rewritten. Cases marked re-bagged also recompute every manifest, as a careful
+forger would, so only the cryptographic checks (and the report's rendering) can catch them. Each case
+names the item a verifier must report. ``with_verify_page`` swaps the verifier page, which verifiers
+report as a warning rather than a failure (``docs/bundle.md``).
 """
 
 from __future__ import annotations
@@ -224,6 +226,7 @@ CORPUS_NAMES = (
     "resign-other-key",
     "index-claims-other-hash",
     "receipt-edited",
+    "report-rewritten",
 )
 
 
@@ -296,4 +299,21 @@ def corpus(built: Built) -> list[Tamper]:
         receipt["json"],
         rebagged=True,
     )
+    # Class 4 of issue 11: the report claims something else; only rendering it again from the entries shows it.
+    claimed = files[layout.REPORT_HTML].replace(b"Globex", b"Initech")
+    assert claimed != files[layout.REPORT_HTML]
+    add("report-rewritten", {**files, layout.REPORT_HTML: claimed}, layout.REPORT_HTML, rebagged=True)
     return cases
+
+
+#: A page that says PASS whatever it is given: what a forger would put in place of data/verify.html.
+ALWAYS_PASS_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>verifier</title></head>'
+    b'<body data-verdict="pass"><div id="verdict">PASS: all 1 checks passed</div></body></html>\n'
+)
+
+
+def with_verify_page(built: Built, page: bytes) -> bytes:
+    """The genuine bundle with ``data/verify.html`` replaced by ``page``, manifests rebuilt."""
+    root, files = unzip(built.zip_bytes)
+    return rezip(root, rebag({**files, layout.VERIFY_HTML: page}))
