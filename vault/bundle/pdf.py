@@ -66,9 +66,21 @@ def _v(value: Cell) -> str:
     return value if len(value) <= _VALUE_CHARS else value[: _VALUE_CHARS - 1] + "… (clipped; in full in report.html)"
 
 
+#: Rows a table may have and still be wrapped; longer ones get one clipped line per row, like the timeline.
+_WRAPPED_ROWS = 200
+#: Characters of such a line.
+_LINE_CHARS = 160
+
+
 def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
     if not rows:
         pdf.multi_cell(0, 5, "absent", new_x="LMARGIN", new_y="NEXT")
+        return
+    if len(rows) > _WRAPPED_ROWS:
+        pdf.set_font(FONT, "", 6.5)
+        for row in rows:
+            line = "   ".join(f"{label}: {_v(value)}" for label, value in zip(header, row, strict=True))
+            pdf.cell(0, 3.6, _clip(" ".join(line.split()), _LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
         return
     for row in rows:
         pdf.set_font(FONT, "B", 8)

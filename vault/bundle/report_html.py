@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from vault.bundle import layout
 from vault.bundle.report import Cell, Entry, ReportData, Section, build_report
 
+_ABSENT = '<span class="absent">absent</span>'
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Characters of a differing line quoted on each side of the first difference.
@@ -64,7 +65,7 @@ def escape(value: str) -> str:
 
 
 def _cell(value: Cell) -> str:
-    return '<span class="absent">absent</span>' if value is None else escape(value)
+    return _ABSENT if value is None else escape(value)
 
 
 def _pairs(pairs: Sequence[tuple[str, Cell]]) -> str:
@@ -72,18 +73,21 @@ def _pairs(pairs: Sequence[tuple[str, Cell]]) -> str:
     return f"<dl>\n{rows}</dl>\n"
 
 
-def _td(value: Cell, css: str) -> str:
-    return f'<td class="{css}">{_cell(value)}</td>' if css else f"<td>{_cell(value)}</td>"
-
-
 def _section(section: Section) -> str:
-    out = f'<h2 id="{section.id}">{escape(section.title)}</h2>\n'
+    heading = f'<h2 id="{section.id}">{escape(section.title)}</h2>\n'
     if not section.rows:
-        return out + '<p class="absent">absent</p>\n'
-    out += "<table><tr>" + "".join(f"<th>{escape(label)}</th>" for label in section.header) + "</tr>\n"
+        return heading + '<p class="absent">absent</p>\n'
+    parts = [heading, "<table><tr>", *(f"<th>{escape(label)}</th>" for label in section.header), "</tr>\n"]
+    # A timeline holds a row per entry: the cells are built inline, with each column's opening tag made once.
+    opening = [f'<td class="{css}">' if css else "<td>" for css in section.classes]
     for row in section.rows:
-        out += "<tr>" + "".join(_td(value, css) for value, css in zip(row, section.classes, strict=True)) + "</tr>\n"
-    return out + "</table>\n"
+        cells = [
+            f"{tag}{_ABSENT if value is None else value.translate(_ESCAPES)}</td>"
+            for tag, value in zip(opening, row, strict=True)
+        ]
+        parts.append(f"<tr>{''.join(cells)}</tr>\n")
+    parts.append("</table>\n")
+    return "".join(parts)
 
 
 def report_html(report: ReportData) -> bytes:
