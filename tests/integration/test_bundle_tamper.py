@@ -189,4 +189,5 @@ def test_replaced_verifier_page_is_reported(
     code, out, _ = run_cli(capsys, "verify", str(path), "--key", built.vkey, "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["failures"] == []
-    assert report["warnings"] == [{"kind": "verifier", "item": layout.VERIFY_HTML, "detail": expected.split(": ", 1)[1]}]
+    detail = expected.split(": ", 1)[1]
+    assert report["warnings"] == [{"kind": "verifier", "item": layout.VERIFY_HTML, "detail": detail}]
