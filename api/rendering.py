@@ -17,7 +17,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from vault.bundle.report import ABSENT, ReportData
 from vault.mail import RenderedEmail
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -55,10 +54,3 @@ class Renderer:
             html=self.env.get_template(f"email/{name}.html").render(**context),
         )
 
-
-def render_bundle_report(data: ReportData) -> bytes:
-    """The bundle's ``report.html`` (autoescaped; unknown values shown as absent)."""
-    environment = Environment(
-        loader=FileSystemLoader(str(TEMPLATES / "bundle")), autoescape=True, undefined=StrictUndefined
-    )
-    return environment.get_template("report.html").render(report=data, absent=ABSENT).encode("utf-8")

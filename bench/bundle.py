@@ -25,7 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.rendering import render_bundle_report
 from vault.bundle.export import BundleStream, prepare  # noqa: E402
 from vault.bundle.verify import HASH_WORKERS, verify_bundle  # noqa: E402
 from vault.cases import open_case  # noqa: E402
@@ -83,7 +82,7 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
     target = folder / "case.zip"
     started = time.perf_counter()
     with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id, render_report=render_bundle_report)
+        plan = prepare(session, services.settings, principal, case_id)
     plan_seconds = time.perf_counter() - started
     stream = BundleStream(services.engine, services.store, plan)
     with target.open("wb") as handle:

@@ -14,7 +14,6 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
-from api.rendering import render_bundle_report
 from vault.bundle.export import BundleStream, prepare
 from vault.db import session_scope
 
@@ -37,7 +36,6 @@ def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) 
             services.settings,
             principal,
             case_id,
-            render_report=render_bundle_report,
             clock=services.clock,
         )
     stream = BundleStream(services.engine, services.store, plan, clock=services.clock)

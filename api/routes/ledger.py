@@ -1,6 +1,8 @@
-"""``/api/v1/ledger``: the organization's log, its checkpoints and proofs; ``/.well-known/offboard/keys``.
+"""``/api/v1/ledger``: the organization's log, its checkpoints and proofs; ``/.well-known/offboard/keys``; and,
+for anyone, the offline verifier page and its SHA-256 (``/.well-known/offboard/verify.html[.sha256]``).
 
-These interfaces are scripted against by third parties: their shapes are fixed (see docs/ledger.md).
+These interfaces are scripted against by third parties: their shapes are fixed (see docs/ledger.md and
+docs/bundle.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES
+from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
 from vault.db import session_scope
 from vault.ledger import keyring, log, service
@@ -21,6 +24,8 @@ from vault.models import Organization
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=COMMON_RESPONSES)
 well_known = APIRouter(tags=["ledger"])
+#: The verifier page changes only with an upgrade of Offboard: an hour of caching is harmless.
+PAGE_CACHE = "public, max-age=3600"
 
 
 class InclusionProofOut(BaseModel):
@@ -114,4 +119,37 @@ def keys(principal: PrincipalDep, services: ServicesDep, session: SessionDep) ->
             )
             for k in keyring.public_keys(session, org.id)
         ],
+    )
+
+
+@well_known.get(
+    "/.well-known/offboard/verify.html.sha256",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "`<hex>  verify.html`, as sha256sum prints it"}},
+)
+def verify_page_digest() -> PlainTextResponse:
+    """SHA-256 of the offline verifier page this server puts in every bundle; no credential needed."""
+    return PlainTextResponse(f"{verify_page_sha256()}  verify.html\n", headers={"Cache-Control": PAGE_CACHE})
+
+
+@well_known.get(
+    "/.well-known/offboard/verify.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The offline verifier page, as a download"}},
+)
+def verify_page_copy() -> Response:
+    """The offline verifier page itself, so a verifier can get a copy that did not come in the bundle.
+
+    Served as a download to be opened from disk, as it is meant to run: on this origin it would share
+    storage with the console, so it is also sandboxed should a browser display it anyway.
+    """
+    return Response(
+        verify_page(),
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="verify.html"',
+            "Content-Security-Policy": "sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": PAGE_CACHE,
+        },
     )

@@ -1,5 +1,6 @@
 """verify.html in Chromium: the untouched bundle passes (WebCrypto and the pure-JS Ed25519 fallback), every
-bundle of the tamper corpus shows fail, and the fallback agrees with RFC 8032's test vectors."""
+bundle of the tamper corpus shows fail (the rewritten report among them, caught by rendering it again), and
+the fallback agrees with RFC 8032's test vectors."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from tests.integration.bundle_corpus import CORPUS_NAMES, Built, build_case, build_services_at, corpus
+from tests.integration.bundle_corpus import (
+    ALWAYS_PASS_PAGE,
+    CORPUS_NAMES,
+    Built,
+    build_case,
+    build_services_at,
+    corpus,
+    entry_count,
+    with_verify_page,
+)
 
 PAGE = (Path(__file__).resolve().parents[2] / "templates" / "bundle" / "verify.html").as_uri()
 
@@ -79,9 +89,12 @@ def test_untouched_bundle_passes_pinned(page: Any, bundles: dict[str, tuple[Path
     assert page.inner_text("#verdict").startswith("PASS: all")
     assert "Signer pinned" in page.inner_text("#pinned")
     table = page.inner_text("#checks")
-    for kind in ("entry", "evidence", "consistency", "receipt", "timestamp", "checkpoint", "manifest"):
+    for kind in ("entry", "evidence", "consistency", "receipt", "timestamp", "checkpoint", "manifest", "report"):
         assert f"\t{kind}\t" in table, kind
     assert "FAIL" not in table
+    n = entry_count(built)
+    report = f"pass\treport\tdata/report.html\tidentical to the report rendered from the {n} verified ledger entries"
+    assert report in table
 
 
 def test_unpinned_passes_with_a_warning(page: Any, bundles: dict[str, tuple[Path, str]]) -> None:
@@ -136,3 +149,20 @@ def test_tampered_bundle_shows_fail(name: str, page: Any, bundles: dict[str, tup
     assert run_page(page, path, built.vkey) == "fail"
     failed = [row for row in page.inner_text("#checks").splitlines() if row.startswith("FAIL")]
     assert failed and any(names in row for row in failed), f"{name}: no failure names {names}: {failed}"
+
+
+def test_rewritten_report_fails_naming_its_line(page: Any, bundles: dict[str, tuple[Path, str]], built: Built) -> None:
+    assert run_page(page, bundles["report-rewritten"][0], built.vkey) == "fail"
+    failed = [row for row in page.inner_text("#checks").splitlines() if row.startswith("FAIL")]
+    assert failed == [
+        "FAIL\treport\tdata/report.html\tdiffers from the report rendered from the "
+        f"{entry_count(built)} verified ledger entries, at line 7"
+    ]
+
+
+def test_an_independent_copy_verifies_a_bundle_whose_page_was_replaced(page: Any, built: Built, tmp_path: Path) -> None:
+    """A page cannot vouch for itself: this copy (the independent one) checks the records, which are genuine,
+    so it passes like offboard verify, which also warns that the bundled page is not its own."""
+    path = tmp_path / "always-pass.zip"
+    path.write_bytes(with_verify_page(built, ALWAYS_PASS_PAGE))
+    assert run_page(page, path, built.vkey) == "pass"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from signing.keys import parse_vkey
-from tests.integration.bundle_corpus import Built, build_case, build_services_at, rebag, rezip, unzip
+from tests.integration.bundle_corpus import Built, build_case, build_services_at, entry_count, rebag, rezip, unzip
 from vault import canonical
 from vault.bundle import layout
 from vault.bundle.claims import ACK_SUFFIX, ClaimChecks, ack_status
@@ -153,7 +153,7 @@ def test_untouched_bundle_is_complete(page: Any, built: Built, tmp_path: Path) -
     assert on_page(page, path, built.vkey) == ("pass", "true", [])
     assert page.inner_text("#completeness").startswith(f"Complete from the case's first entry ({first})")
     assert page.is_hidden("#warnings")
-    passed = f"\tcompleteness\tcase\tall 7 entries of the case, from its first (entry {first})"
+    passed = f"\tcompleteness\tcase\tall {entry_count(built)} entries of the case, from its first (entry {first})"
     assert passed in page.inner_text("#checks")
     report = by_cli(path, built.vkey)
     assert report.ok and report.complete and report.complete_from == first and not report.warnings
@@ -273,6 +273,7 @@ def decoded(built: Built) -> dict[str, Any]:
         "sha256": {p: hashlib.sha256(d).hexdigest() for p, d in files.items()},
         "case_id": index["case"],
         "checkpoint_size": index["checkpoint"]["size"],
+        "origin": index["origin"],
     }
 
 
@@ -483,7 +484,7 @@ CLAIMS_JS = """async (p) => {
   const files = Object.fromEntries(Object.entries(p.files).map(([k, v]) => [k, bytes(v)]));
   const r = await window.offboardClaims.claimChecks({ index: p.index, entries: byIndex(p.entries, (e) => e),
     leaves: byIndex(p.leaves, bytes), present: new Set(p.present), files, sha256: p.sha256, caseId: p.caseId,
-    checkpointSize: p.checkpointSize });
+    checkpointSize: p.checkpointSize, origin: p.origin });
   return { checks: r.checks.map((c) => [c.kind, c.item, c.ok, c.detail]),
     warnings: r.warnings.map((w) => [w.kind, w.item, w.detail]), completeFrom: r.completeFrom };
 }"""
@@ -504,6 +505,7 @@ def by_python(ctx: dict[str, Any]) -> dict[str, Any]:
         sha256=ctx["sha256"],
         case_id=ctx["case_id"],
         checkpoint_size=ctx["checkpoint_size"],
+        origin=ctx["origin"],
     )
     checks = [list(check) for check in claims.run()]
     return {"checks": checks, "warnings": [list(w) for w in claims.warnings], "completeFrom": claims.complete_from}
@@ -519,6 +521,7 @@ def by_page(page: Any, ctx: dict[str, Any]) -> dict[str, Any]:
         "sha256": ctx["sha256"],
         "caseId": ctx["case_id"],
         "checkpointSize": ctx["checkpoint_size"],
+        "origin": ctx["origin"],
     }
     return dict(page.evaluate(CLAIMS_JS, payload))
 

@@ -9,7 +9,8 @@ the same organization, so forgeries can reuse genuine material from another expo
 ``corpus`` derives the tampered bundles, by class:
 
 - integrity: a byte flipped in each kind of file, files deleted and added, checkpoints replaced by an older
-  or a foreign one, the public key replaced, an entry edited, a proof truncated, everything re-signed;
+  or a foreign one, the public key replaced, an entry edited, a proof truncated, everything re-signed, the report
+  rewritten;
 - omission: one entry of the case removed everywhere it appears (its file, its proof, its line in
   ``bundle.json``), a deliverable removed (file, listing, entry and proof), the acknowledgment removed;
 - splicing: the other case's receipt and acknowledgment, and the earlier export's checkpoint and proofs;
@@ -18,6 +19,8 @@ the same organization, so forgeries can reuse genuine material from another expo
 Every forgery but the flipped bytes also recomputes the manifests, the tag manifest and Payload-Oxum
 (re-bagged), as a careful forger would, so only the checks against signed data can catch it. Each case
 names the check kind a verifier must fail and text its item or detail must contain.
+``with_verify_page`` swaps the verifier page, which verifiers report as a warning rather than a failure
+(``docs/bundle.md``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import col, select
 
-from api.rendering import render_bundle_report
 from signing.keys import Signer, generate_key
 from signing.note import parse_note
 from signing.timestamps import request_timestamp
@@ -81,9 +83,7 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
     with session_scope(services.engine) as session:
-        plan = prepare(
-            session, services.settings, principal, case_id, render_report=render_bundle_report, clock=services.clock
-        )
+        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
     stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 
@@ -167,6 +167,11 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
         earlier_zip,
         other_zip,
     )
+
+
+def entry_count(built: Built) -> int:
+    """How many ledger entries of its case the untouched bundle carries."""
+    return len(json.loads(unzip(built.zip_bytes)[1][layout.INDEX])["entries"])
 
 
 def build_services_at(home: Path) -> Services:
@@ -287,6 +292,7 @@ CORPUS_NAMES = (
     "resign-other-key",
     "index-claims-other-hash",
     "receipt-edited",
+    "report-rewritten",
     # omission
     "omit-note-entry",
     "omit-receipt-opened",
@@ -384,6 +390,10 @@ def corpus(built: Built) -> list[Tamper]:
         receipt["json"],
         rebagged=True,
     )
+    # Class 4 of issue 11: the report claims something else; only rendering it again from the entries shows it.
+    claimed = files[layout.REPORT_HTML].replace(b"Globex", b"Initech")
+    assert claimed != files[layout.REPORT_HTML]
+    add("report-rewritten", {**files, layout.REPORT_HTML: claimed}, layout.REPORT_HTML, rebagged=True)
     cases.extend(omissions(built, root, files))
     cases.extend(splices(built, root, files))
     cases.extend(labels(root, files))
@@ -610,3 +620,16 @@ def labels(root: str, files: dict[str, bytes]) -> list[Tamper]:
         _tamper("label-bag-info-organization", root, {**files, layout.BAG_INFO_TXT: info}, "Source-Organization", "bag")
     )
     return cases
+
+
+#: A page that says PASS whatever it is given: what a forger would put in place of data/verify.html.
+ALWAYS_PASS_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>verifier</title></head>'
+    b'<body data-verdict="pass"><div id="verdict">PASS: all 1 checks passed</div></body></html>\n'
+)
+
+
+def with_verify_page(built: Built, page: bytes) -> bytes:
+    """The genuine bundle with ``data/verify.html`` replaced by ``page``, manifests rebuilt."""
+    root, files = unzip(built.zip_bytes)
+    return rezip(root, rebag({**files, layout.VERIFY_HTML: page}))

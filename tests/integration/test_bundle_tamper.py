@@ -4,6 +4,7 @@ backend-independent, so the corpus is built once, on SQLite + local folder."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
@@ -14,7 +15,19 @@ import pytest
 
 from signing.keys import parse_vkey
 from tests.helpers import run_cli
-from tests.integration.bundle_corpus import CORPUS_NAMES, Built, Tamper, build_case, build_services_at, corpus
+from tests.integration.bundle_corpus import (
+    ALWAYS_PASS_PAGE,
+    CORPUS_NAMES,
+    Built,
+    Tamper,
+    build_case,
+    build_services_at,
+    corpus,
+    entry_count,
+    with_verify_page,
+)
+from vault.bundle import layout
+from vault.bundle.verifier_page import verify_page_sha256
 from vault.bundle.verify import verify_bundle
 
 
@@ -50,7 +63,8 @@ def test_untouched_bundle_passes_pinned(good: Path, built: Built, capsys: pytest
     assert code == 0, out + err
     assert "VERIFIED: all" in out and "signer pinned" in out and "NOT PINNED" not in err
     kinds = {"manifest", "entry", "evidence", "checkpoint", "consistency", "receipt", "timestamp", "keys", "bag"}
-    assert all(f"{kind} " in out for kind in kinds), out
+    assert all(f"{kind} " in out for kind in kinds | {"report", "verifier"}), out
+    assert "WARNING" not in out + err
 
 
 def test_unpinned_says_so_prominently(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,7 +117,7 @@ def test_tampered_bundle_fails_naming_the_item(
 
 
 def test_every_corpus_case_is_covered(tampered: dict[str, tuple[Path, Tamper]]) -> None:
-    assert len(tampered) == 57
+    assert len(tampered) == 58
 
 
 def test_resigned_bundle_is_caught_unpinned_only_by_the_timestamp(tampered: dict[str, tuple[Path, Tamper]]) -> None:
@@ -138,3 +152,49 @@ def test_a_non_zip_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bogus.write_bytes(b"not a zip at all")
     code, out, _ = run_cli(capsys, "verify", str(bogus))
     assert code == 1 and "FAIL [archive]" in out and "not a ZIP archive" in out
+
+
+def test_rewritten_report_fails_naming_the_report_and_the_line(
+    tampered: dict[str, tuple[Path, Tamper]], built: Built
+) -> None:
+    path, _ = tampered["report-rewritten"]
+    report = verify_bundle(path)
+    # Manifests, proofs, entries and evidence all still hold: only rendering the report again catches it.
+    assert [(c.kind, c.item) for c in report.failures] == [("report", layout.REPORT_HTML)]
+    (failure,) = report.failures
+    n = entry_count(built)
+    assert (
+        f"differs from the report rendered from the {n} verified ledger entries, at line 7: expected " in failure.detail
+    )
+    assert "Globex" in failure.detail and "Initech" in failure.detail
+
+
+def test_untouched_report_check_passes(good: Path, built: Built) -> None:
+    report = verify_bundle(good)
+    (check,) = [c for c in report.checks if c.kind == "report"]
+    assert check.ok and check.item == layout.REPORT_HTML
+    assert check.detail == f"identical to the report rendered from the {entry_count(built)} verified ledger entries"
+    (page,) = [c for c in report.checks if c.kind == "verifier"]
+    assert page.ok and page.detail == f"the verifier page this offboard ships (SHA-256 {verify_page_sha256()})"
+    assert report.warnings == ()
+
+
+def test_replaced_verifier_page_is_reported(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A page that always says PASS, manifests rebuilt: the records are still genuine, so the verdict stands,
+    and offboard verify says plainly that the bundled page is not the one it ships (a warning: see _pages)."""
+    path = tmp_path / "always-pass.zip"
+    path.write_bytes(with_verify_page(built, ALWAYS_PASS_PAGE))
+    found = hashlib.sha256(ALWAYS_PASS_PAGE).hexdigest()
+    expected = (
+        f"WARNING [verifier] data/verify.html: data/verify.html differs from the verifier page this offboard ships "
+        f"(SHA-256 {found}, expected {verify_page_sha256()}): do not rely on it; use an independently obtained copy"
+    )
+    code, out, err = run_cli(capsys, "verify", str(path), "--key", built.vkey)
+    assert code == 0, out
+    assert expected in out and expected in " ".join(err.split())
+    assert "VERIFIED: all" in out and "1 warning(s) above" in out
+    code, out, _ = run_cli(capsys, "verify", str(path), "--key", built.vkey, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["failures"] == []
+    detail = expected.split(": ", 1)[1]
+    assert report["warnings"] == [{"kind": "verifier", "item": layout.VERIFY_HTML, "detail": detail}]

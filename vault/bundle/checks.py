@@ -24,7 +24,9 @@ from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.inclusion import SharedTree, parse_proof_head
 from vault.bundle.names import FIXED, BagNames
+from vault.bundle.report_html import check_report
 from vault.bundle.timestamps import check_token
+from vault.bundle.verifier_page import check_verifier_page
 from vault.canonical import parse_canonical
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import SignedCheckpoint, open_checkpoint
@@ -63,10 +65,13 @@ class ContentChecks:
     _checkpoint: SignedCheckpoint | None = None
     _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     _leaves: dict[int, bytes] = field(default_factory=dict)
-    #: Warnings: shown, never a pass (``claims.py``).
+    #: Findings shown beside the checks, never a pass, that do not change the verdict: what could not be
+    #: proven either way (``claims.py``) and a ``verify.html`` other than ours (``_pages``).
     warnings: list[WarningTuple] = field(default_factory=list)
-    #: The index from which the bundle proves it holds every entry of its case (``None``: not proven).
+    #: The index from which the bundle proves it holds every entry of its case (``None``: not proven),
+    #: and whether that is the case's first entry.
     complete_from: int | None = None
+    complete: bool = False
     _decoded: dict[str, bytes] = field(default_factory=dict)
     _tree: SharedTree | None = None
     _bag: BagNames | None = None
@@ -111,6 +116,7 @@ class ContentChecks:
         self._receipts()
         self._timestamps()
         self._claims()
+        self._pages()
         self._known_files()
         return self._out
 
@@ -128,7 +134,7 @@ class ContentChecks:
         )
         self._out.extend(claims.run())
         self.warnings.extend(claims.warnings)
-        self.complete_from = claims.complete_from
+        self.complete_from, self.complete = claims.complete_from, claims.complete
 
     # --- index and keys ------------------------------------------------------------------------
 
@@ -401,6 +407,24 @@ class ContentChecks:
             self._add("timestamp", path, *check_token(token, note, self.tsa_roots))
         for path in (n for n in self._names.under(layout.TIMESTAMPS_DIR) if n not in expected):
             self._add("timestamp", path, False, "not listed in bundle.json")
+
+    # --- the pages: report.html rendered again, verify.html compared ------------------------------
+
+    def _pages(self) -> None:
+        """``report.html`` must be the rendering of the verified entries; ``verify.html`` should be ours.
+
+        A differing ``verify.html`` is a warning, not a failure: the page is a tool, not evidence, so it
+        cannot make the records false, and a bundle made by an older Offboard carries an older page.
+        Failing would reject every genuine old bundle, and give a verdict ``verify.html`` itself cannot
+        give (a page cannot check its own bytes); the warning still says plainly not to trust it.
+        """
+        entries = sorted(self._entries.items())
+        self._add("report", layout.REPORT_HTML, *check_report(self.files, entries, self.origin, self.checkpoint_size))
+        same, detail = check_verifier_page(self.files.get(layout.VERIFY_HTML))
+        if same:
+            self._add("verifier", layout.VERIFY_HTML, True, detail)
+        else:
+            self.warnings.append(("verifier", layout.VERIFY_HTML, detail))
 
     def _known_files(self) -> None:
         for path in sorted(FIXED - self.names):

@@ -68,8 +68,10 @@ class ClaimChecks:
     origin: str | None = None
     out: list[CheckTuple] = field(default_factory=list)
     warnings: list[WarningTuple] = field(default_factory=list)
-    #: The index from which the bundle proves it holds every entry of its case (``None``: not proven).
+    #: The index from which the bundle proves it holds every entry of its case (``None``: not proven),
+    #: and whether that index is the case's first entry (no warning about earlier ones).
     complete_from: int | None = None
+    complete: bool = False
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self.out.append((kind, item, ok, detail))
@@ -185,7 +187,7 @@ class ClaimChecks:
                 )
             )
             return
-        self.complete_from = current
+        self.complete_from, self.complete = current, True
         self._add(
             "completeness",
             "case",

@@ -29,7 +29,9 @@ from vault.bundle import bagit, layout
 from vault.bundle.pdf import render_pdf
 from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
 from vault.bundle.receipts import case_receipts
-from vault.bundle.report import ReportRenderer, collect, verify_page
+from vault.bundle.report import build_report
+from vault.bundle.report_html import report_html
+from vault.bundle.verifier_page import verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import session_scope
@@ -68,18 +70,20 @@ def prepare(
     principal: Principal,
     case_id: str,
     *,
-    render_report: ReportRenderer,
     clock: Clock = system_clock,
     receipts: ReceiptSource | None = None,
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports and the verifier page.
 
-    ``receipts`` defaults to the case's stored receipts and acknowledgments.
+    ``receipts`` defaults to the case's stored receipts and acknowledgments. Both reports are rendered
+    from the plan's entries alone, the ones the bundle carries, so a verifier can render ``report.html``
+    again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock)
     plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
-    data = collect(session, plan)
-    plan.files[layout.REPORT_HTML] = render_report(data)
+    entries = [(entry.index, entry.document) for entry in plan.entries]
+    data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
+    plan.files[layout.REPORT_HTML] = report_html(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
     plan.files[layout.VERIFY_HTML] = verify_page()
     return plan

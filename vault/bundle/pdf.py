@@ -1,22 +1,35 @@
-"""``report.pdf``: the case report as a reproducible PDF (fpdf2, DejaVu fonts for full Unicode).
+"""``report.pdf``: the case report as a reproducible PDF (fpdf2, DejaVu fonts for full Unicode): a convenience
+copy that proves nothing.
+
+It shows the same ``ReportData`` as ``report.html`` (built from the bundle's entries alone), but no verifier
+renders it again, since a PDF cannot be compared byte for byte across implementations; its first page and
+``docs/bundle.md`` say so, and point to ``report.html``, which is checked.
 
 Reproducible: the creation date is the export time and nothing else varies, so the same case exported
 at the same moment gives the same bytes. Tables are wrapped text rows rather than fpdf2 tables, and the
 timeline is one clipped line per entry (its full data is in the entry files and report.html), which
-keeps a 10,000-entry timeline fast.
+keeps a 10,000-entry timeline fast. The bundled Unicode font (DejaVu, Debian's fonts-dejavu-core) renders
+any client name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from fpdf import FPDF
 
-from vault.bundle.report import FONT_DIR, ReportData
+from vault.bundle.report import ABSENT, Cell, ReportData, Section
 from vault.errors import ConfigurationError
 
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"
+#: Printed first, on the first page.
+CONVENIENCE = (
+    "Convenience copy: this PDF proves nothing; report.html is checked by the verifiers "
+    "(offboard verify and verify.html render it again from the signed ledger entries)."
+)
 
 
 def _pdf(created: datetime) -> FPDF:
@@ -42,15 +55,38 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font(FONT, "", 8)
 
 
-def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+#: Characters of one value the PDF keeps: fpdf2 wraps some tens of thousands of characters a second, and the full text
+#: is in report.html (and the entries) anyway.
+_VALUE_CHARS = 2000
+
+
+def _v(value: Cell) -> str:
+    if value is None:
+        return ABSENT
+    return value if len(value) <= _VALUE_CHARS else value[: _VALUE_CHARS - 1] + "… (clipped; in full in report.html)"
+
+
+#: Rows a table may have and still be wrapped; longer ones get one clipped line per row, like the timeline.
+_WRAPPED_ROWS = 200
+#: Characters of such a line.
+_LINE_CHARS = 160
+
+
+def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
     if not rows:
         pdf.multi_cell(0, 5, "absent", new_x="LMARGIN", new_y="NEXT")
         return
+    if len(rows) > _WRAPPED_ROWS:
+        pdf.set_font(FONT, "", 6.5)
+        for row in rows:
+            line = "   ".join(f"{label}: {_v(value)}" for label, value in zip(header, row, strict=True))
+            pdf.cell(0, 3.6, _clip(" ".join(line.split()), _LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
+        return
     for row in rows:
         pdf.set_font(FONT, "B", 8)
-        pdf.multi_cell(0, 4.5, f"{header[0]}: {row[0]}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.5, f"{header[0]}: {_v(row[0])}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, "", 8)
-        rest = "   ".join(f"{label}: {value}" for label, value in zip(header[1:], row[1:], strict=True))
+        rest = "   ".join(f"{label}: {_v(value)}" for label, value in zip(header[1:], row[1:], strict=True))
         pdf.multi_cell(0, 4.5, rest, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
@@ -64,7 +100,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _timeline(pdf: FPDF, rows: Sequence[Sequence[str]]) -> None:
+def _timeline(pdf: FPDF, rows: Sequence[Sequence[Cell]]) -> None:
     """One line per entry with ``cell``: fpdf2's ``multi_cell`` line breaking is far too slow for 10,000 rows."""
     pdf.set_font(FONT, "B", 6.5)
     for label, width, _ in _TIMELINE:
@@ -73,38 +109,43 @@ def _timeline(pdf: FPDF, rows: Sequence[Sequence[str]]) -> None:
     pdf.set_font(FONT, "", 6.5)
     for row in rows:
         for (_, width, chars), value in zip(_TIMELINE, row[:4], strict=True):
-            pdf.cell(width, 3.6, _clip(value, chars))
-        pdf.cell(0, 3.6, _clip(row[4], _DATA_CHARS), new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(width, 3.6, _clip(_v(value), chars))
+        pdf.cell(0, 3.6, _clip(_v(row[4]), _DATA_CHARS), new_x="LMARGIN", new_y="NEXT")
+
+
+def _section(pdf: FPDF, section: Section) -> None:
+    if section.id == "timeline":
+        _heading(pdf, f"{section.title}; full entries in data/ledger/entries and report.html")
+        _timeline(pdf, section.rows)
+    elif section.id == "claims":
+        _heading(pdf, section.title)
+        for record, proves, limits in section.rows:
+            pdf.set_font(FONT, "B", 8)
+            pdf.multi_cell(0, 4.5, _v(record), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(FONT, "", 8)
+            pdf.multi_cell(0, 4.5, f"Proves: {_v(proves)}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 4.5, f"Does not prove: {_v(limits)}", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+    else:
+        _heading(pdf, section.title)
+        _rows(pdf, section.header, section.rows)
 
 
 def render_pdf(data: ReportData, created: datetime) -> bytes:
     pdf = _pdf(created)
+    pdf.set_font(FONT, "B", 10)
+    pdf.set_text_color(160, 0, 0)
+    pdf.multi_cell(0, 5, CONVENIENCE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
     pdf.set_font(FONT, "B", 15)
     pdf.multi_cell(0, 8, data.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     for label, value in data.facts:
-        pdf.multi_cell(0, 5, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, f"{label}: {_v(value)}", new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Final state")
     for label, value in data.final_state:
-        pdf.multi_cell(0, 5, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
-    _heading(pdf, "Deliverables and evidence")
-    _rows(pdf, ("File", "Kind", "Bytes", "SHA-256", "Ledger index", "Path"), data.deliverables)
-    _heading(pdf, "Steps")
-    _rows(pdf, ("Step", "Status", "Completed", "By", "Ledger index"), data.steps)
-    _heading(pdf, "Access revocations")
-    _rows(pdf, ("System", "Status", "Revoked", "Method", "Verified", "Ledger index"), data.access)
-    _heading(pdf, "Acknowledgment record")
-    _rows(pdf, ("Receipt", "Status"), data.acknowledgments)
-    _heading(pdf, "Notes and disputes")
-    _rows(pdf, ("Written", "Kind", "Author", "Text"), data.notes)
-    _heading(pdf, "Timeline (ledger entries; full entries in data/ledger/entries and report.html)")
-    _timeline(pdf, data.timeline)
-    _heading(pdf, "What each record proves, and what it does not")
-    for record, proves, limits in data.claims:
-        pdf.set_font(FONT, "B", 8)
-        pdf.multi_cell(0, 4.5, record, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, "", 8)
-        pdf.multi_cell(0, 4.5, f"Proves: {proves}", new_x="LMARGIN", new_y="NEXT")
-        pdf.multi_cell(0, 4.5, f"Does not prove: {limits}", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
+        pdf.multi_cell(0, 5, f"{label}: {_v(value)}", new_x="LMARGIN", new_y="NEXT")
+    for section in data.sections:
+        _section(pdf, section)
     return bytes(pdf.output())

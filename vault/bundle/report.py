@@ -1,39 +1,40 @@
-"""The human-readable case report of a bundle: ``report.html`` (jinja2) and ``report.pdf`` (fpdf2).
+"""What a bundle's report shows, read from the case's ledger entries alone (``docs/bundle.md``, "The report").
 
-Both render one ``ReportData``: the case, its timeline (the bundle's ledger entries, with indexes), the
-deliverables with hashes, steps, access revocations, the acknowledgment record, notes, the final state,
-and what each record proves and does not. A value that is not known is shown as "absent", never
-guessed. The PDF is reproducible: fixed creation date (the export time) and a bundled Unicode font
-(DejaVu, Debian's fonts-dejavu-core) so any client name renders.
+``build_report`` takes the case's entries the bundle carries, in index order, as ``(index, document)``
+pairs: at export the plan's entries, at verification the documents the verifier has just verified. Every
+value comes from them, or from the checkpoint's origin and size; a value no entry records is ``None``,
+shown as "absent", never guessed and never read from the database. ``report_html`` renders the result
+as ``report.html`` and ``pdf`` as ``report.pdf``.
 
-The templates live in ``templates/bundle/``; jinja2 is imported here because the bundle is produced by
-the CLI as well as the API, with no web layer in between.
+``templates/bundle/verify.html`` carries a JavaScript twin of this module and of ``report_html``
+(``reportData``, ``renderReport``) that must produce the same bytes, so this code only copies strings,
+writes integers in decimal and serializes other values as RFC 8785 JSON (which is ECMAScript's own
+``JSON.stringify`` with keys sorted by UTF-16 code units). Nothing is sorted by locale, nothing is
+truncated, no floating point is formatted. The one table-driven step is the evidence path
+(``layout.evidence_path``, Unicode NFKD), which follows the exporter's Unicode version.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from vault import canonical
+from vault.bundle import layout
 
-from vault.bundle.plan import BundlePlan
-from vault.clock import rfc3339
-from vault.errors import ConfigurationError
-from vault.models import AccessItem, CaseNote, CaseStep
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "bundle"
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 ABSENT = "absent"
+
+#: One entry as the report reads it: its ledger index and its decoded document.
+Entry = tuple[int, Mapping[str, Any]]
+#: A shown value; ``None`` is shown as "absent".
+Cell = str | None
 
 CLAIMS: tuple[tuple[str, str, str], ...] = (
     (
         "Ledger entries (data/ledger/entries)",
         "Each entry's exact bytes are leaf N of the organization's log as described by the signed checkpoint "
-        "(inclusion proof), so it cannot have been altered or removed without breaking the proof.",
+        "(inclusion proof), so it cannot have been altered without breaking the proof.",
         "That the event described happened as written, or at the time written: the time is the server's "
         "clock. An entry proves what was recorded, not that it is true.",
     ),
@@ -47,7 +48,7 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
     (
         "Earlier checkpoints with consistency proofs",
         "The log given to the client earlier is a prefix of this one: nothing recorded then was changed.",
-        "That entries appended since are complete or true.",
+        "That entries appended since are true.",
     ),
     (
         "Evidence files (data/evidence)",
@@ -65,137 +66,374 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
         "The client's agreement, unless an acknowledgment block is present and countersigned.",
     ),
     (
-        "This report, steps and access tables",
-        "Nothing by themselves: they are a reading aid rendered from the database at export time, covered "
-        "only by the bag manifests. The ledger entries listed in the timeline are the record.",
-        "Step and access tables are the state at export; their history is in the timeline.",
+        "This report (data/report.html)",
+        "That it is exactly what the bundle's verified ledger entries say: offboard verify and verify.html "
+        "render it again from those entries and fail if one byte differs. Every value in it is read from a "
+        "signed entry; what no entry records reads absent.",
+        "More than the entries do. It shows what was recorded, so steps never completed and systems never "
+        "registered do not appear in it.",
     ),
     (
-        "The export itself",
-        "A bundle.exported entry carrying the SHA-256 of manifest-sha256.txt is appended after the export.",
-        "It is not inside this bundle (it comes after the checkpoint); a later bundle or the live log shows it.",
+        "The PDF report (data/report.pdf)",
+        "Nothing. It is a convenience copy rendered from the same entries, and no verifier checks it.",
+        "Anything: read report.html or the entries.",
+    ),
+    (
+        "The export (the bundle.exported entry)",
+        "The case's last entry, inside this bundle with its proof: who exported the bundle, when (server "
+        "clock), for which organization, and the SHA-256 of every evidence file it holds.",
+        "That the case stopped there: entries recorded after the export are in a later bundle or the log.",
+    ),
+    (
+        "The verifier page (data/verify.html)",
+        "Nothing: whoever could edit the bundle could replace it with a page that always says PASS.",
+        "Use a copy obtained independently (its SHA-256 is published in Offboard's README and at "
+        "/.well-known/offboard/verify.html.sha256); offboard verify says when the bundled page differs.",
     ),
 )
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """One table of the report."""
+
+    #: The HTML id of its heading.
+    id: str
+    title: str
+    header: tuple[str, ...]
+    #: One CSS class per column (``""`` for none): ``hash`` and ``code`` are set in monospace.
+    classes: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
-    """Everything the two renderings show, as display strings."""
+    """Everything the two renderings show, as display strings (``None``: absent)."""
 
     title: str
-    facts: tuple[tuple[str, str], ...]
-    timeline: tuple[tuple[str, str, str, str, str], ...]
-    deliverables: tuple[tuple[str, str, str, str, str, str], ...]
-    steps: tuple[tuple[str, str, str, str, str], ...]
-    access: tuple[tuple[str, str, str, str, str, str], ...]
-    acknowledgments: tuple[tuple[str, str], ...]
-    notes: tuple[tuple[str, str, str, str], ...]
-    final_state: tuple[tuple[str, str], ...]
-    claims: tuple[tuple[str, str, str], ...]
+    facts: tuple[tuple[str, Cell], ...]
+    final_state: tuple[tuple[str, Cell], ...]
+    #: Deliverables, steps, access, acknowledgment, notes, timeline and claims, in that order.
+    sections: tuple[Section, ...]
+
+
+def text(value: object) -> Cell:
+    """A value as shown: a string as it is; ``None`` and ``""`` absent; anything else RFC 8785 JSON."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    try:
+        return canonical.dumps(value).decode("utf-8")
+    except canonical.CanonicalizationError:
+        return None  # an integer beyond 2^53 or a lone surrogate: no verified entry holds one
 
 
 def shown(value: object) -> str:
-    """The display form of a value; ``None`` and empty text are "absent"."""
-    if value is None or value == "":
-        return ABSENT
-    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
-        return rfc3339(value)  # type: ignore[arg-type]
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
+    """``text`` for use inside a longer string: absent reads "absent"."""
+    return text(value) or ABSENT
 
 
-def _summary(data: dict[str, Any]) -> str:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-    return text if len(text) <= 240 else text[:239] + "…"
+def _data(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = document.get("data")
+    return data if isinstance(data, dict) else {}
 
 
-def collect(session: Session, plan: BundlePlan) -> ReportData:
-    case = plan.case
-    steps = session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))).all()
-    items = session.exec(
-        select(AccessItem).where(AccessItem.case_id == case.id).order_by(col(AccessItem.added_at))
-    ).all()
-    notes = session.exec(select(CaseNote).where(CaseNote.case_id == case.id).order_by(col(CaseNote.created_at))).all()
-    facts = (
-        ("Organization", plan.organization.name),
-        ("Case", case.id),
-        ("Client", case.client_name),
-        ("Owner", shown(case.owner_email)),
-        ("Trigger", shown(case.trigger)),
-        ("Service type", shown(case.service_type)),
-        ("Intent date", shown(case.intent_date)),
-        ("Target end date", shown(case.target_end_date)),
-        ("Log origin", plan.origin),
-        ("Checkpoint size", str(plan.checkpoint.size)),
-        ("Exported at", rfc3339(plan.exported_at)),
-        ("Exported by", plan.exported_by),
+def _joined(values: object) -> Cell:
+    """A list's items, shown, separated by ", "; absent when not a list or empty."""
+    if not isinstance(values, list) or not values:
+        return None
+    return ", ".join(shown(value) for value in values)
+
+
+def _at(entry: Entry) -> str:
+    return f"{shown(entry[1].get('time'))} (entry {entry[0]})"
+
+
+def _of_type(entries: Sequence[Entry], *types: str) -> list[Entry]:
+    return [entry for entry in entries if entry[1].get("type") in types]
+
+
+def _export_entry(entries: Sequence[Entry]) -> Mapping[str, Any] | None:
+    """The last entry when it is the export's own (entries v2): it is inside its bundle, with its proof."""
+    if not entries:
+        return None
+    document = entries[-1][1]
+    version = document.get("v")
+    if document.get("type") != "bundle.exported" or type(version) is not int or version < 2:
+        return None
+    return document
+
+
+def _facts(entries: Sequence[Entry], origin: str, checkpoint_size: int) -> tuple[tuple[str, Cell], ...]:
+    opened = _of_type(entries, "case.opened")
+    case = _data(opened[0][1]) if opened else {}
+    owner: object = case.get("owner")
+    for _, document in _of_type(entries, "case.owner_changed"):
+        owner = _data(document).get("to")
+    snapshots = _of_type(entries, "case.playbook_snapshot")
+    playbook: Cell = None
+    if snapshots:
+        snapshot = _data(snapshots[0][1])
+        playbook = f"{shown(snapshot.get('playbook'))} version {shown(snapshot.get('version'))}"
+    export = _export_entry(entries)
+    organization = _data(export).get("organization") if export is not None else None
+    return (
+        ("Organization", text(organization.get("name")) if isinstance(organization, dict) else None),
+        ("Case", text(entries[0][1].get("case")) if entries else None),
+        ("Client", text(case.get("client_name"))),
+        ("Client contacts", _joined(case.get("contacts"))),
+        ("Owner", text(owner)),
+        ("Trigger", text(case.get("trigger"))),
+        ("Service type", text(case.get("service_type"))),
+        ("Playbook", playbook),
+        ("Intent date", text(case.get("intent_date"))),
+        ("Target end date", text(case.get("target_end_date"))),
+        ("Opened", _at(opened[0]) if opened else None),
+        ("Log origin", origin),
+        ("Checkpoint size", str(checkpoint_size)),
+        ("Ledger entries in this bundle", str(len(entries))),
+        ("Exported at", text(export.get("time")) if export is not None else None),
+        ("Exported by", text(export.get("actor")) if export is not None else None),
     )
-    timeline = tuple(
-        (
-            str(e.index),
-            shown(e.document.get("time")),
-            shown(e.document.get("actor")),
-            shown(e.document.get("type")),
-            _summary(e.document.get("data") or {}),
+
+
+def _final_state(entries: Sequence[Entry]) -> tuple[tuple[str, Cell], ...]:
+    opened = _of_type(entries, "case.opened")
+    changes = _of_type(entries, "case.status_changed")
+    status: Cell = None
+    since: Cell = None
+    if opened:
+        status, since = text(_data(opened[0][1]).get("status")), _at(opened[0])
+    for change in changes:
+        status, since = text(_data(change[1]).get("to")), _at(change)
+    closed = since if status == "fully_offboarded" else None
+    last = entries[-1] if entries else None
+    return (
+        ("Status", status),
+        ("Since", since),
+        ("Fully offboarded at", closed),
+        ("Last entry", f"{last[0]}: {shown(last[1].get('type'))} at {shown(last[1].get('time'))}" if last else None),
+    )
+
+
+def _filenames(entries: Sequence[Entry]) -> dict[str, str]:
+    """Evidence id -> file name, from the evidence.stored entries."""
+    names: dict[str, str] = {}
+    for _, document in _of_type(entries, "evidence.stored"):
+        data = _data(document)
+        evidence, filename = data.get("evidence"), data.get("filename")
+        if isinstance(evidence, str) and isinstance(filename, str):
+            names[evidence] = filename
+    return names
+
+
+def _deliverables(entries: Sequence[Entry]) -> Section:
+    rows = []
+    for index, document in _of_type(entries, "evidence.stored"):
+        data = _data(document)
+        evidence, filename = data.get("evidence"), data.get("filename")
+        path = None
+        if isinstance(evidence, str) and isinstance(filename, str):
+            path = layout.evidence_path(evidence, filename)
+        rows.append(
+            (text(filename), text(data.get("kind")), text(data.get("size")), text(data.get("sha256")), str(index), path)
         )
-        for e in plan.entries
-    )
-    deliverables = tuple(
-        (e.row.original_filename, e.row.kind, str(e.row.size), e.row.sha256, shown(e.row.ledger_index), e.path)
-        for e in plan.evidence
-    )
-    step_rows = tuple(
-        (
-            f"{s.title} ({s.key})" + ("" if s.required else " [optional]"),
-            s.status,
-            shown(s.completed_at),
-            shown(s.completed_by),
-            shown(s.ledger_index),
+    header = ("File", "Kind", "Bytes", "SHA-256", "Ledger index", "Path in bundle")
+    return Section("deliverables", "Deliverables and evidence", header, ("", "", "", "hash", "", "code"), tuple(rows))
+
+
+def _steps(entries: Sequence[Entry]) -> Section:
+    names = _filenames(entries)
+    rows = []
+    for index, document in _of_type(entries, "step.completed"):
+        data = _data(document)
+        attached = data.get("evidence")
+        files = None
+        if isinstance(attached, list) and attached:
+            ids = [item.get("id") if isinstance(item, dict) else None for item in attached]
+            files = ", ".join(names[i] if isinstance(i, str) and i in names else shown(i) for i in ids)
+        rows.append(
+            (
+                f"{shown(data.get('title'))} ({shown(data.get('step'))})",
+                text(document.get("time")),
+                text(document.get("actor")),
+                files,
+                text(data.get("note")),
+                str(index),
+            )
         )
-        for s in steps
-    )
-    access_rows = tuple(
-        (
-            f"{i.name} ({i.kind}, held by {i.held_by})",
-            i.status,
-            f"{shown(i.revoked_at)} by {shown(i.revoked_by)}",
-            shown(i.revocation_method),
-            f"{shown(i.verified_at)} by {shown(i.verified_by)}" if i.verified_at else ABSENT,
-            shown(i.revoked_index),
+    header = ("Step", "Completed (server clock)", "By", "Evidence", "Note", "Ledger index")
+    return Section("steps", "Steps completed", header, ("",) * 6, tuple(rows))
+
+
+def _access(entries: Sequence[Entry]) -> Section:
+    items: dict[Cell, dict[str, Entry]] = {}
+    for entry in _of_type(entries, "access.added", "access.revoked", "access.verified"):
+        event = str(entry[1].get("type")).removeprefix("access.")
+        items.setdefault(text(_data(entry[1]).get("access_item")), {})[event] = entry
+    rows = []
+    for events in items.values():
+        added, revoked, verified = events.get("added"), events.get("revoked"), events.get("verified")
+        name: Cell = None
+        for recorded in events.values():
+            name = text(_data(recorded[1]).get("name")) or name
+        first = _data(added[1]) if added else {}
+        revoked_data = _data(revoked[1]) if revoked else {}
+        verified_data = _data(verified[1]) if verified else {}
+        status = "verified" if verified else "revoked" if revoked else "active" if added else None
+        rows.append(
+            (
+                f"{shown(name)} ({shown(first.get('kind'))}, held by {shown(first.get('held_by'))})",
+                status,
+                f"{shown(revoked[1].get('time'))} by {shown(revoked_data.get('revoked_by'))}" if revoked else None,
+                text(revoked_data.get("method")),
+                f"{shown(verified[1].get('time'))} by {shown(verified_data.get('verified_by'))}" if verified else None,
+                ", ".join(f"{event} {entry[0]}" for event, entry in events.items()),
+            )
         )
-        for i in items
+    header = ("System", "Status", "Revoked", "Method", "Verified", "Ledger entries")
+    return Section("access", "Access revocations", header, ("",) * 6, tuple(rows))
+
+
+def _acknowledgments(entries: Sequence[Entry]) -> Section:
+    receipts: dict[Cell, list[Entry]] = {}
+    for entry in entries:
+        kind = entry[1].get("type")
+        if isinstance(kind, str) and kind.startswith("receipt."):
+            receipts.setdefault(text(_data(entry[1]).get("receipt")), []).append(entry)
+    rows = []
+    for receipt, events in receipts.items():
+        last: dict[str, Entry] = {}
+        recipients: list[str] = []
+        opened = 0
+        for entry in events:
+            kind = str(entry[1].get("type"))
+            last[kind] = entry
+            if kind == "receipt.opened":
+                opened += 1
+            links = _data(entry[1]).get("links") if kind == "receipt.sent" else None
+            for link in links if isinstance(links, list) else []:
+                recipient = shown(link.get("recipient") if isinstance(link, dict) else None)
+                if recipient not in recipients:
+                    recipients.append(recipient)
+        rows.append(
+            (
+                receipt,
+                _at(last["receipt.issued"]) if "receipt.issued" in last else None,
+                ", ".join(recipients) or None,
+                str(opened),
+                _when(last, "receipt.acknowledged", _acknowledged),
+                _at(last["receipt.countersigned"]) if "receipt.countersigned" in last else None,
+                _when(last, "receipt.disputed", _disputed),
+            )
+        )
+    header = ("Receipt", "Issued", "Sent to", "Opened", "Acknowledged", "Countersigned", "Disputed")
+    return Section("acknowledgment", "Acknowledgment record", header, ("code",) + ("",) * 6, tuple(rows))
+
+
+def _when(last: dict[str, Entry], kind: str, describe: Callable[[Entry], str]) -> Cell:
+    return describe(last[kind]) if kind in last else None
+
+
+def _acknowledged(entry: Entry) -> str:
+    data = _data(entry[1])
+    who = f"{shown(data.get('name'))} <{shown(data.get('recipient'))}>"
+    return f"by {who} at {shown(data.get('acknowledged_at'))} (entry {entry[0]})"
+
+
+def _disputed(entry: Entry) -> str:
+    data = _data(entry[1])
+    return f"by {shown(data.get('recipient'))} at {_at(entry)}: {shown(data.get('reason'))}"
+
+
+def _notes(entries: Sequence[Entry]) -> Section:
+    rows = []
+    for index, document in entries:
+        data, kind = _data(document), document.get("type")
+        if kind == "case.note":
+            row = ("note", text(data.get("text")))
+        elif kind == "case.waiver":
+            scope = "every receipt" if data.get("receipt") is None else f"receipt {shown(data.get('receipt'))}"
+            row = ("waiver", f"{shown(data.get('scope'))} waived for {scope}: {shown(data.get('reason'))}")
+        elif kind == "receipt.disputed":
+            row = ("client dispute", f"receipt {shown(data.get('receipt'))}: {shown(data.get('reason'))}")
+        elif kind == "case.status_changed" and data.get("to") == "disputed":
+            row = ("dispute", text(data.get("reason")))
+        elif kind == "case.status_changed" and data.get("from") == "disputed":
+            row = ("resolution", text(data.get("reason")))
+        else:
+            continue
+        rows.append((text(document.get("time")), row[0], text(document.get("actor")), row[1], str(index)))
+    header = ("Written (server clock)", "Kind", "Author", "Text", "Ledger index")
+    return Section("notes", "Notes and disputes", header, ("", "", "", "text", ""), tuple(rows))
+
+
+#: The fields the timeline shows for each known entry type (other types: every field); the rest (storage
+#: keys, signatures, addresses) is in the entry files.
+SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
+    "case.opened": ("client_name", "owner", "trigger", "service_type", "intent_date", "target_end_date", "status"),
+    "case.playbook_snapshot": ("playbook", "version", "sha256"),
+    "case.status_changed": ("from", "to", "reason"),
+    "case.owner_changed": ("from", "to", "reason"),
+    "case.waiver": ("scope", "receipt", "reason"),
+    "case.note": ("text",),
+    "step.completed": ("step", "title", "note", "evidence"),
+    "access.added": ("name", "kind", "held_by", "accounts"),
+    "access.revoked": ("name", "revoked_by", "method", "evidence"),
+    "access.verified": ("name", "verified_by", "revoked_by"),
+    "evidence.stored": ("filename", "kind", "size", "sha256"),
+    "receipt.issued": ("receipt", "sha256", "deliverables", "checkpoint_size"),
+    "receipt.sent": ("receipt", "links", "expires_at"),
+    "receipt.links_voided": ("receipt", "voided", "reason"),
+    "receipt.opened": ("receipt", "method", "count"),
+    "receipt.acknowledged": ("receipt", "name", "recipient", "acknowledged_at", "shown_sha256"),
+    "receipt.countersigned": ("receipt", "acknowledgment", "sha256"),
+    "receipt.disputed": ("receipt", "recipient", "reason", "shown_sha256"),
+    "bundle.exported": ("format", "organization", "evidence", "manifest_sha256", "checkpoint_size"),
+}
+
+
+def utf16_order(key: str) -> bytes:
+    """Sort key of RFC 8785 section 3.2.3 (and of JavaScript's default sort): UTF-16 code units."""
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def summary(document: Mapping[str, Any]) -> Cell:
+    """``field: value; ...`` of an entry's data: ``SUMMARY_FIELDS`` of its type, present ones only."""
+    data = _data(document)
+    kind = document.get("type")
+    fields = SUMMARY_FIELDS.get(kind) if isinstance(kind, str) else None
+    keys = [k for k in fields if k in data] if fields is not None else sorted(data, key=utf16_order)
+    return "; ".join(f"{key}: {shown(data[key])}" for key in keys) or None
+
+
+def _timeline(entries: Sequence[Entry]) -> Section:
+    rows = tuple(
+        (str(i), text(document.get("time")), text(document.get("actor")), text(document.get("type")), summary(document))
+        for i, document in entries
     )
-    acks = tuple((r.receipt_id, r.status) for r in plan.receipts) or (("Acknowledgment", ABSENT),)
-    note_rows = tuple((shown(n.created_at), n.kind, n.author, n.text) for n in notes)
-    final = (
-        ("Status", case.status),
-        ("Fully offboarded at", shown(case.closed_at)),
-        ("Last change", shown(case.updated_at)),
-    )
+    header = ("Index", "Time (server clock)", "Actor", "Type", "Data")
+    title = "Timeline (every ledger entry of the case in this bundle)"
+    return Section("timeline", title, header, ("", "", "", "", "code"), rows)
+
+
+def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int) -> ReportData:
+    """The report of the case whose entries (in index order) a bundle carries."""
+    facts = _facts(entries, origin, checkpoint_size)
+    title = "What each record proves, and what it does not"
+    claims = Section("claims", title, ("Record", "Proves", "Does not prove"), ("", "", ""), CLAIMS)
     return ReportData(
-        title=f"Offboarding evidence: {case.client_name}",
+        title=f"Offboarding evidence: {shown(facts[2][1])}",
         facts=facts,
-        timeline=timeline,
-        deliverables=deliverables,
-        steps=step_rows,
-        access=access_rows,
-        acknowledgments=acks,
-        notes=note_rows,
-        final_state=final,
-        claims=CLAIMS,
+        final_state=_final_state(entries),
+        sections=(
+            _deliverables(entries),
+            _steps(entries),
+            _access(entries),
+            _acknowledgments(entries),
+            _notes(entries),
+            _timeline(entries),
+            claims,
+        ),
     )
-
-
-#: Renders ``report.html`` from the collected facts. The domain never imports jinja2 (STYLE.md): the API
-#: layer's ``api.rendering.render_bundle_report`` is passed in by whoever exports.
-ReportRenderer = Callable[[ReportData], bytes]
-
-
-def verify_page() -> bytes:
-    """The offline verifier page, copied verbatim into every bundle."""
-    path = TEMPLATES / "verify.html"
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"the verifier page {path} is missing from the installation") from exc

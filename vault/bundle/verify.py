@@ -42,7 +42,7 @@ class Check:
     """One verdict on one item."""
 
     #: The area: archive, bag, manifest, keys, index, checkpoint, entry, evidence, consistency, receipt,
-    #: timestamp.
+    #: timestamp, report, verifier.
     kind: str
     #: The bag-relative path (or other name) of what was checked.
     item: str
@@ -62,11 +62,13 @@ class BundleVerification:
     case_id: str | None = None
     origin: str | None = None
     checkpoint_size: int | None = None
-    #: What could not be proven either way (a format 1 bundle's completeness, say): shown, never a pass.
+    #: Findings shown, never a pass, that do not change ``ok``: what could not be proven either way (a
+    #: format 1 bundle's completeness, say) and a ``verify.html`` other than ours.
     warnings: tuple[Check, ...] = ()
-    #: The ledger index from which the bundle proves it holds every entry of its case: the case's first
-    #: entry when fully proven; ``None`` when completeness is not proven.
+    #: The ledger index from which the bundle proves it holds every entry of its case (``None``: not
+    #: proven), and whether that is the case's first entry.
     complete_from: int | None = None
+    proven_complete: bool = False
 
     @property
     def ok(self) -> bool:
@@ -75,7 +77,7 @@ class BundleVerification:
     @property
     def complete(self) -> bool:
         """Whether the bundle proves it holds every entry of its case, from the case's first."""
-        return self.ok and self.complete_from is not None and not self.warnings
+        return self.ok and self.proven_complete
 
     @property
     def failures(self) -> tuple[Check, ...]:
@@ -298,4 +300,5 @@ def verify_bundle(
         checkpoint_size=content.checkpoint_size,
         warnings=tuple(Check(kind, item, False, detail) for kind, item, detail in content.warnings),
         complete_from=content.complete_from,
+        proven_complete=content.complete,
     )

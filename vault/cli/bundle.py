@@ -7,7 +7,6 @@ bundle carries and says loudly that the signer was not pinned.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,6 @@ from signing.errors import InvalidKey
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import TimestampError, load_pem_roots
 from vault.bundle.export import BundleStream, prepare
-from vault.bundle.report import ReportRenderer
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.db import session_scope
@@ -51,7 +49,6 @@ def export(
                 svc.settings,
                 operator(session),
                 case_id,
-                render_report=_report_renderer(),
                 clock=svc.clock,
             )
         stream = BundleStream(svc.engine, svc.store, plan, clock=svc.clock)
@@ -112,10 +109,11 @@ def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
 def _print_report(report: BundleVerification) -> None:
     if not report.pinned:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
+    for check in report.warnings:
+        err.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", style="bold red", markup=False)
+        out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     for check in report.failures:
         out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
-    for check in report.warnings:
-        out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     out.print(
         f"bundle of case {report.case_id or 'absent'}, log {report.origin or 'absent'}, "
         f"checkpoint size {report.checkpoint_size if report.checkpoint_size is not None else 'absent'}",
@@ -129,9 +127,10 @@ def _print_report(report: BundleVerification) -> None:
         complete = (
             f"complete from the case's first entry ({report.complete_from})"
             if report.complete
-            else f"completeness NOT proven, {len(report.warnings)} warning(s) above"
+            else "completeness NOT proven"
         )
-        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}; {complete})", markup=False)
+        warned = f"; {len(report.warnings)} warning(s) above" if report.warnings else ""
+        out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}; {complete}{warned})", markup=False)
     else:
         out.print(f"FAILED: {len(report.failures)} of {len(report.checks)} checks failed", markup=False)
 
@@ -162,9 +161,3 @@ def verify(
     if not report.ok:
         raise typer.Exit(1)
 
-
-def _report_renderer() -> ReportRenderer:
-    # By name: the domain package never imports the API package (where jinja2 rendering lives).
-    rendering = importlib.import_module("api.rendering")
-    render: ReportRenderer = rendering.render_bundle_report
-    return render
