@@ -165,7 +165,7 @@ class S3Writer:
             raise StoreError(f"object {key} already exists with size {found}, expected {self._size}")
         full_key = self._store.prefix + key
         # This write's row is about to name the object: restart its age for the orphan repair.
-        if not s3_cleanup.freshen(self._store, full_key):
+        if not s3_cleanup.freshen(self._store, full_key, existing):
             return False, None
         version = version_of(existing.get("VersionId"))
         if self._store.object_lock_days is not None and existing.get("ObjectLockMode") != "COMPLIANCE":

@@ -67,16 +67,26 @@ class _Version:
     modified: datetime
 
 
-def freshen(store: S3Store, full_key: str) -> bool:
-    """Tag the current version as written now; ``False`` when there is no current object any more."""
+def freshen(store: S3Store, full_key: str, head: dict[str, Any]) -> bool:
+    """Tag the current version as written now; ``False`` when there is no current object any more.
+
+    ``head`` is what ``HeadObject`` said of the object just before. A server that refuses tags on a
+    locked version (AccessDenied) is taken as freshened when that lock is in force: the repair cannot
+    delete the object then either, long past the moment this write commits its row.
+    """
     where = store.where(full_key)
     tagging: Any = {"TagSet": [{"Key": WRITTEN_TAG, "Value": _tag_time(store.clock())}]}
     try:
         store.client.put_object_tagging(Bucket=store.bucket, Key=full_key, Tagging=tagging)
     except ClientError as exc:
+        code = error_code(exc)
         # MethodNotAllowed: the current version is a delete marker (a repair is deleting the object).
-        if error_code(exc) in MISSING_CODES or error_code(exc) == "MethodNotAllowed":
+        if code in MISSING_CODES or code == "MethodNotAllowed":
             return False
+        until = head.get("ObjectLockRetainUntilDate")
+        locked = head.get("ObjectLockLegalHoldStatus") == "ON" or (until is not None and _utc(until) > store.clock())
+        if code == "AccessDenied" and locked:
+            return True
         raise store_error(exc, "PutObjectTagging", where) from exc
     except BotoCoreError as exc:
         raise store_error(exc, "PutObjectTagging", where) from exc

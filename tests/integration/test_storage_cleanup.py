@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from storage import (
     ObjectMissing,
@@ -149,6 +150,32 @@ def test_a_write_of_stored_bytes_counts_as_a_write(store: ObjectStore) -> None:
     assert leftovers(store) == []
     if isinstance(store, S3Store):
         assert s3_versions(store)[1] == [], "the marker placed before the check is removed again"
+
+
+def _refuse_tags(store: S3Store) -> None:
+    def refuse(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObjectTagging")
+
+    store.client.meta.events.register_first("before-call.s3.PutObjectTagging", refuse)
+
+
+def test_s3_a_server_refusing_tags_on_a_locked_object_still_deduplicates(s3_endpoint: str) -> None:
+    """Should a server refuse tags on a locked version, a duplicate upload must still work: the lock
+    keeps the repair away from the object anyway."""
+    store = s3_store(s3_endpoint, create_bucket(s3_endpoint), object_lock_days=30, clock=utc_now)
+    first = write_all(store, b"locked and uploaded twice").commit()
+    _refuse_tags(store)
+    assert write_all(store, b"locked and uploaded twice").commit() == first
+    assert leftovers(store) == []
+
+
+def test_s3_a_refused_tag_on_an_unlocked_object_fails_the_write(s3_endpoint: str) -> None:
+    store = s3_store(s3_endpoint, create_bucket(s3_endpoint), clock=utc_now)
+    write_all(store, b"uploaded twice").commit()
+    _refuse_tags(store)
+    with pytest.raises(StoreError, match="S3 PutObjectTagging of s3://.* failed: AccessDenied"):
+        write_all(store, b"uploaded twice").commit()
+    assert leftovers(store) == []
 
 
 def _pretend_present(store: ObjectStore, monkeypatch: pytest.MonkeyPatch, key: str) -> None:
