@@ -172,13 +172,14 @@ def _repair_orphan(
     if orphan.modified >= cutoff:
         return act("kept", f"younger than {age_text(orphan_min_age)}")
     # Why this order never deletes an object that a committed row names. Ingest commits the object to
-    # the store first and its row after. So a row committed after the audit's snapshot of the rows
-    # belongs to an ingest that wrote the object after that snapshot, which is then too young to be
-    # here, or found it already stored, which counts as a write of it (the store "freshens" it). This
-    # re-read catches a row committed since the snapshot; the delete below is conditional on no write
-    # since the cutoff, and each store orders that check against a racing write (the local folder
-    # renames the object away before reading its time; S3 puts a delete marker first), so a write of
-    # the same bytes that lands during the delete either keeps the object or stores it anew.
+    # the store first and its row moments later (well under ORPHAN_MIN_AGE_FLOOR). So a row naming an
+    # object not written since the cutoff has committed already, unless its ingest did not write the
+    # object but found it stored. The rows are therefore read again here, not taken from the audit's
+    # snapshot (which may be hours old): that catches every committed row. An ingest that found the
+    # object stored has freshened it (a write of the same bytes counts as a write), and the delete is
+    # conditional on no write since the cutoff, checked in an order that a racing write cannot slip
+    # through (the local folder renames the object away before reading its time; S3 puts a delete
+    # marker first): such an ingest either keeps the object or stores its bytes anew.
     row = _row_naming(engine, orphan.key)
     if row is not None:
         return act("kept", f"now named by evidence {row} (an upload committed it during the audit)")
