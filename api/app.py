@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api import errors, pages
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
+from vault import orphans
 from vault.config import Settings
 from vault.ledger import keyring
 from vault.ledger.publisher import Publisher
@@ -25,6 +26,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         with Session(svc.engine) as session:
             # Refuse to serve with a missing, unreadable or exposed signing key; never make a new one.
             keyring.check_keys(session, svc.settings)
+        # Uploads that died mid-write left temp files that nothing else removes (vault/orphans.py).
+        orphans.remove_temp_files_at_start(svc.store, now=svc.clock())
         publisher = Publisher(svc.engine, svc.settings, clock=svc.clock)
         publisher.start()
         try:

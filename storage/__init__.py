@@ -7,26 +7,36 @@ from __future__ import annotations
 
 from storage.base import (
     CHUNK_SIZE,
+    ListedObject,
     ObjectCorrupt,
     ObjectInfo,
     ObjectMissing,
+    ObjectRetained,
+    ObjectRewritten,
     ObjectStore,
     ObjectWriter,
+    Retention,
     StoredObject,
     StoreError,
+    TempFile,
     object_key,
 )
 from storage.factory import open_store
 
 __all__ = [
     "CHUNK_SIZE",
+    "ListedObject",
     "ObjectCorrupt",
     "ObjectInfo",
     "ObjectMissing",
+    "ObjectRetained",
+    "ObjectRewritten",
     "ObjectStore",
     "ObjectWriter",
+    "Retention",
     "StoreError",
     "StoredObject",
+    "TempFile",
     "object_key",
     "open_store",
 ]

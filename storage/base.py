@@ -3,6 +3,11 @@
 A write is streamed through an ``ObjectWriter``: every chunk is hashed (SHA-256) as it is written, and
 ``commit()`` makes the object durable and visible atomically, or raises and leaves nothing behind.
 Objects are immutable once committed.
+
+For the orphan audit a store also lists its objects with the time each was last written, says whether
+retention protects one, deletes one on condition that nobody wrote it since a cutoff, and lists and
+removes the temporary leftovers of writes that were interrupted (docs/storage.md, "Orphans and
+temporary files").
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 CHUNK_SIZE = 1024 * 1024
@@ -30,6 +36,23 @@ class ObjectMissing(StoreError):
 
 class ObjectCorrupt(StoreError):
     """The object's bytes do not hash to its content key."""
+
+
+class ObjectRetained(StoreError):
+    """A delete was refused: retention or a legal hold protects the object."""
+
+    def __init__(self, message: str, *, retention: Retention | None = None) -> None:
+        super().__init__(message)
+        #: What protects it, when the store could tell (a server refusal alone may not say).
+        self.retention = retention
+
+
+class ObjectRewritten(StoreError):
+    """A conditional delete was refused: the object was written (or found by a write) after the cutoff."""
+
+    def __init__(self, message: str, *, written: datetime) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 def object_key(sha256_hex: str) -> str:
@@ -79,6 +102,57 @@ class ObjectInfo:
     version_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One committed object as a listing reports it."""
+
+    key: str
+    size: int
+    #: When the object was last written, aware UTC. A write that finds the same bytes already stored
+    #: counts as a write ("freshens" the object); on S3 that time is kept in a tag, which this listing
+    #: does not read, so there it is the upload time only (``delete`` checks both).
+    modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """What keeps an object from being deleted: S3 Object Lock retention and legal hold."""
+
+    #: ``COMPLIANCE`` or ``GOVERNANCE``, or ``None`` when only a legal hold is set.
+    mode: str | None
+    #: End of the retention period (aware UTC), or ``None`` when only a legal hold is set.
+    until: datetime | None
+    #: A legal hold protects the object with no end date until someone lifts it.
+    legal_hold: bool = False
+
+    def in_force(self, now: datetime) -> bool:
+        return self.legal_hold or (self.until is not None and self.until > now)
+
+    def describe(self) -> str:
+        parts = []
+        if self.until is not None:
+            parts.append(f"{self.mode or 'retention'} retention until {self.until.isoformat()}")
+        if self.legal_hold:
+            parts.append("a legal hold")
+        return " and ".join(parts) or "no retention"
+
+
+@dataclass(frozen=True, slots=True)
+class TempFile:
+    """A leftover of an interrupted write: never an object under a content key."""
+
+    #: Where it is, for messages: ``tmp/write-x.part`` (local), ``vault/staging/<uuid>`` (S3).
+    name: str
+    #: Bytes, when the backend knows them (an incomplete multipart upload does not say).
+    size: int | None
+    #: Last write (local), upload time or multipart start (S3); aware UTC.
+    modified: datetime
+    #: What it is left over from, for messages: ``interrupted upload``, ``interrupted deletion``, ...
+    what: str
+    #: Backend-private handle (an S3 version or upload id); opaque to callers.
+    ref: str = ""
+
+
 @runtime_checkable
 class ObjectWriter(Protocol):
     """One streamed write in progress."""
@@ -124,8 +198,37 @@ class ObjectStore(Protocol):
         """Every committed object key (no temporary or staging objects)."""
         ...
 
-    def delete(self, key: str) -> None:
-        """Remove an object (used to clean up orphans; may be refused by retention)."""
+    def list_objects(self) -> Iterator[ListedObject]:
+        """Every committed object with its size and last write, streamed (paginated on S3)."""
+        ...
+
+    def retention(self, key: str) -> Retention | None:
+        """What protects the object from deletion (in force or expired), or ``None`` when nothing is set.
+
+        ``ObjectMissing`` when absent. A local folder has no retention: always ``None``.
+        """
+        ...
+
+    def delete(self, key: str, *, unless_written_since: datetime | None = None) -> None:
+        """Remove an object, every version of it (orphan clean-up).
+
+        ``ObjectRetained`` when retention or a legal hold protects it, ``ObjectMissing`` when absent.
+        With ``unless_written_since``, ``ObjectRewritten`` when the object was written, or found by a
+        write of the same bytes, at or after that time; the check and the removal are ordered so that a
+        write racing with this delete either is seen by the check or stores its bytes anew.
+        """
+        ...
+
+    def stale_temp_files(self, older_than: datetime) -> Iterator[TempFile]:
+        """Leftovers of interrupted writes last touched before ``older_than``."""
+        ...
+
+    def remove_temp_file(self, temp: TempFile) -> None:
+        """Remove one leftover listed by ``stale_temp_files``.
+
+        ``ObjectRewritten`` if it was written since it was listed (a writer is alive after all),
+        ``ObjectMissing`` if it is gone, ``ObjectRetained`` if retention keeps it.
+        """
         ...
 
 

@@ -1,8 +1,15 @@
 """A local-folder object store: content-addressed files, written atomically (temp file, fsync, rename).
 
 Layout under the root: ``sha256/<2 hex>/<2 hex>/<64 hex>`` for committed objects (mode 0444) and ``tmp/``
-for writes in progress. The temp folder is inside the root so the final ``rename`` never crosses a
-filesystem and is atomic (POSIX ``rename(2)``): a reader sees the whole object or nothing.
+for writes in progress (``write-*.part``) and deletions in progress (``<64 hex>.deleting``). The temp
+folder is inside the root so every ``rename`` never crosses a filesystem and is atomic (POSIX
+``rename(2)``): a reader sees the whole object or nothing.
+
+An object's modification time is its last write: a commit that finds the same bytes already stored
+sets it to now (as git freshens a loose object it would have written), so the orphan repair's age test
+sees that write. A conditional delete renames the object away first and checks the time after, so a
+racing write either freshened it before the rename (the delete puts it back) or finds it gone and
+stores its own copy.
 """
 
 from __future__ import annotations
@@ -10,18 +17,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import (
     CHUNK_SIZE,
+    ListedObject,
     ObjectInfo,
     ObjectMissing,
+    ObjectRewritten,
+    Retention,
     StoredObject,
     StoreError,
+    TempFile,
     checked_chunks,
     is_object_key,
     key_sha256,
@@ -32,6 +46,13 @@ from storage.base import (
 OBJECT_MODE = 0o444
 _OBJECTS_DIR = "sha256"
 _TMP_DIR = "tmp"
+_PART = ".part"
+_DELETING = ".deleting"
+_DELETING_RE = re.compile(r"[0-9a-f]{64}\.deleting")
+
+
+def _mtime(info: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(info.st_mtime, UTC)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -107,13 +128,22 @@ class LocalWriter:
             self._file = None
             existing = self._store.stat(key)
             if existing is not None:
-                # Same hash: the bytes are already stored. Keep the old file untouched.
+                # Same hash: the bytes are already stored. Keep the old file's bytes untouched.
                 if existing.size != self._size:
                     raise StoreError(
                         f"object {key} already exists with size {existing.size}, expected {self._size}"
                     )
-                self._temp.unlink()
-            else:
+                try:
+                    # This write's row is about to name the object: restart its age so the orphan
+                    # repair, which only deletes objects not written for a day, leaves it alone.
+                    # (An explicit time: utime(None) takes the kernel's coarse clock, a few ms behind.)
+                    now = time.time_ns()
+                    os.utime(final, ns=(now, now))
+                except FileNotFoundError:
+                    existing = None  # a concurrent orphan repair took it away: store this copy instead
+                else:
+                    self._temp.unlink()
+            if existing is None:
                 _make_dirs_durable(final.parent, self._store.root)
                 os.replace(self._temp, final)
                 _fsync_dir(final.parent)
@@ -185,8 +215,8 @@ class LocalStore:
             raise StoreError(f"expected a regular file for {key} in {self.url}, found mode {info.st_mode:o}")
         return ObjectInfo(key=key, size=info.st_size)
 
-    def keys(self) -> Iterator[str]:
-        """Committed keys in sorted order, one fan-out directory in memory at a time."""
+    def _leaves(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """Committed keys and their directory entries in sorted order, one fan-out directory at a time."""
 
         def entries(directory: Path) -> list[os.DirEntry[str]]:
             try:
@@ -202,15 +232,127 @@ class LocalStore:
                 for leaf in entries(Path(second.path)):
                     key = f"{_OBJECTS_DIR}/{first.name}/{second.name}/{leaf.name}"
                     if is_object_key(key) and leaf.is_file(follow_symlinks=False):
-                        yield key
+                        yield key, leaf
 
-    def delete(self, key: str) -> None:
+    def keys(self) -> Iterator[str]:
+        """Committed keys in sorted order, one fan-out directory in memory at a time."""
+        for key, _ in self._leaves():
+            yield key
+
+    def list_objects(self) -> Iterator[ListedObject]:
+        for key, leaf in self._leaves():
+            try:
+                info = leaf.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # deleted since the directory was read
+            except OSError as exc:
+                raise StoreError(f"cannot stat {key} in {self.url}: {exc}") from exc
+            yield ListedObject(key=key, size=info.st_size, modified=_mtime(info))
+
+    def retention(self, key: str) -> Retention | None:
+        """A folder has no retention (Object Lock is refused for it by ``open_store``)."""
+        if self.stat(key) is None:
+            raise ObjectMissing(f"no object {key} in {self.url}")
+        return None
+
+    def delete(self, key: str, *, unless_written_since: datetime | None = None) -> None:
         path = self.path_of(key)
+        if unless_written_since is None:
+            try:
+                path.unlink()
+            except FileNotFoundError as exc:
+                raise ObjectMissing(f"no object {key} in {self.url}") from exc
+            except OSError as exc:
+                raise StoreError(f"cannot delete {key} in {self.url}: {exc}") from exc
+            with contextlib.suppress(OSError):
+                _fsync_dir(path.parent)
+            return
+        # Rename first, check after: once the file is away from its key, a write of the same bytes can
+        # no longer freshen it (it finds no object and stores its own copy), so a time read now is final.
+        aside = self.tmp_dir / f"{key_sha256(key)}{_DELETING}"
         try:
-            path.unlink()
+            os.rename(path, aside)
         except FileNotFoundError as exc:
             raise ObjectMissing(f"no object {key} in {self.url}") from exc
         except OSError as exc:
             raise StoreError(f"cannot delete {key} in {self.url}: {exc}") from exc
+        try:
+            written = _mtime(aside.stat())
+            if written >= unless_written_since:
+                self._put_back(aside, path)
+                raise ObjectRewritten(
+                    f"object {key} was written at {written.isoformat()}, after {unless_written_since.isoformat()}; "
+                    "not deleted",
+                    written=written,
+                )
+            aside.unlink()
+        except OSError as exc:
+            raise StoreError(f"cannot delete {key} in {self.url}: {exc}") from exc
         with contextlib.suppress(OSError):
             _fsync_dir(path.parent)
+            _fsync_dir(self.tmp_dir)
+
+    def _put_back(self, aside: Path, path: Path) -> None:
+        """Return a set-aside object to its key, unless a write has stored the same bytes there meanwhile."""
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # identical bytes (same hash) are already back under the key
+        aside.unlink()
+        _fsync_dir(path.parent)
+
+    def stale_temp_files(self, older_than: datetime) -> Iterator[TempFile]:
+        """``tmp/*.part`` (interrupted writes) and ``tmp/*.deleting`` (interrupted deletions) not touched since."""
+        try:
+            with os.scandir(self.tmp_dir) as listing:
+                found = sorted(listing, key=lambda entry: entry.name)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot list {self.tmp_dir}: {exc}") from exc
+        for entry in found:
+            what = self._temp_kind(entry.name)
+            if what is None or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # committed or aborted since the folder was read
+            except OSError as exc:
+                raise StoreError(f"cannot stat {entry.path}: {exc}") from exc
+            if _mtime(info) < older_than:
+                yield TempFile(name=f"{_TMP_DIR}/{entry.name}", size=info.st_size, modified=_mtime(info), what=what)
+
+    @staticmethod
+    def _temp_kind(name: str) -> str | None:
+        if name.endswith(_PART):
+            return "interrupted upload"
+        if _DELETING_RE.fullmatch(name):
+            return "interrupted deletion"
+        return None
+
+    def remove_temp_file(self, temp: TempFile) -> None:
+        """Remove a stale ``.part``; put a stale ``.deleting`` back under its key (the audit decides again)."""
+        directory, _, name = temp.name.partition("/")
+        what = self._temp_kind(name)
+        if directory != _TMP_DIR or "/" in name or what is None:
+            raise StoreError(f"expected a temp file 'tmp/<name>.part' or 'tmp/<hex>.deleting', found {temp.name!r}")
+        path = self.tmp_dir / name
+        try:
+            written = _mtime(path.stat())
+            if written > temp.modified:
+                # Written since it was listed: its writer is alive (every chunk moves the time on).
+                raise ObjectRewritten(
+                    f"temp file {temp.name} was written at {written.isoformat()}; kept", written=written
+                )
+            if name.endswith(_DELETING):
+                final = self.path_of(object_key(name.removesuffix(_DELETING)))
+                _make_dirs_durable(final.parent, self.root)
+                self._put_back(path, final)
+            else:
+                path.unlink()
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"no temp file {temp.name} in {self.url}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot remove {temp.name} in {self.url}: {exc}") from exc
+

@@ -6,7 +6,8 @@ compares SHA-256 and size itself. Objects below the multipart threshold are buff
 ``PutObject`` to their content key; larger ones are uploaded in parts to ``staging/<uuid>`` (the hash is
 only known at the end), then copied server-side to the content key and the staging version is deleted.
 Object Lock COMPLIANCE retention is applied to the verified version only, so a corrupt upload is never
-locked under a content key for years.
+locked under a content key for years. A write that finds its bytes already stored tags that object with
+the time (``storage/s3_cleanup.py``), so the orphan repair sees it as just written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -24,17 +25,22 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
+from storage import s3_cleanup
 from storage.base import (
     CHUNK_SIZE,
+    ListedObject,
     ObjectInfo,
     ObjectMissing,
+    Retention,
     StoredObject,
     StoreError,
+    TempFile,
     checked_chunks,
     is_object_key,
     key_sha256,
     object_key,
 )
+from storage.s3_calls import STAGING, s3_call, utc_now, version_of
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -47,43 +53,10 @@ DEFAULT_MULTIPART_THRESHOLD = 16 * MIB
 DEFAULT_PART_SIZE = 8 * MIB
 #: Above this size the copy from staging is a multipart copy (a single CopyObject stops at 5 GiB).
 DEFAULT_COPY_THRESHOLD = 256 * MIB
-_STAGING = "staging/"
-_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
 
 
 def _b64_sha256(data: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-
-
-def _version(value: object) -> str | None:
-    """A usable version id: unversioned buckets answer the literal string ``"null"``."""
-    return str(value) if value and value != "null" else None
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _store_error(exc: Exception, action: str, where: str) -> StoreError:
-    """One readable ``StoreError`` (or ``ObjectMissing``) for any botocore failure."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "unknown"))
-        message = str(error.get("Message", "")).strip()
-        if code in _MISSING_CODES:
-            return ObjectMissing(f"no object {where}")
-        if code == "NoSuchBucket":
-            return StoreError(f"S3 {action} failed: expected an existing bucket for {where}, found none")
-        return StoreError(f"S3 {action} of {where} failed: {code}{': ' + message if message else ''}")
-    return StoreError(f"S3 {action} of {where} failed: {exc}")
-
-
-@contextlib.contextmanager
-def _s3_call(action: str, where: str) -> Iterator[None]:
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        raise _store_error(exc, action, where) from exc
 
 
 class S3Writer:
@@ -96,7 +69,7 @@ class S3Writer:
         self._size = 0
         # At most max(multipart threshold, part size) plus one chunk is ever held here.
         self._buffer = bytearray()
-        self._staging_key = f"{store.prefix}{_STAGING}{uuid.uuid4().hex}"
+        self._staging_key = f"{store.prefix}{STAGING}{uuid.uuid4().hex}"
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
         self._staging_version: str | None = None
@@ -129,7 +102,7 @@ class S3Writer:
             raise
 
     def _start_multipart(self) -> None:
-        with _s3_call("CreateMultipartUpload", self._store.where(self._staging_key)):
+        with s3_call("CreateMultipartUpload", self._store.where(self._staging_key)):
             response = self._client.create_multipart_upload(
                 Bucket=self._store.bucket, Key=self._staging_key, ChecksumAlgorithm="SHA256"
             )
@@ -139,7 +112,7 @@ class S3Writer:
         assert self._upload_id is not None  # noqa: S101 - only called once the upload exists
         number = len(self._parts) + 1
         checksum = _b64_sha256(data)
-        with _s3_call(f"UploadPart {number}", self._store.where(self._staging_key)):
+        with s3_call(f"UploadPart {number}", self._store.where(self._staging_key)):
             response = self._client.upload_part(
                 Bucket=self._store.bucket,
                 Key=self._staging_key,
@@ -160,9 +133,10 @@ class S3Writer:
         version: str | None = None
         try:
             existing = self._store.head(full_key)
+            kept = False
             if existing is not None:
-                version = self._dedup(key, existing)
-            else:
+                kept, version = self._dedup(key, existing)
+            if not kept:
                 placed = True
                 if self._upload_id is None:
                     version = self._place_small(full_key)
@@ -180,21 +154,29 @@ class S3Writer:
         self._buffer = bytearray()
         return StoredObject(key=key, sha256=sha256, size=self._size, version_id=version)
 
-    def _dedup(self, key: str, existing: dict[str, Any]) -> str | None:
-        """The bytes are already stored under their hash: keep that object, drop this upload."""
+    def _dedup(self, key: str, existing: dict[str, Any]) -> tuple[bool, str | None]:
+        """The bytes are already stored under their hash: keep that object, drop this upload.
+
+        Returns whether the object was still there when it was freshened, and its version; when a
+        concurrent orphan repair took it away in between, the caller stores this upload instead.
+        """
         found = int(existing.get("ContentLength", -1))
         if found != self._size:
             raise StoreError(f"object {key} already exists with size {found}, expected {self._size}")
-        version = _version(existing.get("VersionId"))
+        full_key = self._store.prefix + key
+        # This write's row is about to name the object: restart its age for the orphan repair.
+        if not s3_cleanup.freshen(self._store, full_key, existing):
+            return False, None
+        version = version_of(existing.get("VersionId"))
         if self._store.object_lock_days is not None and existing.get("ObjectLockMode") != "COMPLIANCE":
             # A crash between verify and lock left it unlocked; finish the job now.
-            self._store.lock(self._store.prefix + key, version)
+            self._store.lock(full_key, version)
         self.abort()
-        return version
+        return True, version
 
     def _place_small(self, full_key: str) -> str | None:
         body = bytes(self._buffer)
-        with _s3_call("PutObject", self._store.where(full_key)):
+        with s3_call("PutObject", self._store.where(full_key)):
             response = self._client.put_object(
                 Bucket=self._store.bucket,
                 Key=full_key,
@@ -202,7 +184,7 @@ class S3Writer:
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=_b64_sha256(body),
             )
-        return _version(response.get("VersionId"))
+        return version_of(response.get("VersionId"))
 
     def _place_large(self, full_key: str) -> str | None:
         assert self._upload_id is not None  # noqa: S101 - the multipart path only
@@ -210,7 +192,7 @@ class S3Writer:
             self._upload_part(bytes(self._buffer))
             self._buffer = bytearray()
         where = self._store.where(self._staging_key)
-        with _s3_call("CompleteMultipartUpload", where):
+        with s3_call("CompleteMultipartUpload", where):
             response = self._client.complete_multipart_upload(
                 Bucket=self._store.bucket,
                 Key=self._staging_key,
@@ -218,11 +200,11 @@ class S3Writer:
                 MultipartUpload={"Parts": self._parts},
             )
         self._staging_done = True
-        self._staging_version = _version(response.get("VersionId"))
+        self._staging_version = version_of(response.get("VersionId"))
         source: dict[str, str] = {"Bucket": self._store.bucket, "Key": self._staging_key}
         if self._staging_version:
             source["VersionId"] = self._staging_version
-        with _s3_call("CopyObject from staging", self._store.where(full_key)):
+        with s3_call("CopyObject from staging", self._store.where(full_key)):
             self._client.copy(
                 source,  # type: ignore[arg-type]  # the stubs want a TypedDict; this is one at runtime
                 self._store.bucket,
@@ -235,12 +217,12 @@ class S3Writer:
             where = self._store.where(full_key)
             raise StoreError(f"S3 copy to {where}: expected the copied object, found none")
         self._delete_staging()
-        return _version(head.get("VersionId"))
+        return version_of(head.get("VersionId"))
 
     def _delete_staging(self) -> None:
         if not self._staging_done:
             return
-        with _s3_call("DeleteObject (staging)", self._store.where(self._staging_key)):
+        with s3_call("DeleteObject (staging)", self._store.where(self._staging_key)):
             if self._staging_version:
                 # A versioned bucket would otherwise keep the bytes behind a delete marker.
                 self._client.delete_object(
@@ -253,7 +235,7 @@ class S3Writer:
     def _discard_final(self, full_key: str, version: str | None) -> str | None:
         """Remove an unverified final object; the reason it could not be, if so."""
         try:
-            with _s3_call("DeleteObject (unverified)", self._store.where(full_key)):
+            with s3_call("DeleteObject (unverified)", self._store.where(full_key)):
                 if version:
                     self._client.delete_object(Bucket=self._store.bucket, Key=full_key, VersionId=version)
                 else:
@@ -289,7 +271,7 @@ class S3Store:
         multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
         part_size: int = DEFAULT_PART_SIZE,
         copy_threshold: int = DEFAULT_COPY_THRESHOLD,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not bucket:
             raise StoreError("expected a bucket name, found an empty one")
@@ -309,7 +291,7 @@ class S3Store:
             multipart_threshold=max(copy_threshold, MIN_PART_SIZE),
             multipart_chunksize=max(copy_threshold, MIN_PART_SIZE),
         )
-        self._clock = clock
+        self.clock = clock
         # Path-style addressing: MinIO and moto on loopback have no per-bucket host names.
         config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5})
         try:
@@ -329,7 +311,7 @@ class S3Store:
     def head(self, full_key: str) -> dict[str, Any] | None:
         """``HeadObject`` of a bucket key, or ``None`` when absent."""
         try:
-            with _s3_call("HeadObject", self.where(full_key)):
+            with s3_call("HeadObject", self.where(full_key)):
                 return dict(self.client.head_object(Bucket=self.bucket, Key=full_key))
         except ObjectMissing:
             return None
@@ -340,7 +322,7 @@ class S3Store:
         found_size = 0
         expected = f"expected SHA-256 {sha256} and {size} bytes"
         where = self.where(full_key)
-        with _s3_call("GetObject (verify)", where):
+        with s3_call("GetObject (verify)", where):
             if version:
                 response = self.client.get_object(Bucket=self.bucket, Key=full_key, VersionId=version)
             else:
@@ -362,11 +344,11 @@ class S3Store:
         """Apply COMPLIANCE retention (when configured) and check it through ``HeadObject``."""
         if self.object_lock_days is None:
             return
-        until = self._clock() + timedelta(days=self.object_lock_days)
+        until = self.clock() + timedelta(days=self.object_lock_days)
         retention: ObjectLockRetentionTypeDef = {"Mode": "COMPLIANCE", "RetainUntilDate": until}
         where = self.where(full_key)
         try:
-            with _s3_call("PutObjectRetention", where):
+            with s3_call("PutObjectRetention", where):
                 if version:
                     self.client.put_object_retention(
                         Bucket=self.bucket, Key=full_key, VersionId=version, Retention=retention
@@ -379,7 +361,7 @@ class S3Store:
                 f"retention (created with Object Lock enabled), found: {exc}"
             ) from exc
         # GetObjectRetention is unreliable on moto; HeadObject reports the lock on every server.
-        with _s3_call("HeadObject (retention)", where):
+        with s3_call("HeadObject (retention)", where):
             if version:
                 head = self.client.head_object(Bucket=self.bucket, Key=full_key, VersionId=version)
             else:
@@ -394,12 +376,12 @@ class S3Store:
     def open(self, key: str) -> Iterator[bytes]:
         full_key = self._full_key(key)
         where = self.where(full_key)
-        with _s3_call("GetObject", where):
+        with s3_call("GetObject", where):
             body = self.client.get_object(Bucket=self.bucket, Key=full_key)["Body"]
 
         def chunks() -> Iterator[bytes]:
             try:
-                with _s3_call("GetObject (read)", where):
+                with s3_call("GetObject (read)", where):
                     yield from body.iter_chunks(CHUNK_SIZE)
             finally:
                 body.close()
@@ -410,33 +392,30 @@ class S3Store:
         head = self.head(self._full_key(key))
         if head is None:
             return None
-        return ObjectInfo(key=key, size=int(head["ContentLength"]), version_id=_version(head.get("VersionId")))
+        return ObjectInfo(key=key, size=int(head["ContentLength"]), version_id=version_of(head.get("VersionId")))
 
     def keys(self) -> Iterator[str]:
         # Listing under ``prefix/sha256/`` leaves ``staging/`` and anything foreign out by construction.
         paginator = self.client.get_paginator("list_objects_v2")
-        with _s3_call("ListObjectsV2", self.url):
+        with s3_call("ListObjectsV2", self.url):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + "sha256/"):
                 for item in page.get("Contents", []):
                     key = item["Key"][len(self.prefix) :]
                     if is_object_key(key):
                         yield key
 
-    def delete(self, key: str) -> None:
+    def list_objects(self) -> Iterator[ListedObject]:
+        return s3_cleanup.list_objects(self)
+
+    def retention(self, key: str) -> Retention | None:
+        return s3_cleanup.retention(self, self._full_key(key))
+
+    def delete(self, key: str, *, unless_written_since: datetime | None = None) -> None:
         """Delete every version of ``key`` (a plain delete would only hide a versioned object)."""
-        full_key = self._full_key(key)
-        where = self.where(full_key)
-        if self.head(full_key) is None:
-            raise ObjectMissing(f"no object {where}")
-        paginator = self.client.get_paginator("list_object_versions")
-        with _s3_call("DeleteObject", where):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=full_key):
-                entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-                for entry in entries:
-                    if entry.get("Key") != full_key:
-                        continue
-                    version = _version(entry.get("VersionId"))
-                    if version:
-                        self.client.delete_object(Bucket=self.bucket, Key=full_key, VersionId=version)
-                    else:
-                        self.client.delete_object(Bucket=self.bucket, Key=full_key)
+        s3_cleanup.delete(self, self._full_key(key), unless_written_since=unless_written_since)
+
+    def stale_temp_files(self, older_than: datetime) -> Iterator[TempFile]:
+        return s3_cleanup.stale_temp_files(self, older_than)
+
+    def remove_temp_file(self, temp: TempFile) -> None:
+        s3_cleanup.remove_temp_file(self, temp)

@@ -1,6 +1,8 @@
 """Audit: re-hash every stored object against the database and find what is missing, altered or orphaned.
 
-The report lists every problem found, not the first; ``ok`` is true only when there are none.
+The report lists every problem found, not the first; ``ok`` is true only when no object is missing or
+altered. Orphans (objects no row names) and stale temp files are reported with their age but are not
+failures: ``vault/orphans.py`` explains them and removes what may go (``offboard audit --repair``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from storage.base import ObjectMissing, ObjectStore
+from vault.clock import Clock
 from vault.errors import OffboardError
 from vault.evidence import stream_verified
 from vault.models import Evidence
+from vault.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just checked."""
@@ -22,10 +26,10 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True, slots=True)
 class AuditProblem:
-    #: ``missing``, ``altered`` or ``orphan``.
+    #: ``missing`` or ``altered``.
     kind: str
     storage_key: str
-    #: The evidence ids recorded for the key (empty for orphans).
+    #: The evidence ids recorded for the key.
     evidence_ids: tuple[str, ...]
     detail: str
 
@@ -35,14 +39,14 @@ class AuditReport:
     objects_checked: int
     bytes_checked: int
     problems: tuple[AuditProblem, ...] = field(default=())
+    #: Stored objects no evidence row names, with their age.
+    orphans: tuple[Orphan, ...] = field(default=())
+    #: Leftovers of interrupted writes older than ``TEMP_FILE_MIN_AGE``.
+    temp_files: tuple[StaleTempFile, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
-        return not any(p.kind in {"missing", "altered"} for p in self.problems)
-
-    @property
-    def orphans(self) -> tuple[AuditProblem, ...]:
-        return tuple(p for p in self.problems if p.kind == "orphan")
+        return not self.problems
 
 
 def total_recorded_bytes(engine: Engine) -> int:
@@ -51,8 +55,8 @@ def total_recorded_bytes(engine: Engine) -> int:
     return sum(dict(rows).values())
 
 
-def audit(engine: Engine, store: ObjectStore, *, progress: Progress | None = None) -> AuditReport:
-    """Re-hash each distinct stored object once; orphans (objects no row names) are reported, not failures."""
+def audit(engine: Engine, store: ObjectStore, *, clock: Clock, progress: Progress | None = None) -> AuditReport:
+    """Re-hash each distinct stored object once; orphans and stale temp files are reported, not failures."""
     with Session(engine) as session:
         rows = list(session.exec(select(Evidence).order_by(Evidence.storage_key)).all())
     by_key: dict[str, list[Evidence]] = {}
@@ -78,7 +82,13 @@ def audit(engine: Engine, store: ObjectStore, *, progress: Progress | None = Non
         for other in group[1:]:
             if (other.sha256, other.size) != (group[0].sha256, group[0].size):
                 problems.append(AuditProblem("altered", key, (other.id,), "rows disagree on the object's hash"))
-    for key in store.keys():
-        if key not in by_key:
-            problems.append(AuditProblem("orphan", key, (), "object has no evidence record"))
-    return AuditReport(objects_checked=len(by_key), bytes_checked=checked, problems=tuple(problems))
+    # Listed after the rows were read: an object whose row commits in between looks orphaned here, and
+    # ``repair`` reads the rows again before deleting anything. Ages are from the time of the listing.
+    now = clock()
+    return AuditReport(
+        objects_checked=len(by_key),
+        bytes_checked=checked,
+        problems=tuple(problems),
+        orphans=find_orphans(store, by_key.keys(), now=now),
+        temp_files=stale_temp_files(store, now=now),
+    )

@@ -1,7 +1,9 @@
 """The ``ObjectStore`` contract, run on every backend: a local folder and S3 (moto's server over HTTP).
 
 Then the backend-specific promises: read-only files and crash safety for the local folder; checksums,
-staging, Object Lock retention, version ids and the post-write read-back for S3.
+staging, Object Lock retention, version ids and the post-write read-back for S3. The orphan audit's
+part of the contract (listing with times, retention, conditional deletion, temp files) is in
+``test_storage_cleanup.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from storage import ObjectMissing, ObjectStore, ObjectWriter, StoreError, object_key, open_store
+from storage import ObjectMissing, ObjectRetained, ObjectStore, ObjectWriter, StoreError, object_key, open_store
 from storage.base import CHUNK_SIZE
 from storage.local import LocalStore
 from storage.s3 import MIN_PART_SIZE, S3Store
@@ -138,10 +140,13 @@ def test_identical_bytes_are_stored_once(store: ObjectStore, size: int) -> None:
 
 
 def _fingerprint(store: ObjectStore, key: str) -> object:
-    """Something that changes if the object is rewritten: inode and mtime, or the list of S3 versions."""
+    """Something that changes if the object is rewritten: inode and bytes, or the list of S3 versions.
+
+    (Not the local mtime: a write of stored bytes moves it on purpose, for the orphan repair.)
+    """
     if isinstance(store, LocalStore):
-        info = store.path_of(key).stat()
-        return (info.st_ino, info.st_mtime_ns)
+        path = store.path_of(key)
+        return (path.stat().st_ino, path.read_bytes())
     assert isinstance(store, S3Store)
     versions = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + key)
     return [v["VersionId"] for v in versions.get("Versions", [])]
@@ -201,6 +206,10 @@ def test_missing_object(store: ObjectStore) -> None:
     assert store.stat(key) is None
     with pytest.raises(ObjectMissing, match="no object"):
         store.delete(key)
+    with pytest.raises(ObjectMissing, match="no object"):
+        store.delete(key, unless_written_since=FIXED_NOW)
+    with pytest.raises(ObjectMissing, match="no object"):
+        store.retention(key)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +218,7 @@ def test_missing_object(store: ObjectStore) -> None:
      "sha256/ab/cd/" + "ab" * 32],  # the last one's fan-out does not match its hash
 )
 def test_keys_that_are_not_content_keys_are_refused(store: ObjectStore, key: str) -> None:
-    for action in (store.open, store.stat, store.delete):
+    for action in (store.open, store.stat, store.delete, store.retention):
         with pytest.raises(StoreError, match="expected a content key") as caught:
             action(key)
         assert not isinstance(caught.value, ObjectMissing)
@@ -358,7 +367,7 @@ def test_s3_objects_carry_compliance_retention_and_a_version(s3_endpoint: str, s
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"] == FIXED_NOW + timedelta(days=30)
     assert stored.version_id is not None and stored.version_id == head["VersionId"]
-    with pytest.raises(StoreError, match="DeleteObject of .* failed: AccessDenied"):
+    with pytest.raises(ObjectRetained, match=r"is under COMPLIANCE retention until 2030-02-01T03:04:05\+00:00"):
         store.delete(stored.key)
 
 

@@ -1,4 +1,4 @@
-"""``offboard evidence ...`` and ``offboard audit``: store, retrieve and re-hash evidence."""
+"""``offboard evidence ...``: store and retrieve evidence (``offboard audit`` is in ``vault/cli/audit.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session
 
-from vault import audit as audit_mod
 from vault import evidence
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.clock import rfc3339
@@ -122,40 +121,3 @@ def evidence_list(case_id: Annotated[str, typer.Option("--case", help="Case id."
         return
     for r in rows:
         out.print(f"{r.id}  {r.kind:<13} {r.sha256}  {r.size:>12}  {r.original_filename}")
-
-
-@app.command()
-def audit(as_json: JsonOpt = False) -> None:
-    """Re-hash every stored object against the database; exit 1 if any is missing or altered."""
-    with services() as svc:
-        total = audit_mod.total_recorded_bytes(svc.engine)
-        with progress_bar(json_mode=as_json) as progress:
-            task = progress.add_task("audit", total=total)
-            report = audit_mod.audit(svc.engine, svc.store, progress=lambda n: progress.advance(task, n))
-    if as_json:
-        emit_json(
-            {
-                "ok": report.ok,
-                "objects_checked": report.objects_checked,
-                "bytes_checked": report.bytes_checked,
-                "problems": [
-                    {
-                        "kind": p.kind,
-                        "storage_key": p.storage_key,
-                        "evidence_ids": list(p.evidence_ids),
-                        "detail": p.detail,
-                    }
-                    for p in report.problems
-                ],
-            }
-        )
-    else:
-        for p in report.problems:
-            ids = ", ".join(p.evidence_ids) or "-"
-            (err if p.kind != "orphan" else out).print(
-                f"{p.kind.upper()}: {p.storage_key} (evidence {ids}): {p.detail}"
-            )
-        verdict = "OK" if report.ok else "FAILED"
-        out.print(f"audit {verdict}: {report.objects_checked} objects, {report.bytes_checked} bytes re-hashed")
-    if not report.ok:
-        raise typer.Exit(1)
