@@ -1,0 +1,99 @@
+"""The checks of a ZIP's central directory (PKWARE APPNOTE 4.3.12) that decide whether a bundle is read at all.
+
+Pure functions over ``zipfile.ZipInfo`` entries, each returning the problems it found as sentences
+(``SafeZip.open`` reports them all at once): unsafe names, special files, encryption, methods, stored
+sizes, overlapping members, and the total of the declared uncompressed sizes against a limit. There is
+no rule on the compression ratio: deflate reaches about 1032:1 on repetitive text, which a genuine
+bundle re-zipped by a common tool does produce, and a member that inflates beyond its declared size is
+stopped there while it is read (``SafeZip.feed``), so the declared sizes are what bounds the work.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+
+#: The default cap on the sum of the members' declared uncompressed sizes.
+DEFAULT_MAX_ARCHIVE_BYTES = 64 << 30
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Components of ASCII letters, digits and ``._-`` not starting with a dot, with an optional final ``/``.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?")
+#: The local file header's fixed part (APPNOTE 4.3.7), which precedes each member's name.
+LOCAL_HEADER_SIZE = 30
+
+
+def path_problem(name: str) -> str | None:
+    """Why a member name is unsafe, or ``None``. Directory names end in ``/``."""
+    if _PLAIN_NAME.fullmatch(name):
+        return None  # the shape of every name a bundle writes: none of the problems below can apply
+    if not name:
+        return "empty name"
+    if _CONTROL.search(name):
+        return "control character in the name"
+    if "\\" in name:
+        return "backslash in the name"
+    if name.startswith("/") or _DRIVE.match(name):
+        return "absolute path"
+    parts = name.removesuffix("/").split("/")
+    if ".." in parts:
+        return "'..' path component"
+    if any(part in ("", ".") for part in parts):
+        return "empty or '.' path component"
+    if any(part.startswith("~") for part in parts):
+        return "'~' path component"
+    return None
+
+
+def member_problems(info: zipfile.ZipInfo) -> list[str]:
+    """What is wrong with one directory entry, judged from the directory alone."""
+    name = info.orig_filename
+    problems: list[str] = []
+    reason = path_problem(name)
+    if reason is not None:
+        problems.append(f"{name!r}: {reason}")
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if kind == stat.S_IFLNK:
+        problems.append(f"{name!r}: symbolic link")
+    elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        problems.append(f"{name!r}: special file (mode {mode:o})")
+    if info.flag_bits & 0x1:
+        problems.append(f"{name!r}: encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        problems.append(f"{name!r}: compression method {info.compress_type} (only stored and deflate)")
+    elif info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+        problems.append(f"{name!r}: stored member declares {info.file_size} bytes but holds {info.compress_size}")
+    return problems
+
+
+def overlaps(ordered: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
+    """Members whose data runs into the next member or the directory; ``ordered``: the entries by offset."""
+    problems = []
+    # Paired with the next entry, the last with ``None`` (the directory); not zip(strict=True) over
+    # ``[*ordered[1:], None]``, which raised ValueError on an archive of no entries.
+    for at, current in enumerate(ordered):
+        following = ordered[at + 1] if at + 1 < len(ordered) else None
+        end = (
+            current.header_offset
+            + LOCAL_HEADER_SIZE
+            + len(current.orig_filename.encode("utf-8"))
+            + current.compress_size
+        )
+        limit = following.header_offset if following is not None else directory_start
+        if end > limit:
+            problems.append(f"{current.orig_filename!r}: overlaps the next member or the central directory")
+    return problems
+
+
+def total_problem(infos: list[zipfile.ZipInfo], limit: int) -> str | None:
+    """Why the declared uncompressed sizes are refused in all, or ``None`` when their sum is within ``limit``."""
+    total = sum(info.file_size for info in infos)
+    if total <= limit:
+        return None
+    return f"the members declare {total} bytes uncompressed in all, above the limit of {limit} bytes"
+
+
+__all__ = ["DEFAULT_MAX_ARCHIVE_BYTES", "member_problems", "overlaps", "path_problem", "total_problem"]
