@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
 import subprocess
 import zipfile
 from pathlib import Path
@@ -95,3 +96,20 @@ def not_bundles(bundle: bytes, folder: Path) -> dict[str, tuple[Path, str]]:
     write("random.bin", os.urandom(64 * 1024).replace(b"PK", b"pk"), "random.bin is not a ZIP archive")
     cases["missing"] = (folder / "missing" / "case.zip", "missing/case.zip does not exist")
     return cases
+
+
+def lying_member(path: Path, *, mib: int = 64, declared: int = 256 * 1024) -> Path:
+    """A ZIP whose ``bag/data/zeros`` inflates to ``mib`` MiB of zeros while its directory declares ``declared``."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("bag/bagit.txt", b"BagIt-Version: 1.0\n")
+        info = zipfile.ZipInfo("bag/data/zeros")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w") as member:
+            for _ in range(mib):
+                member.write(bytes(1 << 20))
+    raw = bytearray(path.read_bytes())
+    at = raw.rfind(b"PK\x01\x02")  # the last directory entry: the zeros
+    assert raw[at + 46 : at + 60] == b"bag/data/zeros"
+    raw[at + 24 : at + 28] = struct.pack("<I", declared)
+    path.write_bytes(bytes(raw))
+    return path

@@ -1,6 +1,7 @@
 """Archive handling through `offboard verify`: a genuine bundle re-zipped stored or deflated, by Info-ZIP's
-zip or by Python, verifies whatever its compression ratio; the archive cap and its option; and files
-that are no bundle (empty, cut short, another format, missing) fail with one line and exit 1.
+zip or by Python, verifies whatever its compression ratio; a member inflating past its declared size
+fails; the archive cap and its option; and files that are no bundle (empty, cut short, another format,
+missing, a directory) fail with one line and exit 1.
 
 Built once, on SQLite + local folder: verification is offline and backend-independent.
 """
@@ -20,6 +21,7 @@ from tests.integration.bundle_corpus import Built, build_case, build_services_at
 from tests.integration.bundle_rezip import (
     bundle_with_log,
     highest_ratio,
+    lying_member,
     not_bundles,
     rezip_with_python,
     rezip_with_zip,
@@ -121,6 +123,12 @@ def test_no_bundle_fails_with_one_line(
     assert code == 1 and not report["ok"] and says in report["refused"]
     assert [f["kind"] for f in report["failures"]] == ["archive"]
     assert err.startswith("not a bundle: ") and len(err.splitlines()) == 1
+
+
+def test_a_member_inflating_past_its_declared_size_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "verify", str(lying_member(tmp_path / "liar.zip")))
+    assert code == 1
+    assert "FAIL [archive] data/zeros: data/zeros: produces more than the 262144 bytes it declares\n" in out
 
 
 def test_a_directory_is_no_bundle(rezipped: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
