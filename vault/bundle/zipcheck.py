@@ -1,6 +1,8 @@
-"""The checks of a ZIP's central directory (PKWARE APPNOTE 4.3.12) that decide whether a bundle is read at all.
+"""The checks that decide whether a bundle ZIP is read at all (PKWARE APPNOTE 4.3.12, 4.3.16).
 
-Pure functions over ``zipfile.ZipInfo`` entries, each returning the problems it found as sentences
+First what the file is, in one sentence when it cannot be a ZIP: missing, a directory, empty, cut
+short before its end-of-central-directory record, a PDF, something else. Then functions over the
+central directory's ``zipfile.ZipInfo`` entries, each returning the problems it found as sentences
 (``SafeZip.open`` reports them all at once): unsafe names, special files, encryption, methods, stored
 sizes, overlapping members, and the total of the declared uncompressed sizes against a limit. There is
 no rule on the compression ratio: deflate reaches about 1032:1 on repetitive text, which a genuine
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
+from pathlib import Path
 
 #: The default cap on the sum of the members' declared uncompressed sizes.
 DEFAULT_MAX_ARCHIVE_BYTES = 64 << 30
@@ -21,8 +24,39 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Components of ASCII letters, digits and ``._-`` not starting with a dot, with an optional final ``/``.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?")
+#: How a ZIP file starts: a local file header, an end record (no members), or a spanning marker.
+_ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 #: The local file header's fixed part (APPNOTE 4.3.7), which precedes each member's name.
 LOCAL_HEADER_SIZE = 30
+
+
+def without_end_record(name: str, head: bytes) -> str:
+    """Why a file with no end-of-central-directory record is refused; ``head``: its first 4 bytes."""
+    if head in _ZIP_STARTS:
+        # The end record is the last thing in a ZIP: a file that starts like one but has none was cut short.
+        return f"{name} is a truncated ZIP archive (it ends before its end-of-central-directory record)"
+    if head == b"%PDF":
+        return f"{name} is a PDF document, not a ZIP archive (no end-of-central-directory record)"
+    return f"{name} is not a ZIP archive (no end-of-central-directory record)"
+
+
+def file_problem(target: Path) -> str | None:
+    """Why ``target`` is not a file that could hold a bundle, or ``None``."""
+    try:
+        status = target.lstat()
+    except FileNotFoundError:
+        return f"{target} does not exist"
+    except OSError as exc:
+        return f"{target} cannot be read: {exc.strerror or exc}"
+    if stat.S_ISLNK(status.st_mode):
+        return f"{target} is a symbolic link, not a regular file"
+    if stat.S_ISDIR(status.st_mode):
+        return f"{target} is a directory, not a regular file (a bundle is one ZIP file)"
+    if not stat.S_ISREG(status.st_mode):
+        return f"{target} is not a regular file"
+    if status.st_size == 0:
+        return f"{target.name} is empty (0 bytes), not a ZIP archive"
+    return None
 
 
 def path_problem(name: str) -> str | None:
@@ -96,4 +130,12 @@ def total_problem(infos: list[zipfile.ZipInfo], limit: int) -> str | None:
     return f"the members declare {total} bytes uncompressed in all, above the limit of {limit} bytes"
 
 
-__all__ = ["DEFAULT_MAX_ARCHIVE_BYTES", "member_problems", "overlaps", "path_problem", "total_problem"]
+__all__ = [
+    "DEFAULT_MAX_ARCHIVE_BYTES",
+    "file_problem",
+    "member_problems",
+    "overlaps",
+    "path_problem",
+    "total_problem",
+    "without_end_record",
+]

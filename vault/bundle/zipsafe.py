@@ -17,7 +17,6 @@ hashing 20,000 small ones: reading by offset lets the hashing threads read diffe
 from __future__ import annotations
 
 import os
-import stat
 import struct
 import threading
 import zipfile
@@ -27,7 +26,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vault.bundle.zipcheck import DEFAULT_MAX_ARCHIVE_BYTES, member_problems, overlaps, path_problem, total_problem
+from vault.bundle.zipcheck import (
+    DEFAULT_MAX_ARCHIVE_BYTES,
+    file_problem,
+    member_problems,
+    overlaps,
+    path_problem,
+    total_problem,
+    without_end_record,
+)
 from vault.errors import VerificationFailed
 
 MAX_ENTRIES = 100_000
@@ -37,8 +44,6 @@ BLOCK = 4 * 1024 * 1024
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
-#: How a ZIP file starts: a local file header, an end record (no members), or a spanning marker.
-_ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 #: Local file header (APPNOTE 4.3.7): signature, then (skipped) version, the flags, (skipped) method,
 #: time, date, CRC-32 and sizes, then the name and extra field lengths.
 _LOCAL_HEADER = "<4s2xH18xHH"
@@ -74,7 +79,7 @@ def declared_entry_count(path: Path) -> int:
         tail = handle.read(tail_size)
         at = tail.rfind(_EOCD)
         if at < 0 or len(tail) - at < 22:
-            raise HostileArchive(_without_end_record(path.name, head))
+            raise HostileArchive(without_end_record(path.name, head))
         (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
         locator = tail[at - 20 : at] if at >= 20 else b""
         if locator.startswith(_ZIP64_LOCATOR):
@@ -91,35 +96,6 @@ def declared_entry_count(path: Path) -> int:
             (count64,) = struct.unpack("<Q", record[32:40])
             return int(count64)
         return int(count)
-
-
-def _without_end_record(name: str, head: bytes) -> str:
-    """Why a file with no end-of-central-directory record is refused; ``head``: its first 4 bytes."""
-    if head in _ZIP_STARTS:
-        # The end record is the last thing in a ZIP: a file that starts like one but has none was cut short.
-        return f"{name} is a truncated ZIP archive (it ends before its end-of-central-directory record)"
-    if head == b"%PDF":
-        return f"{name} is a PDF document, not a ZIP archive (no end-of-central-directory record)"
-    return f"{name} is not a ZIP archive (no end-of-central-directory record)"
-
-
-def _file_problem(target: Path) -> str | None:
-    """Why ``target`` is not a file that could hold a bundle, or ``None``."""
-    try:
-        status = target.lstat()
-    except FileNotFoundError:
-        return f"{target} does not exist"
-    except OSError as exc:
-        return f"{target} cannot be read: {exc.strerror or exc}"
-    if stat.S_ISLNK(status.st_mode):
-        return f"{target} is a symbolic link, not a regular file"
-    if stat.S_ISDIR(status.st_mode):
-        return f"{target} is a directory, not a regular file (a bundle is one ZIP file)"
-    if not stat.S_ISREG(status.st_mode):
-        return f"{target} is not a regular file"
-    if status.st_size == 0:
-        return f"{target.name} is empty (0 bytes), not a ZIP archive"
-    return None
 
 
 @dataclass(slots=True)
@@ -147,7 +123,7 @@ class SafeZip:
         produces more than a member declares, so this bounds the whole verification's work.
         """
         target = Path(path)
-        problem = _file_problem(target)
+        problem = file_problem(target)
         if problem is not None:
             raise HostileArchive(problem)
         try:
