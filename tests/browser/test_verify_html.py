@@ -1,6 +1,8 @@
 """verify.html in Chromium: the untouched bundle passes (WebCrypto and the pure-JS Ed25519 fallback), every
 bundle of the tamper corpus shows fail (the rewritten report among them, caught by rendering it again), and
-the fallback agrees with RFC 8032's test vectors."""
+the fallback agrees with RFC 8032's test vectors. Archives: the bundle re-zipped with deflate passes whatever
+its compression ratio, a member inflating past its declared size is stopped there, and files that are no
+bundle (empty, cut short, another format) show fail."""
 
 from __future__ import annotations
 
@@ -22,6 +24,14 @@ from tests.integration.bundle_corpus import (
     corpus,
     entry_count,
     with_verify_page,
+)
+from tests.integration.bundle_rezip import (
+    bundle_with_log,
+    highest_ratio,
+    lying_member,
+    not_bundles,
+    rezip_with_python,
+    rezip_with_zip,
 )
 
 PAGE = (Path(__file__).resolve().parents[2] / "templates" / "bundle" / "verify.html").as_uri()
@@ -166,3 +176,53 @@ def test_an_independent_copy_verifies_a_bundle_whose_page_was_replaced(page: Any
     path = tmp_path / "always-pass.zip"
     path.write_bytes(with_verify_page(built, ALWAYS_PASS_PAGE))
     assert run_page(page, path, built.vkey) == "pass"
+
+
+# --- archives --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_log(built: Built) -> bytes:
+    with ThreadPoolExecutor(max_workers=1) as pool:  # as for ``built``: export signs with asyncio.run
+        return pool.submit(bundle_with_log, built).result()
+
+
+@pytest.mark.parametrize("tool", ["zip", "zipfile"])
+def test_a_bundle_rezipped_with_deflate_passes(
+    tool: str, page: Any, with_log: bytes, built: Built, tmp_path: Path
+) -> None:
+    path = rezip_with_zip(with_log, tmp_path, stored=False) if tool == "zip" else rezip_with_python(with_log, tmp_path)
+    assert highest_ratio(path) > 250  # the log, once refused as a "compression bomb"
+    assert run_page(page, path, built.vkey) == "pass", page.inner_text("#checks")
+
+
+def test_a_member_inflating_past_its_declared_size_is_stopped(page: Any, tmp_path: Path) -> None:
+    """64 MiB of zeros declared as 256 KiB: the page says so, having written only a few KiB of the 64 KiB
+    of deflate data to the inflater (so it never produced much more than the declared size)."""
+    written = """() => {
+        window.inflaterInput = 0;
+        const write = WritableStreamDefaultWriter.prototype.write;
+        WritableStreamDefaultWriter.prototype.write = function (chunk) {
+            window.inflaterInput += chunk.length;
+            return write.call(this, chunk);
+        };
+    }"""
+    page.add_init_script(script=f"({written})()")
+    path = lying_member(tmp_path / "liar.zip")
+    assert run_page(page, path, "") == "fail"
+    rows = [row for row in page.inner_text("#checks").splitlines() if row.startswith("FAIL\tarchive\tdata/zeros")]
+    assert rows and "produces more than the 262144 bytes it declares" in rows[0], rows
+    assert 256 * 1024 // 1032 < page.evaluate("window.inflaterInput") <= 4 * 1024
+
+
+@pytest.mark.parametrize(
+    "name", ["empty.zip", "zero-bytes.zip", "cut-in-member.zip", "cut-in-directory.zip", "report.pdf", "random.bin"]
+)
+def test_a_file_that_is_no_bundle_shows_fail(
+    name: str, page: Any, with_log: bytes, built: Built, tmp_path: Path
+) -> None:
+    path, says = not_bundles(with_log, tmp_path)[name]
+    assert run_page(page, path, built.vkey) == "fail"
+    assert page.inner_text("#verdict") == "FAIL: 1 of 1 checks failed"
+    (row,) = page.inner_text("#checks tbody").splitlines()
+    assert row.startswith("FAIL\tarchive\tbundle\t") and says in row, row

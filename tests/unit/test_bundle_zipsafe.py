@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from vault.bundle import zipsafe
 from vault.bundle.verify import verify_bundle
-from vault.bundle.zipsafe import MAX_ENTRIES, HostileArchive, MemberUnreadable, SafeZip, path_problem
+from vault.bundle.zipsafe import (
+    DEFAULT_MAX_ARCHIVE_BYTES,
+    MAX_ENTRIES,
+    HostileArchive,
+    MemberUnreadable,
+    SafeZip,
+    path_problem,
+)
+
+#: A repetitive log line: 5 MiB of it deflates about 290:1 (zlib level 9), well above the old 200:1 rule.
+LOG_LINE = b"2026-11-25T10:00:00Z INFO ledger: appended entry, batch committed\n"
 
 
 def make(path: Path, members: list[tuple[str | zipfile.ZipInfo, bytes]], method: int = zipfile.ZIP_DEFLATED) -> Path:
@@ -62,10 +75,6 @@ def test_symlinks_and_special_files_are_refused(tmp_path: Path) -> None:
     fifo = zipfile.ZipInfo("bag/data/fifo")
     fifo.external_attr = (stat.S_IFIFO | 0o644) << 16
     refused(make(tmp_path / "fifo.zip", [("bag/bagit.txt", b"a"), (fifo, b"")]), "special file")
-
-
-def test_compression_bomb_is_refused_by_declared_ratio(tmp_path: Path) -> None:
-    refused(make(tmp_path / "bomb.zip", [("bag/data/zeros", bytes(50 * 1024 * 1024))]), "compression bomb")
 
 
 def test_too_many_entries_refused_before_parsing(tmp_path: Path) -> None:
@@ -134,5 +143,241 @@ def test_reading_caps_and_corruption(tmp_path: Path) -> None:
     raw[central + 24 : central + 28] = struct.pack("<I", 100)
     liar = tmp_path / "liar.zip"
     liar.write_bytes(bytes(raw))
-    with SafeZip.open(liar) as archive, pytest.raises(MemberUnreadable):
+    with SafeZip.open(liar) as archive, pytest.raises(MemberUnreadable, match="produces more than the 100 bytes"):
         archive.read("a")
+
+
+# --- any compression ratio, bounded by the declared sizes ----------------------------------------------
+
+
+def declare(path: Path, name: str, size: int) -> None:
+    """Make the central directory declare ``size`` uncompressed bytes for ``name`` (data left alone)."""
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + len(name)] != name.encode():
+        at = raw.find(b"PK\x01\x02", at + 4)
+        assert at >= 0, name
+    raw[at + 24 : at + 28] = struct.pack("<I", size)
+    path.write_bytes(bytes(raw))
+
+
+def zeros_member(path: Path, mib: int) -> Path:
+    """An archive whose ``bag/data/zeros`` holds ``mib`` MiB of zeros, deflated, written in a stream."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("bag/bagit.txt", b"BagIt")
+        info = zipfile.ZipInfo("bag/data/zeros")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w") as member:
+            for _ in range(mib):
+                member.write(bytes(1 << 20))
+    return path
+
+
+def test_a_member_of_any_ratio_within_its_declared_size_is_read(tmp_path: Path) -> None:
+    data = LOG_LINE * (5 * 1024 * 1024 // len(LOG_LINE))
+    path = tmp_path / "log.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("bag/bagit.txt", b"BagIt")
+        archive.writestr("bag/data/ledger.log", data)
+    with SafeZip.open(path) as opened:
+        info = opened.members["data/ledger.log"]
+        assert info.file_size > 250 * info.compress_size  # refused as a "compression bomb" before
+        assert opened.read("data/ledger.log") == data
+        chunks: list[bytes] = []
+        opened.feed("data/ledger.log", [lambda chunk: chunks.append(bytes(chunk))], chunk_size=64 * 1024)
+        assert b"".join(chunks) == data
+    # 50 MiB of zeros (about 1030:1) is no more refused than the log: only sizes bound the work.
+    with SafeZip.open(zeros_member(tmp_path / "zeros.zip", 50)) as opened:
+        total = 0
+
+        def count(chunk: memoryview) -> None:
+            nonlocal total
+            total += len(chunk)
+
+        opened.feed("data/zeros", [count])
+        assert total == 50 << 20
+    report = verify_bundle(path)  # not a bundle, but nothing about the archive fails
+    assert not report.ok and report.refused is None
+    assert not [c for c in report.failures if c.kind == "archive"], report.failures
+
+
+def test_a_member_inflating_past_its_declared_size_is_stopped_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """64 MiB of zeros declared as 256 KiB: reading stops within a chunk of the declared size, having read
+    only the first few KiB of the 64 KiB of deflate data."""
+    path = zeros_member(tmp_path / "bomb.zip", 64)
+    declared, chunk = 256 * 1024, 4096
+    declare(path, "bag/data/zeros", declared)
+    inflated = 0
+    original = zipsafe._inflated
+
+    def counted(*args: object, **kwargs: object) -> Iterator[bytes]:
+        nonlocal inflated
+        for piece in original(*args, **kwargs):
+            inflated += len(piece)
+            yield piece
+
+    monkeypatch.setattr(zipsafe, "_inflated", counted)
+    read_at = SafeZip._read_at
+    archive_bytes = 0
+
+    def counting_read(self: SafeZip, offset: int, buffer: memoryview) -> int:
+        nonlocal archive_bytes
+        got = read_at(self, offset, buffer)
+        archive_bytes += got
+        return got
+
+    monkeypatch.setattr(SafeZip, "_read_at", counting_read)
+    with SafeZip.open(path) as opened:
+        compressed = opened.members["data/zeros"].compress_size
+        assert compressed > 60_000
+        consumed = 0
+
+        def consume(piece: memoryview) -> None:
+            nonlocal consumed
+            consumed += len(piece)
+
+        with pytest.raises(MemberUnreadable, match=f"produces more than the {declared} bytes it declares"):
+            opened.feed("data/zeros", [consume], chunk_size=chunk)
+        assert consumed <= declared  # the consumers never see a byte beyond the declared size
+        assert declared < inflated <= declared + chunk  # at most one chunk was inflated beyond it
+        assert archive_bytes < 4 * chunk  # and the rest of the deflate data was never read
+        # Whole-member reads stop at the declared size as well (one byte past it is what tells).
+        with pytest.raises(MemberUnreadable, match=f"produces more than the {declared} bytes it declares"):
+            opened.read("data/zeros")
+    report = verify_bundle(path)
+    assert any(
+        c.kind == "archive" and c.item == "data/zeros" and "produces more than" in c.detail for c in report.failures
+    )
+
+
+def test_the_declared_total_is_capped_before_any_member_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert DEFAULT_MAX_ARCHIVE_BYTES == 64 << 30
+    path = make(tmp_path / "two.zip", [("bag/a", b"a" * 600), ("bag/b", b"b" * 600)])
+
+    def no_reading(*_args: object) -> int:
+        raise AssertionError("a member was read")
+
+    monkeypatch.setattr(SafeZip, "_read_at", no_reading)
+    with pytest.raises(HostileArchive) as caught:
+        SafeZip.open(path, max_total_bytes=1199)
+    assert caught.value.message == (
+        "refusing two.zip: the members declare 1200 bytes uncompressed in all, above the limit of 1199 bytes"
+    )
+    SafeZip.open(path, max_total_bytes=1200).close()  # at the limit is within it
+    report = verify_bundle(path, max_total_bytes=1000)
+    assert not report.ok and report.refused is not None and "above the limit of 1000 bytes" in report.refused
+    assert [(c.kind, c.item) for c in report.checks] == [("archive", "two.zip")]
+    # The default limit: seventeen members each declaring almost 4 GiB (their data is a few bytes).
+    names = [f"bag/m{i:02}" for i in range(17)]
+    big = make(tmp_path / "big.zip", [(name, b"tiny") for name in names])
+    for name in names:
+        declare(big, name, 0xFFFF_FFF0)
+    with pytest.raises(HostileArchive, match=f"declare {17 * 0xFFFF_FFF0} bytes .* limit of {64 << 30} bytes"):
+        SafeZip.open(big)
+
+
+# --- files that are not a readable ZIP: one sentence, never a traceback -------------------------------
+
+
+def not_a_bundle(path: Path | str, needle: str) -> None:
+    """``SafeZip.open`` refuses ``path`` saying ``needle``, and ``verify_bundle`` reports it, never raising."""
+    with pytest.raises(HostileArchive) as caught:
+        SafeZip.open(path)
+    assert needle in caught.value.message, caught.value.message
+    report = verify_bundle(path)
+    assert not report.ok and report.refused == caught.value.message
+    assert report.checks and all(c.kind == "archive" and not c.ok for c in report.checks)
+
+
+def test_empty_zero_byte_missing_and_directory(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    assert empty.stat().st_size == 22  # the end-of-central-directory record alone
+    not_a_bundle(empty, "empty.zip is an empty ZIP archive (no members)")
+    zero = tmp_path / "zero.zip"
+    zero.touch()
+    not_a_bundle(zero, "zero.zip is empty (0 bytes), not a ZIP archive")
+    not_a_bundle(tmp_path / "nowhere" / "case.zip", "nowhere/case.zip does not exist")
+    not_a_bundle(tmp_path, "is a directory, not a regular file")
+
+
+def test_garbage_and_other_formats(tmp_path: Path) -> None:
+    garbage = tmp_path / "random.zip"
+    garbage.write_bytes(os.urandom(10_000).replace(b"PK", b"pk"))
+    not_a_bundle(garbage, "random.zip is not a ZIP archive (no end-of-central-directory record)")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n" + bytes(2000) + b"%%EOF\n")
+    not_a_bundle(pdf, "report.pdf is a PDF document, not a ZIP archive")
+
+
+def test_an_archive_cut_anywhere_is_refused_as_truncated(tmp_path: Path) -> None:
+    whole = make(
+        tmp_path / "whole.zip",
+        [("bag/bagit.txt", b"BagIt"), ("bag/data/a", LOG_LINE * 500), ("bag/data/b", os.urandom(300))],
+    ).read_bytes()
+    directory = whole.rfind(b"PK\x01\x02")
+    cut = tmp_path / "cut.zip"
+    for length in range(1, len(whole)):
+        cut.write_bytes(whole[:length])
+        # The end record is the last 22 bytes: any cut loses it, inside a member or the directory alike.
+        needle = "cut.zip is a truncated ZIP archive" if length >= 4 else "cut.zip is not a ZIP archive"
+        with pytest.raises(HostileArchive) as caught:
+            SafeZip.open(cut)
+        assert needle in caught.value.message, (length, caught.value.message)
+    for length in (40, 300, directory + 10, len(whole) - 1):  # in a member, the directory, the end record
+        cut.write_bytes(whole[:length])
+        not_a_bundle(cut, "cut.zip is a truncated ZIP archive (it ends before its end-of-central-directory record)")
+
+
+def test_a_damaged_directory_is_refused_never_raised(tmp_path: Path) -> None:
+    whole = make(tmp_path / "whole.zip", [("bag/bagit.txt", b"BagIt"), ("bag/data/a", LOG_LINE * 50)]).read_bytes()
+    directory = whole.rfind(b"PK\x01\x02")
+    damaged = tmp_path / "damaged.zip"
+    # "Version needed to extract" beyond what zipfile supports made it raise NotImplementedError.
+    raw = bytearray(whole)
+    raw[directory + 6] = 99
+    damaged.write_bytes(bytes(raw))
+    not_a_bundle(damaged, "damaged.zip is a damaged or truncated ZIP archive: zip file version 9.9")
+    # The end record giving the directory a size that puts its start elsewhere.
+    raw = bytearray(whole)
+    raw[-10:-6] = struct.pack("<I", len(whole) - directory + 5)
+    damaged.write_bytes(bytes(raw))
+    not_a_bundle(damaged, "damaged.zip is a damaged or truncated ZIP archive: Bad magic number for central directory")
+    # Every single byte of the directory and the end record overwritten, three ways: refused or opened,
+    # and then each member read or reported unreadable; nothing else escapes.
+    for at in range(directory, len(whole)):
+        for value in (0x00, 0xFF, whole[at] ^ 0x10):
+            raw = bytearray(whole)
+            raw[at] = value
+            damaged.write_bytes(bytes(raw))
+            try:
+                with SafeZip.open(damaged) as opened:
+                    for name in opened.members:
+                        try:
+                            opened.read(name)
+                        except MemberUnreadable:
+                            pass
+            except HostileArchive:
+                pass
+            assert not verify_bundle(damaged).ok
+
+
+def test_an_io_error_under_a_block_makes_its_members_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make(tmp_path / "a.zip", [("bag/bagit.txt", b"BagIt"), ("bag/data/a", b"a" * 100)])
+
+    def failing(*_args: object) -> int:
+        raise OSError(5, "Input/output error")
+
+    with SafeZip.open(path) as opened:
+        monkeypatch.setattr(os, "preadv", failing)
+        found = dict(opened.read_many(opened.members))
+    assert set(found) == {"bagit.txt", "data/a"}
+    assert all(isinstance(v, MemberUnreadable) and "Input/output error" in v.message for v in found.values())
+    report = verify_bundle(path)
+    assert {c.item for c in report.failures if c.kind == "archive"} == {"bagit.txt", "data/a"}

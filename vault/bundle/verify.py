@@ -25,7 +25,7 @@ from signing.keys import Verifier
 from vault.bundle import bagit, layout
 from vault.bundle.checks import ContentChecks, needed_before_evidence
 from vault.bundle.digests import MemberDigests, hash_inline, start_large
-from vault.bundle.zipsafe import HostileArchive, SafeZip
+from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES, HostileArchive, SafeZip
 
 #: Pool threads hashing large members at most, besides the calling thread, which joins them once its
 #: own checks are done (``digests.start_large``): two keep a typical laptop busy.
@@ -69,6 +69,9 @@ class BundleVerification:
     #: proven), and whether that is the case's first entry.
     complete_from: int | None = None
     proven_complete: bool = False
+    #: Why the file was refused before any member was read (missing, not a ZIP, empty, truncated,
+    #: hostile, over the size limit), in one sentence; ``checks`` then holds only ``archive`` checks.
+    refused: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -92,6 +95,7 @@ class BundleVerification:
             "checkpoint_size": self.checkpoint_size,
             "complete": self.complete,
             "complete_from": self.complete_from,
+            "refused": self.refused,
             "checks": len(self.checks),
             "failures": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.failures],
             "warnings": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.warnings],
@@ -261,14 +265,21 @@ def verify_bundle(
     *,
     pinned: Sequence[Verifier] = (),
     tsa_roots: list[x509.Certificate] | None = None,
+    max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
 ) -> BundleVerification:
-    """Check the bundle ZIP at ``path``. ``pinned``: the signer keys the user trusts (out of band)."""
+    """Check the bundle ZIP at ``path``. ``pinned``: the signer keys the user trusts (out of band).
+
+    ``max_total_bytes`` caps the sum of the members' declared uncompressed sizes. Never raises on a
+    bad file: a file that is not a readable bundle archive gives a failed report of ``archive`` checks.
+    """
     try:
-        archive = SafeZip.open(path)
+        archive = SafeZip.open(path, max_total_bytes=max_total_bytes)
     except HostileArchive as exc:
         problems = exc.details.get("problems") or [exc.message]
         return BundleVerification(
-            tuple(Check("archive", Path(path).name, False, str(p)) for p in problems), pinned=bool(pinned)
+            tuple(Check("archive", Path(path).name, False, str(p)) for p in problems),
+            pinned=bool(pinned),
+            refused=exc.message,
         )
     threads = _pool_threads()
     with archive, _prompt_gil_handoff(), ThreadPoolExecutor(max_workers=threads) as pool:

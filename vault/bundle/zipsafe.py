@@ -1,12 +1,13 @@
 """Reading a bundle ZIP without trusting it (PKWARE APPNOTE 4.3): hostile archives are refused up front.
 
-Before a single member is read, ``SafeZip.open`` checks the end-of-central-directory record's entry count
-(so a directory of millions of entries is refused before it is parsed), then every entry of the central
-directory: no absolute, ``..``, ``~``, backslash or control-character paths, no symlinks or other special
-files, no encryption, only stored and deflated members, stored sizes that agree, no implausible
-compression ratio, no overlapping members (the "overlapping files" bomb), one top-level folder, no
-duplicates. Every problem is reported at once. While reading, the bytes produced are capped at the
-member's declared size, so a lying header cannot inflate past what was checked.
+Before a single member is read, ``SafeZip.open`` says plainly what a file is when it is not a ZIP at all
+(missing, a directory, empty, truncated, another format), checks the end-of-central-directory record's
+entry count (so a directory of millions of entries is refused before it is parsed), refuses an empty
+archive and one whose members declare more uncompressed bytes in all than a limit (64 GiB by default),
+then runs the directory checks of ``vault.bundle.zipcheck`` on every entry and reports every problem at
+once. There is no rule on the compression ratio: while reading, inflation is bounded chunk by chunk and
+stops as soon as a member produces more than its declared size, so a lying header cannot inflate past
+what was checked and an honest, highly compressible member is read like any other.
 
 ``zipfile`` parses the central directory; members are then read by offset (``preadv``) rather than through
 ``ZipFile.open``, which moves one shared file position under a lock and cost more per member than
@@ -16,8 +17,6 @@ hashing 20,000 small ones: reading by offset lets the hashing threads read diffe
 from __future__ import annotations
 
 import os
-import re
-import stat
 import struct
 import threading
 import zipfile
@@ -27,23 +26,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vault.bundle.zipcheck import (
+    DEFAULT_MAX_ARCHIVE_BYTES,
+    file_problem,
+    member_problems,
+    overlaps,
+    path_problem,
+    total_problem,
+    without_end_record,
+)
 from vault.errors import VerificationFailed
 
 MAX_ENTRIES = 100_000
-#: Deflate cannot exceed about 1032:1; text members of a genuine bundle stay far below this.
-MAX_RATIO = 200
-#: Members smaller than this are never a bomb worth refusing, whatever their ratio.
-RATIO_FLOOR = 1024 * 1024
 CHUNK = 1024 * 1024
 #: Small members are read this many archive bytes at a time (``SafeZip.read_many``).
 BLOCK = 4 * 1024 * 1024
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: Components of ASCII letters, digits and ``._-`` not starting with a dot, with an optional final ``/``.
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?")
 #: Local file header (APPNOTE 4.3.7): signature, then (skipped) version, the flags, (skipped) method,
 #: time, date, CRC-32 and sizes, then the name and extra field lengths.
 _LOCAL_HEADER = "<4s2xH18xHH"
@@ -73,83 +73,29 @@ def declared_entry_count(path: Path) -> int:
     """The entry count the end-of-central-directory record (or its ZIP64 form) declares."""
     size = path.stat().st_size
     with path.open("rb") as handle:
+        head = handle.read(4)
         tail_size = min(size, 22 + 65535 + 20)
         handle.seek(size - tail_size)
         tail = handle.read(tail_size)
         at = tail.rfind(_EOCD)
         if at < 0 or len(tail) - at < 22:
-            raise HostileArchive(f"{path.name} is not a ZIP archive (no end-of-central-directory record)")
+            raise HostileArchive(without_end_record(path.name, head))
         (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
         locator = tail[at - 20 : at] if at >= 20 else b""
         if locator.startswith(_ZIP64_LOCATOR):
             (offset,) = struct.unpack("<Q", locator[8:16])
             if offset + 56 > size:
-                raise HostileArchive("the ZIP64 end-of-central-directory locator points past the end of the file")
+                raise HostileArchive(
+                    f"{path.name} is a damaged ZIP archive: its ZIP64 end-of-central-directory locator points "
+                    "past the end of the file"
+                )
             handle.seek(offset)
             record = handle.read(56)
             if not record.startswith(_ZIP64_EOCD):
-                raise HostileArchive("the ZIP64 end-of-central-directory record is missing")
+                raise HostileArchive(f"{path.name} is a damaged ZIP archive: its ZIP64 end record is missing")
             (count64,) = struct.unpack("<Q", record[32:40])
             return int(count64)
         return int(count)
-
-
-def path_problem(name: str) -> str | None:
-    """Why a member name is unsafe, or ``None``. Directory names end in ``/``."""
-    if _PLAIN_NAME.fullmatch(name):
-        return None  # the shape of every name a bundle writes: none of the problems below can apply
-    if not name:
-        return "empty name"
-    if _CONTROL.search(name):
-        return "control character in the name"
-    if "\\" in name:
-        return "backslash in the name"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "absolute path"
-    parts = name.removesuffix("/").split("/")
-    if ".." in parts:
-        return "'..' path component"
-    if any(part in ("", ".") for part in parts):
-        return "empty or '.' path component"
-    if any(part.startswith("~") for part in parts):
-        return "'~' path component"
-    return None
-
-
-def _member_problems(info: zipfile.ZipInfo) -> list[str]:
-    name = info.orig_filename
-    problems: list[str] = []
-    reason = path_problem(name)
-    if reason is not None:
-        problems.append(f"{name!r}: {reason}")
-    mode = info.external_attr >> 16
-    kind = stat.S_IFMT(mode)
-    if kind == stat.S_IFLNK:
-        problems.append(f"{name!r}: symbolic link")
-    elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        problems.append(f"{name!r}: special file (mode {mode:o})")
-    if info.flag_bits & 0x1:
-        problems.append(f"{name!r}: encrypted")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        problems.append(f"{name!r}: compression method {info.compress_type} (only stored and deflate)")
-    elif info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
-        problems.append(f"{name!r}: stored member declares {info.file_size} bytes but holds {info.compress_size}")
-    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        problems.append(
-            f"{name!r}: compression bomb ({info.compress_size} bytes declare {info.file_size}, ratio above {MAX_RATIO})"
-        )
-    return problems
-
-
-def _overlaps(ordered: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
-    """``ordered``: the entries by offset."""
-    problems = []
-    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
-        end = current.header_offset + 30 + len(current.orig_filename.encode("utf-8")) + current.compress_size
-        limit = following.header_offset if following is not None else directory_start
-        if end > limit:
-            problems.append(f"{current.orig_filename!r}: overlaps the next member or the central directory")
-    return problems
 
 
 @dataclass(slots=True)
@@ -170,33 +116,50 @@ class SafeZip:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def open(cls, path: Path | str) -> SafeZip:
+    def open(cls, path: Path | str, *, max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES) -> SafeZip:
+        """Open and check the archive; ``HostileArchive`` saying why when it is refused.
+
+        ``max_total_bytes`` caps the sum of the members' declared uncompressed sizes: reading never
+        produces more than a member declares, so this bounds the whole verification's work.
+        """
         target = Path(path)
-        if target.is_symlink() or not target.is_file():
-            raise HostileArchive(f"{target} is not a regular file")
-        count = declared_entry_count(target)
+        problem = file_problem(target)
+        if problem is not None:
+            raise HostileArchive(problem)
+        try:
+            count = declared_entry_count(target)
+        except OSError as exc:
+            raise HostileArchive(f"{target} cannot be read: {exc.strerror or exc}") from exc
         if count > MAX_ENTRIES:
             raise HostileArchive(f"the archive declares {count} entries; at most {MAX_ENTRIES} are accepted")
         try:
             archive = zipfile.ZipFile(target)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise HostileArchive(f"{target.name} is not a readable ZIP archive: {exc}") from exc
+        # Besides BadZipFile, zipfile's parser raises NotImplementedError for an entry needing a newer
+        # version to extract (found by fuzzing) and ValueError for a name that is not the UTF-8 its flag
+        # claims; OSError, struct.error and EOFError too: a damaged file must never escape as a traceback.
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, struct.error, EOFError) as exc:
+            raise HostileArchive(f"{target.name} is a damaged or truncated ZIP archive: {exc}") from exc
         try:
-            return cls._checked(target, archive)
+            return cls._checked(target, archive, max_total_bytes)
         except BaseException:
             archive.close()
             raise
 
     @classmethod
-    def _checked(cls, target: Path, archive: zipfile.ZipFile) -> SafeZip:
+    def _checked(cls, target: Path, archive: zipfile.ZipFile, max_total_bytes: int) -> SafeZip:
         infos = archive.infolist()
+        if not infos:
+            raise HostileArchive(f"{target.name} is an empty ZIP archive (no members)")
         if len(infos) > MAX_ENTRIES:
             raise HostileArchive(f"the archive holds {len(infos)} entries; at most {MAX_ENTRIES} are accepted")
+        too_large = total_problem(infos, max_total_bytes)
+        if too_large is not None:
+            raise HostileArchive(f"refusing {target.name}: {too_large}")
         problems: list[str] = []
         for info in infos:
-            problems.extend(_member_problems(info))
+            problems.extend(member_problems(info))
         ordered = sorted(infos, key=lambda i: i.header_offset)
-        problems.extend(_overlaps(ordered, archive.start_dir))
+        problems.extend(overlaps(ordered, archive.start_dir))
         names = [info.orig_filename for info in infos]
         # Counted in one pass: names.count per name took quadratic time on an archive of duplicates.
         duplicates = sorted(n for n, k in Counter(names).items() if k > 1) if len(set(names)) != len(names) else []
@@ -318,7 +281,7 @@ class SafeZip:
                 for piece in pieces:
                     produced += len(piece)
                     if produced > info.file_size:
-                        raise MemberUnreadable(f"{name}: more bytes than the {info.file_size} declared")
+                        raise MemberUnreadable(f"{name}: produces more than the {info.file_size} bytes it declares")
                     if check_crc:
                         crc = zlib.crc32(piece, crc)
                     for consume in consumers:
@@ -366,9 +329,15 @@ class SafeZip:
                 at += 1
                 continue
             last = self.members[ordered[end - 1]]
-            got = self._read_at(
-                start, buffer[: last.header_offset + self._head_size(ordered[end - 1]) + last.compress_size - start]
-            )
+            try:
+                got = self._read_at(
+                    start, buffer[: last.header_offset + self._head_size(ordered[end - 1]) + last.compress_size - start]
+                )
+            except MemberUnreadable as exc:  # the file failed under the block: each member in it is unreadable
+                for name in ordered[at:end]:
+                    yield name, MemberUnreadable(f"{name}: {exc.message}")
+                at = end
+                continue
             block = buffer[:got]
             for name in ordered[at:end]:
                 offset = self.members[name].header_offset - start
@@ -403,7 +372,7 @@ class SafeZip:
         else:
             data = bytes(raw)
         if len(data) > info.file_size:
-            raise MemberUnreadable(f"{name}: more bytes than the {info.file_size} declared")
+            raise MemberUnreadable(f"{name}: produces more than the {info.file_size} bytes it declares")
         if len(data) != info.file_size:
             raise MemberUnreadable(f"{name}: {len(data)} bytes read, {info.file_size} declared")
         crc = zlib.crc32(data)
@@ -437,4 +406,11 @@ def _inflated(inflate: zlib._Decompress, data: memoryview, info: zipfile.ZipInfo
             return
 
 
-__all__ = ["MAX_ENTRIES", "HostileArchive", "MemberUnreadable", "SafeZip"]
+__all__ = [
+    "DEFAULT_MAX_ARCHIVE_BYTES",
+    "MAX_ENTRIES",
+    "HostileArchive",
+    "MemberUnreadable",
+    "SafeZip",
+    "path_problem",
+]

@@ -8,6 +8,7 @@ bundle carries and says loudly that the signer was not pinned.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -18,12 +19,18 @@ from signing.keys import Verifier, parse_vkey
 from signing.timestamps import TimestampError, load_pem_roots
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.verify import BundleVerification, verify_bundle
+from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.db import session_scope
 from vault.errors import InvalidInput
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
 app.add_typer(bundle_app, name="bundle")
+
+#: The environment variable giving ``--max-archive-bytes`` when the option is absent.
+MAX_ARCHIVE_ENV = "OFFBOARD_VERIFY_MAX_ARCHIVE_BYTES"
+_SIZE = re.compile(r"\s*([0-9]+)\s*(B|KiB|MiB|GiB|TiB)?\s*", re.IGNORECASE)
+_UNITS = {"b": 0, "kib": 10, "mib": 20, "gib": 30, "tib": 40}
 
 NOT_PINNED = (
     "SIGNER NOT PINNED: the bundle was checked against the key it carries itself, so anyone could have "
@@ -106,6 +113,14 @@ def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
         raise InvalidInput(f"not a verifier key (name+keyid+base64): {exc}") from exc
 
 
+def byte_size(text: str, what: str) -> int:
+    """``text`` as a number of bytes: plain digits or with a binary unit (``500MiB``, ``64 GiB``)."""
+    found = _SIZE.fullmatch(text)
+    if found is None or int(found.group(1)) == 0:
+        raise InvalidInput(f"{what}: expected a positive number of bytes such as 68719476736 or 64GiB, found {text!r}")
+    return int(found.group(1)) << _UNITS[(found.group(2) or "B").lower()]
+
+
 def _print_report(report: BundleVerification) -> None:
     if not report.pinned:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
@@ -143,9 +158,22 @@ def verify(
     tsa_roots: Annotated[
         Path | None, typer.Option("--tsa-roots", help="PEM roots to verify RFC 3161 timestamps against.")
     ] = None,
+    max_archive_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--max-archive-bytes",
+            envvar=MAX_ARCHIVE_ENV,
+            show_default=False,
+            help="Refuse a bundle whose members declare more bytes uncompressed in all "
+            "(bytes, or with a unit: 500MiB, 64GiB; default 64GiB).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check an evidence bundle offline; exit 0 only if every check passes, else list every failure."""
+    limit = DEFAULT_MAX_ARCHIVE_BYTES
+    if max_archive_bytes is not None:
+        limit = byte_size(max_archive_bytes, f"--max-archive-bytes (or ${MAX_ARCHIVE_ENV})")
     pinned = _pinned_keys(list(key or []), key_file)
     roots = None
     if tsa_roots is not None:
@@ -153,10 +181,13 @@ def verify(
             roots = load_pem_roots(tsa_roots.read_bytes())
         except (OSError, TimestampError) as exc:
             raise InvalidInput(f"cannot read TSA roots from {tsa_roots}: {exc}") from exc
-    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots)
+    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots, max_total_bytes=limit)
     if as_json:
         emit_json(report.to_json())
-    else:
+    if report.refused is not None:
+        # Nothing in the file was read: one line says why, without a report of checks never run.
+        err.print(f"not a bundle: {report.refused}", markup=False)
+    elif not as_json:
         _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
