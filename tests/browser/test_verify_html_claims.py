@@ -25,7 +25,8 @@ from signing.keys import parse_vkey
 from tests.integration.bundle_corpus import Built, build_case, build_services_at, entry_count, rebag, rezip, unzip
 from vault import canonical
 from vault.bundle import layout
-from vault.bundle.claims import ACK_SUFFIX, ClaimChecks, ack_status
+from vault.bundle.claims import ClaimChecks
+from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.filenames import safe_path_component
 from vault.ledger import log

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from vault.bundle.claims import ACK_SUFFIX, ack_status
 from vault.bundle.plan import BundleReceipt, ReceiptSource
+from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.clock import Clock
 from vault.config import Settings
 from vault.models import Case
