@@ -87,11 +87,7 @@ def _receipt(
         return False, f"no verified receipt.issued entry of this case records receipt {receipt_id}"
     index, data = record
     digest = hashlib.sha256(body).hexdigest()
-    if (data.get("sha256"), data.get("signature"), data.get("key_id")) != (
-        digest,
-        sig.get("signature"),
-        sig.get("key_id"),
-    ):
+    if not _recorded(data, digest, sig):
         return False, f"entry {index} records another document or signature for receipt {receipt_id}"
     status = _receipt_status(c, receipt_id)
     if item.get("status") != status:
@@ -100,6 +96,15 @@ def _receipt(
     if problem is not None:
         return False, problem
     return True, f"receipt of this case, SHA-256 {digest} as issued in entry {index}; every deliverable present"
+
+
+def _recorded(data: Mapping[str, Any], digest: str, sig: Mapping[str, Any]) -> bool:
+    """Whether a signed entry's data records exactly this document (SHA-256) and detached signature."""
+    return (data.get("sha256"), data.get("signature"), data.get("key_id")) == (
+        digest,
+        sig.get("signature"),
+        sig.get("key_id"),
+    )
 
 
 def _receipt_status(c: ClaimChecks, receipt_id: str) -> str:
@@ -153,11 +158,7 @@ def _acknowledgment(
         )
     index, data = record
     digest = hashlib.sha256(body).hexdigest()
-    if (data.get("sha256"), data.get("signature"), data.get("key_id")) != (
-        digest,
-        sig.get("signature"),
-        sig.get("key_id"),
-    ):
+    if not _recorded(data, digest, sig):
         return False, f"entry {index} countersigned another document for receipt {receipt_id}"
     receipt_path = layout.receipt_paths(receipt_id)[0]
     try:
