@@ -47,7 +47,8 @@ class Problem(BaseModel):
     detail: str | None = None
 
 
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring that the route may answer problem details with these statuses."""
     return {
         code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem details (RFC 9457)"}
         for code in codes
@@ -55,11 +56,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: Every route may answer these; declared so the OpenAPI document says so.
-COMMON_RESPONSES = _responses(400, 401, 404, 422, 500)
-
-
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return _responses(*codes)
+COMMON_RESPONSES = responses(400, 401, 404, 422, 500)
 
 
 def problem(status: int, code: str, title: str, detail: str | None, **extra: Any) -> JSONResponse:

@@ -8,7 +8,7 @@ item is overdue from the day after it was due.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -137,7 +137,3 @@ def timeline(session: Session, organization_id: str, case_id: str) -> list[Timel
             )
         )
     return events
-
-
-def today_of(now: datetime) -> date:
-    return now.date()
