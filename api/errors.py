@@ -22,17 +22,20 @@ log = logging.getLogger("offboard.api")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://offboard.invalid/problems/"
 
-STATUS: list[tuple[type[errors.OffboardError], int]] = [
-    (errors.PayloadTooLarge, 413),
-    (errors.InvalidInput, 400),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.RateLimited, 429),
-    (errors.VerificationFailed, 422),
-    (errors.StorageError, 503),
-    (errors.ConfigurationError, 500),
+#: Each domain error class's status, most specific first; a title only where the status's own would mislead.
+STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
+    (errors.PayloadTooLarge, 413, None),
+    (errors.InvalidInput, 400, None),
+    (errors.NotFound, 404, None),
+    (errors.Conflict, 409, None),
+    (errors.Unauthorized, 401, None),
+    (errors.Forbidden, 403, None),
+    (errors.RateLimited, 429, None),
+    (errors.VerificationFailed, 422, None),
+    (errors.IntegrityFailure, 500, "Stored records failed an integrity check"),
+    (errors.StorageError, 503, None),
+    (errors.MailError, 503, None),
+    (errors.ConfigurationError, 500, None),
 ]
 
 
@@ -68,11 +71,12 @@ def problem(status: int, code: str, title: str, detail: str | None, **extra: Any
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def status_for(exc: errors.OffboardError) -> int:
-    for cls, status in STATUS:
+def status_for(exc: errors.OffboardError) -> tuple[int, str | None]:
+    """The HTTP status of a domain error and its own title (``None``: the status's title)."""
+    for cls, status, title in STATUS:
         if isinstance(exc, cls):
-            return status
-    return 500
+            return status, title
+    return 500, None
 
 
 _TITLES = {
@@ -93,8 +97,8 @@ _TITLES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.OffboardError)
     async def _domain(_request: Request, exc: errors.OffboardError) -> JSONResponse:
-        status = status_for(exc)
-        return problem(status, exc.code, _TITLES.get(status, "Error"), exc.message, **exc.details)
+        status, title = status_for(exc)
+        return problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -29,10 +29,10 @@ from vault.cases import CaseStatus, get_case, loads_list
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.db import session_scope
-from vault.errors import Conflict, InvalidInput
+from vault.errors import Conflict, InvalidInput, MailError
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.mail import EmailRenderer, Mailer, MailError, Message
+from vault.mail import EmailRenderer, Mailer, Message
 from vault.models import Case, Organization, Receipt, ReceiptLink
 from vault.orgs import Principal
 from vault.receipts import ReceiptStatus, document_of, get_receipt
