@@ -106,7 +106,7 @@ def verifier_for(session: Session, organization_id: str, key_id: str) -> Verifie
     """The organization's key with ``key_id``, retired ones included (old receipts keep verifying)."""
     for row in keyring.keys_of(session, organization_id):
         if row.key_id == key_id:
-            return Verifier.from_public_key(row.name, bytes(row.public_key))
+            return keyring.verifier_of(row)
     raise VerificationFailed(f"no signing key {key_id!r} in this organization")
 
 

@@ -165,3 +165,15 @@ def test_the_domain_raises_no_bare_builtin_errors() -> None:
             if name in builtin and name != "NotImplementedError":
                 found.add((module, name))
     assert found == set(INVARIANTS), f"bare built-in raises in vault: {sorted(found - set(INVARIANTS))}"
+
+
+def test_a_stored_key_that_is_no_key_is_an_integrity_failure() -> None:
+    """Damage to Offboard's own key rows is not the caller's bad input, nor a bare signing error."""
+    from vault.ledger.keyring import verifier_of
+    from vault.models import SigningKey
+
+    row = SigningKey(
+        organization_id="o", name="offboard.test/log", key_id="0a0b0c0d", public_key=b"\x01" * 31, file_name="k.key"
+    )
+    with pytest.raises(errors.IntegrityFailure, match="stored signing key 0a0b0c0d is not a valid Ed25519"):
+        verifier_of(row)
