@@ -8,6 +8,7 @@ written in the middle of an acknowledgment) or ``== "live"`` fails here with its
 from __future__ import annotations
 
 import ast
+import re
 from enum import StrEnum
 from pathlib import Path
 
@@ -132,3 +133,16 @@ def test_the_scan_sees_what_it_must_refuse() -> None:
     compare = ast.parse("ok = step.status != 'done' or s['status'] in ('live', 'used') or col(L.status) == 'x'")
     compares = [n for n in ast.walk(compare) if isinstance(n, ast.Compare)]
     assert len(compares) == 3 and all(_is_status(c.left) and _literals(c.comparators[0]) for c in compares)
+
+
+def test_templates_compare_states_with_members() -> None:
+    """The pages and emails get ``LinkState`` and ``ReceiptStatus`` as globals (``api/rendering.py``)."""
+    literal = re.compile(r"\b(state|status|kind|answer)\s*(==|!=)\s*['\"]")
+    bad = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*"))
+        if path.suffix in {".html", ".txt"} and path.name != "verify.html"  # verify.html is offline JavaScript
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert bad == [], bad
