@@ -22,17 +22,20 @@ log = logging.getLogger("offboard.api")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://offboard.invalid/problems/"
 
-STATUS: list[tuple[type[errors.OffboardError], int]] = [
-    (errors.PayloadTooLarge, 413),
-    (errors.InvalidInput, 400),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.RateLimited, 429),
-    (errors.VerificationFailed, 422),
-    (errors.StorageError, 503),
-    (errors.ConfigurationError, 500),
+#: Each domain error class's status, most specific first; a title only where the status's own would mislead.
+STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
+    (errors.PayloadTooLarge, 413, None),
+    (errors.InvalidInput, 400, None),
+    (errors.NotFound, 404, None),
+    (errors.Conflict, 409, None),
+    (errors.Unauthorized, 401, None),
+    (errors.Forbidden, 403, None),
+    (errors.RateLimited, 429, None),
+    (errors.VerificationFailed, 422, None),
+    (errors.IntegrityFailure, 500, "Stored records failed an integrity check"),
+    (errors.StorageError, 503, None),
+    (errors.MailError, 503, None),
+    (errors.ConfigurationError, 500, None),
 ]
 
 
@@ -47,7 +50,8 @@ class Problem(BaseModel):
     detail: str | None = None
 
 
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring that the route may answer problem details with these statuses."""
     return {
         code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem details (RFC 9457)"}
         for code in codes
@@ -55,11 +59,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: Every route may answer these; declared so the OpenAPI document says so.
-COMMON_RESPONSES = _responses(400, 401, 404, 422, 500)
-
-
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return _responses(*codes)
+COMMON_RESPONSES = responses(400, 401, 404, 422, 500)
 
 
 def problem(status: int, code: str, title: str, detail: str | None, **extra: Any) -> JSONResponse:
@@ -71,11 +71,12 @@ def problem(status: int, code: str, title: str, detail: str | None, **extra: Any
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def status_for(exc: errors.OffboardError) -> int:
-    for cls, status in STATUS:
+def status_for(exc: errors.OffboardError) -> tuple[int, str | None]:
+    """The HTTP status of a domain error and its own title (``None``: the status's title)."""
+    for cls, status, title in STATUS:
         if isinstance(exc, cls):
-            return status
-    return 500
+            return status, title
+    return 500, None
 
 
 _TITLES = {
@@ -96,8 +97,8 @@ _TITLES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.OffboardError)
     async def _domain(_request: Request, exc: errors.OffboardError) -> JSONResponse:
-        status = status_for(exc)
-        return problem(status, exc.code, _TITLES.get(status, "Error"), exc.message, **exc.details)
+        status, title = status_for(exc)
+        return problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from vault.mail import RenderedEmail
+from vault.states import LinkState, ReceiptStatus
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -32,6 +33,8 @@ class Renderer:
             undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
+        # Templates compare states with these members, never with string literals.
+        self.env.globals.update(LinkState=LinkState, ReceiptStatus=ReceiptStatus)
         self.css = (folder / "static" / "ack.css").read_text(encoding="utf-8")
         digest = base64.b64encode(hashlib.sha256(self.css.encode("utf-8")).digest()).decode("ascii")
         #: The Content-Security-Policy of every acknowledgment page: nothing but this stylesheet and forms

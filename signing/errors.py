@@ -11,6 +11,10 @@ class SigningError(Exception):
     """Root of every error the signing package raises on purpose."""
 
 
+class InvalidArgument(SigningError):
+    """A caller passed a value the function cannot work with (no signers, a naive time, a zero interval)."""
+
+
 class InvalidKey(SigningError):
     """A key name, key string (vkey or private key string) or raw key is malformed."""
 
@@ -41,3 +45,7 @@ class BadSignature(SigningError):
 
 class UnverifiedNote(BadSignature):
     """No signature on the note is from a known key, so nothing vouches for its text."""
+
+
+class TimestampError(SigningError):
+    """An RFC 3161 timestamp could not be obtained, or a token does not verify. The message says why."""

@@ -15,7 +15,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signing.errors import BadSignature, InvalidKey, MalformedNote, SigningError, UnverifiedNote
+from signing.errors import BadSignature, InvalidArgument, InvalidKey, MalformedNote, UnverifiedNote
 from signing.keys import KeyId, Signer, Verifier, b64decode_strict, check_key_name
 
 EM_DASH = "\u2014"
@@ -82,7 +82,7 @@ def sign_note(body: str, signers: Sequence[Signer]) -> str:
     """The signed note: ``body``, an empty line, then one signature line per signer."""
     check_body(body)
     if not signers:
-        raise SigningError("expected at least one signer")
+        raise InvalidArgument("expected at least one signer")
     return body + "\n" + "".join(signature_line(signer, body) for signer in signers)
 
 

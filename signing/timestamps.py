@@ -29,6 +29,8 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
+from signing.errors import InvalidArgument, TimestampError
+
 QUERY_CONTENT_TYPE = "application/timestamp-query"
 REPLY_CONTENT_TYPE = "application/timestamp-reply"
 # Some older TSAs still answer with the draft's media type; the body is the same TimeStampResp.
@@ -36,10 +38,6 @@ _ACCEPTED_REPLY_TYPES = frozenset({REPLY_CONTENT_TYPE, "application/timestamp-re
 SHA256_OID = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 # A TimeStampResp is a few kilobytes; a cap keeps a hostile or broken server from filling memory.
 MAX_RESPONSE_BYTES = 1024 * 1024
-
-
-class TimestampError(Exception):
-    """A timestamp could not be obtained, or a token does not verify. The message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +138,7 @@ class TimestampAnchor:
 
     def __init__(self, interval_seconds: float, *, last_attempt: datetime | None = None) -> None:
         if not interval_seconds > 0:
-            raise ValueError(f"interval_seconds must be positive, found {interval_seconds!r}")
+            raise InvalidArgument(f"interval_seconds must be positive, found {interval_seconds!r}")
         self._interval = timedelta(seconds=interval_seconds)
         self._last: datetime | None = None
         if last_attempt is not None:
@@ -165,7 +163,7 @@ class TimestampAnchor:
 
 def _aware(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, found naive {moment.isoformat()}")
+        raise InvalidArgument(f"{name} must be timezone-aware, found naive {moment.isoformat()}")
     return moment
 
 

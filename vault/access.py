@@ -26,6 +26,7 @@ from vault.errors import Conflict, InvalidInput, NotFound
 from vault.models import AccessItem, Case
 from vault.orgs import Principal
 from vault.staff import staff_by_email
+from vault.states import AccessStatus
 
 MAX_ACCOUNTS = 50
 
@@ -137,7 +138,7 @@ def revoke_item(
     principal.can_write()
     case = writable_case(session, principal.organization_id, case_id)
     item = get_item(session, case, item_id)
-    if item.status != "active":
+    if item.status != AccessStatus.ACTIVE:
         raise Conflict(f"access item {item.name!r} was already revoked")
     method = method.strip()
     if not method or len(method) > 4000:
@@ -158,7 +159,7 @@ def revoke_item(
         "evidence": [{"id": e.id, "sha256": e.sha256} for e in evidence],
     }
     item.revoked_index = record(session, case, principal, "access.revoked", data, lambda: now)
-    item.status, item.revoked_at, item.revoked_by, item.revocation_method = "revoked", now, who, method
+    item.status, item.revoked_at, item.revoked_by, item.revocation_method = AccessStatus.REVOKED.value, now, who, method
     item.revocation_evidence_ids = dumps_list([e.id for e in evidence])
     session.add(item)
     session.flush()
@@ -178,7 +179,7 @@ def verify_item(
     principal.can_write()
     case = writable_case(session, principal.organization_id, case_id)
     item = get_item(session, case, item_id)
-    if item.status != "revoked":
+    if item.status != AccessStatus.REVOKED:
         raise Conflict(f"access item {item.name!r} is {item.status}; only a revoked item can be verified")
     if item.verified_at is not None:
         raise Conflict(f"access item {item.name!r} was already verified by {item.verified_by}")

@@ -74,7 +74,8 @@ class LinkView:
 class Outcome:
     """The result of a POST: what was recorded, and the emails to send after the commit."""
 
-    kind: str
+    #: ``ACKNOWLEDGED`` or ``DISPUTED``: the status the answer gave the receipt.
+    kind: ReceiptStatus
     receipt_id: str
     recipient: str
     at: datetime
@@ -158,7 +159,9 @@ def _lost(engine: Engine, token: str, clock: Clock) -> LinkStatus:
     return token_status(engine, token, clock=clock)
 
 
-def _claim(session: Session, token: str, now: datetime) -> tuple[ReceiptLink, Receipt, Case] | None:
+def _claim(
+    session: Session, token: str, now: datetime, answer: ReceiptStatus
+) -> tuple[ReceiptLink, Receipt, Case] | None:
     link = live_link(session, token, now)
     if link is None or not claim_link(session, link, now):
         return None
@@ -167,11 +170,12 @@ def _claim(session: Session, token: str, now: datetime) -> tuple[ReceiptLink, Re
     if receipt is None or case is None:  # pragma: no cover - foreign keys
         return None
     # One answer per receipt, even when two recipients answer at once: the receipt row is claimed by a
-    # conditional UPDATE too. "claimed" never commits; the caller sets the final status in this transaction.
+    # conditional UPDATE too, which writes the answer itself, so no value outside ``ReceiptStatus`` is
+    # ever stored, not even for the moment between the claim and the rest of this transaction.
     result = session.execute(
         update(Receipt)
         .where(col(Receipt.id) == receipt.id, col(Receipt.status) == ReceiptStatus.SENT.value)
-        .values(status="claimed")
+        .values(status=answer.value, closed_at=now)
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
@@ -206,7 +210,7 @@ def acknowledge(
     try:
         with session_scope(engine) as session:
             now = clock()
-            claimed = _claim(session, token, now)
+            claimed = _claim(session, token, now, ReceiptStatus.ACKNOWLEDGED)
             if claimed is None:
                 raise _LostClaim
             link, receipt, case = claimed
@@ -252,7 +256,6 @@ def acknowledge(
             )
             ack.document, ack.sha256, ack.signature = counter.body, counter.sha256, counter.signature
             ack.key_id, ack.key_name = counter.key_id, counter.key_name
-            receipt.status, receipt.closed_at = ReceiptStatus.ACKNOWLEDGED.value, now
             session.add_all([ack, receipt])
             session.flush()
             void_links(session, receipt.id, now, keep=link.id)
@@ -278,7 +281,7 @@ def acknowledge(
             session.add(ack)
             org = session.get(Organization, receipt.organization_id)
             return Outcome(
-                "acknowledged",
+                ReceiptStatus.ACKNOWLEDGED,
                 receipt.id,
                 link.recipient,
                 now,
@@ -314,11 +317,11 @@ def dispute(
     try:
         with session_scope(engine) as session:
             now = clock()
-            claimed = _claim(session, token, now)
+            claimed = _claim(session, token, now, ReceiptStatus.DISPUTED)
             if claimed is None:
                 raise _LostClaim
             link, receipt, case = claimed
-            receipt.status, receipt.closed_at, receipt.dispute_reason = ReceiptStatus.DISPUTED.value, now, reason
+            receipt.dispute_reason = reason  # status and closed_at were written by the claim
             session.add(receipt)
             session.flush()
             void_links(session, receipt.id, now, keep=link.id)
@@ -340,7 +343,7 @@ def dispute(
                 gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
             org = session.get(Organization, receipt.organization_id)
             return Outcome(
-                "disputed",
+                ReceiptStatus.DISPUTED,
                 receipt.id,
                 link.recipient,
                 now,
@@ -383,7 +386,7 @@ def notify(
         "reason": outcome.reason,
     }
     messages = []
-    if outcome.kind == "acknowledged":
+    if outcome.kind == ReceiptStatus.ACKNOWLEDGED:
         stem = f"receipt-{outcome.receipt_id}-acknowledged"
         files = [
             Attachment(f"{stem}.json", outcome.countersigned, "application/json"),

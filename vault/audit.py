@@ -19,6 +19,7 @@ from vault.errors import OffboardError
 from vault.evidence import stream_verified
 from vault.models import Evidence
 from vault.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
+from vault.store import store_errors
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just checked."""
@@ -66,7 +67,9 @@ def audit(engine: Engine, store: ObjectStore, *, clock: Clock, progress: Progres
     checked = 0
     for key, group in by_key.items():
         ids = tuple(r.id for r in group)
-        if store.stat(key) is None:
+        with store_errors(f"cannot look up {key} in {store.url}"):
+            info = store.stat(key)
+        if info is None:
             problems.append(AuditProblem("missing", key, ids, "object is missing from the store"))
             continue
         try:

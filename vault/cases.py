@@ -22,17 +22,11 @@ from vault.models import AccessItem, Case, CaseNote, CaseStep, Evidence
 from vault.orgs import Principal
 from vault.playbooks import default_playbook, get_version, spec_of
 from vault.staff import normalize_email, staff_by_email
+from vault.states import AccessStatus, StepStatus
+from vault.states import CaseStatus as CaseStatus  # re-exported: the case's state machine is used from here
 
 MAX_CONTACTS = 20
 MAX_NOTE = 10_000
-
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    AWAITING_ACKNOWLEDGMENT = "awaiting_acknowledgment"
-    FULLY_OFFBOARDED = "fully_offboarded"
-    DISPUTED = "disputed"
 
 
 class Trigger(StrEnum):
@@ -267,7 +261,8 @@ def unmet_criteria(
         elif criterion == "note" and not note:
             unmet.append("note: write a note saying what was done")
         elif criterion == "access:all_revoked":
-            query = select(AccessItem).where(AccessItem.case_id == case.id, AccessItem.status == "active")
+            active_only = AccessItem.status == AccessStatus.ACTIVE.value
+            query = select(AccessItem).where(AccessItem.case_id == case.id, active_only)
             active = session.exec(query).all()
             if active:
                 names = ", ".join(item.name for item in active)
@@ -289,14 +284,14 @@ def complete_step(
     principal.can_write()
     case = writable_case(session, principal.organization_id, case_id)
     step = get_step(session, case, step_key)
-    if step.status == "done":
+    if step.status == StepStatus.DONE:
         raise Conflict(
             f"step {step_key!r} was already completed at {rfc3339(step.completed_at or case.opened_at)}"
         )
     deps = loads_list(step.depends_on)
     if deps:
         query = select(CaseStep).where(CaseStep.case_id == case.id, col(CaseStep.key).in_(deps))
-        pending = [s.key for s in session.exec(query).all() if s.status != "done"]
+        pending = [s.key for s in session.exec(query).all() if s.status != StepStatus.DONE]
         if pending:
             raise Conflict(
                 f"step {step_key!r} depends on steps not completed yet: {', '.join(sorted(pending))}",
@@ -321,7 +316,7 @@ def complete_step(
         "note": note or None,
     }
     step.ledger_index = record(session, case, principal, "step.completed", data, lambda: now)
-    step.status, step.completed_at, step.completed_by = "done", now, principal.actor
+    step.status, step.completed_at, step.completed_by = StepStatus.DONE.value, now, principal.actor
     step.evidence_ids, step.note = dumps_list([e.id for e in evidence]), note or None
     case.updated_at = now
     session.add_all([step, case])

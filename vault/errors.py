@@ -70,10 +70,26 @@ class VerificationFailed(OffboardError):
     code = "verification-failed"
 
 
+class IntegrityFailure(OffboardError):
+    """Offboard's own stored records are inconsistent (a ledger node or row is missing or damaged).
+
+    Not the caller's fault and not a bad upload: the server's data needs an operator (``offboard ledger
+    verify``, ``offboard audit``). One class for every such finding, wherever it is made.
+    """
+
+    code = "integrity-failure"
+
+
 class StorageError(OffboardError):
     """The object store failed or returned something other than what was written."""
 
     code = "storage-error"
+
+
+class MailError(OffboardError):
+    """The SMTP server refused or could not be reached: the message was not handed over."""
+
+    code = "mail-failed"
 
 
 class ConfigurationError(OffboardError):

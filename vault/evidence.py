@@ -30,6 +30,7 @@ from vault.ledger.entries import EntryDraft
 from vault.models import Evidence
 from vault.orgs import Principal
 from vault.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
+from vault.store import store_errors
 
 
 class EvidenceKind(StrEnum):
@@ -89,7 +90,8 @@ class EvidenceIngest:
         self._case_id = case_id
         self._limits = limits
         self._clock = clock
-        self._writer: ObjectWriter = store.writer()
+        with store_errors("object store write failed"):
+            self._writer: ObjectWriter = store.writer()
         # PDF tee state: bytes seen while undecided, then a temp file (tee) or nothing (off).
         self._undecided: bytearray | None = bytearray()
         self._pdf: IO[bytes] | None = None
@@ -271,7 +273,11 @@ def stream_verified(store: ObjectStore, row: Evidence) -> Iterator[bytes]:
     to tie the row to its key and check the size. Callers that write to disk must not keep the output
     unless the iterator finishes without raising.
     """
-    if row.storage_key != object_key(row.sha256):
+    try:
+        named = object_key(row.sha256)
+    except StoreError:  # a damaged row whose sha256 is not hex names no object at all
+        named = None
+    if row.storage_key != named:
         raise VerificationFailed(
             f"evidence {row.id}: the record's sha256 {row.sha256} does not name its object {row.storage_key}"
         )

@@ -20,6 +20,7 @@ from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput
 from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Receipt
 from vault.orgs import Principal, Role
+from vault.states import AccessStatus, ReceiptStatus, StepStatus
 
 MIN_WAIVER_REASON = 10
 
@@ -63,15 +64,16 @@ def pending_acknowledgments(session: Session, case: Case) -> list[PendingAcknowl
     the admin waives the old), so a dispute can never be closed over silently.
     """
     query = select(Receipt).where(Receipt.case_id == case.id).order_by(col(Receipt.created_at))
+    waiting: dict[str, str] = {
+        ReceiptStatus.DRAFT: "was never sent to the client",
+        ReceiptStatus.SENT: "is awaiting the client's acknowledgment",
+        ReceiptStatus.DISPUTED: "was disputed by the client",
+    }
     found = []
     for receipt in session.exec(query).all():
-        if receipt.status == "acknowledged":
+        if receipt.status == ReceiptStatus.ACKNOWLEDGED:
             continue
-        state = {
-            "draft": "was never sent to the client",
-            "sent": "is awaiting the client's acknowledgment",
-            "disputed": "was disputed by the client",
-        }.get(receipt.status, f"is {receipt.status}")
+        state = waiting.get(receipt.status, f"is {receipt.status}")
         found.append(PendingAcknowledgment(receipt.id, f"handover receipt {receipt.id} {state}"))
     return found
 
@@ -91,13 +93,13 @@ def evaluate_gate(
         select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))
     ).all()
     for step in steps:
-        if step.required and step.status != "done":
+        if step.required and step.status != StepStatus.DONE:
             missing.append(Missing("step", f"required step {step.title!r} is not completed", step=step.key))
     items = session.exec(
         select(AccessItem).where(AccessItem.case_id == case.id).order_by(col(AccessItem.added_at))
     ).all()
     for item in items:
-        if item.status != "revoked":
+        if item.status != AccessStatus.REVOKED:
             missing.append(Missing("access", f"access to {item.name!r} is not revoked", access_item=item.id))
         elif not evidence_of(item):
             missing.append(

@@ -20,7 +20,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -29,13 +28,14 @@ from vault.cases import CaseStatus, get_case, loads_list
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.db import session_scope
-from vault.errors import Conflict, InvalidInput
+from vault.errors import Conflict, InvalidInput, MailError
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.mail import EmailRenderer, Mailer, MailError, Message
+from vault.mail import EmailRenderer, Mailer, Message
 from vault.models import Case, Organization, Receipt, ReceiptLink
 from vault.orgs import Principal
 from vault.receipts import ReceiptStatus, document_of, get_receipt
+from vault.states import LinkState as LinkState  # re-exported: a token's state is asked of this module
 
 TOKEN_BYTES = 32
 TOKEN_LENGTH = 43
@@ -86,21 +86,6 @@ class SendResult:
     ledger_index: int
 
 
-class LinkState(StrEnum):
-    """What a token opens. A link only ever leaves ``LIVE``, never returns to it."""
-
-    #: Malformed, or no link has this token's hash: a guess.
-    UNKNOWN = "unknown"
-    #: Unexpired, and its receipt awaits an answer in a case not yet fully offboarded.
-    LIVE = "live"
-    #: This link answered the receipt (acknowledged or disputed).
-    USED = "used"
-    #: Replaced by a newer link, or its receipt was answered through another link, or its case closed.
-    VOIDED = "voided"
-    #: Past ``expires_at`` while still unused.
-    EXPIRED = "expired"
-
-
 @dataclass(frozen=True, slots=True)
 class LinkStatus:
     """A token's state and what its holder is told about it (``docs/receipts.md``, "Link security")."""
@@ -128,12 +113,13 @@ def lookup(session: Session, token: str, now: datetime) -> tuple[LinkStatus, Rec
     case = session.get(Case, receipt.case_id) if receipt is not None else None
     assert receipt is not None and case is not None  # noqa: S101 - foreign keys
     expires = aware(link.expires_at)
-    if link.status == "used":
+    if link.status == LinkState.USED:
         used_at = aware(link.used_at) if link.used_at is not None else None
         return LinkStatus(LinkState.USED, link.id, expires, used_at, receipt.status), None
     # A waived receipt can leave live links behind when its case closes; a closed case is immutable, so
     # they no longer open anything.
-    if link.status != "live" or receipt.status != ReceiptStatus.SENT or case.status == CaseStatus.FULLY_OFFBOARDED:
+    closed = case.status == CaseStatus.FULLY_OFFBOARDED
+    if link.status != LinkState.LIVE or receipt.status != ReceiptStatus.SENT or closed:
         return LinkStatus(LinkState.VOIDED, link.id, expires), None
     if expires <= now:
         return LinkStatus(LinkState.EXPIRED, link.id, expires), None
@@ -147,12 +133,12 @@ def live_link(session: Session, token: str, now: datetime) -> ReceiptLink | None
 
 def void_links(session: Session, receipt_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
     """Void every live link of a receipt (except ``keep``); returns their ids."""
-    query = select(ReceiptLink).where(ReceiptLink.receipt_id == receipt_id, ReceiptLink.status == "live")
+    query = select(ReceiptLink).where(ReceiptLink.receipt_id == receipt_id, ReceiptLink.status == LinkState.LIVE.value)
     voided = []
     for link in session.exec(query.order_by(col(ReceiptLink.created_at))).all():
         if link.id == keep:
             continue
-        link.status, link.voided_at = "voided", now
+        link.status, link.voided_at = LinkState.VOIDED.value, now
         session.add(link)
         voided.append(link.id)
     session.flush()
@@ -167,8 +153,8 @@ def claim_link(session: Session, link: ReceiptLink, now: datetime) -> bool:
     """
     result = session.execute(
         update(ReceiptLink)
-        .where(col(ReceiptLink.id) == link.id, col(ReceiptLink.status) == "live")
-        .values(status="used", used_at=now)
+        .where(col(ReceiptLink.id) == link.id, col(ReceiptLink.status) == LinkState.LIVE.value)
+        .values(status=LinkState.USED.value, used_at=now)
     )
     session.expire(link)
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -192,7 +178,7 @@ def issue_links(
     if receipt.status in (ReceiptStatus.ACKNOWLEDGED, ReceiptStatus.DISPUTED):
         raise Conflict(f"receipt {receipt.id} is {receipt.status}; it cannot be sent again (issue a new receipt)")
     case = get_case(session, receipt.organization_id, receipt.case_id)
-    if case.status == "fully_offboarded":
+    if case.status == CaseStatus.FULLY_OFFBOARDED:
         raise Conflict(f"case {case.id} is fully_offboarded and immutable; its receipts cannot be sent")
     contacts = [str(c) for c in loads_list(case.client_contacts)]
     if not contacts:
@@ -283,7 +269,7 @@ def send_receipt(
         with session_scope(engine) as session:
             now = clock()
             for link in session.exec(select(ReceiptLink).where(col(ReceiptLink.id).in_(dead))).all():
-                link.status, link.voided_at = "voided", now
+                link.status, link.voided_at = LinkState.VOIDED.value, now
                 session.add(link)
             data = {"receipt": receipt_id, "voided": dead, "reason": "email delivery failed"}
             draft = EntryDraft("receipt.links_voided", receipt.organization_id, receipt.case_id, principal.actor, data)

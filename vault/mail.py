@@ -18,18 +18,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from vault.config import Settings
-from vault.errors import ConfigurationError, StorageError
+from vault.errors import ConfigurationError
 
 logger = logging.getLogger("offboard.mail")
 
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TIMEOUT_SECONDS = 30.0
-
-
-class MailError(StorageError):
-    """The SMTP server refused or could not be reached: the message was not handed over."""
-
-    code = "mail-failed"
 
 
 @dataclass(frozen=True, slots=True)

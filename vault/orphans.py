@@ -25,8 +25,9 @@ from sqlmodel import Session, select
 from storage.base import ObjectMissing, ObjectRetained, ObjectRewritten, ObjectStore, StoreError, TempFile
 from storage.local import LocalStore
 from vault.clock import rfc3339
-from vault.errors import InvalidInput
+from vault.errors import InvalidInput, StorageError
 from vault.models import Evidence
+from vault.store import store_errors
 
 logger = logging.getLogger("offboard.storage")
 
@@ -92,15 +93,17 @@ class RepairReport:
 
 def find_orphans(store: ObjectStore, referenced: Collection[str], *, now: datetime) -> tuple[Orphan, ...]:
     """Objects whose key is not in ``referenced`` (the storage keys of every evidence row)."""
-    return tuple(
-        Orphan(key=o.key, size=o.size, modified=o.modified, age=now - o.modified)
-        for o in store.list_objects()
-        if o.key not in referenced
-    )
+    with store_errors(f"cannot list the objects of {store.url}"):
+        return tuple(
+            Orphan(key=o.key, size=o.size, modified=o.modified, age=now - o.modified)
+            for o in store.list_objects()
+            if o.key not in referenced
+        )
 
 
 def stale_temp_files(store: ObjectStore, *, now: datetime) -> tuple[StaleTempFile, ...]:
-    return tuple(StaleTempFile(t, now - t.modified) for t in store.stale_temp_files(now - TEMP_FILE_MIN_AGE))
+    with store_errors(f"cannot list the temp files of {store.url}"):
+        return tuple(StaleTempFile(t, now - t.modified) for t in store.stale_temp_files(now - TEMP_FILE_MIN_AGE))
 
 
 def remove_stale_temp_files(store: ObjectStore, *, now: datetime) -> list[RepairAction]:
@@ -137,7 +140,7 @@ def remove_temp_files_at_start(store: ObjectStore, *, now: datetime) -> int:
         return 0
     try:
         actions = remove_stale_temp_files(store, now=now)
-    except StoreError as exc:
+    except StorageError as exc:
         logger.warning("start-up: cannot clean temp files of %s: %s", store.url, exc)
         return 0
     for action in actions:

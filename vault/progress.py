@@ -8,7 +8,7 @@ item is overdue from the day after it was due.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,6 +17,7 @@ from vault.cases import CaseStatus, get_case
 from vault.errors import VerificationFailed
 from vault.ledger.entries import decode_entry
 from vault.models import AccessItem, Case, CaseStep, LedgerEntry
+from vault.states import AccessStatus, StepStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,11 @@ def progress(session: Session, case: Case) -> Progress:
     required = [s for s in steps if s.required]
     optional = [s for s in steps if not s.required]
     return Progress(
-        steps_done=sum(s.status == "done" for s in required),
+        steps_done=sum(s.status == StepStatus.DONE for s in required),
         steps_required=len(required),
-        optional_done=sum(s.status == "done" for s in optional),
+        optional_done=sum(s.status == StepStatus.DONE for s in optional),
         optional_total=len(optional),
-        access_revoked=sum(i.status == "revoked" for i in items),
+        access_revoked=sum(i.status == AccessStatus.REVOKED for i in items),
         access_total=len(items),
     )
 
@@ -90,12 +91,12 @@ def overdue_items(session: Session, case: Case, today: date) -> list[OverdueItem
     ).all()
     for step in steps:
         due = step_due(case, step)
-        if step.required and step.status != "done" and due < today:
+        if step.required and step.status != StepStatus.DONE and due < today:
             out.append(OverdueItem("step", step.key, step.title, due, (today - due).days))
     target = case.target_end_date
     if target is not None and target < today:
         items = session.exec(
-            select(AccessItem).where(AccessItem.case_id == case.id, AccessItem.status == "active")
+            select(AccessItem).where(AccessItem.case_id == case.id, AccessItem.status == AccessStatus.ACTIVE.value)
         )
         for item in items.all():
             out.append(OverdueItem("access", item.id, item.name, target, (today - target).days))
@@ -137,7 +138,3 @@ def timeline(session: Session, organization_id: str, case_id: str) -> list[Timel
             )
         )
     return events
-
-
-def today_of(now: datetime) -> date:
-    return now.date()

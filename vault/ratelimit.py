@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from vault.clock import Clock, system_clock
-from vault.errors import RateLimited
+from vault.errors import ConfigurationError, RateLimited
 
 #: Distinct keys tracked at once; the least recently failing are forgotten first.
 MAX_KEYS = 100_000
@@ -37,7 +37,10 @@ class FailureLimiter:
         refusal: str = "too many failed attempts; try again later",
     ) -> None:
         if max_failures < 1 or window_seconds <= 0:
-            raise ValueError("max_failures must be >= 1 and window_seconds > 0")
+            raise ConfigurationError(
+                "a failure limit needs max_failures >= 1 and window_seconds > 0, "
+                f"found {max_failures} and {window_seconds}"
+            )
         self.max_failures = max_failures
         self.window = window_seconds
         self.refusal = refusal

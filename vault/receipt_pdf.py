@@ -136,11 +136,6 @@ def pdf_credentials(settings: Settings, org: Organization, *, clock: Clock = sys
     return key_path, cert_path
 
 
-def certificate_pem(settings: Settings, org: Organization) -> bytes:
-    """The organization's PDF signing certificate (the trust root a relying party pins)."""
-    return pdf_credentials(settings, org)[1].read_bytes()
-
-
 def _fonts(pdf: FPDF) -> None:
     for (family, style), file_name in FONTS.items():
         path = FONT_DIR / file_name

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -32,17 +31,12 @@ from vault.ledger.entries import EntryDraft
 from vault.ledger.service import current_checkpoint
 from vault.models import AccessItem, Case, CaseStep, Evidence, Organization, Receipt
 from vault.orgs import Principal
+from vault.states import AccessStatus, StepStatus
+from vault.states import ReceiptStatus as ReceiptStatus  # re-exported beside the receipts it describes
 
 RECEIPT_TYPE = "offboard.receipt/v1"
 MAX_TERMS = 20_000
 MAX_ITEMS = 1_000
-
-
-class ReceiptStatus(StrEnum):
-    DRAFT = "draft"
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
-    DISPUTED = "disputed"
 
 
 def canonical(document: dict[str, Any]) -> bytes:
@@ -112,7 +106,7 @@ def verifier_for(session: Session, organization_id: str, key_id: str) -> Verifie
     """The organization's key with ``key_id``, retired ones included (old receipts keep verifying)."""
     for row in keyring.keys_of(session, organization_id):
         if row.key_id == key_id:
-            return Verifier.from_public_key(row.name, bytes(row.public_key))
+            return keyring.verifier_of(row)
     raise VerificationFailed(f"no signing key {key_id!r} in this organization")
 
 
@@ -185,7 +179,7 @@ def _deliverables(session: Session, case: Case, evidence_ids: list[str] | None) 
 
 
 def _obligations(session: Session, case: Case) -> list[dict[str, Any]]:
-    query = select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.status == "done")
+    query = select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.status == StepStatus.DONE.value)
     return [
         {
             "step": step.key,
@@ -199,7 +193,7 @@ def _obligations(session: Session, case: Case) -> list[dict[str, Any]]:
 
 
 def _access_revoked(session: Session, case: Case) -> list[dict[str, Any]]:
-    query = select(AccessItem).where(AccessItem.case_id == case.id, AccessItem.status == "revoked")
+    query = select(AccessItem).where(AccessItem.case_id == case.id, AccessItem.status == AccessStatus.REVOKED.value)
     return [
         {
             "item": item.id,

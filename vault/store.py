@@ -1,11 +1,19 @@
-"""The object store a deployment's settings name (``OFFBOARD_STORAGE_URL``)."""
+"""The object store a deployment's settings name (``OFFBOARD_STORAGE_URL``), and where its errors cross.
+
+``storage/`` never imports ``vault``, so its failures are ``StoreError``s; domain code calls the store
+inside ``store_errors`` (or catches a ``StoreError`` subclass it has a meaning for) so that only
+``OffboardError``s leave the domain.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from storage import open_store
 from storage.base import ObjectStore, StoreError
 from vault.config import Settings
-from vault.errors import ConfigurationError
+from vault.errors import ConfigurationError, StorageError
 
 
 def store_from_settings(settings: Settings) -> ObjectStore:
@@ -18,3 +26,12 @@ def store_from_settings(settings: Settings) -> ObjectStore:
         )
     except StoreError as exc:
         raise ConfigurationError(f"cannot open the object store {settings.resolved_storage_url}: {exc}") from exc
+
+
+@contextmanager
+def store_errors(doing: str) -> Iterator[None]:
+    """Re-raise a ``StoreError`` from the block as ``StorageError("<doing>: <why>")``."""
+    try:
+        yield
+    except StoreError as exc:
+        raise StorageError(f"{doing}: {exc}") from exc

@@ -100,6 +100,7 @@ def test_smtp_failure_voids_the_links_and_says_so(services: Any, initialized: An
         h = handover(client)
         receipt = create_receipt(client, h)
         body = problem(client.post(f"/api/v1/receipts/{receipt['id']}/send"), 503, "did not accept")
+        assert body["type"].endswith("/mail-failed") and body["title"] == "Service unavailable"
         assert body["failed_recipients"] == [CONTACT]
         assert timeline_types(client, h.case_id)[-2:] == ["receipt.sent", "receipt.links_voided"]
         with Session(services.engine) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit import reference_tree
-from vault.errors import InvalidInput
+from vault.errors import IntegrityFailure, InvalidInput
 from vault.ledger import tree
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash
 
@@ -95,10 +95,10 @@ def test_unaligned_range_is_not_a_subtree() -> None:
 def test_missing_node_is_named() -> None:
     nodes = dict(NODES)
     del nodes[(3, 0)]
-    with pytest.raises(tree.MissingNode, match=r"first \(3, 0\)") as caught:
+    with pytest.raises(IntegrityFailure, match=r"first \(3, 0\)") as caught:
         tree.root_from_nodes(13, nodes)
     assert caught.value.details == {"missing": [[3, 0]]}
-    with pytest.raises(tree.MissingNode):
+    with pytest.raises(IntegrityFailure):
         tree.inclusion_proof(12, 13, nodes)
 
 

@@ -94,7 +94,7 @@ def test_limiter_counts_failures_per_key_in_a_sliding_window() -> None:
     limiter.check("b")  # other addresses are unaffected
     clock.now += timedelta(seconds=30)  # the first failure ages out
     limiter.check("a")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError, match="max_failures >= 1 and window_seconds > 0, found 0 and 60"):
         FailureLimiter(0, 60)
 
 

@@ -17,9 +17,9 @@ from asn1crypto import tsp as asn1_tsp
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from signing.errors import InvalidArgument, SigningError, TimestampError
 from signing.timestamps import (
     TimestampAnchor,
-    TimestampError,
     TimestampRecord,
     build_request,
     load_pem_roots,
@@ -362,19 +362,27 @@ def test_anchor_survives_a_clock_that_stepped_back() -> None:
 
 @pytest.mark.parametrize("interval", [0, -1, float("nan")])
 def test_anchor_refuses_a_non_positive_interval(interval: float) -> None:
-    with pytest.raises(ValueError, match="interval_seconds must be positive"):
+    with pytest.raises(InvalidArgument, match="interval_seconds must be positive"):
         TimestampAnchor(interval)
 
 
 def test_anchor_refuses_naive_times() -> None:
     naive = datetime(2026, 11, 25, 12, 0)
     anchor = TimestampAnchor(60)
-    with pytest.raises(ValueError, match="now must be timezone-aware"):
+    with pytest.raises(InvalidArgument, match="now must be timezone-aware"):
         anchor.due(naive)
-    with pytest.raises(ValueError, match="now must be timezone-aware"):
+    with pytest.raises(InvalidArgument, match="now must be timezone-aware"):
         anchor.record(naive)
-    with pytest.raises(ValueError, match="last_attempt must be timezone-aware"):
+    with pytest.raises(InvalidArgument, match="last_attempt must be timezone-aware"):
         TimestampAnchor(60, last_attempt=naive)
+
+
+def test_timestamp_errors_are_signing_errors() -> None:
+    """Callers that catch ``SigningError`` at the boundary also catch every timestamp failure."""
+    assert issubclass(TimestampError, SigningError)
+    assert issubclass(InvalidArgument, SigningError)
+    with pytest.raises(SigningError, match="TSA URL must be http or https"):
+        request_timestamp("ftp://127.0.0.1/tsa", NOTE, roots=[make_ca().certificate])
 
 
 # --- an independent verifier ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from vault.bundle import layout
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.bundle.records import data_of as _data
 from vault.bundle.records import dicts as _list
+from vault.states import ReceiptStatus
 
 if TYPE_CHECKING:
     from vault.bundle.claims import ClaimChecks
@@ -91,7 +92,7 @@ def _receipt(
         return False, f"entry {index} records another document or signature for receipt {receipt_id}"
     status = _receipt_status(c, receipt_id)
     if item.get("status") != status:
-        return False, f"bundle.json says status {item.get('status')!r}; the entries say {status!r}"
+        return False, f"bundle.json says status {item.get('status')!r}; the entries say {status.value!r}"
     problem = _deliverables(c, document)
     if problem is not None:
         return False, problem
@@ -107,16 +108,16 @@ def _recorded(data: Mapping[str, Any], digest: str, sig: Mapping[str, Any]) -> b
     )
 
 
-def _receipt_status(c: ClaimChecks, receipt_id: str) -> str:
+def _receipt_status(c: ClaimChecks, receipt_id: str) -> ReceiptStatus:
     types = {e.get("type") for e in c.entries.values() if _data(e).get("receipt") == receipt_id}
     for entry_type, status in (
-        ("receipt.countersigned", "acknowledged"),
-        ("receipt.disputed", "disputed"),
-        ("receipt.sent", "sent"),
+        ("receipt.countersigned", ReceiptStatus.ACKNOWLEDGED),
+        ("receipt.disputed", ReceiptStatus.DISPUTED),
+        ("receipt.sent", ReceiptStatus.SENT),
     ):
         if entry_type in types:
             return status
-    return "draft"
+    return ReceiptStatus.DRAFT
 
 
 def _deliverables(c: ClaimChecks, document: Mapping[str, Any]) -> str | None:

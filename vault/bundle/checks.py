@@ -49,7 +49,7 @@ def _list(value: Any) -> list[dict[str, Any]]:
 
 @dataclass(slots=True)
 class ContentChecks:
-    """Runs once over the hashed members of one bundle; ``run()`` returns every check."""
+    """Runs once over the hashed members of one bundle: ``check_ledger()``, then ``check_files()``."""
 
     files: dict[str, bytes]
     sha256: dict[str, str]
@@ -96,11 +96,6 @@ class ContentChecks:
         if self._bag is None:
             self._bag = BagNames.index(self.names)
         return self._bag
-
-    def run(self) -> list[CheckTuple]:
-        """Every check, in order (``check_ledger`` then ``check_files``)."""
-        self.check_ledger()
-        return self.check_files()
 
     def check_ledger(self) -> None:
         """Index, keys, checkpoint and entries: reads only members ``needed_before_evidence`` names."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from signing.errors import MalformedNote
 from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
@@ -27,10 +28,10 @@ from vault.bundle.timestamps import certificates_pem
 from vault.cases import get_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
-from vault.errors import VerificationFailed
+from vault.errors import IntegrityFailure, VerificationFailed
 from vault.evidence import list_evidence
 from vault.ledger import keyring, log, service
-from vault.ledger.checkpoint import CheckpointBody, b64encode
+from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint, b64encode
 from vault.ledger.entries import EntryDraft, decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
@@ -154,7 +155,12 @@ def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
 
 
 def _note_size(note: str) -> int:
-    return CheckpointBody.from_text(parse_note(note).body).size
+    """The size a stored checkpoint note (a receipt's or a timestamped one) claims."""
+    try:
+        return CheckpointBody.from_text(parse_note(note).body).size
+    except (MalformedNote, MalformedCheckpoint) as exc:
+        # Offboard wrote this note itself, so one that does not parse is damage, not bad input.
+        raise IntegrityFailure(f"a stored checkpoint note does not parse: {exc}") from exc
 
 
 def _earlier(

@@ -22,6 +22,7 @@ from typing import Any
 
 from vault import canonical
 from vault.bundle import layout
+from vault.states import CaseStatus
 
 ABSENT = "absent"
 
@@ -207,7 +208,7 @@ def _final_state(entries: Sequence[Entry]) -> tuple[tuple[str, Cell], ...]:
         status, since = text(_data(opened[0][1]).get("status")), _at(opened[0])
     for change in changes:
         status, since = text(_data(change[1]).get("to")), _at(change)
-    closed = since if status == "fully_offboarded" else None
+    closed = since if status == CaseStatus.FULLY_OFFBOARDED else None
     last = entries[-1] if entries else None
     return (
         ("Status", status),
@@ -358,9 +359,9 @@ def _notes(entries: Sequence[Entry]) -> Section:
             row = ("waiver", f"{shown(data.get('scope'))} waived for {scope}: {shown(data.get('reason'))}")
         elif kind == "receipt.disputed":
             row = ("client dispute", f"receipt {shown(data.get('receipt'))}: {shown(data.get('reason'))}")
-        elif kind == "case.status_changed" and data.get("to") == "disputed":
+        elif kind == "case.status_changed" and data.get("to") == CaseStatus.DISPUTED:
             row = ("dispute", text(data.get("reason")))
-        elif kind == "case.status_changed" and data.get("from") == "disputed":
+        elif kind == "case.status_changed" and data.get("from") == CaseStatus.DISPUTED:
             row = ("resolution", text(data.get("reason")))
         else:
             continue

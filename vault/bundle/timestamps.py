@@ -15,7 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from rfc3161_client import decode_timestamp_response
 
-from signing.timestamps import TimestampError, verify_token
+from signing.errors import TimestampError
+from signing.timestamps import verify_token
 
 # PKIStatusInfo ::= SEQUENCE { status INTEGER granted(0) }
 _GRANTED = bytes.fromhex("3003020100")

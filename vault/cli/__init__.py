@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code != 0:
             sys.exit(code)
     except OffboardError as exc:
-        err.print(f"error: {exc.message}", markup=False)
+        # One line whatever the message holds (a wrapped library error may carry newlines).
+        err.print("error: " + " ".join(exc.message.splitlines()), markup=False)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from signing.errors import InvalidKey
+from signing.errors import InvalidKey, TimestampError
 from signing.keys import Verifier, parse_vkey
-from signing.timestamps import TimestampError, load_pem_roots
+from signing.timestamps import load_pem_roots
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES

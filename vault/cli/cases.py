@@ -19,6 +19,7 @@ from vault.db import session_scope
 from vault.errors import Conflict
 from vault.models import Case, CaseStep, PlaybookVersion
 from vault.services import Services
+from vault.states import StepStatus
 
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
 app.add_typer(case_app, name="case")
@@ -173,7 +174,7 @@ def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
         emit_json(data)
         return
     for s in data:
-        mark = "x" if s["status"] == "done" else " "
+        mark = "x" if s["status"] == StepStatus.DONE else " "
         out.print(f"[{mark}] {s['key']} (due {s['due']}): {s['title']}", markup=False)
 
 

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from signing.errors import SigningError
+from signing.errors import InvalidKey, SigningError
 from signing.keys import Signer, Verifier, generate_key, load_private_key, save_private_key
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.errors import ConfigurationError, NotFound
+from vault.errors import ConfigurationError, IntegrityFailure, NotFound
 from vault.models import Organization, SigningKey
 
 
@@ -49,9 +49,17 @@ def active_key(session: Session, organization_id: str) -> SigningKey:
     return rows[-1]
 
 
+def verifier_of(key: SigningKey) -> Verifier:
+    """The verifier of a stored key; a row that holds no valid public key is damage, not bad input."""
+    try:
+        return Verifier.from_public_key(key.name, bytes(key.public_key))
+    except InvalidKey as exc:
+        raise IntegrityFailure(f"stored signing key {key.key_id} is not a valid Ed25519 public key: {exc}") from exc
+
+
 def verifiers(session: Session, organization_id: str) -> list[Verifier]:
     """Every key the organization ever signed with: old checkpoints keep verifying after rotation."""
-    return [Verifier.from_public_key(k.name, bytes(k.public_key)) for k in keys_of(session, organization_id)]
+    return [verifier_of(k) for k in keys_of(session, organization_id)]
 
 
 def public_keys(session: Session, organization_id: str) -> list[PublicKey]:
@@ -59,7 +67,7 @@ def public_keys(session: Session, organization_id: str) -> list[PublicKey]:
         PublicKey(
             name=k.name,
             key_id=k.key_id,
-            vkey=Verifier.from_public_key(k.name, bytes(k.public_key)).vkey(),
+            vkey=verifier_of(k).vkey(),
             valid_from=k.valid_from,
             valid_until=k.valid_until,
         )

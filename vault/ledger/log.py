@@ -26,7 +26,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from vault.clock import Clock, system_clock
-from vault.errors import InvalidInput, NotFound
+from vault.errors import IntegrityFailure, InvalidInput
 from vault.ledger.entries import CaseLink, EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
 from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
@@ -375,7 +375,10 @@ def fetch_nodes(
         else:
             missing.append(node)
     if missing:
-        raise NotFound(f"ledger nodes missing from storage: {missing[:5]}")
+        raise IntegrityFailure(
+            f"the stored ledger lacks {len(missing)} needed tree node(s), first {missing[0]}",
+            details={"missing": [list(node) for node in missing]},
+        )
     return found
 
 

@@ -17,7 +17,8 @@ from cryptography import x509
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from signing.timestamps import TimestampAnchor, TimestampError, load_pem_roots, request_timestamp
+from signing.errors import TimestampError
+from signing.timestamps import TimestampAnchor, load_pem_roots, request_timestamp
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import session_scope

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from signing.keys import Verifier
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import InvalidInput
@@ -101,8 +100,8 @@ def rotate_key(
             case_id=None,
             actor=actor,
             data={
-                "old": Verifier.from_public_key(old.name, bytes(old.public_key)).vkey(),
-                "new": Verifier.from_public_key(new.name, bytes(new.public_key)).vkey(),
+                "old": keyring.verifier_of(old).vkey(),
+                "new": keyring.verifier_of(new).vkey(),
             },
         ),
         clock=clock,

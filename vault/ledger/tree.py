@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vault.errors import InvalidInput, OffboardError
+from vault.errors import IntegrityFailure, InvalidInput
 from vault.ledger.hashing import EMPTY_ROOT, RootHash, node_hash
 
 NodeId = tuple[int, int]
@@ -27,12 +27,6 @@ class InvalidTreeRange(InvalidInput):
     """A proof or root was asked for sizes or an index the tree cannot have."""
 
     code = "invalid-tree-range"
-
-
-class MissingNode(OffboardError):
-    """The caller's node mapping lacks a node this computation needs (the stored tree is incomplete)."""
-
-    code = "ledger-missing-node"
 
 
 def nodes_completed_by_append(index: int, leaf: bytes, left_siblings: dict[NodeId, bytes]) -> dict[NodeId, bytes]:
@@ -91,7 +85,8 @@ def _fold(ids: list[NodeId], nodes: Mapping[NodeId, bytes]) -> bytes:
     """Hash perfect subtrees left to right into one range hash, folding from the right edge."""
     missing = [node for node in ids if node not in nodes]
     if missing:
-        raise MissingNode(
+        # The mapping comes from the stored tree, so a gap is damage to the ledger, not a bad request.
+        raise IntegrityFailure(
             f"the node mapping lacks {len(missing)} needed node(s), first {missing[0]}",
             details={"missing": [list(node) for node in missing]},
         )

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
 from vault.models.core import new_id
+from vault.states import AccessStatus, StepStatus
 
 
 class StaffMember(SQLModel, table=True):
@@ -85,7 +86,7 @@ class CaseStep(SQLModel, table=True):
     #: JSON list of criteria, e.g. ``["evidence:deliverable", "note"]``.
     criteria: str = Field(default="[]")
     due_offset_days: int = Field(default=0)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=StepStatus.PENDING.value, max_length=16)
     completed_at: datetime | None = None
     completed_by: str | None = Field(default=None, max_length=200)
     #: JSON list of evidence ids attached at completion.
@@ -107,7 +108,7 @@ class AccessItem(SQLModel, table=True):
     held_by: str = Field(default="client", max_length=16)
     #: JSON list of account identifiers (user names, emails, role ARNs, ...).
     accounts: str = Field(default="[]")
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=AccessStatus.ACTIVE.value, max_length=16)
     added_at: datetime = Field(default_factory=system_clock)
     added_by: str = Field(max_length=200)
     added_index: int | None = None

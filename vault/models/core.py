@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
+from vault.states import CaseStatus
 
 
 def new_id() -> str:
@@ -55,7 +56,7 @@ class Case(SQLModel, table=True):
     organization_id: str = Field(foreign_key="organization.id", index=True)
     client_name: str = Field(max_length=300)
     owner_email: str = Field(max_length=320)
-    status: str = Field(default="open", max_length=32)
+    status: str = Field(default=CaseStatus.OPEN.value, max_length=32)
     opened_at: datetime = Field(default_factory=system_clock)
     updated_at: datetime = Field(default_factory=system_clock)
     #: JSON list of the client's contact emails (who receive acknowledgment links).

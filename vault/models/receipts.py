@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
 from vault.models.core import new_id
+from vault.states import LinkState, ReceiptStatus
 
 
 class Receipt(SQLModel, table=True):
@@ -24,8 +25,8 @@ class Receipt(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     organization_id: str = Field(foreign_key="organization.id", index=True)
     case_id: str = Field(foreign_key="offboarding_case.id", index=True)
-    #: ``draft`` (signed, not sent), ``sent``, ``acknowledged`` or ``disputed``.
-    status: str = Field(default="draft", max_length=16)
+    #: A ``ReceiptStatus``: ``draft`` (signed, not sent), ``sent``, ``acknowledged`` or ``disputed``.
+    status: str = Field(default=ReceiptStatus.DRAFT.value, max_length=16)
     #: RFC 8785 canonical JSON of the receipt; ``signature`` is over exactly these bytes.
     document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
@@ -50,8 +51,8 @@ class ReceiptLink(SQLModel, table=True):
     receipt_id: str = Field(foreign_key="receipt.id", index=True)
     recipient: str = Field(max_length=320)
     token_hash: str = Field(unique=True, index=True, max_length=64)
-    #: ``live``, ``used`` or ``voided``.
-    status: str = Field(default="live", max_length=16)
+    #: A ``LinkState`` a row can hold: ``live``, ``used`` or ``voided``.
+    status: str = Field(default=LinkState.LIVE.value, max_length=16)
     created_at: datetime = Field(default_factory=system_clock)
     expires_at: datetime
     opened_count: int = 0
