@@ -193,14 +193,14 @@ def _index_at(built: Built, position: int) -> int:
         ),
         (
             "consistency-to-another-checkpoint",
-            _consistency_to("second_size", 99),
+            _consistency_to("second", 99),
             "data/ledger/checkpoints/{earlier}.checkpoint",
             "the consistency proof leads to size 99, but the bundle's checkpoint has size {size}: the proof "
             "belongs to another checkpoint",
         ),
         (
             "consistency-from-another-size",
-            _consistency_to("first_size", 3),
+            _consistency_to("first", 3),
             "data/ledger/checkpoints/{earlier}.checkpoint",
             "the consistency proof starts from size 3, not {earlier}",
         ),

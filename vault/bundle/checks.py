@@ -43,6 +43,13 @@ def needed_before_evidence(path: str) -> bool:
     )
 
 
+def _consistency_proof(data: object, bundle_format: object) -> ConsistencyProof:
+    """The proof in the field names of the bundle's format: old names in format 3 fail, and new in 1 and 2."""
+    if bundle_format in layout.LEGACY_CONSISTENCY_FORMATS:
+        return ConsistencyProof.from_legacy_json(data)
+    return ConsistencyProof.from_json(data)
+
+
 def _list(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -330,15 +337,15 @@ class ContentChecks:
             return False, "no verified bundle checkpoint to be consistent with"
         try:
             earlier = open_checkpoint(text, self._trusted, origin=self.origin)
-            proof = ConsistencyProof.from_json(json.loads(proof_text))
+            proof = _consistency_proof(json.loads(proof_text), self._index.get("format"))
             bundle_size = self._checkpoint.body.size
             if earlier.body.size != size:
                 return False, f"bundle.json lists it as size {size}; the checkpoint has size {earlier.body.size}"
-            if proof.first_size != size:
-                return False, f"the consistency proof starts from size {proof.first_size}, not {size}"
-            if proof.second_size != bundle_size:
+            if proof.first != size:
+                return False, f"the consistency proof starts from size {proof.first}, not {size}"
+            if proof.second != bundle_size:
                 return False, (
-                    f"the consistency proof leads to size {proof.second_size}, but the bundle's checkpoint has size "
+                    f"the consistency proof leads to size {proof.second}, but the bundle's checkpoint has size "
                     f"{bundle_size}: the proof belongs to another checkpoint"
                 )
             proof.verify(earlier.body.root_hash, self._checkpoint.body.root_hash)

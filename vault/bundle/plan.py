@@ -296,7 +296,7 @@ def _add_ledger_files(plan: BundlePlan) -> None:
         plan.files[layout.proof_path(entry.index)] = proof.to_text().encode("utf-8")
     for earlier in plan.earlier:
         plan.files[layout.earlier_checkpoint_path(earlier.size)] = earlier.note.encode("utf-8")
-        proof_json = ConsistencyProof(earlier.size, plan.checkpoint.size, earlier.proof).to_json()
+        proof_json = ConsistencyProof(first=earlier.size, second=plan.checkpoint.size, hashes=earlier.proof).to_json()
         plan.files[layout.consistency_path(earlier.size)] = canonical(proof_json)
 
 
