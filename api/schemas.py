@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer
 
+from signing.detached import ReceiptSignatureJSON
 from vault.clock import rfc3339
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
 from vault.models import (
@@ -42,6 +43,14 @@ def model_of(shape: type, name: str) -> type[BaseModel]:
 InclusionProofOut = model_of(InclusionProofJSON, "InclusionProofOut")
 #: ``GET /api/v1/ledger/proof/consistency``: ``ConsistencyProof.to_json()``.
 ConsistencyProofOut = model_of(ConsistencyProofJSON, "ConsistencyProofOut")
+
+if TYPE_CHECKING:
+    # mypy cannot see the fields of a model built at run time; to it, this is a model of unknown fields.
+    class DetachedSignatureOut(BaseModel):
+        """A receipt's or acknowledgment's signature: ``DetachedSignature.to_json()``."""
+
+else:
+    DetachedSignatureOut = model_of(ReceiptSignatureJSON, "DetachedSignatureOut")
 
 
 def _time(value: datetime | None) -> str | None:

@@ -10,7 +10,6 @@ were signed and never re-serialized. The countersignature after the client's ack
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from signing.detached import DetachedSignature
 from signing.errors import SigningError
 from signing.keys import Signer, Verifier
 from vault import canonical as canonical_json
@@ -30,7 +30,7 @@ from vault.ledger import keyring, log
 from vault.ledger.checkpoint import b64encode
 from vault.ledger.entries import EntryDraft
 from vault.ledger.service import current_checkpoint
-from vault.models import AccessItem, Case, CaseStep, Evidence, Organization, Receipt
+from vault.models import AccessItem, Acknowledgment, Case, CaseStep, Evidence, Organization, Receipt
 from vault.orgs import Principal
 
 RECEIPT_TYPE = "offboard.receipt/v1"
@@ -74,15 +74,10 @@ class SignedDocument:
     def sha256(self) -> str:
         return sha256_hex(self.body)
 
-    def signature_json(self) -> dict[str, str]:
-        """The detached signature as published next to the document (``<name>.sig.json``)."""
-        return {
-            "alg": "Ed25519",
-            "key_id": self.key_id,
-            "key_name": self.key_name,
-            "signature": base64.b64encode(self.signature).decode("ascii"),
-            "sha256": self.sha256,
-        }
+    @property
+    def detached(self) -> DetachedSignature:
+        """The detached signature as published next to the document (``<name>.sig.json``, the API)."""
+        return DetachedSignature(self.key_id, self.signature, key_name=self.key_name, sha256=self.sha256)
 
 
 def sign_document(signer: Signer, document: dict[str, Any]) -> SignedDocument:
@@ -127,6 +122,11 @@ def verify_receipt(session: Session, receipt: Receipt) -> dict[str, Any]:
 
 def signed_of(receipt: Receipt) -> SignedDocument:
     return SignedDocument(bytes(receipt.document), bytes(receipt.signature), receipt.key_id, receipt.key_name)
+
+
+def countersignature_of(ack: Acknowledgment) -> DetachedSignature:
+    """The organization's detached signature over the client's acknowledgment, as stored."""
+    return DetachedSignature(ack.key_id, bytes(ack.signature), key_name=ack.key_name, sha256=ack.sha256)
 
 
 def document_of(receipt: Receipt) -> dict[str, Any]:
@@ -299,7 +299,7 @@ def create_receipt(
         "receipt": receipt.id,
         "sha256": signed.sha256,
         "key_id": signed.key_id,
-        "signature": signed.signature_json()["signature"],
+        "signature": signed.detached.to_json()["signature"],
         "deliverables": [row.id for row in deliverables],
         "checkpoint_size": checkpoint.size,
     }

@@ -10,15 +10,14 @@ where things are: every claim in it is checked against the signed data.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 
-from signing.errors import BadSignature, InvalidKey
+from signing.detached import DetachedSignature
+from signing.errors import BadSignature, InvalidKey, MalformedSignature
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks, WarningTuple
@@ -373,16 +372,15 @@ class ContentChecks:
         if document is None or sig_text is None:
             return False, "receipt or signature missing"
         try:
-            sig = json.loads(sig_text)
-            signature = base64.b64decode(sig["signature"], validate=True)
-            key_id = str(sig["key_id"])
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            sig = DetachedSignature.from_bundle_json(json.loads(sig_text))
+        except (ValueError, MalformedSignature) as exc:
             return False, f"{sig_path} is not a signature record: {exc}"
+        key_id = sig.key_id
         key = next((v for v in self._trusted if bytes(v.key_id).hex() == key_id), None)
-        if key is None or sig.get("algorithm") != "Ed25519":
+        if key is None:
             return False, f"signed with key {key_id}, which is not trusted"
         try:
-            key.verify(document, signature)
+            sig.verify(key, document)
         except BadSignature as exc:
             return False, f"signature does not verify: {exc}"
         try:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from signing.detached import DetachedSignature
 from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
@@ -30,7 +31,7 @@ from vault.config import Settings
 from vault.errors import VerificationFailed
 from vault.evidence import list_evidence
 from vault.ledger import keyring, log, service
-from vault.ledger.checkpoint import CheckpointBody, b64encode
+from vault.ledger.checkpoint import CheckpointBody
 from vault.ledger.entries import EntryDraft, decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
@@ -49,10 +50,8 @@ class BundleReceipt:
     receipt_id: str
     #: The exact signed bytes: RFC 8785 canonical JSON.
     document: bytes
-    #: The 8-hex C2SP key id of the organization key that signed ``document``.
-    key_id: str
-    #: Detached Ed25519 signature over ``document``.
-    signature: bytes
+    #: The organization key's detached Ed25519 signature over ``document``.
+    signature: DetachedSignature
     #: ``draft``, ``sent``, ``acknowledged`` or ``disputed``.
     status: str
     #: The receipt's PDF, when one was made.
@@ -321,8 +320,7 @@ def _add_receipts_and_timestamps(plan: BundlePlan, stamped: list[tuple[Checkpoin
     for receipt in plan.receipts:
         json_path, sig_path, pdf_path = layout.receipt_paths(receipt.receipt_id)
         plan.files[json_path] = receipt.document
-        signature = {"algorithm": "Ed25519", "key_id": receipt.key_id, "signature": b64encode(receipt.signature)}
-        plan.files[sig_path] = canonical(signature)
+        plan.files[sig_path] = canonical(receipt.signature.to_bundle_json())
         if receipt.pdf is not None:
             plan.files[pdf_path] = receipt.pdf
     del stamped  # the tokens were chosen in _timestamp_plan
