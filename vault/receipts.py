@@ -27,7 +27,7 @@ from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.errors import InvalidInput, NotFound, VerificationFailed
 from vault.ledger import keyring, log
-from vault.ledger.checkpoint import b64encode
+from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.entries import EntryDraft
 from vault.ledger.service import current_checkpoint
 from vault.models import AccessItem, Acknowledgment, Case, CaseStep, Evidence, Organization, Receipt
@@ -283,12 +283,7 @@ def create_receipt(
         "obligations": _obligations(session, case),
         "access_revoked": _access_revoked(session, case),
         "terms": text,
-        "checkpoint": {
-            "size": checkpoint.size,
-            "root_hash": b64encode(bytes(checkpoint.root_hash)),
-            "key_id": checkpoint.key_id,
-            "note": checkpoint.note,
-        },
+        "checkpoint": PublishedCheckpoint(checkpoint.note, checkpoint.key_id).to_json(),
         "signer": {"key_name": signer.name, "key_id": key.key_id, "vkey": signer.verifier.vkey()},
     }
     signed = sign_document(signer, document)

@@ -20,7 +20,7 @@ from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
 from vault.db import session_scope
 from vault.ledger import keyring, log, service
-from vault.ledger.checkpoint import b64encode
+from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
 from vault.models import Organization
 
@@ -54,7 +54,7 @@ def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextRespo
         org = session.get(Organization, principal.organization_id)
         assert org is not None  # noqa: S101 - a valid token always names an existing organization
         row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
-    return PlainTextResponse(row.note, headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(PublishedCheckpoint(row.note, row.key_id).to_text(), headers={"Cache-Control": "no-store"})
 
 
 @router.get(
