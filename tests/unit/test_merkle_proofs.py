@@ -259,3 +259,18 @@ def test_the_documented_example_verifies() -> None:
     assert proof.checkpoint in doc
     private = next(block for block in blocks if block.startswith("PRIVATE+KEY+")).split("\n")[0]
     assert parse_private_key(private).verifier == parse_vkey(vkey_text)
+
+
+def test_the_documented_json_proofs_parse_and_verify() -> None:
+    """docs/ledger.md shows one proof of each kind as JSON for the five-entry log; they must stay true."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent.parent / "docs" / "ledger.md").read_text(encoding="utf-8")
+    blocks = [block.split("```")[0] for block in doc.split("```json\n")[1:]]
+    inclusion = InclusionProof.from_json(json.loads(next(b for b in blocks if b.startswith('{"index"'))))
+    consistency = ConsistencyProof.from_json(json.loads(next(b for b in blocks if b.startswith('{"first"'))))
+    entries = [f"entry {i}".encode() for i in range(5)]
+    root = reference_tree.mth(entries)
+    assert inclusion.leaf_hash == leaf_hash(entries[inclusion.index])
+    inclusion.verify(leaf_hash(entries[inclusion.index]), root)
+    consistency.verify(reference_tree.mth(entries[: consistency.first]), root)
