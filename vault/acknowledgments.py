@@ -384,7 +384,8 @@ def notify(
         "reason": outcome.reason,
     }
     messages = []
-    if outcome.kind == "acknowledged" and outcome.countersignature is not None:
+    if outcome.kind == "acknowledged":
+        assert outcome.countersignature is not None  # noqa: S101 - acknowledge() always countersigns
         stem = f"receipt-{outcome.receipt_id}-acknowledged"
         signature = json.dumps(outcome.countersignature.to_json(), indent=2).encode()
         files = [
