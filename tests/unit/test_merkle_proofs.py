@@ -274,3 +274,12 @@ def test_the_documented_json_proofs_parse_and_verify() -> None:
     assert inclusion.leaf_hash == leaf_hash(entries[inclusion.index])
     inclusion.verify(leaf_hash(entries[inclusion.index]), root)
     consistency.verify(reference_tree.mth(entries[: consistency.first]), root)
+
+
+def test_an_inclusion_proof_becomes_a_tlog_proof_only_around_its_own_tree() -> None:
+    proof = InclusionProof(3, SIZE, leaf_hash(ENTRIES[3]), tuple(tree.inclusion_proof(3, SIZE, NODES)))
+    tlog = TlogProof.of(proof, signed_checkpoint())
+    assert (tlog.index, tlog.hashes) == (3, proof.hashes)
+    verify_tlog_proof(tlog, leaf_hash(ENTRIES[3]), [LOG.verifier], origin=ORIGIN)
+    with pytest.raises(MalformedProof, match=f"against tree size {SIZE}, the checkpoint has size 5"):
+        TlogProof.of(proof, signed_checkpoint(size=5))

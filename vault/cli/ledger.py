@@ -77,7 +77,7 @@ def prove(
         emit_json(proof.to_json())
         return
     assert cp is not None  # noqa: S101 - handled above
-    sys.stdout.write(TlogProof(index=index, hashes=proof.hashes, checkpoint=cp.note).to_text())
+    sys.stdout.write(TlogProof.of(proof, cp.note).to_text())
 
 
 @ledger_app.command("consistency")

@@ -75,6 +75,16 @@ class TlogProof:
             raise MalformedProof(f"the embedded checkpoint is not a signed note: {exc}") from exc
         object.__setattr__(self, "body", CheckpointBody.from_text(note_body))
 
+    @classmethod
+    def of(cls, proof: InclusionProof, checkpoint: str) -> TlogProof:
+        """``proof`` as a tlog-proof around the signed ``checkpoint``, which must be of the proof's tree size."""
+        value = cls(index=proof.index, hashes=proof.hashes, checkpoint=checkpoint)
+        if value.body.size != proof.tree_size:
+            raise MalformedProof(
+                f"the proof is against tree size {proof.tree_size}, the checkpoint has size {value.body.size}"
+            )
+        return value
+
     def to_text(self) -> str:
         lines = [HEADER]
         if self.extra is not None:
