@@ -290,7 +290,7 @@ def answer(
         recipient=outcome.recipient,
         at=outcome.at.strftime("%Y-%m-%d %H:%M:%S"),
         ledger_index=outcome.ledger_index,
-        sha256=outcome.signature_json.get("sha256", ""),
+        sha256=outcome.countersignature.sha256 if outcome.countersignature is not None else "",
         reason=outcome.reason,
     )
 

@@ -39,6 +39,10 @@ class MalformedNote(SigningError):
     """Text that is not a well-formed C2SP signed note (or note text that cannot be signed)."""
 
 
+class MalformedSignature(SigningError):
+    """A detached signature record (``signing.detached``) that breaks its JSON shape."""
+
+
 class BadSignature(SigningError):
     """A signature from a known key did not verify."""
 

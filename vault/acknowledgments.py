@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from signing.detached import DetachedSignature
 from vault import gate
 from vault.cases import CaseStatus
 from vault.clock import Clock, rfc3339, system_clock
@@ -83,7 +84,7 @@ class Outcome:
     document: dict[str, Any]
     #: Countersigned bytes and detached signature (acknowledgments only).
     countersigned: bytes = b""
-    signature_json: dict[str, str] = field(default_factory=dict)
+    countersignature: DetachedSignature | None = None
     owner_email: str = ""
     organization: str = ""
     reason: str = ""
@@ -250,7 +251,7 @@ def acknowledge(
                 {
                     "type": COUNTERSIGNED_TYPE,
                     "receipt": document,
-                    "receipt_signature": signed_of(receipt).signature_json(),
+                    "receipt_signature": signed_of(receipt).detached.to_json(),
                     "acknowledgment": block,
                 },
             )
@@ -271,7 +272,7 @@ def acknowledge(
                 "acknowledgment": ack.id,
                 "sha256": counter.sha256,
                 "key_id": counter.key_id,
-                "signature": counter.signature_json()["signature"],
+                "signature": counter.detached.to_json()["signature"],
             }
             ack.ledger_index = log.append(
                 session,
@@ -288,7 +289,7 @@ def acknowledge(
                 ack.ledger_index,
                 document,
                 counter.body,
-                counter.signature_json(),
+                counter.detached,
                 case.owner_email,
                 org.name if org else "",
             )
@@ -387,10 +388,12 @@ def notify(
     }
     messages = []
     if outcome.kind == ReceiptStatus.ACKNOWLEDGED:
+        assert outcome.countersignature is not None  # noqa: S101 - acknowledge() always countersigns
         stem = f"receipt-{outcome.receipt_id}-acknowledged"
+        signature = json.dumps(outcome.countersignature.to_json(), indent=2).encode()
         files = [
             Attachment(f"{stem}.json", outcome.countersigned, "application/json"),
-            Attachment(f"{stem}.sig.json", json.dumps(outcome.signature_json, indent=2).encode(), "application/json"),
+            Attachment(f"{stem}.sig.json", signature, "application/json"),
         ]
         if pdf is not None:
             try:

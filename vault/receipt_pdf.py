@@ -14,7 +14,6 @@ self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 06
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 import json
 import os
@@ -42,7 +41,7 @@ from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import ConfigurationError
 from vault.models import Acknowledgment, Organization, Receipt
-from vault.receipts import document_of, signed_of
+from vault.receipts import countersignature_of, document_of, signed_of
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {
@@ -223,7 +222,7 @@ def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | Non
     doc.heading("Verification")
     doc.field("Receipt SHA-256", signed.sha256, mono=True)
     doc.field("Ed25519 key", f"{signed.key_name} ({signed.key_id})")
-    doc.field("Signature", signed.signature_json()["signature"], mono=True)
+    doc.field("Signature", signed.detached.to_json()["signature"], mono=True)
     doc.field("Ledger index", f"receipt issued at entry {receipt.ledger_index}")
     doc.field("Checkpoint", f"tree size {checkpoint['size']}, root {checkpoint['root_hash']}", mono=True)
     qr_text = (
@@ -288,17 +287,10 @@ def render_receipt_pdf(session: Session, settings: Settings, receipt: Receipt, *
     signed = signed_of(receipt)
     files = {
         f"receipt-{receipt.id}.json": signed.body,
-        f"receipt-{receipt.id}.sig.json": json.dumps(signed.signature_json(), indent=2).encode(),
+        f"receipt-{receipt.id}.sig.json": json.dumps(signed.detached.to_json(), indent=2).encode(),
     }
     if ack is not None:
         stem = f"receipt-{receipt.id}-acknowledged"
         files[f"{stem}.json"] = bytes(ack.document)
-        counter = {
-            "alg": "Ed25519",
-            "key_id": ack.key_id,
-            "key_name": ack.key_name,
-            "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
-            "sha256": ack.sha256,
-        }
-        files[f"{stem}.sig.json"] = json.dumps(counter, indent=2).encode()
+        files[f"{stem}.sig.json"] = json.dumps(countersignature_of(ack).to_json(), indent=2).encode()
     return sign(attach(layout(document, receipt, ack), files), settings, org, clock=clock)

@@ -10,7 +10,6 @@ were signed and never re-serialized. The countersignature after the client's ack
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from signing.detached import DetachedSignature
 from signing.errors import SigningError
 from signing.keys import Signer, Verifier
 from vault import canonical as canonical_json
@@ -26,10 +26,10 @@ from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.errors import InvalidInput, NotFound, VerificationFailed
 from vault.ledger import keyring, log
-from vault.ledger.checkpoint import b64encode
+from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.entries import EntryDraft
 from vault.ledger.service import current_checkpoint
-from vault.models import AccessItem, Case, CaseStep, Evidence, Organization, Receipt
+from vault.models import AccessItem, Acknowledgment, Case, CaseStep, Evidence, Organization, Receipt
 from vault.orgs import Principal
 from vault.states import AccessStatus, StepStatus
 from vault.states import ReceiptStatus as ReceiptStatus  # re-exported beside the receipts it describes
@@ -68,15 +68,10 @@ class SignedDocument:
     def sha256(self) -> str:
         return sha256_hex(self.body)
 
-    def signature_json(self) -> dict[str, str]:
-        """The detached signature as published next to the document (``<name>.sig.json``)."""
-        return {
-            "alg": "Ed25519",
-            "key_id": self.key_id,
-            "key_name": self.key_name,
-            "signature": base64.b64encode(self.signature).decode("ascii"),
-            "sha256": self.sha256,
-        }
+    @property
+    def detached(self) -> DetachedSignature:
+        """The detached signature as published next to the document (``<name>.sig.json``, the API)."""
+        return DetachedSignature(self.key_id, self.signature, key_name=self.key_name, sha256=self.sha256)
 
 
 def sign_document(signer: Signer, document: dict[str, Any]) -> SignedDocument:
@@ -121,6 +116,11 @@ def verify_receipt(session: Session, receipt: Receipt) -> dict[str, Any]:
 
 def signed_of(receipt: Receipt) -> SignedDocument:
     return SignedDocument(bytes(receipt.document), bytes(receipt.signature), receipt.key_id, receipt.key_name)
+
+
+def countersignature_of(ack: Acknowledgment) -> DetachedSignature:
+    """The organization's detached signature over the client's acknowledgment, as stored."""
+    return DetachedSignature(ack.key_id, bytes(ack.signature), key_name=ack.key_name, sha256=ack.sha256)
 
 
 def document_of(receipt: Receipt) -> dict[str, Any]:
@@ -277,12 +277,7 @@ def create_receipt(
         "obligations": _obligations(session, case),
         "access_revoked": _access_revoked(session, case),
         "terms": text,
-        "checkpoint": {
-            "size": checkpoint.size,
-            "root_hash": b64encode(bytes(checkpoint.root_hash)),
-            "key_id": checkpoint.key_id,
-            "note": checkpoint.note,
-        },
+        "checkpoint": PublishedCheckpoint(checkpoint.note, checkpoint.key_id).to_json(),
         "signer": {"key_name": signer.name, "key_id": key.key_id, "vkey": signer.verifier.vkey()},
     }
     signed = sign_document(signer, document)
@@ -293,7 +288,7 @@ def create_receipt(
         "receipt": receipt.id,
         "sha256": signed.sha256,
         "key_id": signed.key_id,
-        "signature": signed.signature_json()["signature"],
+        "signature": signed.detached.to_json()["signature"],
         "deliverables": [row.id for row in deliverables],
         "checkpoint_size": checkpoint.size,
     }

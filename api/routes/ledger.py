@@ -15,30 +15,19 @@ from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES
+from api.schemas import ConsistencyProofOut, InclusionProofOut
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
 from vault.db import session_scope
 from vault.ledger import keyring, log, service
-from vault.ledger.checkpoint import b64encode
+from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
+from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
 from vault.models import Organization
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=COMMON_RESPONSES)
 well_known = APIRouter(tags=["ledger"])
 #: The verifier page changes only with an upgrade of Offboard: an hour of caching is harmless.
 PAGE_CACHE = "public, max-age=3600"
-
-
-class InclusionProofOut(BaseModel):
-    index: int
-    tree_size: int
-    leaf_hash: str
-    hashes: list[str]
-
-
-class ConsistencyProofOut(BaseModel):
-    first: int
-    second: int
-    hashes: list[str]
 
 
 class PublicKeyOut(BaseModel):
@@ -65,7 +54,7 @@ def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextRespo
         org = session.get(Organization, principal.organization_id)
         assert org is not None  # noqa: S101 - a valid token always names an existing organization
         row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
-    return PlainTextResponse(row.note, headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(PublishedCheckpoint(row.note, row.key_id).to_text(), headers={"Cache-Control": "no-store"})
 
 
 @router.get(
@@ -82,23 +71,21 @@ def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
     )
 
 
-@router.get("/proof/inclusion")
+@router.get("/proof/inclusion", response_model=InclusionProofOut)
 def inclusion(
     principal: PrincipalDep,
     session: SessionDep,
     index: Annotated[int, Query()],
     tree_size: Annotated[int | None, Query()] = None,
-) -> InclusionProofOut:
-    proof = service.prove_inclusion(session, principal.organization_id, index, tree_size)
-    return InclusionProofOut.model_validate(proof.to_json())
+) -> InclusionProofJSON:
+    return service.prove_inclusion(session, principal.organization_id, index, tree_size).to_json()
 
 
-@router.get("/proof/consistency")
+@router.get("/proof/consistency", response_model=ConsistencyProofOut)
 def consistency(
     principal: PrincipalDep, session: SessionDep, first: Annotated[int, Query()], second: Annotated[int, Query()]
-) -> ConsistencyProofOut:
-    proof = service.prove_consistency(session, principal.organization_id, first, second)
-    return ConsistencyProofOut.model_validate(proof.to_json())
+) -> ConsistencyProofJSON:
+    return service.prove_consistency(session, principal.organization_id, first, second).to_json()
 
 
 @well_known.get("/.well-known/offboard/keys", responses=COMMON_RESPONSES)

@@ -6,7 +6,6 @@ SMTP server is configured, once, in that response.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.pages import ack_state
+from api.schemas import DetachedSignatureOut
 from vault import links, receipts
 from vault.clock import rfc3339
 from vault.db import session_scope
@@ -46,7 +46,7 @@ class AcknowledgmentPublic(BaseModel):
     ledger_index: int | None
     #: The countersigned canonical JSON (receipt + acknowledgment), and its detached signature.
     countersigned: dict[str, Any]
-    signature: dict[str, str]
+    signature: DetachedSignatureOut
 
 
 class ReceiptPublic(BaseModel):
@@ -61,7 +61,7 @@ class ReceiptPublic(BaseModel):
     #: The signed receipt (parsed); its canonical bytes are ``canonical`` (UTF-8 text).
     document: dict[str, Any]
     canonical: str
-    signature: dict[str, str]
+    signature: DetachedSignatureOut
     dispute_reason: str | None
     acknowledgment: AcknowledgmentPublic | None
 
@@ -80,13 +80,7 @@ class ReceiptPublic(BaseModel):
                 shown_sha256=ack.shown_sha256,
                 ledger_index=ack.ledger_index,
                 countersigned=json.loads(bytes(ack.document)),
-                signature={
-                    "alg": "Ed25519",
-                    "key_id": ack.key_id,
-                    "key_name": ack.key_name,
-                    "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
-                    "sha256": ack.sha256,
-                },
+                signature=receipts.countersignature_of(ack).to_json(),
             )
         return cls(
             id=row.id,
@@ -99,7 +93,7 @@ class ReceiptPublic(BaseModel):
             ledger_index=row.ledger_index,
             document=receipts.document_of(row),
             canonical=signed.body.decode("utf-8"),
-            signature=signed.signature_json(),
+            signature=signed.detached.to_json(),
             dispute_reason=row.dispute_reason,
             acknowledgment=ack_public,
         )

@@ -19,6 +19,7 @@ from tests.integration.bundle_corpus import (
     ALWAYS_PASS_PAGE,
     CORPUS_NAMES,
     Built,
+    as_format_2,
     build_case,
     build_services_at,
     corpus,
@@ -105,6 +106,15 @@ def test_untouched_bundle_passes_pinned(page: Any, bundles: dict[str, tuple[Path
     n = entry_count(built)
     report = f"pass\treport\tdata/report.html\tidentical to the report rendered from the {n} verified ledger entries"
     assert report in table
+
+
+def test_format_2_bundle_still_passes(page: Any, built: Built, tmp_path: Path) -> None:
+    """The previous bundle format (consistency proofs with first_size/second_size) passes as before."""
+    path = tmp_path / "format-2.zip"
+    path.write_bytes(as_format_2(built))
+    assert run_page(page, path, built.vkey) == "pass", page.inner_text("#checks")
+    proven = [r for r in page.inner_text("#checks").splitlines() if r.startswith("pass\tconsistency\t")]
+    assert proven and all("is a prefix of size" in row for row in proven), proven
 
 
 def test_unpinned_passes_with_a_warning(page: Any, bundles: dict[str, tuple[Path, str]]) -> None:

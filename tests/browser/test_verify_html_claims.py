@@ -193,14 +193,14 @@ def _index_at(built: Built, position: int) -> int:
         ),
         (
             "consistency-to-another-checkpoint",
-            _consistency_to("second_size", 99),
+            _consistency_to("second", 99),
             "data/ledger/checkpoints/{earlier}.checkpoint",
             "the consistency proof leads to size 99, but the bundle's checkpoint has size {size}: the proof "
             "belongs to another checkpoint",
         ),
         (
             "consistency-from-another-size",
-            _consistency_to("first_size", 3),
+            _consistency_to("first", 3),
             "data/ledger/checkpoints/{earlier}.checkpoint",
             "the consistency proof starts from size 3, not {earlier}",
         ),
@@ -359,7 +359,7 @@ def _acknowledge(ctx: dict[str, Any], *, status: str | None = None, countersign:
         "acknowledged_at": "2026-12-01T10:00:00.000000Z",
     }
     document = canonical.dumps({"receipt": json.loads(ctx["files"][receipt_json]), "acknowledgment": block})
-    signature = {"algorithm": "Ed25519", "key_id": "1234abcd", "signature": b64(b"countersignature")}
+    signature = {"algorithm": "Ed25519", "key_id": "1234abcd", "signature": b64(b"countersignature" * 4)}
     json_path, sig_path, _ = layout.receipt_paths(receipt_id + ACK_SUFFIX)
     ctx["files"][json_path], ctx["files"][sig_path] = document, json.dumps(signature).encode()
     listed = {"id": receipt_id + ACK_SUFFIX, "json": json_path, "sig": sig_path, "pdf": None}

@@ -14,7 +14,9 @@ the same organization, so forgeries can reuse genuine material from another expo
 - omission: one entry of the case removed everywhere it appears (its file, its proof, its line in
   ``bundle.json``), a deliverable removed (file, listing, entry and proof), the acknowledgment removed;
 - splicing: the other case's receipt and acknowledgment, and the earlier export's checkpoint and proofs;
-- labels: ``bundle.json`` fields edited (client name, file name, kind, path, organization, status).
+- labels: ``bundle.json`` fields edited (client name, file name, kind, path, organization, status);
+- formats: consistency proofs named as another bundle format names them (``first_size`` in format 3,
+  ``first`` in a bundle labelled format 2). ``as_format_2`` is the genuine bundle as format 2 wrote it.
 
 Every forgery but the flipped bytes also recomputes the manifests, the tag manifest and Payload-Oxum
 (re-bagged), as a careful forger would, so only the checks against signed data can catch it. Each case
@@ -44,6 +46,7 @@ from tests.tsa import LocalTSA
 from vault.acknowledgments import ClientMeta, acknowledge, open_link, view_link
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
+from vault.canonical import dumps as canonical
 from vault.cases import add_note, open_case
 from vault.config import Settings
 from vault.db import session_scope
@@ -318,6 +321,8 @@ CORPUS_NAMES = (
     "label-exported-by",
     "label-receipt-status",
     "label-bag-info-organization",
+    "format-3-old-consistency-names",
+    "format-2-new-consistency-names",
 )
 
 
@@ -397,6 +402,7 @@ def corpus(built: Built) -> list[Tamper]:
     cases.extend(omissions(built, root, files))
     cases.extend(splices(built, root, files))
     cases.extend(labels(root, files))
+    cases.extend(formats(root, files))
     return cases
 
 
@@ -620,6 +626,45 @@ def labels(root: str, files: dict[str, bytes]) -> list[Tamper]:
         _tamper("label-bag-info-organization", root, {**files, layout.BAG_INFO_TXT: info}, "Source-Organization", "bag")
     )
     return cases
+
+
+def _consistency_names(files: dict[str, bytes], first: str, second: str) -> dict[str, bytes]:
+    """Every ``<n>.consistency.json`` rewritten (RFC 8785, as exported) with its sizes under these names."""
+    out = dict(files)
+    for path in (p for p in files if p.startswith(layout.EARLIER_DIR) and p.endswith(".consistency.json")):
+        proof = json.loads(files[path])
+        out[path] = canonical({first: proof["first"], second: proof["second"], "hashes": proof["hashes"]})
+    return out
+
+
+def _format_labelled(files: dict[str, bytes], fmt: str) -> dict[str, bytes]:
+    """``bundle.json`` and ``bag-info.txt`` (Offboard-Format) saying format ``fmt``."""
+    index = json.loads(files[layout.INDEX])
+    index["format"] = fmt
+    info = bagit.BagInfo.parse(files[layout.BAG_INFO_TXT])
+    labelled = [(k, fmt if k == "Offboard-Format" else v) for k, v in info.fields]
+    return {**files, layout.INDEX: canonical(index), layout.BAG_INFO_TXT: bagit.bag_info_text(labelled)}
+
+
+def formats(root: str, files: dict[str, bytes]) -> list[Tamper]:
+    """Consistency proofs named as another bundle format names them: each format's names, and only those."""
+    old_names = _consistency_names(files, "first_size", "second_size")
+    new_names_old_format = _format_labelled(files, layout.FORMAT_2)
+    return [
+        _tamper("format-3-old-consistency-names", root, old_names, "unexpected field 'first_size'", "consistency"),
+        _tamper(
+            "format-2-new-consistency-names", root, new_names_old_format, "unexpected field 'first'", "consistency"
+        ),
+    ]
+
+
+def as_format_2(built: Built) -> bytes:
+    """The genuine bundle as Offboard wrote bundle format 2: labelled so, its consistency proofs saying
+    ``first_size``/``second_size``. (Only the signed ``bundle.exported`` entry still names format 3: it is
+    signed, and no verifier compares it with the label.)"""
+    root, files = unzip(built.zip_bytes)
+    legacy = _consistency_names(_format_labelled(files, layout.FORMAT_2), "first_size", "second_size")
+    return rezip(root, rebag(legacy))
 
 
 #: A page that says PASS whatever it is given: what a forger would put in place of data/verify.html.

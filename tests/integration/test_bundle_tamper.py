@@ -20,6 +20,7 @@ from tests.integration.bundle_corpus import (
     CORPUS_NAMES,
     Built,
     Tamper,
+    as_format_2,
     build_case,
     build_services_at,
     corpus,
@@ -117,7 +118,7 @@ def test_tampered_bundle_fails_naming_the_item(
 
 
 def test_every_corpus_case_is_covered(tampered: dict[str, tuple[Path, Tamper]]) -> None:
-    assert len(tampered) == 58
+    assert len(tampered) == 60
 
 
 def test_resigned_bundle_is_caught_unpinned_only_by_the_timestamp(tampered: dict[str, tuple[Path, Tamper]]) -> None:
@@ -199,3 +200,16 @@ def test_replaced_verifier_page_is_reported(built: Built, tmp_path: Path, capsys
     assert code == 0 and report["ok"] and report["failures"] == []
     detail = expected.split(": ", 1)[1]
     assert report["warnings"] == [{"kind": "verifier", "item": layout.VERIFY_HTML, "detail": detail}]
+
+
+def test_format_2_bundle_still_verifies(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bundle of the previous format (consistency proofs with first_size/second_size) passes as before."""
+    path = tmp_path / "format-2.zip"
+    path.write_bytes(as_format_2(built))
+    with zipfile.ZipFile(path) as archive:
+        proofs = [archive.read(n) for n in archive.namelist() if n.endswith(".consistency.json")]
+        assert proofs and all(set(json.loads(p)) == {"first_size", "second_size", "hashes"} for p in proofs)
+    code, out, err = run_cli(capsys, "verify", str(path), "--key", built.vkey, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["failures"] == [], (out, err)
+    assert report["passed_by_kind"]["consistency"] == len(proofs)

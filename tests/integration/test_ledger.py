@@ -23,9 +23,9 @@ from vault.db import session_scope
 from vault.errors import ConfigurationError, VerificationFailed
 from vault.ledger import log
 from vault.ledger import publish as publish_mod
-from vault.ledger.checkpoint import open_checkpoint
+from vault.ledger.checkpoint import PublishedCheckpoint, open_checkpoint
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.proofs import TlogProof, verify_tlog_proof
+from vault.ledger.proofs import ConsistencyProof, InclusionProof, TlogProof, verify_tlog_proof
 from vault.ledger.tree import root_nodes_needed
 from vault.ledger.verify import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from vault.models import Checkpoint, LedgerEntry, Organization, SigningKey
@@ -226,6 +226,23 @@ def ledger_with_entries(cli_env: Any, services: Any, tmp_path: Path, capsys: pyt
     cli_json(capsys, "ledger", "checkpoint")  # every entry so far signed
     assert cli_json(capsys, "ledger", "verify")["ok"] is True
     return services
+
+
+def test_cli_json_is_the_wire_values(ledger_with_entries: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each --json output parses as its one wire value, and the values agree with one another."""
+    checkpoint = PublishedCheckpoint.from_json(cli_json(capsys, "ledger", "checkpoint"))
+    vkey = run_cli(capsys, "ledger", "verifier-key")[1]
+    assert open_checkpoint(checkpoint.to_text(), [parse_vkey(vkey.strip())]).body == checkpoint.body
+    size = checkpoint.size
+    inclusion = InclusionProof.from_json(cli_json(capsys, "ledger", "prove", "0", "--size", str(size)))
+    entry = run_cli(capsys, "ledger", "entry", "0")[1].encode()
+    assert inclusion.leaf_hash == leaf_hash(entry)
+    inclusion.verify(leaf_hash(entry), checkpoint.root_hash)
+    small = InclusionProof.from_json(cli_json(capsys, "ledger", "prove", "0", "--size", "2"))
+    consistency = ConsistencyProof.from_json(cli_json(capsys, "ledger", "consistency", "2", str(size)))
+    assert (consistency.first, consistency.second) == (2, size)
+    root2 = root_from_inclusion_proof(small.leaf_hash, 0, 2, list(small.hashes))
+    consistency.verify(root2, checkpoint.root_hash)
 
 
 def test_verify_names_edited_entry(ledger_with_entries: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ from vault.ledger.checkpoint import (
     CheckpointOriginMismatch,
     CheckpointSignatureInvalid,
     MalformedCheckpoint,
+    PublishedCheckpoint,
     open_checkpoint,
     sign_checkpoint,
 )
@@ -147,3 +148,38 @@ def test_errors_sit_in_the_vault_tree() -> None:
     assert issubclass(MalformedCheckpoint, InvalidInput)
     assert issubclass(CheckpointSignatureInvalid, VerificationFailed)
     assert issubclass(CheckpointOriginMismatch, VerificationFailed)
+
+
+# --- the published checkpoint ---------------------------------------------------------------------
+
+
+def published() -> PublishedCheckpoint:
+    note = sign_checkpoint(CheckpointBody(origin=ORIGIN, size=3, root_hash=ROOT), [LOG])
+    return PublishedCheckpoint(note, LOG.key_id.hex())
+
+
+def test_published_checkpoint_json_is_the_receipts_shape_and_round_trips() -> None:
+    value = published()
+    assert value.to_text() == value.note and (value.size, value.root_hash) == (3, ROOT)
+    data = value.to_json()
+    assert data == {"size": 3, "root_hash": ROOT_B64, "key_id": LOG.key_id.hex(), "note": value.note}
+    assert list(data) == ["size", "root_hash", "key_id", "note"]
+    assert PublishedCheckpoint.from_json(data) == value
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"size": 4}, "'size' says 4, the note says 3"),
+        ({"size": True}, "'size' says True"),
+        ({"root_hash": base64.b64encode(bytes(32)).decode()}, "'root_hash' says"),
+        ({"key_id": OTHER.key_id.hex()}, f"no signature by key {OTHER.key_id.hex()}"),
+        ({"key_id": "XYZ"}, "8 lower-case hex digits"),
+        ({"note": "not a note"}, "not a signed note"),
+        ({"note": 7}, "'note' to be the signed note text"),
+        ({"extra": 1}, "with the fields"),
+    ],
+)
+def test_published_checkpoint_json_must_agree_with_its_note(change: dict[str, object], message: str) -> None:
+    with pytest.raises(MalformedCheckpoint, match=message):
+        PublishedCheckpoint.from_json({**published().to_json(), **change})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -170,48 +171,75 @@ def test_invalid_values_cannot_be_constructed(kwargs: dict[str, object], message
 
 
 def test_inclusion_json_round_trip_and_verify() -> None:
-    proof = InclusionProof(leaf_index=5, tree_size=SIZE, hashes=tuple(tree.inclusion_proof(5, SIZE, NODES)))
+    leaf = leaf_hash(ENTRIES[5])
+    proof = InclusionProof(index=5, tree_size=SIZE, leaf_hash=leaf, hashes=tuple(tree.inclusion_proof(5, SIZE, NODES)))
     data = proof.to_json()
+    assert list(data) == ["index", "tree_size", "leaf_hash", "hashes"]
+    assert data["leaf_hash"] == base64.b64encode(leaf).decode()
     assert data["hashes"][0] == base64.b64encode(proof.hashes[0]).decode()
     assert all(h.endswith("=") for h in data["hashes"])
-    assert InclusionProof.from_json(data) == proof
-    proof.verify(leaf_hash(ENTRIES[5]), ROOT)
+    assert InclusionProof.from_json(json.loads(json.dumps(data))) == proof
+    proof.verify(leaf, ROOT)
     with pytest.raises(RootMismatch):
         proof.verify(leaf_hash(ENTRIES[4]), ROOT)
 
 
 def test_consistency_json_round_trip_and_verify() -> None:
     first_root = reference_tree.mth(ENTRIES[:6])
-    proof = ConsistencyProof(first_size=6, second_size=SIZE, hashes=tuple(tree.consistency_proof(6, SIZE, NODES)))
+    proof = ConsistencyProof(first=6, second=SIZE, hashes=tuple(tree.consistency_proof(6, SIZE, NODES)))
+    assert list(proof.to_json()) == ["first", "second", "hashes"]
     assert ConsistencyProof.from_json(proof.to_json()) == proof
     proof.verify(first_root, ROOT)
     with pytest.raises(RootMismatch):
         proof.verify(ROOT, first_root)
 
 
+def test_legacy_consistency_json_is_read_only_by_its_own_reader() -> None:
+    """Bundle formats 1 and 2 say first_size/second_size; each reader refuses the other's names, naming them."""
+    proof = ConsistencyProof(first=6, second=SIZE, hashes=tuple(tree.consistency_proof(6, SIZE, NODES)))
+    legacy = {"first_size": 6, "second_size": SIZE, "hashes": proof.to_json()["hashes"]}
+    assert ConsistencyProof.from_legacy_json(legacy) == proof
+    with pytest.raises(MalformedProof, match="found unexpected field 'first_size'"):
+        ConsistencyProof.from_json(legacy)
+    with pytest.raises(MalformedProof, match="format 1 or 2 .*found unexpected field 'first'"):
+        ConsistencyProof.from_legacy_json(proof.to_json())
+
+
+LEAF = base64.b64encode(b"\x07" * 32).decode()
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
-        ({"leaf_index": "1", "tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
-        ({"leaf_index": True, "tree_size": 3, "hashes": []}, "'leaf_index' to be an integer"),
-        ({"leaf_index": 1, "tree_size": -3, "hashes": []}, "'tree_size' to be an integer"),
-        ({"leaf_index": 1, "tree_size": 3, "hashes": "abc"}, "list of base64"),
-        ({"leaf_index": 1, "tree_size": 3, "hashes": [1]}, "list of base64"),
-        ({"leaf_index": 1, "tree_size": 3, "hashes": ["AAAA"]}, "32 bytes, found 3"),
-        ({"leaf_index": 1, "tree_size": 3, "hashes": ["not base64!"]}, "standard base64"),
+        ([], "as a JSON object, found list"),
+        ({"tree_size": 3, "leaf_hash": LEAF, "hashes": []}, "found no field 'index'"),
+        ({"leaf_index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": []}, "unexpected field 'leaf_index'"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": [], "x": 1}, "unexpected field 'x'"),
+        ({"index": "1", "tree_size": 3, "leaf_hash": LEAF, "hashes": []}, "'index' to be an integer"),
+        ({"index": True, "tree_size": 3, "leaf_hash": LEAF, "hashes": []}, "'index' to be an integer"),
+        ({"index": 1, "tree_size": -3, "leaf_hash": LEAF, "hashes": []}, "'tree_size' to be an integer"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": 7, "hashes": []}, "'leaf_hash' to be a base64 string"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": "AAAA", "hashes": []}, "'leaf_hash' of 32 bytes, found 3"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": "abc"}, "list of base64"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": [1]}, "list of base64"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": ["AAAA"]}, "32 bytes, found 3"),
+        ({"index": 1, "tree_size": 3, "leaf_hash": LEAF, "hashes": ["not base64!"]}, "standard base64"),
     ],
 )
-def test_malformed_json_is_rejected(data: dict[str, object], message: str) -> None:
+def test_malformed_json_is_rejected(data: object, message: str) -> None:
     with pytest.raises(MalformedProof, match=message):
         InclusionProof.from_json(data)
 
 
 def test_malformed_consistency_json_is_rejected() -> None:
-    with pytest.raises(MalformedProof, match="'second_size'"):
-        ConsistencyProof.from_json({"first_size": 1, "hashes": []})
+    with pytest.raises(MalformedProof, match="found no field 'second'"):
+        ConsistencyProof.from_json({"first": 1, "hashes": []})
+    with pytest.raises(MalformedProof, match="'first' to be an integer"):
+        ConsistencyProof.from_json({"first": 1.5, "second": 2, "hashes": []})
     with pytest.raises(MalformedProof, match="32 bytes"):
-        ConsistencyProof(first_size=1, second_size=2, hashes=(b"\0",))
+        ConsistencyProof(first=1, second=2, hashes=(b"\0",))
+    with pytest.raises(MalformedProof, match="second to be an integer"):
+        ConsistencyProof(first=1, second=-2, hashes=())
 
 
 def test_the_documented_example_verifies() -> None:
@@ -231,3 +259,27 @@ def test_the_documented_example_verifies() -> None:
     assert proof.checkpoint in doc
     private = next(block for block in blocks if block.startswith("PRIVATE+KEY+")).split("\n")[0]
     assert parse_private_key(private).verifier == parse_vkey(vkey_text)
+
+
+def test_the_documented_json_proofs_parse_and_verify() -> None:
+    """docs/ledger.md shows one proof of each kind as JSON for the five-entry log; they must stay true."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent.parent / "docs" / "ledger.md").read_text(encoding="utf-8")
+    blocks = [block.split("```")[0] for block in doc.split("```json\n")[1:]]
+    inclusion = InclusionProof.from_json(json.loads(next(b for b in blocks if b.startswith('{"index"'))))
+    consistency = ConsistencyProof.from_json(json.loads(next(b for b in blocks if b.startswith('{"first"'))))
+    entries = [f"entry {i}".encode() for i in range(5)]
+    root = reference_tree.mth(entries)
+    assert inclusion.leaf_hash == leaf_hash(entries[inclusion.index])
+    inclusion.verify(leaf_hash(entries[inclusion.index]), root)
+    consistency.verify(reference_tree.mth(entries[: consistency.first]), root)
+
+
+def test_an_inclusion_proof_becomes_a_tlog_proof_only_around_its_own_tree() -> None:
+    proof = InclusionProof(3, SIZE, leaf_hash(ENTRIES[3]), tuple(tree.inclusion_proof(3, SIZE, NODES)))
+    tlog = TlogProof.of(proof, signed_checkpoint())
+    assert (tlog.index, tlog.hashes) == (3, proof.hashes)
+    verify_tlog_proof(tlog, leaf_hash(ENTRIES[3]), [LOG.verifier], origin=ORIGIN)
+    with pytest.raises(MalformedProof, match=f"against tree size {SIZE}, the checkpoint has size 5"):
+        TlogProof.of(proof, signed_checkpoint(size=5))

@@ -33,7 +33,7 @@ def test_signature_covers_exactly_the_canonical_bytes() -> None:
     signed = sign_document(signer, DOC)
     assert signed.body == canonical(DOC) and signed.body.startswith(b'{"a":1,')
     assert verify_document(signed.body, signed.signature, signer.verifier) == DOC
-    assert signed.signature_json()["key_id"] == signer.key_id.hex() == signed.key_id
+    assert signed.detached.to_json()["key_id"] == signer.key_id.hex() == signed.key_id
     other = generate_key("agency.example/default")
     with pytest.raises(VerificationFailed, match="signature does not verify"):
         verify_document(signed.body, signed.signature, other.verifier)

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from signing.detached import DetachedSignature
+from signing.errors import MalformedSignature
 from vault.bundle import layout
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.bundle.records import data_of as _data
@@ -100,11 +102,19 @@ def _receipt(
 
 
 def _recorded(data: Mapping[str, Any], digest: str, sig: Mapping[str, Any]) -> bool:
-    """Whether a signed entry's data records exactly this document (SHA-256) and detached signature."""
+    """Whether a signed entry's data records exactly this document (SHA-256) and detached signature.
+
+    A ``.sig`` that is no signature record records nothing (``checks.py`` reports why); the entry's
+    ``signature`` and ``key_id`` are those of the record's bundle rendering, so compared as such.
+    """
+    try:
+        record = DetachedSignature.from_bundle_json(sig).to_bundle_json()
+    except MalformedSignature:
+        return False
     return (data.get("sha256"), data.get("signature"), data.get("key_id")) == (
         digest,
-        sig.get("signature"),
-        sig.get("key_id"),
+        record["signature"],
+        record["key_id"],
     )
 
 

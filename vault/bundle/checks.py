@@ -10,15 +10,14 @@ where things are: every claim in it is checked against the signed data.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 
-from signing.errors import BadSignature, InvalidKey
+from signing.detached import DetachedSignature
+from signing.errors import BadSignature, InvalidKey, MalformedSignature
 from signing.keys import Verifier, parse_vkey
 from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks, WarningTuple
@@ -41,6 +40,13 @@ def needed_before_evidence(path: str) -> bool:
     return path in (layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX) or path.startswith(
         (layout.KEYS_DIR, layout.ENTRIES_DIR, layout.PROOFS_DIR)
     )
+
+
+def _consistency_proof(data: object, bundle_format: object) -> ConsistencyProof:
+    """The proof in the field names of the bundle's format: old names in format 3 fail, and new in 1 and 2."""
+    if bundle_format in layout.LEGACY_CONSISTENCY_FORMATS:
+        return ConsistencyProof.from_legacy_json(data)
+    return ConsistencyProof.from_json(data)
 
 
 def _list(value: Any) -> list[dict[str, Any]]:
@@ -325,15 +331,15 @@ class ContentChecks:
             return False, "no verified bundle checkpoint to be consistent with"
         try:
             earlier = open_checkpoint(text, self._trusted, origin=self.origin)
-            proof = ConsistencyProof.from_json(json.loads(proof_text))
+            proof = _consistency_proof(json.loads(proof_text), self._index.get("format"))
             bundle_size = self._checkpoint.body.size
             if earlier.body.size != size:
                 return False, f"bundle.json lists it as size {size}; the checkpoint has size {earlier.body.size}"
-            if proof.first_size != size:
-                return False, f"the consistency proof starts from size {proof.first_size}, not {size}"
-            if proof.second_size != bundle_size:
+            if proof.first != size:
+                return False, f"the consistency proof starts from size {proof.first}, not {size}"
+            if proof.second != bundle_size:
                 return False, (
-                    f"the consistency proof leads to size {proof.second_size}, but the bundle's checkpoint has size "
+                    f"the consistency proof leads to size {proof.second}, but the bundle's checkpoint has size "
                     f"{bundle_size}: the proof belongs to another checkpoint"
                 )
             proof.verify(earlier.body.root_hash, self._checkpoint.body.root_hash)
@@ -361,16 +367,15 @@ class ContentChecks:
         if document is None or sig_text is None:
             return False, "receipt or signature missing"
         try:
-            sig = json.loads(sig_text)
-            signature = base64.b64decode(sig["signature"], validate=True)
-            key_id = str(sig["key_id"])
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            sig = DetachedSignature.from_bundle_json(json.loads(sig_text))
+        except (ValueError, MalformedSignature) as exc:
             return False, f"{sig_path} is not a signature record: {exc}"
+        key_id = sig.key_id
         key = next((v for v in self._trusted if bytes(v.key_id).hex() == key_id), None)
-        if key is None or sig.get("algorithm") != "Ed25519":
+        if key is None:
             return False, f"signed with key {key_id}, which is not trusted"
         try:
-            key.verify(document, signature)
+            sig.verify(key, document)
         except BadSignature as exc:
             return False, f"signature does not verify: {exc}"
         try:

@@ -11,12 +11,18 @@ import re
 
 from vault.filenames import safe_path_component
 
-#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 2 carries
-#: its own ``bundle.exported`` entry and case links (``docs/bundle.md``, "Completeness").
-FORMAT = "offboard-bundle/2"
+#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 3 (the one
+#: written) names a consistency proof's sizes ``first``/``second``, as the API does (``docs/bundle.md``,
+#: "Formats").
+FORMAT = "offboard-bundle/3"
+#: The format with its own ``bundle.exported`` entry and case links (``docs/bundle.md``, "Completeness"), whose
+#: consistency proofs say ``first_size``/``second_size``: still verified.
+FORMAT_2 = "offboard-bundle/2"
 #: The format before case links: still verified, its completeness reported as not provable.
 FORMAT_1 = "offboard-bundle/1"
-FORMATS = (FORMAT_1, FORMAT)
+FORMATS = (FORMAT_1, FORMAT_2, FORMAT)
+#: The formats whose ``<n>.consistency.json`` is ``{"first_size", "second_size", "hashes"}``.
+LEGACY_CONSISTENCY_FORMATS = (FORMAT_1, FORMAT_2)
 
 BAGIT_TXT = "bagit.txt"
 BAG_INFO_TXT = "bag-info.txt"

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from signing.detached import DetachedSignature
 from signing.errors import MalformedNote
 from signing.note import parse_note
 from vault import canonical as canonical_json
@@ -31,7 +32,7 @@ from vault.config import Settings
 from vault.errors import IntegrityFailure, VerificationFailed
 from vault.evidence import list_evidence
 from vault.ledger import keyring, log, service
-from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint, b64encode
+from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
 from vault.ledger.entries import EntryDraft, decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
@@ -50,10 +51,8 @@ class BundleReceipt:
     receipt_id: str
     #: The exact signed bytes: RFC 8785 canonical JSON.
     document: bytes
-    #: The 8-hex C2SP key id of the organization key that signed ``document``.
-    key_id: str
-    #: Detached Ed25519 signature over ``document``.
-    signature: bytes
+    #: The organization key's detached Ed25519 signature over ``document``.
+    signature: DetachedSignature
     #: ``draft``, ``sent``, ``acknowledged`` or ``disputed``.
     status: str
     #: The receipt's PDF, when one was made.
@@ -302,7 +301,7 @@ def _add_ledger_files(plan: BundlePlan) -> None:
         plan.files[layout.proof_path(entry.index)] = proof.to_text().encode("utf-8")
     for earlier in plan.earlier:
         plan.files[layout.earlier_checkpoint_path(earlier.size)] = earlier.note.encode("utf-8")
-        proof_json = ConsistencyProof(earlier.size, plan.checkpoint.size, earlier.proof).to_json()
+        proof_json = ConsistencyProof(first=earlier.size, second=plan.checkpoint.size, hashes=earlier.proof).to_json()
         plan.files[layout.consistency_path(earlier.size)] = canonical(proof_json)
 
 
@@ -327,8 +326,7 @@ def _add_receipts_and_timestamps(plan: BundlePlan, stamped: list[tuple[Checkpoin
     for receipt in plan.receipts:
         json_path, sig_path, pdf_path = layout.receipt_paths(receipt.receipt_id)
         plan.files[json_path] = receipt.document
-        signature = {"algorithm": "Ed25519", "key_id": receipt.key_id, "signature": b64encode(receipt.signature)}
-        plan.files[sig_path] = canonical(signature)
+        plan.files[sig_path] = canonical(receipt.signature.to_bundle_json())
         if receipt.pdf is not None:
             plan.files[pdf_path] = receipt.pdf
     del stamped  # the tokens were chosen in _timestamp_plan

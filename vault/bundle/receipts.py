@@ -20,7 +20,7 @@ from vault.config import Settings
 from vault.models import Case
 from vault.models.receipts import Acknowledgment, Receipt
 from vault.receipt_pdf import render_receipt_pdf
-from vault.receipts import document_of
+from vault.receipts import countersignature_of, document_of, signed_of
 
 
 def _checkpoint_note(document: dict[str, Any]) -> str | None:
@@ -42,8 +42,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                 BundleReceipt(
                     receipt_id=row.id,
                     document=bytes(row.document),
-                    key_id=row.key_id,
-                    signature=bytes(row.signature),
+                    signature=signed_of(row).detached,
                     status=row.status,
                     pdf=render_receipt_pdf(session, settings, row, clock=clock),
                     checkpoint=_checkpoint_note(document_of(row)),
@@ -55,8 +54,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     BundleReceipt(
                         receipt_id=row.id + ACK_SUFFIX,
                         document=bytes(ack.document),
-                        key_id=ack.key_id,
-                        signature=bytes(ack.signature),
+                        signature=countersignature_of(ack),
                         # From the signed block, so a verifier can hold the index's words against it.
                         status=ack_status(json.loads(bytes(ack.document))["acknowledgment"]),
                     )

@@ -13,7 +13,7 @@ from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log, service
 from vault.ledger.audit import verify_ledger
-from vault.ledger.checkpoint import b64encode
+from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.proofs import TlogProof
 from vault.ledger.publish import latest_checkpoint
 from vault.models import Checkpoint, Organization
@@ -34,7 +34,7 @@ def checkpoint(as_json: JsonOpt = False) -> None:
     with services() as svc, session_scope(svc.engine) as session:
         row = service.current_checkpoint(session, svc.settings, _org(session), clock=svc.clock)
     if as_json:
-        emit_json({"size": row.size, "key_id": row.key_id, "note": row.note})
+        emit_json(PublishedCheckpoint(row.note, row.key_id).to_json())
     else:
         sys.stdout.write(row.note)
 
@@ -77,7 +77,7 @@ def prove(
         emit_json(proof.to_json())
         return
     assert cp is not None  # noqa: S101 - handled above
-    sys.stdout.write(TlogProof(index=index, hashes=proof.hashes, checkpoint=cp.note).to_text())
+    sys.stdout.write(TlogProof.of(proof, cp.note).to_text())
 
 
 @ledger_app.command("consistency")

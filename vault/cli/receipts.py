@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import base64
 import importlib
 import json
 from pathlib import Path
@@ -42,7 +41,7 @@ def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:
         "sha256": row.sha256,
         "ledger_index": row.ledger_index,
         "document": receipts.document_of(row),
-        "signature": signed.signature_json(),
+        "signature": signed.detached.to_json(),
         "dispute_reason": row.dispute_reason,
         "acknowledgment": None,
     }
@@ -57,13 +56,7 @@ def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:
             "shown_sha256": ack.shown_sha256,
             "ledger_index": ack.ledger_index,
             "countersigned": json.loads(bytes(ack.document)),
-            "signature": {
-                "alg": "Ed25519",
-                "key_id": ack.key_id,
-                "key_name": ack.key_name,
-                "signature": base64.b64encode(bytes(ack.signature)).decode("ascii"),
-                "sha256": ack.sha256,
-            },
+            "signature": receipts.countersignature_of(ack).to_json(),
         }
     return value
 

@@ -4,6 +4,11 @@ Body lines (each ending in a newline): origin (non-empty), tree size in ASCII de
 zeros, the standard base64 of the 32-byte RFC 9162 root, then optional non-empty extension lines.
 ``CheckpointBody`` is checked on construction, so one that exists is well formed. Signing and opening
 go through ``signing.note`` (C2SP signed-note); its errors are re-raised as vault errors here.
+
+``PublishedCheckpoint`` is the one wire value of a checkpoint as Offboard publishes it: the signed note
+verbatim (``GET /api/v1/ledger/checkpoint`` serves ``to_text()``), and its JSON
+``{"size", "root_hash", "key_id", "note"}`` (``to_json``/``from_json``) that receipts give the client and
+``offboard ledger checkpoint --json`` prints.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypedDict
 
 from signing.errors import BadSignature, InvalidKey, MalformedNote
 from signing.keys import Signer, Verifier
-from signing.note import VerifiedNote, open_note, sign_note
+from signing.note import VerifiedNote, open_note, parse_note, sign_note
 from vault.errors import InvalidInput, VerificationFailed
 from vault.ledger.hashing import HASH_SIZE, RootHash
 
@@ -128,6 +134,76 @@ class SignedCheckpoint:
     text: str
     #: Which keys vouched for it, and which unknown signatures were ignored.
     note: VerifiedNote
+
+
+class PublishedCheckpointJSON(TypedDict):
+    """``PublishedCheckpoint.to_json()``: sizes as integers, the root in standard base64."""
+
+    size: int
+    root_hash: str
+    key_id: str
+    note: str
+
+
+_KEY_ID_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedCheckpoint:
+    """A signed checkpoint note as published, with the size and root its body states and the key that signed.
+
+    Construction parses the note's structure and checks ``key_id`` is among its signatures, so the size
+    and root always are the note's own. Trusting it still takes ``open_checkpoint`` with known keys.
+    """
+
+    #: The signed note, verbatim.
+    note: str
+    #: 8 lower-case hex digits: the C2SP key id of the organization key that signed it.
+    key_id: str
+    #: The note's parsed body.
+    body: CheckpointBody = field(init=False)
+
+    def __post_init__(self) -> None:
+        try:
+            parsed = parse_note(self.note)
+        except MalformedNote as exc:
+            raise MalformedCheckpoint(f"the checkpoint is not a signed note: {exc}") from exc
+        if not isinstance(self.key_id, str) or len(self.key_id) != 8 or not set(self.key_id) <= _KEY_ID_HEX:
+            raise MalformedCheckpoint(f"expected 'key_id' of 8 lower-case hex digits, found {self.key_id!r}")
+        if self.key_id not in {bytes(sig.key_id).hex() for sig in parsed.signatures}:
+            raise MalformedCheckpoint(f"the checkpoint note carries no signature by key {self.key_id}")
+        object.__setattr__(self, "body", CheckpointBody.from_text(parsed.body))
+
+    @property
+    def size(self) -> int:
+        return self.body.size
+
+    @property
+    def root_hash(self) -> RootHash:
+        return self.body.root_hash
+
+    def to_text(self) -> str:
+        return self.note
+
+    def to_json(self) -> PublishedCheckpointJSON:
+        return {"size": self.size, "root_hash": b64encode(self.root_hash), "key_id": self.key_id, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: object) -> PublishedCheckpoint:
+        """Parse the JSON shape exactly; its size and root must be those the note states."""
+        keys = ("size", "root_hash", "key_id", "note")
+        if not isinstance(data, dict) or sorted(data) != sorted(keys):
+            found = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise MalformedCheckpoint(f"expected a checkpoint object with the fields {list(keys)}, found {found}")
+        if not isinstance(data["note"], str):
+            raise MalformedCheckpoint(f"expected 'note' to be the signed note text, found {data['note']!r}")
+        value = cls(note=data["note"], key_id=data["key_id"])
+        if data["size"] != value.size or isinstance(data["size"], bool):
+            raise MalformedCheckpoint(f"'size' says {data['size']!r}, the note says {value.size}")
+        root = b64encode(value.root_hash)
+        if data["root_hash"] != root:
+            raise MalformedCheckpoint(f"'root_hash' says {data['root_hash']!r}, the note says {root}")
+        return value
 
 
 def sign_checkpoint(body: CheckpointBody, signers: Sequence[Signer]) -> str:

@@ -4,7 +4,9 @@ tlog-proof (c2sp.org/tlog-proof): the line ``c2sp.org/tlog-proof@v1``; optionall
 ``index <n>``; one base64 hash per line from the leaf's sibling up to the root's child; an empty line;
 then the signed checkpoint verbatim. Files use the extension ``.tlog-proof``.
 
-JSON proofs carry hashes as standard padded base64 (RFC 4648 section 4) and sizes as integers.
+JSON proofs (``InclusionProof``, ``ConsistencyProof``: one frozen value and one ``to_json``/``from_json``
+each, whose ``*JSON`` TypedDicts the API's schemas are built from) carry hashes as standard padded base64
+(RFC 4648 section 4) and sizes as integers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from signing.errors import MalformedNote
 from signing.keys import Verifier
@@ -73,6 +75,16 @@ class TlogProof:
             raise MalformedProof(f"the embedded checkpoint is not a signed note: {exc}") from exc
         object.__setattr__(self, "body", CheckpointBody.from_text(note_body))
 
+    @classmethod
+    def of(cls, proof: InclusionProof, checkpoint: str) -> TlogProof:
+        """``proof`` as a tlog-proof around the signed ``checkpoint``, which must be of the proof's tree size."""
+        value = cls(index=proof.index, hashes=proof.hashes, checkpoint=checkpoint)
+        if value.body.size != proof.tree_size:
+            raise MalformedProof(
+                f"the proof is against tree size {proof.tree_size}, the checkpoint has size {value.body.size}"
+            )
+        return value
+
     def to_text(self) -> str:
         lines = [HEADER]
         if self.extra is not None:
@@ -130,6 +142,36 @@ def verify_tlog_proof(
 # --- JSON --------------------------------------------------------------------------------------------
 
 
+class InclusionProofJSON(TypedDict):
+    """``InclusionProof.to_json()``: what ``GET /api/v1/ledger/proof/inclusion`` and ``ledger prove --json`` print."""
+
+    index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str]
+
+
+class ConsistencyProofJSON(TypedDict):
+    """``ConsistencyProof.to_json()``: the API's, the CLI's and (bundle format 3) the bundle's shape."""
+
+    first: int
+    second: int
+    hashes: list[str]
+
+
+def _json_object(data: object, keys: tuple[str, ...], what: str) -> Mapping[str, Any]:
+    """``data`` as an object with exactly ``keys``: a misspelt or foreign field is named, never ignored."""
+    if not isinstance(data, Mapping):
+        raise MalformedProof(f"expected {what} as a JSON object, found {type(data).__name__}")
+    found = sorted(str(k) for k in data)
+    if found != sorted(keys):
+        unexpected = [k for k in found if k not in keys]
+        missing = [k for k in keys if k not in data]
+        named = f"unexpected field {unexpected[0]!r}" if unexpected else f"no field {missing[0]!r}"
+        raise MalformedProof(f"expected {what} with the fields {', '.join(map(repr, keys))}; found {named}")
+    return data
+
+
 def _json_int(data: Mapping[str, Any], key: str) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -146,51 +188,97 @@ def _json_hashes(data: Mapping[str, Any], key: str) -> tuple[bytes, ...]:
 
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
-    """JSON ``{"leaf_index": n, "tree_size": n, "hashes": [base64, ...]}`` (RFC 9162 PATH)."""
+    """RFC 9162 section 2.1.3 PATH for entry ``index`` of the tree of ``tree_size`` leaves.
 
-    leaf_index: int
+    JSON ``{"index": n, "tree_size": n, "leaf_hash": base64, "hashes": [base64, ...]}``, the one shape
+    of the API and the CLI. ``leaf_hash`` says which entry the log proved; a verifier hashes the entry
+    bytes it holds and checks those (``verify``), never this field alone.
+    """
+
+    #: Zero-based index of the entry.
+    index: int
+    #: Size of the tree the proof is against.
     tree_size: int
+    #: RFC 9162 leaf hash of the entry bytes, as the log stores it.
+    leaf_hash: bytes
+    #: The proof, leaf's sibling first.
     hashes: tuple[bytes, ...]
 
     def __post_init__(self) -> None:
+        for name in ("index", "tree_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise MalformedProof(f"expected {name} to be an integer >= 0, found {value!r}")
+        if len(self.leaf_hash) != HASH_SIZE:
+            raise MalformedProof(f"expected a leaf hash of {HASH_SIZE} bytes, found {len(self.leaf_hash)} bytes")
         _check_hashes(self.hashes)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> InclusionProofJSON:
         return {
-            "leaf_index": self.leaf_index,
+            "index": self.index,
             "tree_size": self.tree_size,
+            "leaf_hash": b64encode(self.leaf_hash),
             "hashes": [b64encode(h) for h in self.hashes],
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> InclusionProof:
-        return cls(_json_int(data, "leaf_index"), _json_int(data, "tree_size"), _json_hashes(data, "hashes"))
+    def from_json(cls, data: object) -> InclusionProof:
+        """Parse the JSON shape exactly; raise ``MalformedProof`` naming the first field that is wrong."""
+        obj = _json_object(data, ("index", "tree_size", "leaf_hash", "hashes"), "an inclusion proof")
+        leaf = obj["leaf_hash"]
+        if not isinstance(leaf, str):
+            raise MalformedProof(f"expected 'leaf_hash' to be a base64 string, found {leaf!r}")
+        return cls(
+            index=_json_int(obj, "index"),
+            tree_size=_json_int(obj, "tree_size"),
+            leaf_hash=b64decode_hash(leaf, "'leaf_hash'", MalformedProof),
+            hashes=_json_hashes(obj, "hashes"),
+        )
 
     def verify(self, leaf_hash: bytes, root: bytes) -> None:
-        verify_inclusion(leaf_hash, self.leaf_index, self.tree_size, self.hashes, root)
+        """Raise unless ``leaf_hash`` (of the bytes the caller holds) is leaf ``index`` of the tree ``root``."""
+        verify_inclusion(leaf_hash, self.index, self.tree_size, self.hashes, root)
 
 
 @dataclass(frozen=True, slots=True)
 class ConsistencyProof:
-    """JSON ``{"first_size": n, "second_size": n, "hashes": [base64, ...]}`` (RFC 9162 PROOF)."""
+    """RFC 9162 section 2.1.4 PROOF that the tree of ``first`` leaves is a prefix of that of ``second``.
 
-    first_size: int
-    second_size: int
+    JSON ``{"first": n, "second": n, "hashes": [base64, ...]}`` (``to_json``/``from_json``): the API's,
+    the CLI's and, from bundle format 3, the bundle's ``<n>.consistency.json``. Bundles of formats 1 and
+    2 name the sizes ``first_size``/``second_size``: ``from_legacy_json`` reads those, and only those;
+    nothing writes them any more.
+    """
+
+    #: Size of the earlier tree (at least 1: nothing is consistent with the empty tree).
+    first: int
+    #: Size of the later tree.
+    second: int
+    #: The proof, in RFC 9162 order.
     hashes: tuple[bytes, ...]
 
     def __post_init__(self) -> None:
+        for name in ("first", "second"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise MalformedProof(f"expected {name} to be an integer >= 0, found {value!r}")
         _check_hashes(self.hashes)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "first_size": self.first_size,
-            "second_size": self.second_size,
-            "hashes": [b64encode(h) for h in self.hashes],
-        }
+    def to_json(self) -> ConsistencyProofJSON:
+        return {"first": self.first, "second": self.second, "hashes": [b64encode(h) for h in self.hashes]}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ConsistencyProof:
-        return cls(_json_int(data, "first_size"), _json_int(data, "second_size"), _json_hashes(data, "hashes"))
+    def from_json(cls, data: object) -> ConsistencyProof:
+        """Parse ``{"first", "second", "hashes"}`` exactly; the old names are an unexpected field here."""
+        obj = _json_object(data, ("first", "second", "hashes"), "a consistency proof")
+        return cls(_json_int(obj, "first"), _json_int(obj, "second"), _json_hashes(obj, "hashes"))
+
+    @classmethod
+    def from_legacy_json(cls, data: object) -> ConsistencyProof:
+        """Parse bundle formats 1 and 2's ``{"first_size", "second_size", "hashes"}`` exactly."""
+        keys = ("first_size", "second_size", "hashes")
+        obj = _json_object(data, keys, "a consistency proof of bundle format 1 or 2")
+        return cls(_json_int(obj, "first_size"), _json_int(obj, "second_size"), _json_hashes(obj, "hashes"))
 
     def verify(self, first_root: bytes, second_root: bytes) -> None:
-        verify_consistency(self.first_size, self.second_size, self.hashes, first_root, second_root)
+        verify_consistency(self.first, self.second, self.hashes, first_root, second_root)

@@ -1,12 +1,10 @@
 """What the API and CLI ask of an organization's log: entries, proofs, checkpoints, key rotation.
 
-Hashes cross the boundary as standard padded base64 (as in checkpoints); range errors are
-``InvalidInput`` (HTTP 400).
+Proofs are the wire values of ``vault.ledger.proofs`` (``InclusionProof``, ``ConsistencyProof``), whose
+JSON carries hashes as standard padded base64 (as in checkpoints); range errors are ``InvalidInput`` (HTTP 400).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -14,37 +12,11 @@ from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log
-from vault.ledger.checkpoint import b64encode
 from vault.ledger.entries import EntryDraft
+from vault.ledger.proofs import ConsistencyProof, InclusionProof
 from vault.ledger.publish import head, latest_checkpoint, publish
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof, inclusion_nodes_needed, inclusion_proof
 from vault.models import Checkpoint, Organization
-
-
-@dataclass(frozen=True, slots=True)
-class Inclusion:
-    index: int
-    tree_size: int
-    leaf_hash: bytes
-    hashes: tuple[bytes, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "tree_size": self.tree_size,
-            "leaf_hash": b64encode(self.leaf_hash),
-            "hashes": [b64encode(h) for h in self.hashes],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Consistency:
-    first: int
-    second: int
-    hashes: tuple[bytes, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {"first": self.first, "second": self.second, "hashes": [b64encode(h) for h in self.hashes]}
 
 
 def _check_size(session: Session, org_id: str, tree_size: int, what: str, current: int | None = None) -> None:
@@ -56,7 +28,7 @@ def _check_size(session: Session, org_id: str, tree_size: int, what: str, curren
         raise InvalidInput(f"{what} {tree_size} is beyond the log (size {current})")
 
 
-def prove_inclusion(session: Session, org_id: str, index: int, tree_size: int | None = None) -> Inclusion:
+def prove_inclusion(session: Session, org_id: str, index: int, tree_size: int | None = None) -> InclusionProof:
     current = log.size(session, org_id)
     size = current if tree_size is None else tree_size
     _check_size(session, org_id, size, "tree_size", current)
@@ -64,17 +36,17 @@ def prove_inclusion(session: Session, org_id: str, index: int, tree_size: int | 
         raise InvalidInput(f"index must be in [0, {size}) for tree_size {size}; got {index}")
     # The leaf hash is stored node (0, index): one query fetches it with the proof's nodes.
     nodes = log.fetch_nodes(session, org_id, [(0, index), *inclusion_nodes_needed(index, size)])
-    return Inclusion(index, size, nodes[(0, index)], tuple(inclusion_proof(index, size, nodes)))
+    return InclusionProof(index, size, nodes[(0, index)], tuple(inclusion_proof(index, size, nodes)))
 
 
-def prove_consistency(session: Session, org_id: str, first: int, second: int) -> Consistency:
+def prove_consistency(session: Session, org_id: str, first: int, second: int) -> ConsistencyProof:
     _check_size(session, org_id, second, "second")
     if first < 1:
         raise InvalidInput(f"first must be >= 1 (no consistency proof from an empty tree); got {first}")
     if first > second:
         raise InvalidInput(f"first ({first}) must not exceed second ({second})")
     nodes = log.fetch_nodes(session, org_id, consistency_nodes_needed(first, second))
-    return Consistency(first, second, tuple(consistency_proof(first, second, nodes)))
+    return ConsistencyProof(first, second, tuple(consistency_proof(first, second, nodes)))
 
 
 def current_checkpoint(
@@ -110,8 +82,6 @@ def rotate_key(
 
 
 __all__ = [
-    "Consistency",
-    "Inclusion",
     "current_checkpoint",
     "head",
     "prove_consistency",
