@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed sign-ins one client address may have per window before 429."
     )
     signin_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL for single sign-on; unset: passwords only."
+    )
+    oidc_client_id: str | None = Field(default=None, description="This deployment's client id at the issuer.")
+    oidc_client_secret: str | None = Field(default=None, description="Its client secret (client_secret_basic).")
     pdf_cert_file: Path | None = Field(
         default=None, description="PEM certificate for PAdES receipt signatures (default: self-signed P-256)."
     )

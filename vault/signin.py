@@ -192,6 +192,29 @@ def set_password(
     return member
 
 
+#: Someone who is staff of several organizations signs in to the default one, else the oldest.
+_ORGANIZATION_ORDER = (col(Organization.is_default).desc(), col(Organization.created_at))
+
+#: The refusal of a single sign-on whose (verified) email is no active staff member's.
+NOT_STAFF = "{email} is not an active staff member here; ask an administrator to add you (offboard staff add)"
+
+
+def identity_for_verified_email(session: Session, email: str) -> StaffIdentity:
+    """The active staff member with ``email``, which an OpenID Connect provider has verified; a verified
+    email is the credential, so no password is involved. ``Unauthorized`` if there is none. Read-only."""
+    account = _account(email)
+    query = (
+        select(StaffMember)
+        .join(Organization, col(Organization.id) == col(StaffMember.organization_id))
+        .where(col(StaffMember.email) == account, col(StaffMember.active).is_(True))
+        .order_by(*_ORGANIZATION_ORDER)
+    )
+    member = session.exec(query).first()
+    if member is None:
+        raise Unauthorized(NOT_STAFF.format(email=account))
+    return _identity(session, member)
+
+
 def check_credentials(
     session: Session, *, email: str, password: str, origin: RequestOrigin, limits: SignInLimits
 ) -> StaffIdentity:
@@ -205,8 +228,7 @@ def check_credentials(
         .join(StaffCredential, col(StaffCredential.staff_id) == col(StaffMember.id))
         .join(Organization, col(Organization.id) == col(StaffMember.organization_id))
         .where(col(StaffMember.email) == account, col(StaffMember.active).is_(True))
-        # Someone who is staff of several organizations signs in to the default one, else the oldest.
-        .order_by(col(Organization.is_default).desc(), col(Organization.created_at))
+        .order_by(*_ORGANIZATION_ORDER)
     )
     rows = list(session.exec(query).all()) if len(password) <= passwords.MAX_LENGTH else []
     if not rows:
@@ -226,10 +248,12 @@ def start_session(
     origin: RequestOrigin,
     policy: SessionPolicy,
     replacing: str | None = None,
+    method: str = "password",
     clock: Clock = system_clock,
 ) -> IssuedSession:
     """Open a session for ``identity`` (just checked by ``check_credentials``) and record ``staff.signed_in``.
-    ``replacing`` is the cookie the browser still held: that session ends, so sign-in always rotates."""
+    ``replacing`` is the cookie the browser still held: that session ends, so sign-in always rotates.
+    ``method`` (``password`` or ``oidc``) is recorded in the entry."""
     member = session.get(StaffMember, identity.staff_id)
     if member is None or not member.active:
         raise Unauthorized(REFUSED)
@@ -248,7 +272,7 @@ def start_session(
     )
     session.add(row)
     session.flush()
-    data = _entry_data(member, row, origin)
+    data = {**_entry_data(member, row, origin), "method": method}
     if replaced is not None:
         data["replaced"] = replaced.id
     _record(session, "staff.signed_in", member, data, now)

@@ -40,18 +40,20 @@ def home(request: Request, st: StateDep) -> Response:
     return st.html("home", me=live.identity, csrf=live.csrf_token)
 
 
-def _login_token(request: Request, st: ConsoleState) -> str:
+def login_token(request: Request, st: ConsoleState) -> str:
     value = request.cookies.get(st.cookies.login_csrf, "")
     # Reuse a well-formed cookie, so a second tab does not invalidate the first tab's form.
     return value if _TOKEN.match(value) else secrets.token_urlsafe(32)
 
 
-def _login_page(
+def login_page(
     st: ConsoleState, token: str, status: int = 200, *, errors: list[dict[str, str]] | None = None, **context: Any
 ) -> HTMLResponse:
     fields = {e["field"]: e["message"] for e in errors or [] if e.get("field")}
     values: dict[str, Any] = {"email": "", "notice": None, **context}
-    response = st.html("login", status, csrf=token, errors=errors or [], field_errors=fields, **values)
+    response = st.html(
+        "login", status, csrf=token, errors=errors or [], field_errors=fields, sso=st.oidc is not None, **values
+    )
     response.set_cookie(
         st.cookies.login_csrf, token, path="/login", httponly=True, samesite="strict", secure=st.cookies.secure
     )
@@ -63,7 +65,7 @@ def login_form(request: Request, st: StateDep, signed_out: int = 0) -> Response:
     if signed_in(request, st) is not None:
         return RedirectResponse("/", status_code=303, headers=st.headers())
     notice = "You have signed out." if signed_out else None
-    return _login_page(st, _login_token(request, st), notice=notice)
+    return login_page(st, login_token(request, st), notice=notice)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -83,7 +85,7 @@ def login(
     if not password:
         errors.append({"field": "password", "message": "Enter your password"})
     if errors:
-        return _login_page(st, cookie, 400, errors=errors, email=email)
+        return login_page(st, cookie, 400, errors=errors, email=email)
     svc, origin = st.services, st.origin(request)
     try:
         with Session(reader(svc.engine)) as session:
@@ -104,23 +106,27 @@ def login(
         wait = int(exc.details.get("retry_after", 60))
         minutes = max(1, (wait + 59) // 60)
         message = f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} and try again."
-        response = _login_page(st, cookie, 429, errors=[{"field": "", "message": message}], email=email)
+        response = login_page(st, cookie, 429, errors=[{"field": "", "message": message}], email=email)
         response.headers["Retry-After"] = str(wait)
         return response
     except Unauthorized:
         errors = [{"field": "email", "message": "The email address or the password is not right"}]
-        return _login_page(st, cookie, 401, errors=errors, email=email)
+        return login_page(st, cookie, 401, errors=errors, email=email)
     done = RedirectResponse("/", status_code=303, headers=st.headers())
-    done.set_cookie(
+    set_session_cookie(done, st, issued.secret)
+    return done
+
+
+def set_session_cookie(response: Response, st: ConsoleState, secret: str) -> None:
+    response.set_cookie(
         st.cookies.session,
-        issued.secret,
+        secret,
         max_age=int(st.policy.absolute.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
         secure=st.cookies.secure,
     )
-    return done
 
 
 @router.post("/logout", response_class=HTMLResponse)

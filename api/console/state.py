@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from api.console.oidc import OidcClient
 from api.rendering import TEMPLATES, Renderer
 from vault.ratelimit import client_ip
 from vault.services import Services
@@ -35,12 +36,19 @@ class Cookies:
 
     session: str
     login_csrf: str
+    #: The single sign-on flow under way (``api/console/oidc.py``).
+    oidc: str
     secure: bool
 
     @classmethod
     def for_base_url(cls, secure: bool) -> Cookies:
         prefix = "__Host-" if secure else ""
-        return cls(session=f"{prefix}offboard_session", login_csrf=f"{prefix}offboard_login_csrf", secure=secure)
+        return cls(
+            session=f"{prefix}offboard_session",
+            login_csrf=f"{prefix}offboard_login_csrf",
+            oidc=f"{prefix}offboard_oidc",
+            secure=secure,
+        )
 
 
 class ConsoleRenderer:
@@ -68,6 +76,8 @@ class ConsoleState:
     limits: SignInLimits
     policy: SessionPolicy
     cookies: Cookies
+    #: Single sign-on, when ``OFFBOARD_OIDC_ISSUER`` and the client credentials are set.
+    oidc: OidcClient | None = None
 
     def headers(self) -> dict[str, str]:
         return {
@@ -97,6 +107,19 @@ class ConsoleState:
         return origin == f"{base.scheme}://{base.netloc}"
 
 
+def _oidc_client(svc: Services) -> OidcClient | None:
+    settings = svc.settings
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    return OidcClient(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        redirect_uri=settings.base_url.rstrip("/") + "/login/oidc/callback",
+        clock=svc.clock,
+    )
+
+
 def console_state(request: Request) -> ConsoleState:
     """The application's console state, built on first use (the app is built before its services run)."""
     state = request.app.state
@@ -113,6 +136,7 @@ def console_state(request: Request) -> ConsoleState:
                     limits=SignInLimits.from_settings(settings, clock=svc.clock),
                     policy=SessionPolicy.from_settings(settings),
                     cookies=Cookies.for_base_url(settings.secure_cookies),
+                    oidc=_oidc_client(svc),
                 )
                 state.console = found
     return found
