@@ -196,7 +196,7 @@ def set_password(
 _ORGANIZATION_ORDER = (col(Organization.is_default).desc(), col(Organization.created_at))
 
 #: The refusal of a single sign-on whose (verified) email is no active staff member's.
-NOT_STAFF = "{email} is not an active staff member here; ask an administrator to add you (offboard staff add)"
+NOT_STAFF = "no active staff member here has the email address {email}; ask an administrator to add you"
 
 
 def identity_for_verified_email(session: Session, email: str) -> StaffIdentity:

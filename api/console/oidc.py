@@ -182,9 +182,10 @@ class OidcClient:
         return dict(token.claims)
 
     def _key_set(self, *, refresh: bool) -> KeySet:
+        jwks_uri = self.metadata().jwks_uri  # outside the lock, which metadata() takes itself
         with self._lock:
             if self._keys is None or refresh:
-                self._keys = KeySet.import_key_set(_get_json(self.metadata().jwks_uri))  # type: ignore[arg-type]
+                self._keys = KeySet.import_key_set(_get_json(jwks_uri))  # type: ignore[arg-type]
             return self._keys
 
 
