@@ -15,7 +15,7 @@ import re
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 EXPIRED_FORM = "This form has expired or did not come from this site. Go back, reload the page and try again."
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(request: Request, st: StateDep) -> Response:
     """The signed-in start page: who you are and a sign-out button; ``/login`` for everyone else."""
     live = signed_in(request, st)
@@ -60,11 +60,11 @@ def login_page(
     return response
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, st: StateDep, signed_out: int = 0) -> Response:
+@router.api_route("/login", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def login_form(request: Request, st: StateDep, signed_out: Annotated[str, Query(max_length=8)] = "") -> Response:
     if signed_in(request, st) is not None:
         return RedirectResponse("/", status_code=303, headers=st.headers())
-    notice = "You have signed out." if signed_out else None
+    notice = "You have signed out." if signed_out == "1" else None
     return login_page(st, login_token(request, st), notice=notice)
 
 

@@ -42,6 +42,8 @@ def test_root_redirects_to_login_and_login_sets_a_strict_form_cookie(services: A
     with console_client(services) as client:
         root = client.get("/")
         assert (root.status_code, root.headers["location"]) == (303, "/login")
+        assert client.head("/").status_code == 303 and client.head("/login").status_code == 200
+        assert "You have signed out" not in client.get("/login?signed_out=yes").text
         page = client.get("/login")
         assert page.status_code == 200 and 'for="email"' in page.text and 'for="password"' in page.text
         assert 'href="#main"' in page.text and "script-src" not in page.headers["content-security-policy"]
