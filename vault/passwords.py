@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -50,6 +51,10 @@ COMMON_WORDS = frozenset(
 
 _PADDING = string.digits + string.punctuation + " "
 
+#: Hashes computed at once. Each takes 64 MiB, so a burst of sign-ins (from many addresses, each under
+#: its rate limit) queues here instead of exhausting memory.
+_CONCURRENT_HASHES = threading.BoundedSemaphore(4)
+
 
 def check_policy(password: str, *, email: str | None = None) -> None:
     """Raise ``InvalidInput`` saying why ``password`` may not be used; return if it may."""
@@ -72,13 +77,15 @@ def _hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     """The Argon2id PHC string of ``password`` with a fresh random salt."""
-    return _hasher().hash(password)
+    with _CONCURRENT_HASHES:
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether ``password`` matches ``password_hash``. A malformed hash matches nothing."""
     try:
-        return _hasher().verify(password_hash, password)
+        with _CONCURRENT_HASHES:
+            return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -52,3 +52,29 @@ def test_hash_is_argon2id_salted_and_verifies() -> None:
 @pytest.mark.parametrize("stored", ["", "plain", "$argon2id$v=19$m=65536,t=3,p=4$broken"])
 def test_malformed_hash_matches_nothing(stored: str) -> None:
     assert not passwords.verify_password(stored, "paper-lamp-orbit-71")
+
+
+def test_at_most_four_hashes_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    running, peak, lock = 0, 0, threading.Lock()
+
+    class SlowHasher:
+        def verify(self, _hash: str, _password: str) -> bool:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return True
+
+    monkeypatch.setattr(passwords, "_hasher", SlowHasher)
+    threads = [threading.Thread(target=passwords.verify_password, args=("h", "p")) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak == 4
