@@ -22,6 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from vault import passwords
@@ -152,7 +153,8 @@ def _identity(session: Session, member: StaffMember) -> StaffIdentity:
 
 
 def _account(email: str) -> str:
-    """The email as staff rows store it; an unparsable one stays as typed (it then matches no one)."""
+    """The email as staff rows store it; an unparsable one stays as typed (it then matches no one).
+    Lookups compare it case-insensitively: people and providers capitalise addresses as they like."""
     try:
         return normalize_email(email)
     except InvalidInput:
@@ -206,7 +208,7 @@ def identity_for_verified_email(session: Session, email: str) -> StaffIdentity:
     query = (
         select(StaffMember)
         .join(Organization, col(Organization.id) == col(StaffMember.organization_id))
-        .where(col(StaffMember.email) == account, col(StaffMember.active).is_(True))
+        .where(func.lower(col(StaffMember.email)) == account.lower(), col(StaffMember.active).is_(True))
         .order_by(*_ORGANIZATION_ORDER)
     )
     member = session.exec(query).first()
@@ -227,7 +229,7 @@ def check_credentials(
         select(StaffMember, StaffCredential)
         .join(StaffCredential, col(StaffCredential.staff_id) == col(StaffMember.id))
         .join(Organization, col(Organization.id) == col(StaffMember.organization_id))
-        .where(col(StaffMember.email) == account, col(StaffMember.active).is_(True))
+        .where(func.lower(col(StaffMember.email)) == account.lower(), col(StaffMember.active).is_(True))
         .order_by(*_ORGANIZATION_ORDER)
     )
     rows = list(session.exec(query).all()) if len(password) <= passwords.MAX_LENGTH else []

@@ -147,6 +147,12 @@ def test_sign_in_rotates_and_sign_out_ends(world: World) -> None:
     assert json.loads(rows[-2].body)["data"]["replaced"] == json.loads(rows[-3].body)["data"]["session"]
 
 
+def test_the_email_matches_whatever_its_case(world: World) -> None:
+    assert world.sign_in("PM@Agency.Example").identity.email == EMAIL
+    with Session(world.engine) as session:
+        assert signin.identity_for_verified_email(session, " Pm@agency.example ").email == EMAIL
+
+
 def test_wrong_email_and_wrong_password_are_the_same_refusal(world: World) -> None:
     answers = []
     attempts = [(EMAIL, "not-the-password-1"), ("nobody@agency.example", PASSWORD), ("not an email", PASSWORD)]
