@@ -53,6 +53,8 @@ def test_sign_in_and_out_in_the_browser(base_url: str, page: Any) -> None:
     assert page.locator("h1").inner_text() == "Sign in to Offboard"
     # The inline stylesheet is allowed by its CSP hash (a blocked one would leave the default white).
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(245, 247, 249)"
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
@@ -70,6 +72,7 @@ def test_sign_in_and_out_in_the_browser(base_url: str, page: Any) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + "/")
     assert page.locator("h1").inner_text() == "Signed in"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     summary_text = page.locator("dl.summary").inner_text()
     assert "Pat Morgan" in summary_text and STAFF in summary_text and "Default organization" in summary_text
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "offboard_session"]
