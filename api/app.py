@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from api import errors, pages
+from api import console, errors, pages
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
 from vault import orphans
 from vault.config import Settings
@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(bundles.router)
     app.include_router(receipts.router)
     app.include_router(pages.router)
+    app.include_router(console.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -63,6 +63,25 @@ class Settings(BaseSettings):
         ),
         description="Default terms text of handover receipts.",
     )
+    # Staff console sign-in and sessions (docs/console.md).
+    console_session_idle_hours: float = Field(
+        default=8, gt=0, description="A console session ends after this long without a request."
+    )
+    console_session_absolute_days: float = Field(
+        default=7, gt=0, description="A console session ends this long after sign-in, however active."
+    )
+    signin_rate_limit_account_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins one email may have per window before 429."
+    )
+    signin_rate_limit_address_failures: int = Field(
+        default=20, ge=1, description="Failed sign-ins one client address may have per window before 429."
+    )
+    signin_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL for single sign-on; unset: passwords only."
+    )
+    oidc_client_id: str | None = Field(default=None, description="This deployment's client id at the issuer.")
+    oidc_client_secret: str | None = Field(default=None, description="Its client secret (client_secret_basic).")
     pdf_cert_file: Path | None = Field(
         default=None, description="PEM certificate for PAdES receipt signatures (default: self-signed P-256)."
     )
@@ -83,6 +102,11 @@ class Settings(BaseSettings):
     @property
     def resolved_keys_dir(self) -> Path:
         return (self.keys_dir or self.home / "keys").resolve()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry ``Secure``: only when the public URL is https (plain http would drop them)."""
+        return urlsplit(self.base_url).scheme == "https"
 
     @property
     def base_host(self) -> str:

@@ -79,13 +79,21 @@ def staff_add(
     email: Annotated[str, typer.Argument(help="The staff member's email.")],
     name: Annotated[str, typer.Option("--name", help="Full name.")] = "",
     role: Annotated[str, typer.Option("--role", help="admin, member or viewer.")] = "member",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Also set a console password, read from standard input.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a staff member to the organization."""
-    with services() as svc, session_scope(svc.engine) as session:
-        member = staff.add_staff(
-            session, operator(session), email=email, name=name, role=role, clock=svc.clock
-        )
+    """Add a staff member to the organization (with --password-stdin, one who can sign in)."""
+    if password_stdin:
+        from vault.cli.signin import add_with_password, read_password
+
+        member = add_with_password(email, name, role, read_password())
+    else:
+        with services() as svc, session_scope(svc.engine) as session:
+            member = staff.add_staff(
+                session, operator(session), email=email, name=name, role=role, clock=svc.clock
+            )
     if as_json:
         emit_json(staff_json(member))
     else:

@@ -11,6 +11,7 @@ from vault.models.core import ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.receipts import Acknowledgment, Receipt, ReceiptLink
+from vault.models.signin import ConsoleSession, StaffCredential
 
 __all__ = [
     "AccessItem",
@@ -21,6 +22,7 @@ __all__ = [
     "CaseStep",
     "CaseWaiver",
     "Checkpoint",
+    "ConsoleSession",
     "Evidence",
     "LedgerEntry",
     "Organization",
@@ -29,6 +31,7 @@ __all__ = [
     "Receipt",
     "ReceiptLink",
     "SigningKey",
+    "StaffCredential",
     "StaffMember",
     "TimestampToken",
     "new_id",
