@@ -66,8 +66,15 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """The one read session: never takes the write lock (``BEGIN DEFERRED`` on SQLite), never commits.
+
+    Rows it loads stay usable after it closes (``expire_on_commit=False``), so callers read what they need,
+    leave the block, and only then do slow work (PDF layout, signing, network) with what they read.
+    """
+    with Session(reader(engine), expire_on_commit=False) as session:
+        yield session
 
 
 def alembic_config(engine: Engine) -> Config:

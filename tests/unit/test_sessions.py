@@ -1,0 +1,137 @@
+"""Database sessions are opened in one place: ``vault/db.py`` (the read session and the unit of work).
+
+Every other module of the product receives the session it acts in. The scan reads the source (not the
+running code), so a new ``Session(engine)`` in a route, a page, the CLI or the domain fails the build.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("vault", "api", "signing", "storage")
+#: The one module allowed to open sessions.
+HOME = Path("vault/db.py")
+OPENERS = {"Session", "sessionmaker"}
+#: Helpers of ``vault/db.py`` that open a session and commit: tests and tools only, never the product.
+WRITERS = {"session_scope", "run_in_transaction"}
+#: Files still opening sessions on their own, with how many calls; these lists only shrink.
+ALLOWED: dict[str, int] = {
+    "api/app.py": 1,
+    "api/pages.py": 2,
+    "api/routes/evidence.py": 1,
+    "api/routes/receipts.py": 1,
+    "vault/acknowledgments.py": 2,
+    "vault/audit.py": 2,
+    "vault/cli/access.py": 1,
+    "vault/cli/cases.py": 5,
+    "vault/cli/evidence.py": 3,
+    "vault/cli/ledger.py": 4,
+    "vault/cli/orgs.py": 1,
+    "vault/cli/receipts.py": 3,
+    "vault/evidence.py": 2,
+    "vault/ledger/audit.py": 3,
+    "vault/ledger/publish.py": 1,
+    "vault/ledger/publisher.py": 1,
+    "vault/ledger/sequencer.py": 1,
+    "vault/orphans.py": 1,
+}
+ALLOWED_WRITERS: dict[str, int] = {
+    "api/routes/bundles.py": 1,
+    "api/routes/cases.py": 13,
+    "api/routes/ledger.py": 1,
+    "api/routes/orgs.py": 2,
+    "api/routes/playbooks.py": 5,
+    "api/routes/receipts.py": 1,
+    "api/routes/staff.py": 2,
+    "vault/acknowledgments.py": 3,
+    "vault/bundle/export.py": 1,
+    "vault/cli/access.py": 3,
+    "vault/cli/admin.py": 1,
+    "vault/cli/bundle.py": 1,
+    "vault/cli/cases.py": 6,
+    "vault/cli/ledger.py": 3,
+    "vault/cli/orgs.py": 5,
+    "vault/cli/receipts.py": 2,
+    "vault/ledger/publish.py": 1,
+    "vault/ledger/publisher.py": 1,
+    "vault/links.py": 2,
+    "vault/setup.py": 2,
+}
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _calls(path: Path, names: set[str]) -> list[int]:
+    """Line numbers of calls to any of ``names`` (``Session(...)``, ``sqlmodel.Session(...)``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func)
+        # boto3's ``Session`` is an AWS client factory, not a database session.
+        if name.rsplit(".", 1)[-1] in names and not name.startswith("boto3."):
+            lines.append(node.lineno)
+    return lines
+
+
+def _sources() -> list[Path]:
+    files = []
+    for package in PACKAGES:
+        files += [p for p in sorted((ROOT / package).rglob("*.py")) if "migrations" not in p.parts]
+    return files
+
+
+def _offenders(names: set[str]) -> dict[str, list[int]]:
+    found = {}
+    for path in _sources():
+        relative = path.relative_to(ROOT)
+        if relative == HOME:
+            continue
+        lines = _calls(path, names)
+        if lines:
+            found[relative.as_posix()] = lines
+    return found
+
+
+def test_sessions_are_opened_only_in_vault_db() -> None:
+    found = _offenders(OPENERS)
+    unexpected = {path: lines for path, lines in found.items() if len(lines) > ALLOWED.get(path, 0)}
+    assert not unexpected, (
+        "open sessions only in vault/db.py (read_session, Services.transact); found Session( or "
+        f"sessionmaker( at {unexpected}"
+    )
+
+
+def test_the_allow_lists_only_shrink() -> None:
+    for names, allowed in ((OPENERS, ALLOWED), (WRITERS, ALLOWED_WRITERS)):
+        found = _offenders(names)
+        stale = {path: n for path, n in allowed.items() if len(found.get(path, [])) < n}
+        assert not stale, f"these files open fewer sessions now; lower or remove their entry: {stale}"
+
+
+def test_the_product_writes_only_through_services() -> None:
+    found = _offenders(WRITERS)
+    unexpected = {path: lines for path, lines in found.items() if len(lines) > ALLOWED_WRITERS.get(path, 0)}
+    assert not unexpected, (
+        f"session_scope and run_in_transaction are for tests; write through Services.transact: {unexpected}"
+    )
+
+
+def test_the_scan_sees_a_session_opened_outside_vault_db(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from sqlmodel import Session\nimport sqlmodel\nimport boto3\n\n"
+        "def f(engine):\n    with Session(engine) as s:\n        return sqlmodel.Session(engine), s\n\n"
+        "def g():\n    return boto3.session.Session()\n",
+        encoding="utf-8",
+    )
+    assert _calls(sample, OPENERS) == [6, 7]
