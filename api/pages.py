@@ -35,13 +35,14 @@ from starlette.concurrency import iterate_in_threadpool
 from api.rendering import Renderer
 from api.routes.evidence import content_disposition
 from vault import acknowledgments as acks
+from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence import get_evidence, stream_verified
 from vault.links import LinkState, LinkStatus
 from vault.mail import Mailer, mailer_from_settings
 from vault.models import Receipt
 from vault.ratelimit import FailureLimiter, client_ip
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -274,10 +275,12 @@ def answer(
     receipt_id = outcome.receipt_id
 
     def pdf() -> bytes:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             receipt = session.get(Receipt, receipt_id)
             assert receipt is not None  # noqa: S101 - just committed
-            return render_receipt_pdf(session, svc.settings, receipt, clock=svc.clock)
+            source = receipt_pdf_source(session, receipt)
+        # Signed (and timestamped) after the session closed: no lock is held across the TSA round trip.
+        return render_receipt_pdf(source, svc.settings, clock=svc.clock)
 
     background.add_task(
         acks.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf

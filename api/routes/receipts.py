@@ -20,9 +20,9 @@ from api.errors import COMMON_RESPONSES, responses
 from api.pages import ack_state
 from vault import links, receipts
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import read_session, session_scope
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 router = APIRouter(tags=["receipts"], responses=COMMON_RESPONSES)
 WRITE = responses(403, 409)
@@ -186,9 +186,11 @@ def send_receipt(
     responses={200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed receipt PDF"}},
 )
 def receipt_pdf(receipt_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    with Session(services.engine) as session:
+    with read_session(services.engine) as session:
         row = receipts.get_receipt(session, principal.organization_id, receipt_id)
-        data = render_receipt_pdf(session, services.settings, row, clock=services.clock)
+        source = receipt_pdf_source(session, row)
+    # Layout, signing and the TSA round trip run after the session closed: no lock is held meanwhile.
+    data = render_receipt_pdf(source, services.settings, clock=services.clock)
     return Response(
         data,
         media_type="application/pdf",

@@ -19,7 +19,7 @@ from vault.clock import Clock
 from vault.config import Settings
 from vault.models import Case
 from vault.models.receipts import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.receipts import document_of
 
 
@@ -45,7 +45,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     key_id=row.key_id,
                     signature=bytes(row.signature),
                     status=row.status,
-                    pdf=render_receipt_pdf(session, settings, row, clock=clock),
+                    pdf=render_receipt_pdf(receipt_pdf_source(session, row), settings, clock=clock),
                     checkpoint=_checkpoint_note(document_of(row)),
                 )
             )

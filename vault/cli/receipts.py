@@ -18,11 +18,11 @@ from sqlmodel import Session, select
 from vault import links, receipts
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import read_session, session_scope
 from vault.errors import InvalidInput
 from vault.mail import EmailRenderer, mailer_from_settings
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 receipt_app = typer.Typer(no_args_is_help=True, help="Handover receipts and acknowledgment links.")
 app.add_typer(receipt_app, name="receipt")
@@ -188,9 +188,11 @@ def pdf(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed PDF.")],
 ) -> None:
     """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
-    with services() as svc, Session(svc.engine) as session:
-        row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
-        data = render_receipt_pdf(session, svc.settings, row, clock=svc.clock)
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
+            source = receipt_pdf_source(session, row)
+        data = render_receipt_pdf(source, svc.settings, clock=svc.clock)
     try:
         output.write_bytes(data)
     except OSError as exc:
