@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from storage.base import ObjectStore
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import make_engine, migrate
+from vault.db import Unit, make_engine, migrate
 from vault.evidence import IngestLimits
 from vault.ledger.sequencer import Sequencer
 from vault.store import store_from_settings
@@ -32,8 +31,12 @@ class Services:
     clock: Clock = field(default=system_clock)
     sequencer: Sequencer | None = None
 
-    def transact(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a committed transaction, group-committed with concurrent writers."""
+    def transact(self, work: Callable[[Unit], T]) -> T:
+        """The one write path: run ``work`` in a unit of work, group-committed with concurrent writers.
+
+        Returns once the unit has committed. ``work`` must not call ``transact`` itself
+        (``NestedUnitOfWork``): it receives the unit's session and passes it down.
+        """
         if self.sequencer is None:
             self.sequencer = Sequencer(self.engine)
         return self.sequencer.run(work)

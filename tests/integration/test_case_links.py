@@ -114,7 +114,7 @@ def test_ledger_verify_names_a_wrong_link(services: Any, monkeypatch: pytest.Mon
         with session_scope(services.engine) as session:
             log.append(session, _draft(org_id, "case-a", n))
     # A writer that links to the wrong entry (the first, not the last): the tree is sound, the chain is not.
-    monkeypatch.setattr(log, "_case_head", lambda *_: CaseLink(0, b"\x01" * 32))
+    monkeypatch.setattr(log.LedgerWriter, "_case_head", lambda *_: CaseLink(0, b"\x01" * 32))
     with session_scope(services.engine) as session:
         log.append(session, _draft(org_id, "case-a", 3))
     assert org is not None

@@ -33,7 +33,6 @@ ALLOWED: dict[str, int] = {
     "vault/ledger/audit.py": 3,
     "vault/ledger/publish.py": 1,
     "vault/ledger/publisher.py": 1,
-    "vault/ledger/sequencer.py": 1,
     "vault/orphans.py": 1,
 }
 ALLOWED_WRITERS: dict[str, int] = {
