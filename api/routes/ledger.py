@@ -17,7 +17,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import Unit
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import b64encode
 from vault.models import Organization
@@ -61,11 +61,13 @@ class KeysOut(BaseModel):
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint note"}},
 )
 def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
-    with session_scope(services.engine) as session:
+
+    def work(session: Unit) -> str:
         org = session.get(Organization, principal.organization_id)
         assert org is not None  # noqa: S101 - a valid token always names an existing organization
-        row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
-    return PlainTextResponse(row.note, headers={"Cache-Control": "no-store"})
+        return service.current_checkpoint(session, services.settings, org, clock=services.clock).note
+
+    return PlainTextResponse(services.transact(work), headers={"Cache-Control": "no-store"})
 
 
 @router.get(

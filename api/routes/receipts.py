@@ -20,7 +20,7 @@ from api.errors import COMMON_RESPONSES, responses
 from api.pages import ack_state
 from vault import links, receipts
 from vault.clock import rfc3339
-from vault.db import read_session, session_scope
+from vault.db import Unit, read_session
 from vault.models import Acknowledgment, Receipt
 from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
@@ -129,7 +129,7 @@ def public(session: Session, row: Receipt) -> ReceiptPublic:
 
 @router.post("/api/v1/cases/{case_id}/receipts", status_code=status.HTTP_201_CREATED, responses=WRITE)
 def create_receipt(case_id: str, body: ReceiptCreate, principal: PrincipalDep, services: ServicesDep) -> ReceiptPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> ReceiptPublic:
         row = receipts.create_receipt(
             session,
             services.settings,
@@ -140,6 +140,8 @@ def create_receipt(case_id: str, body: ReceiptCreate, principal: PrincipalDep, s
             clock=services.clock,
         )
         return public(session, row)
+
+    return services.transact(work)
 
 
 @router.get("/api/v1/cases/{case_id}/receipts")

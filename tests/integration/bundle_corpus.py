@@ -74,7 +74,7 @@ class Built:
 
 
 def upload(services: Services, principal: Principal, case_id: str, data: bytes, name: str) -> str:
-    ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
+    ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=services.transact)
     ingest.feed(data)
     return ingest.finish(
         filename=name, kind="deliverable", content_type="application/octet-stream", description=None
@@ -84,7 +84,7 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
     with session_scope(services.engine) as session:
         plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
-    stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
+    stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 
 

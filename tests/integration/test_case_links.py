@@ -147,7 +147,7 @@ def test_a_case_begun_before_links_verifies_with_a_warning(
         old_release.setattr(log, "encode_entry", _version_1)
         with session_scope(services.engine) as session:
             case_id = open_case(session, principal, client_name="Legacy Co", owner_email=owner).id
-        ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
+        ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=services.transact)
         ingest.feed(b"delivered before the upgrade\n")
         ingest.finish(filename="old.txt", kind="deliverable", content_type="text/plain", description=None)
     with session_scope(services.engine) as session:

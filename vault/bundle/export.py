@@ -21,7 +21,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage.base import ObjectStore
@@ -34,7 +33,7 @@ from vault.bundle.report_html import report_html
 from vault.bundle.verifier_page import verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import Transact
 from vault.evidence import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -123,8 +122,10 @@ class _Sink:
 class BundleStream:
     """Iterate to get the ZIP's bytes; after the last chunk ``result`` holds the recorded export."""
 
-    def __init__(self, engine: Engine, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock) -> None:
-        self._engine = engine
+    def __init__(
+        self, transact: Transact, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock
+    ) -> None:
+        self._transact = transact
         self._store = store
         self._plan = plan
         self._clock = clock
@@ -192,7 +193,7 @@ class BundleStream:
         yield chunk_out
         manifest_hash = hashlib.sha256(manifest256).hexdigest()
         zip_hash = whole.hexdigest()
-        index = record_completion(self._engine, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
+        index = record_completion(self._transact, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
         octets, files = bagit.parse_oxum(oxum)
         self.result = ExportResult(
             manifest_sha256=manifest_hash,
@@ -225,9 +226,9 @@ def bag_info(plan: BundlePlan, oxum: str) -> bytes:
 
 
 def record_completion(
-    engine: Engine, plan: BundlePlan, manifest_sha256: str, zip_sha256: str, oxum: str, *, clock: Clock
+    transact: Transact, plan: BundlePlan, manifest_sha256: str, zip_sha256: str, oxum: str, *, clock: Clock
 ) -> int:
-    """Append ``bundle.completed`` in its own transaction; returns its ledger index."""
+    """Append ``bundle.completed`` in its own unit of work; returns its ledger index."""
     draft = EntryDraft(
         type="bundle.completed",
         organization_id=plan.organization.id,
@@ -241,5 +242,4 @@ def record_completion(
             "checkpoint_size": plan.checkpoint.size,
         },
     )
-    with session_scope(engine) as session:
-        return log.append(session, draft, clock=clock).index
+    return transact(lambda session: log.append(session, draft, clock=clock).index)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from vault import links, receipts
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
-from vault.db import read_session, session_scope
+from vault.db import Unit, read_session, session_scope
 from vault.errors import InvalidInput
 from vault.mail import EmailRenderer, mailer_from_settings
 from vault.models import Acknowledgment, Receipt
@@ -97,11 +97,15 @@ def create(
             terms = terms_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read the terms file {terms_file}: {exc}") from exc
-    with services() as svc, session_scope(svc.engine) as session:
-        row = receipts.create_receipt(
-            session, svc.settings, operator(session), case_id, evidence_ids=evidence, terms=terms, clock=svc.clock
-        )
-        value = receipt_json(row, None)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Receipt, dict[str, Any]]:
+            row = receipts.create_receipt(
+                session, svc.settings, operator(session), case_id, evidence_ids=evidence, terms=terms, clock=svc.clock
+            )
+            return row, receipt_json(row, None)
+
+        row, value = svc.transact(work)
     if as_json:
         emit_json(value)
     else:
@@ -150,7 +154,7 @@ def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 @receipt_app.command("show")
 def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Show a receipt and its status: draft, sent, acknowledged or disputed."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
         receipts.verify_receipt(session, row)
         value = receipt_json(row, _ack(session, row.id))
@@ -172,7 +176,7 @@ def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 @receipt_app.command("list")
 def list_(case_id: Annotated[str, typer.Argument(help="Case id.")], as_json: JsonOpt = False) -> None:
     """The receipts of a case."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         rows = receipts.list_receipts(session, operator(session).organization_id, case_id)
         values = [receipt_json(r, _ack(session, r.id)) for r in rows]
     if as_json:
