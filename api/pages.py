@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlmodel import Session
 from starlette.concurrency import iterate_in_threadpool
 
 from api.rendering import Renderer
@@ -134,6 +133,16 @@ def _link_limited(st: AckState, link_id: str) -> HTMLResponse | None:
     return None
 
 
+def _token_status(svc: Services, token: str) -> LinkStatus:
+    with read_session(svc.engine) as session:
+        return acks.token_status(session, token, clock=svc.clock)
+
+
+def _view_link(svc: Services, token: str) -> acks.LinkView | LinkStatus:
+    with read_session(svc.engine) as session:
+        return acks.view_link(session, token, clock=svc.clock)
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
 
@@ -192,12 +201,15 @@ def show(token: str, request: Request) -> Response:
     if limited := _address_limited(st, ip):
         return limited
     # Read the state first: a link over its refusal budget is answered before opening it writes anything.
-    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    status = _token_status(svc, token)
     if status.state is not LinkState.LIVE:
         return _not_live(st, status, ip)
     if limited := _link_limited(st, status.link_id):
         return limited
-    view = acks.open_link(svc.engine, token, method=request.method, meta=_meta(request, st), clock=svc.clock)
+    meta = _meta(request, st)
+    view = svc.transact(
+        lambda session: acks.open_link(session, token, method=request.method, meta=meta, clock=svc.clock)
+    )
     if isinstance(view, LinkStatus):  # answered, voided or expired in between
         return _not_live(st, view, ip)
     return _page(st, view, token, _csrf_cookie(request))
@@ -232,7 +244,7 @@ def answer(
         return limited
     # The token first: a POST with an unknown token is a guess whatever its form says, and a dead link's
     # holder is told its state (a POST there can change nothing, so it is not counted either).
-    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    status = _token_status(svc, token)
     if status.state is not LinkState.LIVE:
         return _not_live(st, status, ip)
     if limited := _link_limited(st, status.link_id):
@@ -245,7 +257,7 @@ def answer(
     try:
         if action == "acknowledge":
             outcome = acks.acknowledge(
-                svc.engine,
+                svc.transact,
                 svc.settings,
                 token,
                 name=name,
@@ -255,11 +267,13 @@ def answer(
                 clock=svc.clock,
             )
         elif action == "dispute":
-            outcome = acks.dispute(svc.engine, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock)
+            outcome = acks.dispute(
+                svc.transact, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock
+            )
         else:
             raise InvalidInput("choose Acknowledge or Dispute")
     except InvalidInput as exc:
-        view = acks.view_link(svc.engine, token, clock=svc.clock)
+        view = _view_link(svc, token)
         if isinstance(view, LinkStatus):
             return _not_live(st, view, ip)
         st.refusals.fail(view.link_id)
@@ -306,7 +320,7 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     ip = _ip(request, st)
     if limited := _address_limited(st, ip):
         return limited
-    view = acks.view_link(svc.engine, token, clock=svc.clock)
+    view = _view_link(svc, token)
     if isinstance(view, LinkStatus):
         return _not_live(st, view, ip)
     if limited := _link_limited(st, view.link_id):
@@ -314,7 +328,7 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
         st.refusals.fail(view.link_id)
         return st.html("invalid", 404)
-    with Session(svc.engine) as session:
+    with read_session(svc.engine) as session:
         row = get_evidence(session, view.document["organization"]["id"], evidence_id)
 
     def body() -> Iterator[bytes]:

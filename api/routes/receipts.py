@@ -162,7 +162,7 @@ def send_receipt(
     response.headers["Cache-Control"] = "no-store"
     st = ack_state(request)
     result = links.send_receipt(
-        services.engine,
+        services.transact,
         services.settings,
         principal,
         receipt_id,

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from vault import links, receipts
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
-from vault.db import Unit, read_session, session_scope
+from vault.db import Unit, read_session
 from vault.errors import InvalidInput
 from vault.mail import EmailRenderer, mailer_from_settings
 from vault.models import Acknowledgment, Receipt
@@ -119,10 +119,10 @@ def create(
 def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Email each client contact a fresh acknowledgment link (voiding earlier ones)."""
     with services() as svc:
-        with session_scope(svc.engine) as session:
+        with read_session(svc.engine) as session:
             principal = operator(session)
         result = links.send_receipt(
-            svc.engine,
+            svc.transact,
             svc.settings,
             principal,
             receipt_id,
