@@ -16,16 +16,6 @@ HOME = Path("vault/db.py")
 OPENERS = {"Session", "sessionmaker"}
 #: Helpers of ``vault/db.py`` that open a session and commit: tests and tools only, never the product.
 WRITERS = {"session_scope", "run_in_transaction"}
-#: Files still opening sessions on their own, with how many calls; these lists only shrink.
-ALLOWED: dict[str, int] = {
-    "api/app.py": 1,
-    "vault/audit.py": 2,
-    "vault/ledger/audit.py": 3,
-    "vault/ledger/publish.py": 1,
-    "vault/ledger/publisher.py": 1,
-    "vault/orphans.py": 1,
-}
-ALLOWED_WRITERS: dict[str, int] = {"vault/ledger/publish.py": 1, "vault/ledger/publisher.py": 1, "vault/setup.py": 2}
 
 
 def _dotted(node: ast.expr) -> str:
@@ -71,26 +61,14 @@ def _offenders(names: set[str]) -> dict[str, list[int]]:
 
 def test_sessions_are_opened_only_in_vault_db() -> None:
     found = _offenders(OPENERS)
-    unexpected = {path: lines for path, lines in found.items() if len(lines) > ALLOWED.get(path, 0)}
-    assert not unexpected, (
-        "open sessions only in vault/db.py (read_session, Services.transact); found Session( or "
-        f"sessionmaker( at {unexpected}"
+    assert not found, (
+        f"open sessions only in vault/db.py (read_session, Services.transact); found Session( or sessionmaker( at {found}"
     )
-
-
-def test_the_allow_lists_only_shrink() -> None:
-    for names, allowed in ((OPENERS, ALLOWED), (WRITERS, ALLOWED_WRITERS)):
-        found = _offenders(names)
-        stale = {path: n for path, n in allowed.items() if len(found.get(path, [])) < n}
-        assert not stale, f"these files open fewer sessions now; lower or remove their entry: {stale}"
 
 
 def test_the_product_writes_only_through_services() -> None:
     found = _offenders(WRITERS)
-    unexpected = {path: lines for path, lines in found.items() if len(lines) > ALLOWED_WRITERS.get(path, 0)}
-    assert not unexpected, (
-        f"session_scope and run_in_transaction are for tests; write through Services.transact: {unexpected}"
-    )
+    assert not found, f"session_scope and run_in_transaction are for tests; write through Services.transact: {found}"
 
 
 def test_the_scan_sees_a_session_opened_outside_vault_db(tmp_path: Path) -> None:
