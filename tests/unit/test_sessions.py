@@ -62,7 +62,8 @@ def _offenders(names: set[str]) -> dict[str, list[int]]:
 def test_sessions_are_opened_only_in_vault_db() -> None:
     found = _offenders(OPENERS)
     assert not found, (
-        f"open sessions only in vault/db.py (read_session, Services.transact); found Session( or sessionmaker( at {found}"
+        "open sessions only in vault/db.py (read_session, Services.transact); "
+        f"found Session( or sessionmaker( at {found}"
     )
 
 
