@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors, pages
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
+from templates.render import Renderer
 from vault import orphans
 from vault.config import Settings
 from vault.db import read_session
@@ -44,7 +45,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         summary="Client offboarding cases, hashed evidence, signed receipts and a verifiable ledger.",
         lifespan=lifespan,
     )
-    app.state.services = services or build_services(settings)
+    # The one renderer of this deployment, handed to the services (emails) and, through them, the pages.
+    if services is None:
+        services = build_services(settings, renderer=Renderer())
+    elif services.renderer is None:
+        services.renderer = Renderer()
+    app.state.services = services
     errors.install(app)
     app.include_router(cases.router)
     app.include_router(evidence.router)

@@ -31,17 +31,17 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from api.rendering import Renderer
-from api.routes.evidence import content_disposition
+from api.headers import content_disposition
 from vault import acknowledgments as acks
 from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence import get_evidence, stream_verified
 from vault.links import LinkState, LinkStatus
-from vault.mail import Mailer, mailer_from_settings
+from vault.mail import Mailer
 from vault.models import Receipt
 from vault.ratelimit import FailureLimiter, client_ip
 from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.rendering import Renderer
 from vault.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +51,22 @@ _state_lock = threading.Lock()
 
 @dataclass(slots=True)
 class AckState:
-    """Per-application state of the pages: templates, the two limiters and the mailer."""
+    """Per-application state of the pages: the services (with the renderer and the mailer) and the two
+    limiters."""
 
     services: Services
-    renderer: Renderer
     #: Unknown tokens per client address.
     guesses: FailureLimiter
     #: Refused answers per link id.
     refusals: FailureLimiter
-    mailer: Mailer | None
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.services.templates
+
+    @property
+    def mailer(self) -> Mailer | None:
+        return self.services.mailer
 
     def headers(self, **extra: str) -> dict[str, str]:
         return {
@@ -97,7 +104,7 @@ def ack_state(request: Request) -> AckState:
                     clock=svc.clock,
                     refusal="too many answers on this link were refused; try again later",
                 )
-                found = AckState(svc, Renderer(), guesses, refusals, mailer_from_settings(settings))
+                found = AckState(svc, guesses, refusals)
                 state.ack_pages = found
     return found
 

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import anyio
 from fastapi import APIRouter, Query, Request, status
@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
+from api.headers import content_disposition
 from api.multipart import MultipartUpload
 from api.schemas import EvidencePublic
 from vault import evidence
@@ -206,12 +207,6 @@ def list_case_evidence(case_id: str, principal: PrincipalDep, session: SessionDe
 @router.get("/api/v1/evidence/{evidence_id}")
 def get_evidence(evidence_id: str, principal: PrincipalDep, session: SessionDep) -> EvidencePublic:
     return EvidencePublic.of(evidence.get_evidence(session, principal.organization_id, evidence_id))
-
-
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII ``filename`` fallback plus the exact name as RFC 8187 ``filename*``."""
-    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\;' else "_" for c in filename) or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get(

@@ -10,14 +10,13 @@ import base64
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
-from api.pages import ack_state
 from vault import links, receipts
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
@@ -156,18 +155,17 @@ def get_receipt(receipt_id: str, principal: PrincipalDep, session: SessionDep) -
 
 @router.post("/api/v1/receipts/{receipt_id}/send", responses={**WRITE, **responses(503)})
 def send_receipt(
-    receipt_id: str, request: Request, response: Response, principal: PrincipalDep, services: ServicesDep
+    receipt_id: str, response: Response, principal: PrincipalDep, services: ServicesDep
 ) -> SendPublic:
     # Without SMTP this response carries live links: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
-    st = ack_state(request)
     result = links.send_receipt(
         services.transact,
         services.settings,
         principal,
         receipt_id,
-        mailer=st.mailer,
-        render=st.renderer.email,
+        mailer=services.mailer,
+        render=services.templates.email,
         clock=services.clock,
     )
     return SendPublic(

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,6 @@ from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, servic
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
 from vault.errors import InvalidInput
-from vault.mail import EmailRenderer, mailer_from_settings
 from vault.models import Acknowledgment, Receipt
 from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
@@ -72,13 +70,6 @@ def _ack(session: Session, receipt_id: str) -> Acknowledgment | None:
     return session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt_id)).first()
 
 
-def _email_renderer() -> EmailRenderer:
-    # By name: the domain package never imports the API package (where jinja2 rendering lives).
-    rendering = importlib.import_module("api.rendering")
-    render: EmailRenderer = rendering.Renderer().email
-    return render
-
-
 @receipt_app.command("create")
 def create(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
@@ -126,8 +117,8 @@ def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
             svc.settings,
             principal,
             receipt_id,
-            mailer=mailer_from_settings(svc.settings),
-            render=_email_renderer(),
+            mailer=svc.mailer,
+            render=svc.templates.email,
             clock=svc.clock,
         )
     value = {
