@@ -81,8 +81,7 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
 
     target = folder / "case.zip"
     started = time.perf_counter()
-    with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id)
+    plan = prepare(services.transact, services.settings, principal, case_id)
     plan_seconds = time.perf_counter() - started
     stream = BundleStream(services.transact, services.store, plan)
     with target.open("wb") as handle:

@@ -29,9 +29,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RE
 )
 def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
-    plan = services.transact(
-        lambda session: prepare(session, services.settings, principal, case_id, clock=services.clock)
-    )
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return StreamingResponse(
         iter(stream),

@@ -82,8 +82,7 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
 
 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
-    with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 

@@ -1,4 +1,5 @@
-"""No lock is held across slow I/O: a receipt PDF waiting on a slow TSA does not hold up an upload.
+"""No lock is held across slow I/O: a receipt PDF waiting on a slow TSA does not hold up an upload,
+whether the PDF is asked for alone or made for a bundle export.
 
 The PDF is PAdES-signed with an RFC 3161 timestamp from a local TSA that sleeps 3 s before each answer.
 While the PDF request waits on it, an evidence upload (a write: row, ledger entry, commit) must finish
@@ -52,13 +53,20 @@ def slow_client(settings: Any, slow_tsa: LocalTSA) -> Iterator[TestClient]:
         services.close()
 
 
-def test_an_upload_is_not_held_up_by_a_pdf_waiting_on_the_tsa(slow_client: TestClient, slow_tsa: LocalTSA) -> None:
+@pytest.mark.parametrize("slow", ["receipt-pdf", "bundle-export"])
+def test_an_upload_is_not_held_up_by_a_pdf_waiting_on_the_tsa(
+    slow_client: TestClient, slow_tsa: LocalTSA, slow: str
+) -> None:
     h = handover(slow_client)
     receipt = create_receipt(slow_client, h)
     answers: list[Any] = []
 
     def fetch_pdf() -> None:
-        answers.append(slow_client.get(f"/api/v1/receipts/{receipt['id']}/pdf"))
+        # The bundle carries the receipt's PDF, signed and timestamped while the bundle is prepared.
+        if slow == "bundle-export":
+            answers.append(slow_client.post(f"/api/v1/cases/{h.case_id}/bundle"))
+        else:
+            answers.append(slow_client.get(f"/api/v1/receipts/{receipt['id']}/pdf"))
 
     pdf = threading.Thread(target=fetch_pdf)
     pdf.start()
@@ -74,5 +82,5 @@ def test_an_upload_is_not_held_up_by_a_pdf_waiting_on_the_tsa(slow_client: TestC
     assert slow_tsa.answered_at is not None and finished < slow_tsa.answered_at, "the upload waited for the TSA"
     [response] = answers
     assert response.status_code == 200, response.text
-    assert response.content.startswith(b"%PDF-")
+    assert response.content.startswith(b"PK" if slow == "bundle-export" else b"%PDF-")
     assert len(slow_tsa.requests) >= 1

@@ -21,8 +21,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlmodel import Session
-
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
 from vault.bundle.pdf import render_pdf
@@ -64,7 +62,7 @@ class ExportResult:
 
 
 def prepare(
-    session: Session,
+    transact: Transact,
     settings: Settings,
     principal: Principal,
     case_id: str,
@@ -74,12 +72,19 @@ def prepare(
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports and the verifier page.
 
-    ``receipts`` defaults to the case's stored receipts and acknowledgments. Both reports are rendered
-    from the plan's entries alone, the ones the bundle carries, so a verifier can render ``report.html``
-    again and compare.
+    The export is recorded and its checkpoint signed in one unit of work (``transact``); the slow parts,
+    the receipts' PDFs (signed, maybe timestamped over the network) and both reports, are made after it
+    committed, from what it read. ``receipts`` defaults to the case's stored receipts and
+    acknowledgments. Both reports are rendered from the plan's entries alone, the ones the bundle
+    carries, so a verifier can render ``report.html`` again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock)
-    plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
+    plan = transact(
+        lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
+    )
+    for receipt in plan.receipts:
+        if receipt.pdf is None and receipt.make_pdf is not None:
+            plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
     entries = [(entry.index, entry.document) for entry in plan.entries]
     data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
     plan.files[layout.REPORT_HTML] = report_html(data)

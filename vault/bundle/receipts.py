@@ -9,6 +9,7 @@ module only reads them. An acknowledgment is carried as its own signed document
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -30,7 +31,8 @@ def _checkpoint_note(document: dict[str, Any]) -> str | None:
 
 
 def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
-    """A ``ReceiptSource`` reading the case's receipts and acknowledgments, PDFs rendered now."""
+    """A ``ReceiptSource`` reading the case's receipts and acknowledgments; their PDFs are rendered later,
+    from what was read here, once the export's unit of work has committed (``BundleReceipt.make_pdf``)."""
 
     def source(session: Session, case: Case) -> list[BundleReceipt]:
         rows = session.exec(
@@ -45,7 +47,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     key_id=row.key_id,
                     signature=bytes(row.signature),
                     status=row.status,
-                    pdf=render_receipt_pdf(receipt_pdf_source(session, row), settings, clock=clock),
+                    make_pdf=partial(render_receipt_pdf, receipt_pdf_source(session, row), settings, clock=clock),
                     checkpoint=_checkpoint_note(document_of(row)),
                 )
             )
