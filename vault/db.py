@@ -1,7 +1,13 @@
-"""Database engines, sessions and migrations.
+"""Database engines, the read session, the unit of work, and migrations. The only module that opens
+database sessions (``tests/unit/test_sessions.py``).
 
-SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and takes the write lock at the
-start of every transaction (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.
+- ``read_session(engine)``: every read; on SQLite ``BEGIN DEFERRED``, so it never takes the write lock.
+- ``Unit``: the session of one unit of work, with its ledger writer. The product makes them only through
+  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit); ``session_scope`` and
+  ``run_in_transaction`` make one of their own, for tests and tools.
+
+SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and a writing transaction takes
+the write lock at its start (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.
 PostgreSQL serializes ledger appends with a transaction-scoped advisory lock (see ``vault/ledger/log.py``).
 """
 
