@@ -1,7 +1,7 @@
 """``/api/v1/cases``: offboarding cases, their steps, access register, notes, state and timeline.
 
-Write routes commit (``services.transact``, the one write path) before answering, so a 2xx means the change and its ledger entry
-are durable. The gate answers 409 with ``missing``: every unmet obligation.
+Write routes commit (``services.transact``, the one write path) before answering, so a 2xx means the
+change and its ledger entry are durable. The gate answers 409 with ``missing``: every unmet obligation.
 """
 
 from __future__ import annotations
