@@ -73,6 +73,20 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
+class ReadSession(Session):
+    """A session that only reads: it never commits, so a change made in it would be lost without a word.
+    Flushing one (explicitly, or by autoflush before a query) raises instead."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlySession("this session only reads; write through Services.transact (a unit of work)")
+        super().flush(objects)
+
+
+class ReadOnlySession(RuntimeError):
+    """A change was made in a read session (a programming error: writes go through ``Services.transact``)."""
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """The one read session: never takes the write lock (``BEGIN DEFERRED`` on SQLite), never commits.
@@ -80,7 +94,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
     Rows it loads stay usable after it closes (``expire_on_commit=False``), so callers read what they need,
     leave the block, and only then do slow work (PDF layout, signing, network) with what they read.
     """
-    with Session(reader(engine), expire_on_commit=False) as session:
+    with ReadSession(reader(engine), expire_on_commit=False) as session:
         yield session
 
 

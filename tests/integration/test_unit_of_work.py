@@ -86,3 +86,16 @@ def test_no_hook_is_registered_for_every_session() -> None:
     with Session() as session:  # an instance's listeners include every class-wide one
         for name in ("before_commit", "after_commit", "after_transaction_end", "before_flush", "after_flush"):
             assert len(getattr(session.dispatch, name)) == 0, name
+
+
+def test_a_change_in_a_read_session_is_refused_not_lost(services: Any) -> None:
+    from vault.db import ReadOnlySession
+    from vault.models import Organization
+
+    org_id = _org(services)
+    with read_session(services.engine) as session:
+        org = session.get(Organization, org_id)
+        assert org is not None
+        org.name = "Renamed in a read session"
+        with pytest.raises(ReadOnlySession, match="write through Services.transact"):
+            session.exec(select(Organization)).all()  # autoflush would have written it
