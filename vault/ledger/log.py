@@ -20,23 +20,21 @@ advisory lock keyed by the organization inside ``offboard_ledger_head``, which a
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table
 from sqlmodel import Session
 
 from vault.clock import Clock, system_clock
-from vault.errors import InvalidInput, NotFound
+from vault.errors import InvalidInput
+from vault.ledger.driver import Driver, lock_key, read_nodes
+from vault.ledger.driver import node_row as node_row  # re-exported: callers ask the log where a node lives
 from vault.ledger.entries import CaseLink, EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
 from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
 from vault.models import LedgerEntry
-
-_ENTRY: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,46 +44,6 @@ class Appended:
     index: int
     leaf_hash: LeafHash
     body: bytes
-
-
-def _lock_key(organization_id: str) -> int:
-    # A stable signed 64-bit key per organization for pg_advisory_xact_lock.
-    return int.from_bytes(
-        hashlib.sha256(b"offboard-ledger:" + organization_id.encode()).digest()[:8], "big", signed=True
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Driver:
-    """The transaction's own DB-API cursor. The append path speaks plain SQL through the driver: the same
-    statements through SQLAlchemy cost several times more CPU than the database needs to run them, and
-    this path runs once per recorded event."""
-
-    cursor: Any
-    #: Whether the driver's placeholder is ``?`` (sqlite3) rather than ``%s`` (psycopg).
-    qmark: bool
-    postgres: bool
-    time: Callable[[object], object]
-
-    def _sql(self, statement: str) -> str:
-        # Statements are written with ``?`` placeholders and no literal question marks.
-        return statement if self.qmark else statement.replace("?", "%s")
-
-    def execute(self, statement: str, params: Sequence[object]) -> None:
-        self.cursor.execute(self._sql(statement), params)
-
-    @classmethod
-    def of(cls, session: Session) -> _Driver:
-        """A cursor on the session's current transaction (begun if need be)."""
-        connection = session.connection()  # joins (or begins) the session's transaction
-        dialect = connection.dialect
-        processor = _ENTRY.c.created_at.type.bind_processor(dialect)
-        return cls(
-            cursor=connection.connection.cursor(),
-            qmark=dialect.paramstyle == "qmark",
-            postgres=dialect.name == "postgresql",
-            time=processor if processor is not None else (lambda value: value),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +131,14 @@ class LedgerWriter:
         self._session = session
         self._edges = edges
         self._cursors: dict[str, _Cursor] = {}
-        self._driver: _Driver | None = None
+        self._driver: Driver | None = None
 
     # -- the driver ---------------------------------------------------------------------------------
 
-    def driver(self) -> _Driver:
+    def driver(self) -> Driver:
         """The DB-API cursor of the unit's current transaction (begun if need be), made once per transaction."""
         if self._driver is None:
-            self._driver = _Driver.of(self._session)
+            self._driver = Driver.of(self._session)
         return self._driver
 
     # -- sequence and integrate ---------------------------------------------------------------------
@@ -229,7 +187,7 @@ class LedgerWriter:
             else:
                 # Every left sibling a later append can need lies either among this unit's own appends or
                 # in the perfect subtrees that make up the tree before them: exactly the nodes of its root.
-                known, heads = _fetch_nodes(self.driver(), organization_id, root_nodes_needed(size)), {}
+                known, heads = read_nodes(self.driver(), organization_id, root_nodes_needed(size)), {}
             cursor = _Cursor(organization_id, size, last_leaf, known, heads)
             self._cursors[organization_id] = cursor
         return cursor
@@ -240,7 +198,7 @@ class LedgerWriter:
         if db.postgres:
             db.execute(
                 "SELECT last_idx, last_leaf FROM offboard_ledger_head(?, ?)",
-                (_lock_key(organization_id), organization_id),
+                (lock_key(organization_id), organization_id),
             )
         else:  # BEGIN IMMEDIATE already holds the write lock
             db.execute(
@@ -375,19 +333,17 @@ def rewind(session: Session, to: Mark) -> None:
     writer(session).rewind(to)
 
 
-def _pending_written(session: Session) -> _Driver:
+def _pending_written(session: Session) -> Driver:
     """The driver to read the ledger through, after writing the unit's own appends (if it is a unit)."""
     found = getattr(session, "ledger", None)
     if isinstance(found, LedgerWriter):
         found.flush()
         return found.driver()
-    return _Driver.of(session)
+    return Driver.of(session)
 
 
-def node_row(node: NodeId) -> int:
-    """The entry row that stores ``node``: the last leaf of its range, the append that completed it."""
-    level, idx = node
-    return ((idx + 1) << level) - 1
+#: For ``bench/ledger.py``, which takes the same advisory lock through the bare driver.
+_lock_key = lock_key
 
 
 def fetch_nodes(session: Session, organization_id: str, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
@@ -395,34 +351,7 @@ def fetch_nodes(session: Session, organization_id: str, wanted: Iterable[NodeId]
 
     Inside a unit of work its own appends are written first, so they are found too.
     """
-    return _fetch_nodes(_pending_written(session), organization_id, wanted)
-
-
-def _fetch_nodes(db: _Driver, organization_id: str, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """Node (0, i) is the leaf hash of entry i; node (L, i) for L >= 1 is slice L - 1 of ``parents`` in the
-    row that completed it (``node_row``)."""
-    wanted = list(dict.fromkeys(wanted))
-    if not wanted:
-        return {}
-    rows_needed = sorted({node_row(node) for node in wanted})
-    placeholders = ", ".join("?" * len(rows_needed))  # only placeholders are spliced in; values are bound
-    lookup = "SELECT idx, leaf_hash, parents FROM ledger_entry WHERE organization_id = ? AND idx IN "
-    db.execute(lookup + "(" + placeholders + ")", (organization_id, *rows_needed))
-    rows = {int(idx): (bytes(leaf), bytes(parents)) for idx, leaf, parents in db.cursor.fetchall()}
-    found: dict[NodeId, bytes] = {}
-    missing: list[NodeId] = []
-    for node in wanted:
-        level = node[0]
-        stored = rows.get(node_row(node))
-        if stored is not None and level == 0:
-            found[node] = stored[0]
-        elif stored is not None and len(stored[1]) >= 32 * level:
-            found[node] = stored[1][32 * (level - 1) : 32 * level]
-        else:
-            missing.append(node)
-    if missing:
-        raise NotFound(f"ledger nodes missing from storage: {missing[:5]}")
-    return found
+    return read_nodes(_pending_written(session), organization_id, wanted)
 
 
 def size(session: Session, organization_id: str) -> int:
