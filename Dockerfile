@@ -25,8 +25,8 @@ COPY signing ./signing
 COPY storage ./storage
 COPY api ./api
 COPY templates ./templates
-# Editable, like `make run`: the pages and emails read the top-level templates/ folder beside the
-# packages, which a regular install would not place in site-packages. --no-deps: every dependency is already installed from the lock file.
+# Editable, like `make run`; templates/ is a package (its jinja2 renderer and the files it reads), so a
+# regular install would carry it too. --no-deps: every dependency is already installed from the lock file.
 RUN pip install --no-deps -e .
 
 USER offboard

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlmodel import Session
 
 from api import console, errors, pages
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
+from templates.render import Renderer
 from vault import orphans
 from vault.config import Settings
+from vault.db import read_session
 from vault.ledger import keyring
 from vault.ledger.publisher import Publisher
 from vault.services import Services, build_services
@@ -23,12 +24,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc: Services = app.state.services
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             # Refuse to serve with a missing, unreadable or exposed signing key; never make a new one.
             keyring.check_keys(session, svc.settings)
         # Uploads that died mid-write left temp files that nothing else removes (vault/orphans.py).
         orphans.remove_temp_files_at_start(svc.store, now=svc.clock())
-        publisher = Publisher(svc.engine, svc.settings, clock=svc.clock)
+        publisher = Publisher(svc.engine, svc.settings, transact=svc.transact, clock=svc.clock)
         publisher.start()
         try:
             yield
@@ -44,7 +45,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         summary="Client offboarding cases, hashed evidence, signed receipts and a verifiable ledger.",
         lifespan=lifespan,
     )
-    app.state.services = services or build_services(settings)
+    # The one renderer of this deployment, handed to the services (emails) and, through them, the pages.
+    if services is None:
+        services = build_services(settings, renderer=Renderer())
+    elif services.renderer is None:
+        services.renderer = Renderer()
+    app.state.services = services
     errors.install(app)
     app.include_router(cases.router)
     app.include_router(evidence.router)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from vault.db import reader
+from vault.db import read_session
 from vault.errors import Unauthorized
 from vault.orgs import Principal, authenticate
 from vault.services import Services
@@ -23,9 +23,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A read-only session (no write lock on SQLite). Routes that write use ``session_scope`` or
-    ``services.transact`` so that the commit happens before the response."""
-    with Session(reader(services.engine), expire_on_commit=False) as session:
+    """The read session (no write lock on SQLite). Routes that write use ``services.transact``, so the
+    commit happens before the response."""
+    with read_session(services.engine) as session:
         yield session
 
 
@@ -44,7 +44,7 @@ def get_principal(request: Request, services: ServicesDep) -> Principal:
     secret = bearer_secret(request)
     if secret is None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    with Session(reader(services.engine)) as session:
+    with read_session(services.engine) as session:
         return authenticate(session, secret)
 
 

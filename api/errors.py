@@ -36,6 +36,7 @@ STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.StorageError, 503, None),
     (errors.MailError, 503, None),
     (errors.ConfigurationError, 500, None),
+    (errors.WritePathMisuse, 500, "Internal error"),
 ]
 
 

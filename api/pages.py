@@ -29,19 +29,19 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlmodel import Session
 from starlette.concurrency import iterate_in_threadpool
 
-from api.rendering import Renderer
-from api.routes.evidence import content_disposition
+from api.headers import content_disposition
 from vault import acknowledgments as acks
+from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence import get_evidence, stream_verified
 from vault.links import LinkState, LinkStatus
-from vault.mail import Mailer, mailer_from_settings
+from vault.mail import Mailer
 from vault.models import Receipt
 from vault.ratelimit import FailureLimiter, client_ip
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.rendering import Renderer
 from vault.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +51,22 @@ _state_lock = threading.Lock()
 
 @dataclass(slots=True)
 class AckState:
-    """Per-application state of the pages: templates, the two limiters and the mailer."""
+    """Per-application state of the pages: the services (with the renderer and the mailer) and the two
+    limiters."""
 
     services: Services
-    renderer: Renderer
     #: Unknown tokens per client address.
     guesses: FailureLimiter
     #: Refused answers per link id.
     refusals: FailureLimiter
-    mailer: Mailer | None
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.services.templates
+
+    @property
+    def mailer(self) -> Mailer | None:
+        return self.services.mailer
 
     def headers(self, **extra: str) -> dict[str, str]:
         return {
@@ -97,7 +104,7 @@ def ack_state(request: Request) -> AckState:
                     clock=svc.clock,
                     refusal="too many answers on this link were refused; try again later",
                 )
-                found = AckState(svc, Renderer(), guesses, refusals, mailer_from_settings(settings))
+                found = AckState(svc, guesses, refusals)
                 state.ack_pages = found
     return found
 
@@ -131,6 +138,16 @@ def _link_limited(st: AckState, link_id: str) -> HTMLResponse | None:
     except RateLimited as exc:
         return _limited(st, exc, "link")
     return None
+
+
+def _token_status(svc: Services, token: str) -> LinkStatus:
+    with read_session(svc.engine) as session:
+        return acks.token_status(session, token, clock=svc.clock)
+
+
+def _view_link(svc: Services, token: str) -> acks.LinkView | LinkStatus:
+    with read_session(svc.engine) as session:
+        return acks.view_link(session, token, clock=svc.clock)
 
 
 def _when(moment: datetime | None) -> str:
@@ -191,12 +208,15 @@ def show(token: str, request: Request) -> Response:
     if limited := _address_limited(st, ip):
         return limited
     # Read the state first: a link over its refusal budget is answered before opening it writes anything.
-    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    status = _token_status(svc, token)
     if status.state is not LinkState.LIVE:
         return _not_live(st, status, ip)
     if limited := _link_limited(st, status.link_id):
         return limited
-    view = acks.open_link(svc.engine, token, method=request.method, meta=_meta(request, st), clock=svc.clock)
+    meta = _meta(request, st)
+    view = svc.transact(
+        lambda session: acks.open_link(session, token, method=request.method, meta=meta, clock=svc.clock)
+    )
     if isinstance(view, LinkStatus):  # answered, voided or expired in between
         return _not_live(st, view, ip)
     return _page(st, view, token, _csrf_cookie(request))
@@ -231,7 +251,7 @@ def answer(
         return limited
     # The token first: a POST with an unknown token is a guess whatever its form says, and a dead link's
     # holder is told its state (a POST there can change nothing, so it is not counted either).
-    status = acks.token_status(svc.engine, token, clock=svc.clock)
+    status = _token_status(svc, token)
     if status.state is not LinkState.LIVE:
         return _not_live(st, status, ip)
     if limited := _link_limited(st, status.link_id):
@@ -244,7 +264,7 @@ def answer(
     try:
         if action == "acknowledge":
             outcome = acks.acknowledge(
-                svc.engine,
+                svc.transact,
                 svc.settings,
                 token,
                 name=name,
@@ -254,11 +274,13 @@ def answer(
                 clock=svc.clock,
             )
         elif action == "dispute":
-            outcome = acks.dispute(svc.engine, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock)
+            outcome = acks.dispute(
+                svc.transact, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock
+            )
         else:
             raise InvalidInput("choose Acknowledge or Dispute")
     except InvalidInput as exc:
-        view = acks.view_link(svc.engine, token, clock=svc.clock)
+        view = _view_link(svc, token)
         if isinstance(view, LinkStatus):
             return _not_live(st, view, ip)
         st.refusals.fail(view.link_id)
@@ -274,10 +296,12 @@ def answer(
     receipt_id = outcome.receipt_id
 
     def pdf() -> bytes:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             receipt = session.get(Receipt, receipt_id)
             assert receipt is not None  # noqa: S101 - just committed
-            return render_receipt_pdf(session, svc.settings, receipt, clock=svc.clock)
+            source = receipt_pdf_source(session, receipt)
+        # Signed (and timestamped) after the session closed: no lock is held across the TSA round trip.
+        return render_receipt_pdf(source, svc.settings, clock=svc.clock)
 
     background.add_task(
         acks.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf
@@ -303,7 +327,7 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     ip = _ip(request, st)
     if limited := _address_limited(st, ip):
         return limited
-    view = acks.view_link(svc.engine, token, clock=svc.clock)
+    view = _view_link(svc, token)
     if isinstance(view, LinkStatus):
         return _not_live(st, view, ip)
     if limited := _link_limited(st, view.link_id):
@@ -311,7 +335,7 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
         st.refusals.fail(view.link_id)
         return st.html("invalid", 404)
-    with Session(svc.engine) as session:
+    with read_session(svc.engine) as session:
         row = get_evidence(session, view.document["organization"]["id"], evidence_id)
 
     def body() -> Iterator[bytes]:

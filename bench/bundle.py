@@ -64,7 +64,7 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
     per_file = total // files
     block = os.urandom(CHUNK)
     for number in range(files):
-        ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
+        ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=services.transact)
         for offset in range(0, per_file, CHUNK):
             # Distinct content per file and chunk, cheaply: a counter prefix on a random block.
             prefix = number.to_bytes(4, "big") + offset.to_bytes(8, "big")
@@ -81,10 +81,9 @@ def run(folder: Path, total: int, entries: int, files: int, repeat: int = 5) -> 
 
     target = folder / "case.zip"
     started = time.perf_counter()
-    with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id)
+    plan = prepare(services.transact, services.settings, principal, case_id)
     plan_seconds = time.perf_counter() - started
-    stream = BundleStream(services.engine, services.store, plan)
+    stream = BundleStream(services.transact, services.store, plan)
     with target.open("wb") as handle:
         for chunk in stream:
             handle.write(chunk)

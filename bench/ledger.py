@@ -20,11 +20,9 @@ drifts by tens of percent from minute to minute), in five rounds; medians are pr
   in its own transaction;
 - inclusion proof time at ``--proof-entries`` entries (default 10^6) and append-to-signed-checkpoint delay.
 
-The write path's own figures are ``one_writer_to_floor`` (one writer against the bare append, target 0.75x)
-and ``eight_writers_to_floor`` (8 writers with group commit against the bare append 8 per commit, target
-0.65x), each the median over the rounds of two rates measured in the same round. ``--json`` prints every
-figure as one object: ``{"sqlite": {...}, "postgres": {...}, "checkpoint": {...}, "proofs_sqlite": {...}}``
-(``postgres`` only when it ran).
+``--json`` prints every figure as one object; under each backend, ``one_writer_to_floor`` (one writer
+against the bare append) and ``eight_writers_to_floor`` (8 writers through group commit against the bare
+append with 8 per commit) are the medians of the per-round ratios that the text report also prints.
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from vault.clock import system_clock  # noqa: E402
 from vault.config import Settings  # noqa: E402
-from vault.db import run_in_transaction, session_scope  # noqa: E402
+from vault.db import read_session, run_in_transaction, session_scope  # noqa: E402
 from vault.ledger import log, service  # noqa: E402
 from vault.ledger.entries import EntryDraft, encode_entry  # noqa: E402
 from vault.ledger.hashing import leaf_hash  # noqa: E402
@@ -273,18 +271,18 @@ def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int 
         for _ in range(rounds):
             before = raw(per_round)
             series.setdefault("raw_single_commit_per_s", []).append(before)
-            this_round: dict[str, float] = {}
             for name, measure in measures.items():
-                value = this_round[name] = measure(per_round)
+                value = measure(per_round)
                 after = raw(per_round)
                 series.setdefault(f"{name}_per_s", []).append(value)
                 series.setdefault(f"{name}_ratio", []).append(value / ((before + after) / 2))
                 series["raw_single_commit_per_s"].append(after)
                 before = after
-            # The write path against the floor any ledger meets on this machine, both taken in this round.
-            series.setdefault("one_writer_to_floor", []).append(this_round["one_writer"] / this_round["bare_append"])
+            # The write path against the floor it can reach, measured in the same round (requirement 9).
+            last = {name: values[-1] for name, values in series.items()}
+            series.setdefault("one_writer_to_floor", []).append(last["one_writer_per_s"] / last["bare_append_per_s"])
             series.setdefault("eight_writers_to_floor", []).append(
-                this_round["eight_writers_group_commit"] / this_round["bare_append_batches_of_8"]
+                last["eight_writers_group_commit_per_s"] / last["bare_append_batches_of_8_per_s"]
             )
     finally:
         sequencer.close()
@@ -303,9 +301,7 @@ def proof_time(services: Any, entries: int) -> dict[str, float]:
             log.append_many(session, [draft(org_id, first + i) for i in range(size)])
     build = time.perf_counter() - start
     samples = []
-    from sqlmodel import Session
-
-    with Session(services.engine) as session:
+    with read_session(services.engine) as session:
         for _ in range(300):
             index = random.randrange(entries)  # noqa: S311 - benchmark sampling, not security
             t0 = time.perf_counter()
@@ -322,17 +318,15 @@ def proof_time(services: Any, entries: int) -> dict[str, float]:
 def checkpoint_delay(services: Any, samples: int = 20) -> dict[str, float]:
     result = initialize(services)
     org_id = result.organization_id
-    publisher = Publisher(services.engine, services.settings)
+    publisher = Publisher(services.engine, services.settings, transact=services.transact)
     publisher.start()
     delays = []
     try:
         for n in range(samples):
-            index = run_in_transaction(services.engine, lambda s, n=n: log.append(s, draft(org_id, n)).index)
+            index = services.transact(lambda s, n=n: log.append(s, draft(org_id, n)).index)
             appended_at = time.perf_counter()
-            from sqlmodel import Session
-
             while True:
-                with Session(services.engine) as session:
+                with read_session(services.engine) as session:
                     latest = latest_checkpoint(session, org_id)
                 if latest is not None and latest.size > index:
                     delays.append(time.perf_counter() - appended_at)
@@ -348,11 +342,7 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=3000, help="per series, over 5 rounds")
     parser.add_argument("--proof-entries", type=int, default=1_000_000)
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print one JSON object: per backend the rates, ratios and one_writer_to_floor, eight_writers_to_floor",
-    )
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     scratch = ROOT / "bench" / "out"
@@ -423,7 +413,7 @@ def report(figures: dict[str, Any]) -> None:
         )
         print(
             f"  one writer                 {f['one_writer_per_s']:>9.0f} /s  "
-            f"{f['one_writer_ratio']:.2f}x  {f['one_writer_to_floor']:.2f}x of the bare append (target 0.75x)"
+            f"{f['one_writer_ratio']:.2f}x  (target 0.8x)"
         )
         print(
             f"  one writer, own session    {f['one_writer_own_transaction_per_s']:>9.0f} /s  "
@@ -431,12 +421,15 @@ def report(figures: dict[str, Any]) -> None:
         )
         print(
             f"  8 writers, group commit    {f['eight_writers_group_commit_per_s']:>9.0f} /s  "
-            f"{f['eight_writers_group_commit_ratio']:.2f}x  "
-            f"{f['eight_writers_to_floor']:.2f}x of the bare append 8 per commit (target 0.65x)"
+            f"{f['eight_writers_group_commit_ratio']:.2f}x  (target 3x)"
         )
         print(
             f"  8 writers, no group commit {f['eight_writers_no_group_commit_per_s']:>9.0f} /s  "
             f"{f['eight_writers_no_group_commit_ratio']:.2f}x"
+        )
+        print(
+            f"  write path to its floor    one writer {f['one_writer_to_floor']:.2f}x of the bare append "
+            f"(target 0.75x), 8 writers {f['eight_writers_to_floor']:.2f}x of 8 per commit (target 0.65x)"
         )
     p = figures["proofs_sqlite"]
     print(

@@ -132,7 +132,7 @@ def deployment(scratch: Path, size: int) -> Iterator[Deployment]:
 def ingest_storage(dep: Deployment, source: Path) -> str:
     svc = dep.services
     ingest = EvidenceIngest(
-        svc.engine, svc.store, dep.principal, dep.case_id, svc.ingest_limits, clock=svc.clock
+        svc.store, dep.principal, dep.case_id, svc.ingest_limits, transact=svc.transact, clock=svc.clock
     )
     try:
         for chunk in file_chunks(source):

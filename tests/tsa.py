@@ -3,7 +3,7 @@
 Every instance makes its own throwaway CA, optionally an intermediate, and a TSA certificate (RSA:
 pyHanko's ``DummyTimeStamper`` signs with RSA only) and signs tokens with ``DummyTimeStamper``.
 ``mode`` makes it misbehave in the ways a real TSA or a hostile network can, so the client's error
-paths are tested over real HTTP:
+paths are tested over real HTTP; ``delay`` makes it slow (seconds before each answer):
 
     with LocalTSA() as tsa:
         record = request_timestamp(tsa.url, data, roots=[tsa.root_certificate])
@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -177,6 +178,7 @@ class LocalTSA:
         intermediate: bool = False,
         fixed_time: datetime | None = None,
         mode: Mode = Mode.GRANT,
+        delay: float = 0.0,
     ) -> None:
         self.ca = make_ca()
         # Real TSAs usually sign under an intermediate CA and embed it in the token (certReq=True).
@@ -185,6 +187,12 @@ class LocalTSA:
         )
         self.tsa = make_tsa_certificate(self.intermediate or self.ca, eku_critical=eku_critical)
         self.mode = mode
+        #: Seconds each request waits before it is answered (a slow TSA, a congested network).
+        self.delay = delay
+        #: Set when a request arrives, and when the first answer has been sent.
+        self.received = threading.Event()
+        self.answered = threading.Event()
+        self.answered_at: float | None = None
         self.requests: list[bytes] = []
         key_der = self.tsa.key.private_bytes(
             serialization.Encoding.DER,
@@ -299,6 +307,9 @@ def _handler_for(tsa: LocalTSA) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            tsa.received.set()
+            if tsa.delay:
+                time.sleep(tsa.delay)
             if self.headers.get_content_type() != QUERY_TYPE:
                 status, content_type, reply = 415, "text/plain", b"expected application/timestamp-query"
             else:
@@ -311,6 +322,9 @@ def _handler_for(tsa: LocalTSA) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(reply)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client stopped reading (an oversized reply): not the server's failure
+            if tsa.answered_at is None:
+                tsa.answered_at = time.monotonic()
+            tsa.answered.set()
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
             """Silence per-request logging on stderr."""

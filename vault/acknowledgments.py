@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -29,7 +29,7 @@ from vault import gate
 from vault.cases import CaseStatus
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import Transact, Unit
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log
 from vault.ledger.entries import EntryDraft
@@ -98,49 +98,48 @@ def _view(session: Session, link: ReceiptLink) -> LinkView:
     return LinkView(link.id, link.recipient, receipt.id, org.name, document, shown_digest(document), link.expires_at)
 
 
-def token_status(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkStatus:
+def token_status(session: Session, token: str, *, clock: Clock = system_clock) -> LinkStatus:
     """The state of the link ``token`` names, without recording anything."""
-    with Session(engine) as session:
-        return lookup(session, token, clock())[0]
+    return lookup(session, token, clock())[0]
 
 
-def view_link(engine: Engine, token: str, *, clock: Clock = system_clock) -> LinkView | LinkStatus:
+def view_link(session: Session, token: str, *, clock: Clock = system_clock) -> LinkView | LinkStatus:
     """The page data of a live link without recording anything (downloads), or why it is not live."""
-    with Session(engine) as session:
-        status, link = lookup(session, token, clock())
-        return _view(session, link) if link is not None else status
+    status, link = lookup(session, token, clock())
+    return _view(session, link) if link is not None else status
 
 
 def open_link(
-    engine: Engine, token: str, *, method: str, meta: ClientMeta, clock: Clock = system_clock
+    session: Session, token: str, *, method: str, meta: ClientMeta, clock: Clock = system_clock
 ) -> LinkView | LinkStatus:
-    """GET or HEAD of a link: record ``receipt.opened`` and return the page data, or why it is not live."""
-    with session_scope(engine) as session:
-        now = clock()
-        status, link = lookup(session, token, now)
-        if link is None:
-            return status
-        session.execute(
-            update(ReceiptLink)
-            .where(col(ReceiptLink.id) == link.id)
-            .values(opened_count=col(ReceiptLink.opened_count) + 1)
-        )
-        session.refresh(link)
-        if link.opened_count <= MAX_OPEN_ENTRIES:
-            receipt = session.get(Receipt, link.receipt_id)
-            assert receipt is not None  # noqa: S101 - foreign key
-            data = {
-                "receipt": link.receipt_id,
-                "link": link.id,
-                "method": method.upper(),
-                "ip": meta.ip,
-                "user_agent": meta.user_agent[:MAX_USER_AGENT],
-                "count": link.opened_count,
-            }
-            actor = f"client:{link.recipient}"
-            draft = EntryDraft("receipt.opened", link.organization_id, receipt.case_id, actor, data)
-            log.append(session, draft, clock=lambda: now)
-        return _view(session, link)
+    """GET or HEAD of a link: record ``receipt.opened`` and return the page data, or why it is not live.
+
+    Runs in the caller's unit of work."""
+    now = clock()
+    status, link = lookup(session, token, now)
+    if link is None:
+        return status
+    session.execute(
+        update(ReceiptLink)
+        .where(col(ReceiptLink.id) == link.id)
+        .values(opened_count=col(ReceiptLink.opened_count) + 1)
+    )
+    session.refresh(link)
+    if link.opened_count <= MAX_OPEN_ENTRIES:
+        receipt = session.get(Receipt, link.receipt_id)
+        assert receipt is not None  # noqa: S101 - foreign key
+        data = {
+            "receipt": link.receipt_id,
+            "link": link.id,
+            "method": method.upper(),
+            "ip": meta.ip,
+            "user_agent": meta.user_agent[:MAX_USER_AGENT],
+            "count": link.opened_count,
+        }
+        actor = f"client:{link.recipient}"
+        draft = EntryDraft("receipt.opened", link.organization_id, receipt.case_id, actor, data)
+        log.append(session, draft, clock=lambda: now)
+    return _view(session, link)
 
 
 def _checked_shown(view_digest: str, shown_sha256: str) -> None:
@@ -154,10 +153,10 @@ class _LostClaim(Exception):  # noqa: N818 - private control flow, never leaves 
     """Another answer claimed the link or its receipt first; raised to roll this transaction back."""
 
 
-def _lost(engine: Engine, token: str, clock: Clock) -> LinkStatus:
+def _lost(transact: Transact, token: str, clock: Clock) -> LinkStatus:
     # The state after the winner committed: ``used`` (a double click, a retry, a second tab) or ``voided``
     # (another contact answered first). Losing this race is not a refused answer and is never counted.
-    return token_status(engine, token, clock=clock)
+    return transact(lambda session: token_status(session, token, clock=clock))
 
 
 def _claim(
@@ -185,7 +184,7 @@ def _claim(
 
 
 def acknowledge(
-    engine: Engine,
+    transact: Transact,
     settings: Settings,
     token: str,
     *,
@@ -204,102 +203,104 @@ def acknowledge(
         raise InvalidInput(f"type your full name (1 to {MAX_NAME} characters) to acknowledge")
     if not consent:
         raise InvalidInput("tick the confirmation box to acknowledge the receipt")
-    view = view_link(engine, token, clock=clock)
-    if isinstance(view, LinkStatus):
-        return view
-    _checked_shown(view.shown_sha256, shown_sha256)
+
+    def work(session: Unit) -> Outcome | LinkStatus:
+        view = view_link(session, token, clock=clock)
+        if isinstance(view, LinkStatus):
+            return view
+        _checked_shown(view.shown_sha256, shown_sha256)
+        now = clock()
+        claimed = _claim(session, token, now, ReceiptStatus.ACKNOWLEDGED)
+        if claimed is None:
+            raise _LostClaim
+        link, receipt, case = claimed
+        document = document_of(receipt)
+        ack = Acknowledgment(
+            organization_id=receipt.organization_id,
+            receipt_id=receipt.id,
+            link_id=link.id,
+            recipient=link.recipient,
+            acknowledged_at=now,
+            ip=meta.ip[:64],
+            user_agent=meta.user_agent[:MAX_USER_AGENT],
+            typed_name=name,
+            shown_sha256=shown_sha256,
+            document=b"",
+            sha256="",
+            signature=b"",
+            key_id="",
+            key_name="",
+        )
+        block = {
+            "id": ack.id,
+            "receipt": receipt.id,
+            "recipient": link.recipient,
+            "name": name,
+            "consent": CONSENT_TEXT,
+            "acknowledged_at": rfc3339(now),
+            "ip": ack.ip,
+            "user_agent": ack.user_agent,
+            "shown_sha256": shown_sha256,
+            "token_id": link.id,
+        }
+        key = keyring.active_key(session, receipt.organization_id)
+        signer = keyring.load_signer(settings, key)
+        counter = sign_document(
+            signer,
+            {
+                "type": COUNTERSIGNED_TYPE,
+                "receipt": document,
+                "receipt_signature": signed_of(receipt).detached.to_json(),
+                "acknowledgment": block,
+            },
+        )
+        ack.document, ack.sha256, ack.signature = counter.body, counter.sha256, counter.signature
+        ack.key_id, ack.key_name = counter.key_id, counter.key_name
+        session.add_all([ack, receipt])
+        session.flush()
+        void_links(session, receipt.id, now, keep=link.id)
+        actor = f"client:{link.recipient}"
+        acked = {k: v for k, v in block.items() if k != "consent"}
+        log.append(
+            session,
+            EntryDraft("receipt.acknowledged", receipt.organization_id, case.id, actor, acked),
+            clock=lambda: now,
+        )
+        signed = {
+            "receipt": receipt.id,
+            "acknowledgment": ack.id,
+            "sha256": counter.sha256,
+            "key_id": counter.key_id,
+            "signature": counter.detached.to_json()["signature"],
+        }
+        ack.ledger_index = log.append(
+            session,
+            EntryDraft("receipt.countersigned", receipt.organization_id, case.id, "system:offboard", signed),
+            clock=lambda: now,
+        ).index
+        session.add(ack)
+        org = session.get(Organization, receipt.organization_id)
+        return Outcome(
+            ReceiptStatus.ACKNOWLEDGED,
+            receipt.id,
+            link.recipient,
+            now,
+            ack.ledger_index,
+            document,
+            counter.body,
+            counter.detached,
+            case.owner_email,
+            org.name if org else "",
+        )
     try:
-        with session_scope(engine) as session:
-            now = clock()
-            claimed = _claim(session, token, now, ReceiptStatus.ACKNOWLEDGED)
-            if claimed is None:
-                raise _LostClaim
-            link, receipt, case = claimed
-            document = document_of(receipt)
-            ack = Acknowledgment(
-                organization_id=receipt.organization_id,
-                receipt_id=receipt.id,
-                link_id=link.id,
-                recipient=link.recipient,
-                acknowledged_at=now,
-                ip=meta.ip[:64],
-                user_agent=meta.user_agent[:MAX_USER_AGENT],
-                typed_name=name,
-                shown_sha256=shown_sha256,
-                document=b"",
-                sha256="",
-                signature=b"",
-                key_id="",
-                key_name="",
-            )
-            block = {
-                "id": ack.id,
-                "receipt": receipt.id,
-                "recipient": link.recipient,
-                "name": name,
-                "consent": CONSENT_TEXT,
-                "acknowledged_at": rfc3339(now),
-                "ip": ack.ip,
-                "user_agent": ack.user_agent,
-                "shown_sha256": shown_sha256,
-                "token_id": link.id,
-            }
-            key = keyring.active_key(session, receipt.organization_id)
-            signer = keyring.load_signer(settings, key)
-            counter = sign_document(
-                signer,
-                {
-                    "type": COUNTERSIGNED_TYPE,
-                    "receipt": document,
-                    "receipt_signature": signed_of(receipt).detached.to_json(),
-                    "acknowledgment": block,
-                },
-            )
-            ack.document, ack.sha256, ack.signature = counter.body, counter.sha256, counter.signature
-            ack.key_id, ack.key_name = counter.key_id, counter.key_name
-            session.add_all([ack, receipt])
-            session.flush()
-            void_links(session, receipt.id, now, keep=link.id)
-            actor = f"client:{link.recipient}"
-            acked = {k: v for k, v in block.items() if k != "consent"}
-            log.append(
-                session,
-                EntryDraft("receipt.acknowledged", receipt.organization_id, case.id, actor, acked),
-                clock=lambda: now,
-            )
-            signed = {
-                "receipt": receipt.id,
-                "acknowledgment": ack.id,
-                "sha256": counter.sha256,
-                "key_id": counter.key_id,
-                "signature": counter.detached.to_json()["signature"],
-            }
-            ack.ledger_index = log.append(
-                session,
-                EntryDraft("receipt.countersigned", receipt.organization_id, case.id, "system:offboard", signed),
-                clock=lambda: now,
-            ).index
-            session.add(ack)
-            org = session.get(Organization, receipt.organization_id)
-            return Outcome(
-                ReceiptStatus.ACKNOWLEDGED,
-                receipt.id,
-                link.recipient,
-                now,
-                ack.ledger_index,
-                document,
-                counter.body,
-                counter.detached,
-                case.owner_email,
-                org.name if org else "",
-            )
+        return transact(work)
     except (_LostClaim, IntegrityError):
         # IntegrityError: the unique acknowledgment per receipt caught a race the conditional updates did not.
-        return _lost(engine, token, clock)
+        return _lost(transact, token, clock)
 
 
 def dispute(
-    engine: Engine,
+    transact: Transact,
     token: str,
     *,
     reason: str,
@@ -311,51 +312,53 @@ def dispute(
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON:
         raise InvalidInput(f"a dispute needs a reason of 1 to {MAX_REASON} characters")
-    view = view_link(engine, token, clock=clock)
-    if isinstance(view, LinkStatus):
-        return view
-    _checked_shown(view.shown_sha256, shown_sha256)
+
+    def work(session: Unit) -> Outcome | LinkStatus:
+        view = view_link(session, token, clock=clock)
+        if isinstance(view, LinkStatus):
+            return view
+        _checked_shown(view.shown_sha256, shown_sha256)
+        now = clock()
+        claimed = _claim(session, token, now, ReceiptStatus.DISPUTED)
+        if claimed is None:
+            raise _LostClaim
+        link, receipt, case = claimed
+        receipt.dispute_reason = reason  # status and closed_at were written by the claim
+        session.add(receipt)
+        session.flush()
+        void_links(session, receipt.id, now, keep=link.id)
+        actor = f"client:{link.recipient}"
+        data = {
+            "receipt": receipt.id,
+            "link": link.id,
+            "recipient": link.recipient,
+            "reason": reason,
+            "ip": meta.ip[:64],
+            "user_agent": meta.user_agent[:MAX_USER_AGENT],
+            "shown_sha256": shown_sha256,
+        }
+        draft = EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data)
+        index = log.append(session, draft, clock=lambda: now).index
+        if case.status != CaseStatus.DISPUTED:
+            client = Principal(receipt.organization_id, Role.MEMBER, actor)
+            text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
+            gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
+        org = session.get(Organization, receipt.organization_id)
+        return Outcome(
+            ReceiptStatus.DISPUTED,
+            receipt.id,
+            link.recipient,
+            now,
+            index,
+            document_of(receipt),
+            owner_email=case.owner_email,
+            organization=org.name if org else "",
+            reason=reason,
+        )
     try:
-        with session_scope(engine) as session:
-            now = clock()
-            claimed = _claim(session, token, now, ReceiptStatus.DISPUTED)
-            if claimed is None:
-                raise _LostClaim
-            link, receipt, case = claimed
-            receipt.dispute_reason = reason  # status and closed_at were written by the claim
-            session.add(receipt)
-            session.flush()
-            void_links(session, receipt.id, now, keep=link.id)
-            actor = f"client:{link.recipient}"
-            data = {
-                "receipt": receipt.id,
-                "link": link.id,
-                "recipient": link.recipient,
-                "reason": reason,
-                "ip": meta.ip[:64],
-                "user_agent": meta.user_agent[:MAX_USER_AGENT],
-                "shown_sha256": shown_sha256,
-            }
-            draft = EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data)
-            index = log.append(session, draft, clock=lambda: now).index
-            if case.status != CaseStatus.DISPUTED:
-                client = Principal(receipt.organization_id, Role.MEMBER, actor)
-                text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
-                gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
-            org = session.get(Organization, receipt.organization_id)
-            return Outcome(
-                ReceiptStatus.DISPUTED,
-                receipt.id,
-                link.recipient,
-                now,
-                index,
-                document_of(receipt),
-                owner_email=case.owner_email,
-                organization=org.name if org else "",
-                reason=reason,
-            )
+        return transact(work)
     except _LostClaim:
-        return _lost(engine, token, clock)
+        return _lost(transact, token, clock)
 
 
 def notify(

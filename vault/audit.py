@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from storage.base import ObjectMissing, ObjectStore
 from vault.clock import Clock
+from vault.db import read_session
 from vault.errors import OffboardError
 from vault.evidence import stream_verified
 from vault.models import Evidence
@@ -51,14 +52,14 @@ class AuditReport:
 
 
 def total_recorded_bytes(engine: Engine) -> int:
-    with Session(engine) as session:
+    with read_session(engine) as session:
         rows = session.exec(select(Evidence.storage_key, Evidence.size)).all()
     return sum(dict(rows).values())
 
 
 def audit(engine: Engine, store: ObjectStore, *, clock: Clock, progress: Progress | None = None) -> AuditReport:
     """Re-hash each distinct stored object once; orphans and stale temp files are reported, not failures."""
-    with Session(engine) as session:
+    with read_session(engine) as session:
         rows = list(session.exec(select(Evidence).order_by(Evidence.storage_key)).all())
     by_key: dict[str, list[Evidence]] = {}
     for row in rows:

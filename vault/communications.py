@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine
+from sqlmodel import Session
 
 from storage.base import ObjectStore
 from vault.clock import Clock, rfc3339, system_clock
+from vault.db import Transact
 from vault.errors import InvalidInput
 from vault.evidence import EvidenceIngest, IngestLimits, IngestResult
 from vault.orgs import Principal
@@ -47,7 +48,8 @@ def render(
 
 
 def log_communication(
-    engine: Engine,
+    session: Session,
+    transact: Transact,
     store: ObjectStore,
     principal: Principal,
     case_id: str,
@@ -60,7 +62,10 @@ def log_communication(
     participants: list[str] | None = None,
     clock: Clock = system_clock,
 ) -> IngestResult:
-    """Store the communication's text as evidence of kind ``communication`` in ``case_id``."""
+    """Store the communication's text as evidence of kind ``communication`` in ``case_id``.
+
+    ``session`` (a read session) checks the case; the row and its entry are written through ``transact``.
+    """
     try:
         parsed = Channel(channel.strip().lower())
     except ValueError:
@@ -78,7 +83,7 @@ def log_communication(
         participants=people,
         recorded_by=principal.actor,
     )
-    ingest = EvidenceIngest(engine, store, principal, case_id, limits, clock=clock)
+    ingest = EvidenceIngest.begin(session, store, principal, case_id, limits, transact=transact, clock=clock)
     ingest.feed(body)
     filename = f"{parsed.value}-{when.strftime('%Y%m%dT%H%M%SZ')}.txt"
     return ingest.finish(

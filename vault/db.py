@@ -1,13 +1,19 @@
-"""Database engines, sessions and migrations.
+"""Database engines, the read session, the unit of work, and migrations. The only module that opens
+database sessions (``tests/unit/test_sessions.py``).
 
-SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and takes the write lock at the
-start of every transaction (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.
+- ``read_session(engine)``: every read; on SQLite ``BEGIN DEFERRED``, so it never takes the write lock.
+- ``Unit``: the session of one unit of work, with its ledger writer. The product makes them only through
+  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit); ``session_scope`` and
+  ``run_in_transaction`` make one of their own, for tests and tools.
+
+SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and a writing transaction takes
+the write lock at its start (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.
 PostgreSQL serializes ledger appends with a transaction-scoped advisory lock (see ``vault/ledger/log.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +22,12 @@ from typing import Any, Protocol, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlmodel import Session
 
 from vault.config import Settings
+from vault.errors import WritePathMisuse
+from vault.ledger.log import Edges, LedgerWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,6 +74,33 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
+class ReadSession(Session):
+    """A session that only reads: it never commits, so a change made in it would be lost without a word.
+    Flushing one (explicitly, or by autoflush before a query) raises instead."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlySession("this session only reads; write through Services.transact (a unit of work)")
+        super().flush(objects)
+
+
+class ReadOnlySession(WritePathMisuse):
+    """A change was made in a read session (a programming error: writes go through ``Services.transact``)."""
+
+    code = "read-session-write"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """The one read session: never takes the write lock (``BEGIN DEFERRED`` on SQLite), never commits.
+
+    Rows it loads stay usable after it closes (``expire_on_commit=False``), so callers read what they need,
+    leave the block, and only then do slow work (PDF layout, signing, network) with what they read.
+    """
+    with ReadSession(reader(engine), expire_on_commit=False) as session:
+        yield session
+
+
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -98,23 +133,66 @@ def migrate(engine: Engine) -> None:
 
 T = TypeVar("T")
 
+
+class Unit(Session):
+    """The session of one unit of work: ORM changes and ledger appends, committed together.
+
+    Its ``ledger`` (a ``LedgerWriter``) holds the appends sequenced in this transaction. They are
+    written before anything the ORM flushes is read back (``flush`` also runs before every ORM query, by
+    autoflush), so ORM reads of ``ledger_entry`` inside the unit see the unit's own appends; and at
+    ``commit``, after the ORM's rows. Made only here: by ``Sequencer`` (group commit, the product's one
+    write path through ``Services.transact``) and by ``session_scope`` (tests and tools).
+    """
+
+    def __init__(self, bind: Engine | Connection, *, edges: Edges | None = None) -> None:
+        super().__init__(bind=bind, expire_on_commit=False)
+        self.ledger = LedgerWriter(self, edges)
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        super().flush(objects)
+        self.ledger.flush()
+
+    def commit(self) -> None:
+        self.flush()
+        super().commit()
+        self.ledger.committed()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.ledger.reset()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.ledger.reset()
+
+
+def unit_on(connection: Connection, edges: Edges | None = None) -> Unit:
+    """A unit of work on a connection the caller keeps (the sequencer's): one transaction, then closed."""
+    return Unit(connection, edges=edges)
+
+
 class Transact(Protocol):
-    """Runs a unit of work in a committed transaction and returns its result: ``run_in_transaction`` bound to
-    an engine, or ``Sequencer.run`` (group commit)."""
+    """Runs a unit of work in a committed transaction and returns its result: ``Services.transact``
+    (group commit), or ``run_in_transaction`` bound to an engine in tests and tools."""
 
-    def __call__(self, work: Callable[[Session], T], /) -> T: ...
+    def __call__(self, work: Callable[[Unit], T], /) -> T: ...
 
 
-def run_in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in its own transaction and commit it."""
+def run_in_transaction(engine: Engine, work: Callable[[Unit], T]) -> T:
+    """Run ``work`` in its own unit of work and commit it (tests and tools; the product uses Services)."""
     with session_scope(engine) as session:
         return work(session)
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine) -> Iterator[Unit]:
+    """A unit of work of its own that commits on success and rolls back on any exception (tests and
+    tools: it takes the write lock for its whole block and shares no commit with other writers)."""
+    with Unit(engine) as session:
         try:
             yield session
             session.commit()

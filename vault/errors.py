@@ -80,6 +80,13 @@ class IntegrityFailure(OffboardError):
     code = "integrity-failure"
 
 
+class WritePathMisuse(OffboardError):
+    """Code broke the write path's rules: a change made in a read session, an append outside a unit of
+    work, or a unit of work started inside another. A programming error, never the caller's input."""
+
+    code = "write-path-misuse"
+
+
 class StorageError(OffboardError):
     """The object store failed or returned something other than what was written."""
 

@@ -11,18 +11,16 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.base import ObjectCorrupt, ObjectMissing, ObjectStore, ObjectWriter, StoredObject, StoreError, object_key
 from vault.cases import get_case, writable_case
 from vault.clock import Clock, rfc3339, system_clock
-from vault.db import Transact, run_in_transaction
+from vault.db import Transact, Unit
 from vault.errors import InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
 from vault.filenames import escape_filename
 from vault.ledger import log
@@ -67,39 +65,60 @@ class EvidenceIngest:
 
     Each byte is hashed once, as it is written to the store; PDFs small enough to inspect are also teed
     into a private temporary file for the metadata parser, so the store is never read back for it.
+    Start one with ``begin`` (which checks the case); the object is written outside any transaction and
+    only the row and its ledger entry go through ``transact`` (the unit of work) at ``finish``.
     """
 
     def __init__(
         self,
-        engine: Engine,
         store: ObjectStore,
         principal: Principal,
         case_id: str,
         limits: IngestLimits,
         *,
+        transact: Transact,
         clock: Clock = system_clock,
-        transact: Transact | None = None,
     ) -> None:
-        principal.can_write()
-        with Session(engine) as session:
-            writable_case(session, principal.organization_id, case_id)
-        self._engine = engine
-        self._transact: Transact = transact or partial(run_in_transaction, engine)
+        self._transact = transact
         self._store = store
         self._principal = principal
         self._case_id = case_id
         self._limits = limits
         self._clock = clock
-        with store_errors("object store write failed"):
-            self._writer: ObjectWriter = store.writer()
+        self._opened: ObjectWriter | None = None
         # PDF tee state: bytes seen while undecided, then a temp file (tee) or nothing (off).
         self._undecided: bytearray | None = bytearray()
         self._pdf: IO[bytes] | None = None
         self._done = False
 
+    @classmethod
+    def begin(
+        cls,
+        session: Session,
+        store: ObjectStore,
+        principal: Principal,
+        case_id: str,
+        limits: IngestLimits,
+        *,
+        transact: Transact,
+        clock: Clock = system_clock,
+    ) -> EvidenceIngest:
+        """An upload into ``case_id`` once ``principal`` may write there (read in ``session``)."""
+        principal.can_write()
+        writable_case(session, principal.organization_id, case_id)
+        return cls(store, principal, case_id, limits, transact=transact, clock=clock)
+
+    @property
+    def _writer(self) -> ObjectWriter:
+        # Opened on first use: making the object writer is I/O (a temporary file, a multipart upload).
+        if self._opened is None:
+            with store_errors("object store write failed"):
+                self._opened = self._store.writer()
+        return self._opened
+
     @property
     def size(self) -> int:
-        return self._writer.size
+        return self._opened.size if self._opened is not None else 0
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:
@@ -142,7 +161,8 @@ class EvidenceIngest:
     def abort(self) -> None:
         if not self._done:
             self._done = True
-            self._writer.abort()
+            if self._opened is not None:
+                self._opened.abort()
             self._drop_pdf_tee()
 
     def finish(
@@ -189,7 +209,7 @@ class EvidenceIngest:
             "application/octet-stream"
         )
 
-        def work(session: Session) -> IngestResult:
+        def work(session: Unit) -> IngestResult:
             log.lock_log(session, org)
             existing = find_duplicate(session, self._case_id, stored.sha256)
             if existing is not None:
@@ -222,8 +242,7 @@ class EvidenceIngest:
             return self._transact(work)
         except IntegrityError:
             # A concurrent upload of the same bytes won the race; answer with its row.
-            with Session(self._engine) as session:
-                existing = find_duplicate(session, self._case_id, stored.sha256)
+            existing = self._transact(lambda session: find_duplicate(session, self._case_id, stored.sha256))
             if existing is None:
                 raise
             return IngestResult(existing, duplicate=True)

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from vault.cases import CaseStatus, get_case, loads_list
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import Transact, Unit
 from vault.errors import Conflict, InvalidInput, MailError
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -230,7 +230,7 @@ def _request_email(settings: Settings, org: Organization, receipt: Receipt, link
 
 
 def send_receipt(
-    engine: Engine,
+    transact: Transact,
     settings: Settings,
     principal: Principal,
     receipt_id: str,
@@ -247,7 +247,8 @@ def send_receipt(
     and ``MailError`` is raised naming the recipients.
     """
     delivery = "smtp" if mailer is not None else "manual"
-    with session_scope(engine) as session:
+
+    def issue(session: Unit) -> tuple[Receipt, list[IssuedLink], list[str], int, list[Message]]:
         receipt = get_receipt(session, principal.organization_id, receipt_id)
         issued, voided, index = issue_links(
             session, settings, principal, receipt, delivery=delivery, clock=clock, random=random
@@ -258,6 +259,10 @@ def send_receipt(
             Message(link.recipient, render("ack_request", _request_email(settings, org, receipt, link)))
             for link in issued
         ]
+        return receipt, issued, voided, index, messages
+
+    # The mail goes out after the unit committed, outside any transaction: only its outcome is written.
+    receipt, issued, voided, index, messages = transact(issue)
     expires = issued[0].expires_at
     if mailer is None:
         return SendResult(
@@ -266,7 +271,8 @@ def send_receipt(
     failed = set(mailer.send(messages))
     if failed:
         dead = [i.link_id for i in issued if i.recipient in failed]
-        with session_scope(engine) as session:
+
+        def void_undelivered(session: Unit) -> None:
             now = clock()
             for link in session.exec(select(ReceiptLink).where(col(ReceiptLink.id).in_(dead))).all():
                 link.status, link.voided_at = LinkState.VOIDED.value, now
@@ -274,6 +280,8 @@ def send_receipt(
             data = {"receipt": receipt_id, "voided": dead, "reason": "email delivery failed"}
             draft = EntryDraft("receipt.links_voided", receipt.organization_id, receipt.case_id, principal.actor, data)
             log.append(session, draft, clock=lambda: now)
+
+        transact(void_undelivered)
         raise MailError(
             f"the SMTP server did not accept the acknowledgment email for {', '.join(sorted(failed))}; "
             "those links were voided, send the receipt again",

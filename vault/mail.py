@@ -2,7 +2,7 @@
 
 URL forms: ``smtp://[user:pass@]host[:port]`` (plain, port 25), ``smtp+starttls://...`` (STARTTLS, port
 587) and ``smtps://...`` (implicit TLS, port 465). Bodies are rendered by an injected ``EmailRenderer``:
-the domain never imports jinja2; the API layer's ``api/rendering.py`` provides the jinja2 one.
+the domain never imports jinja2; ``templates/render.py`` provides the jinja2 one.
 """
 
 from __future__ import annotations

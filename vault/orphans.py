@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from storage.base import ObjectMissing, ObjectRetained, ObjectRewritten, ObjectStore, StoreError, TempFile
 from storage.local import LocalStore
 from vault.clock import rfc3339
+from vault.db import read_session
 from vault.errors import InvalidInput, StorageError
 from vault.models import Evidence
 from vault.store import store_errors
@@ -212,7 +213,7 @@ def _retention_text(exc: ObjectRetained) -> str:
 
 
 def _row_naming(engine: Engine, key: str) -> str | None:
-    with Session(engine) as session:
+    with read_session(engine) as session:
         return session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first()
 
 

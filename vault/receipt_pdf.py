@@ -21,6 +21,7 @@ import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -278,11 +279,31 @@ def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
         return pool.submit(work).result()
 
 
-def render_receipt_pdf(session: Session, settings: Settings, receipt: Receipt, *, clock: Clock = system_clock) -> bytes:
-    """The signed PDF of ``receipt`` as it stands now (with its acknowledgment once there is one)."""
+@dataclass(frozen=True, slots=True)
+class ReceiptPdfSource:
+    """Everything a receipt's PDF is made of, read in a session (``receipt_pdf_source``).
+
+    The PDF itself is laid out and signed after that session has closed: signing may wait on a TSA over
+    the network, and no database transaction may stay open across that (one slow TSA would stall
+    every writer).
+    """
+
+    organization: Organization
+    receipt: Receipt
+    acknowledgment: Acknowledgment | None
+
+
+def receipt_pdf_source(session: Session, receipt: Receipt) -> ReceiptPdfSource:
+    """Read the organization and the acknowledgment (if any) of ``receipt``: the PDF as it stands now."""
     org = session.get(Organization, receipt.organization_id)
     assert org is not None  # noqa: S101 - foreign key
     ack = session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt.id)).first()
+    return ReceiptPdfSource(org, receipt, ack)
+
+
+def render_receipt_pdf(source: ReceiptPdfSource, settings: Settings, *, clock: Clock = system_clock) -> bytes:
+    """The signed PDF of the receipt in ``source``: layout, attachments, PAdES signature (and TSA token)."""
+    receipt, ack = source.receipt, source.acknowledgment
     document = document_of(receipt)
     signed = signed_of(receipt)
     files = {
@@ -293,4 +314,4 @@ def render_receipt_pdf(session: Session, settings: Settings, receipt: Receipt, *
         stem = f"receipt-{receipt.id}-acknowledged"
         files[f"{stem}.json"] = bytes(ack.document)
         files[f"{stem}.sig.json"] = json.dumps(countersignature_of(ack).to_json(), indent=2).encode()
-    return sign(attach(layout(document, receipt, ack), files), settings, org, clock=clock)
+    return sign(attach(layout(document, receipt, ack), files), settings, source.organization, clock=clock)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session
 
 from api.console.state import ConsoleState
 from vault import signin
-from vault.db import reader
+from vault.db import read_session
 from vault.errors import Unauthorized
 
 
@@ -28,7 +27,7 @@ def signed_in(request: Request, st: ConsoleState) -> signin.LiveSession | None:
         return None
     svc = st.services
     try:
-        with Session(reader(svc.engine)) as session:
+        with read_session(svc.engine) as session:
             live = signin.resolve_session(session, secret, policy=st.policy, clock=svc.clock)
     except Unauthorized:
         return None

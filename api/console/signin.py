@@ -17,12 +17,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from api.console.auth import forget_session, require_form_token, session_secret, signed_in, to_login
 from api.console.state import ConsoleState, console_state
 from vault import signin
-from vault.db import reader
+from vault.db import read_session
 from vault.errors import Forbidden, RateLimited, Unauthorized
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +87,7 @@ def login(
         return login_page(st, cookie, 400, errors=errors, email=email)
     svc, origin = st.services, st.origin(request)
     try:
-        with Session(reader(svc.engine)) as session:
+        with read_session(svc.engine) as session:
             identity = signin.check_credentials(
                 session, email=email, password=password, origin=origin, limits=st.limits
             )

@@ -13,14 +13,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from api.console.auth import session_secret
 from api.console.oidc import Pending
 from api.console.signin import login_page, login_token, set_session_cookie
 from api.console.state import ConsoleState, console_state
 from vault import signin
-from vault.db import reader
+from vault.db import read_session
 from vault.errors import Forbidden, Unauthorized
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +71,7 @@ def callback(
         if error or not code:
             raise Unauthorized(f"single sign-on: the provider did not sign you in ({error or 'no code'})")
         email = st.oidc.finish(code=code, pending=pending)
-        with Session(reader(svc.engine)) as session:
+        with read_session(svc.engine) as session:
             identity = signin.identity_for_verified_email(session, email)
         issued = svc.transact(
             lambda session: signin.start_session(

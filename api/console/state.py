@@ -1,7 +1,7 @@
 """What the console pages share per application: templates with their CSP, sign-in limits, the session
 policy, cookie names, security headers, and who sent a request.
 
-Templates are the shared jinja2 environment (``api/rendering.py``) over ``templates/console/``; like the
+Templates are the shared jinja2 environment (``templates/render.py``) over ``templates/console/``; like the
 acknowledgment pages, the stylesheet is inlined and allowed by its SHA-256 in the Content-Security-Policy,
 and no script runs at all (``script-src`` is not granted), so every page works, and only works, without
 JavaScript.
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.console.oidc import OidcClient
-from api.rendering import TEMPLATES, Renderer
+from templates.render import TEMPLATES, Renderer
 from vault.ratelimit import client_ip
 from vault.services import Services
 from vault.signin import RequestOrigin, SessionPolicy, SignInLimits
@@ -130,9 +130,11 @@ def console_state(request: Request) -> ConsoleState:
             if found is None:
                 svc: Services = state.services
                 settings = svc.settings
+                # The deployment's one jinja2 environment (built by create_app), shared with the emails.
+                base = svc.renderer if isinstance(svc.renderer, Renderer) else Renderer()
                 found = ConsoleState(
                     services=svc,
-                    renderer=ConsoleRenderer(Renderer()),
+                    renderer=ConsoleRenderer(base),
                     limits=SignInLimits.from_settings(settings, clock=svc.clock),
                     policy=SessionPolicy.from_settings(settings),
                     cookies=Cookies.for_base_url(settings.secure_cookies),

@@ -15,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from vault.bundle.export import BundleStream, prepare
-from vault.db import session_scope
 
 router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
 
@@ -30,15 +29,8 @@ router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RE
 )
 def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
-    with session_scope(services.engine) as session:
-        plan = prepare(
-            session,
-            services.settings,
-            principal,
-            case_id,
-            clock=services.clock,
-        )
-    stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
+    stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return StreamingResponse(
         iter(stream),
         media_type="application/zip",

@@ -1,7 +1,7 @@
 """``/api/v1/cases``: offboarding cases, their steps, access register, notes, state and timeline.
 
-Write routes commit (``session_scope``) before answering, so a 2xx means the change and its ledger entry
-are durable. The gate answers 409 with ``missing``: every unmet obligation.
+Write routes commit (``services.transact``, the one write path) before answering, so a 2xx means the
+change and its ledger entry are durable. The gate answers 409 with ``missing``: every unmet obligation.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from api.schemas import (
 )
 from vault import access, cases, gate, progress
 from vault.communications import log_communication
-from vault.db import session_scope
+from vault.db import Unit, read_session
 from vault.models import Case, PlaybookVersion
 from vault.services import Services
 
@@ -57,7 +57,7 @@ def view(session: Session, case: Case, services: Services) -> CasePublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=responses(403))
 def open_case(body: CaseCreate, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         case = cases.open_case(
             session,
             principal,
@@ -71,6 +71,8 @@ def open_case(body: CaseCreate, principal: PrincipalDep, services: ServicesDep) 
             clock=services.clock,
         )
         return view(session, case, services)
+
+    return services.transact(work)
 
 
 @router.get("")
@@ -104,7 +106,7 @@ def list_steps(case_id: str, principal: PrincipalDep, session: SessionDep) -> li
 def complete_step(
     case_id: str, step_key: str, body: StepComplete, principal: PrincipalDep, services: ServicesDep
 ) -> StepPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> StepPublic:
         step = cases.complete_step(
             session,
             principal,
@@ -117,6 +119,8 @@ def complete_step(
         case = cases.get_case(session, principal.organization_id, case_id)
         return StepPublic.of(step, progress.step_due(case, step))
 
+    return services.transact(work)
+
 
 @router.get("/{case_id}/access")
 def list_access(case_id: str, principal: PrincipalDep, session: SessionDep) -> list[AccessPublic]:
@@ -127,7 +131,7 @@ def list_access(case_id: str, principal: PrincipalDep, session: SessionDep) -> l
 def add_access(
     case_id: str, body: AccessCreate, principal: PrincipalDep, services: ServicesDep
 ) -> AccessPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> AccessPublic:
         item = access.add_item(
             session,
             principal,
@@ -140,12 +144,14 @@ def add_access(
         )
         return AccessPublic.of(item)
 
+    return services.transact(work)
+
 
 @router.post("/{case_id}/access/{item_id}/revoke", responses=WRITE)
 def revoke_access(
     case_id: str, item_id: str, body: AccessRevoke, principal: PrincipalDep, services: ServicesDep
 ) -> AccessPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> AccessPublic:
         item = access.revoke_item(
             session,
             principal,
@@ -158,16 +164,20 @@ def revoke_access(
         )
         return AccessPublic.of(item)
 
+    return services.transact(work)
+
 
 @router.post("/{case_id}/access/{item_id}/verify", responses=WRITE)
 def verify_access(
     case_id: str, item_id: str, body: AccessVerify, principal: PrincipalDep, services: ServicesDep
 ) -> AccessPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> AccessPublic:
         item = access.verify_item(
             session, principal, case_id, item_id, verified_by=body.verified_by, clock=services.clock
         )
         return AccessPublic.of(item)
+
+    return services.transact(work)
 
 
 @router.get("/{case_id}/notes")
@@ -177,15 +187,17 @@ def list_notes(case_id: str, principal: PrincipalDep, session: SessionDep) -> li
 
 @router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED, responses=responses(403))
 def add_note(case_id: str, body: NoteCreate, principal: PrincipalDep, services: ServicesDep) -> NotePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> NotePublic:
         return NotePublic.of(cases.add_note(session, principal, case_id, body.text, clock=services.clock))
+
+    return services.transact(work)
 
 
 @router.post("/{case_id}/owner", responses=WRITE)
 def change_owner(
     case_id: str, body: OwnerChange, principal: PrincipalDep, services: ServicesDep
 ) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         case = cases.change_owner(
             session,
             principal,
@@ -196,18 +208,24 @@ def change_owner(
         )
         return view(session, case, services)
 
+    return services.transact(work)
+
 
 @router.post("/{case_id}/start", responses=WRITE)
 def start_work(case_id: str, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         return view(session, gate.start_work(session, principal, case_id, clock=services.clock), services)
+
+    return services.transact(work)
 
 
 @router.post("/{case_id}/await-acknowledgment", responses=WRITE)
 def await_acknowledgment(case_id: str, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         case = gate.request_acknowledgment(session, principal, case_id, clock=services.clock)
         return view(session, case, services)
+
+    return services.transact(work)
 
 
 @router.get("/{case_id}/gate")
@@ -221,8 +239,10 @@ def check_gate(case_id: str, principal: PrincipalDep, session: SessionDep) -> Ga
 
 @router.post("/{case_id}/close", responses=WRITE)
 def close_case(case_id: str, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         return view(session, gate.close_case(session, principal, case_id, clock=services.clock), services)
+
+    return services.transact(work)
 
 
 @router.get("/{case_id}/waivers")
@@ -232,25 +252,31 @@ def list_waivers(case_id: str, principal: PrincipalDep, session: SessionDep) -> 
 
 @router.post("/{case_id}/waivers", status_code=status.HTTP_201_CREATED, responses=WRITE)
 def waive(case_id: str, body: WaiverCreate, principal: PrincipalDep, services: ServicesDep) -> WaiverPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> WaiverPublic:
         waiver = gate.waive_acknowledgment(
             session, principal, case_id, reason=body.reason, receipt_id=body.receipt_id, clock=services.clock
         )
         return WaiverPublic.of(waiver)
 
+    return services.transact(work)
+
 
 @router.post("/{case_id}/dispute", responses=WRITE)
 def dispute(case_id: str, body: Reason, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         case = gate.dispute(session, principal, case_id, reason=body.reason, clock=services.clock)
         return view(session, case, services)
+
+    return services.transact(work)
 
 
 @router.post("/{case_id}/resolve", responses=WRITE)
 def resolve(case_id: str, body: Reason, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> CasePublic:
         case = gate.resolve_dispute(session, principal, case_id, reason=body.reason, clock=services.clock)
         return view(session, case, services)
+
+    return services.transact(work)
 
 
 @router.post(
@@ -268,19 +294,21 @@ def log_comm(
     services: ServicesDep,
     response: Response,
 ) -> EvidencePublic:
-    result = log_communication(
-        services.engine,
-        services.store,
-        principal,
-        case_id,
-        services.ingest_limits,
-        channel=body.channel,
-        text=body.text,
-        subject=body.subject,
-        occurred_at=body.occurred_at,
-        participants=body.participants,
-        clock=services.clock,
-    )
+    with read_session(services.engine) as session:
+        result = log_communication(
+            session,
+            services.transact,
+            services.store,
+            principal,
+            case_id,
+            services.ingest_limits,
+            channel=body.channel,
+            text=body.text,
+            subject=body.subject,
+            occurred_at=body.occurred_at,
+            participants=body.participants,
+            clock=services.clock,
+        )
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return EvidencePublic.of(result.evidence, duplicate=result.duplicate)

@@ -13,20 +13,23 @@ import queue
 import threading
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import anyio
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlmodel import Session
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
+from api.headers import content_disposition
 from api.multipart import MultipartUpload
 from api.schemas import EvidencePublic
 from vault import evidence
+from vault.db import read_session
 from vault.errors import PayloadTooLarge
+from vault.orgs import Principal
+from vault.services import Services
 
 router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
 
@@ -155,16 +158,7 @@ async def upload_evidence(
             f"upload of {declared} bytes exceeds the limit of {services.settings.max_upload_bytes} bytes",
             details={"limit": services.settings.max_upload_bytes},
         )
-    ingest = await run_in_threadpool(
-        evidence.EvidenceIngest,
-        services.engine,
-        services.store,
-        principal,
-        case_id,
-        services.ingest_limits,
-        clock=services.clock,
-        transact=services.transact,
-    )
+    ingest = await run_in_threadpool(begin_ingest, services, principal, case_id)
     content_type = request.headers.get("content-type", "")
     try:
         if content_type.lower().startswith("multipart/form-data"):
@@ -192,6 +186,19 @@ async def upload_evidence(
     return JSONResponse(body.model_dump(mode="json"), status_code=code)
 
 
+def begin_ingest(services: Services, principal: Principal, case_id: str) -> evidence.EvidenceIngest:
+    with read_session(services.engine) as session:
+        return evidence.EvidenceIngest.begin(
+            session,
+            services.store,
+            principal,
+            case_id,
+            services.ingest_limits,
+            transact=services.transact,
+            clock=services.clock,
+        )
+
+
 @router.get("/api/v1/cases/{case_id}/evidence")
 def list_case_evidence(case_id: str, principal: PrincipalDep, session: SessionDep) -> list[EvidencePublic]:
     return [EvidencePublic.of(r) for r in evidence.list_evidence(session, principal.organization_id, case_id)]
@@ -202,19 +209,13 @@ def get_evidence(evidence_id: str, principal: PrincipalDep, session: SessionDep)
     return EvidencePublic.of(evidence.get_evidence(session, principal.organization_id, evidence_id))
 
 
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII ``filename`` fallback plus the exact name as RFC 8187 ``filename*``."""
-    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\;' else "_" for c in filename) or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @router.get(
     "/api/v1/evidence/{evidence_id}/content",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The stored bytes"}},
 )
 def download_evidence(evidence_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
-    with Session(services.engine) as session:
+    with read_session(services.engine) as session:
         row = evidence.get_evidence(session, principal.organization_id, evidence_id)
 
     # A mismatch found at the end aborts the connection, so the client never gets a complete, wrong file

@@ -18,7 +18,7 @@ from api.errors import COMMON_RESPONSES
 from api.schemas import ConsistencyProofOut, InclusionProofOut
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import Unit
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
@@ -50,11 +50,14 @@ class KeysOut(BaseModel):
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint note"}},
 )
 def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
-    with session_scope(services.engine) as session:
+
+    def work(session: Unit) -> str:
         org = session.get(Organization, principal.organization_id)
         assert org is not None  # noqa: S101 - a valid token always names an existing organization
         row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
-    return PlainTextResponse(PublishedCheckpoint(row.note, row.key_id).to_text(), headers={"Cache-Control": "no-store"})
+        return PublishedCheckpoint(row.note, row.key_id).to_text()
+
+    return PlainTextResponse(services.transact(work), headers={"Cache-Control": "no-store"})
 
 
 @router.get(

@@ -11,7 +11,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import OrganizationPublic, TokenCreate, TokenPublic
 from vault import staff
-from vault.db import session_scope
+from vault.db import Unit
 from vault.errors import NotFound
 from vault.models import Organization
 from vault.orgs import Role, create_token
@@ -36,7 +36,7 @@ def list_tokens(principal: PrincipalDep, session: SessionDep) -> list[TokenPubli
 def create(body: TokenCreate, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
     """Issue a token; its secret is in this response only."""
     principal.require(Role.ADMIN)
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> TokenPublic:
         issued = create_token(
             session,
             organization_id=principal.organization_id,
@@ -47,8 +47,12 @@ def create(body: TokenCreate, principal: PrincipalDep, services: ServicesDep) ->
         created = staff.get_token(session, principal, issued.id)
         return TokenPublic.of(created).model_copy(update={"secret": issued.secret})
 
+    return services.transact(work)
+
 
 @router.delete("/tokens/{token_id}", responses=responses(403))
 def revoke(token_id: str, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> TokenPublic:
         return TokenPublic.of(staff.revoke_token(session, principal, token_id, clock=services.clock))
+
+    return services.transact(work)

@@ -11,7 +11,7 @@ from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import PlaybookPublic, PlaybookUpload, PlaybookVersionPublic
 from vault import playbooks
-from vault.db import session_scope
+from vault.db import Unit
 from vault.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], responses=COMMON_RESPONSES)
@@ -19,9 +19,11 @@ router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], responses=COM
 
 @router.get("")
 def list_playbooks(principal: PrincipalDep, services: ServicesDep) -> list[PlaybookPublic]:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> list[PlaybookPublic]:
         rows = playbooks.list_playbooks(session, principal.organization_id, clock=services.clock)
         return [PlaybookPublic.of(p) for p in rows]
+
+    return services.transact(work)
 
 
 @router.get("/{key}")
@@ -31,16 +33,20 @@ def get_playbook(
     services: ServicesDep,
     version: Annotated[int | None, Query(ge=1, description="Default: the latest version.")] = None,
 ) -> PlaybookVersionPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> PlaybookVersionPublic:
         row = playbooks.get_version(session, principal.organization_id, key, version, clock=services.clock)
         return PlaybookVersionPublic.of(row)
+
+    return services.transact(work)
 
 
 @router.get("/{key}/versions")
 def list_versions(key: str, principal: PrincipalDep, services: ServicesDep) -> list[PlaybookVersionPublic]:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> list[PlaybookVersionPublic]:
         rows = playbooks.list_versions(session, principal.organization_id, key, clock=services.clock)
         return [PlaybookVersionPublic.of(v) for v in rows]
+
+    return services.transact(work)
 
 
 @router.put(
@@ -62,14 +68,18 @@ def publish(
     )
     if spec.key != key:
         raise InvalidInput(f"the document's key {spec.key!r} does not match the path's {key!r}")
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> PlaybookVersionPublic:
         row, created = playbooks.publish(session, principal, spec, clock=services.clock)
         if not created:
             response.status_code = status.HTTP_200_OK
         return PlaybookVersionPublic.of(row)
 
+    return services.transact(work)
+
 
 @router.post("/{key}/default", responses=responses(403))
 def set_default(key: str, principal: PrincipalDep, services: ServicesDep) -> PlaybookPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> PlaybookPublic:
         return PlaybookPublic.of(playbooks.set_default(session, principal, key, clock=services.clock))
+
+    return services.transact(work)

@@ -9,20 +9,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
-from api.pages import ack_state
 from api.schemas import DetachedSignatureOut
 from vault import links, receipts
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import Unit, read_session
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 router = APIRouter(tags=["receipts"], responses=COMMON_RESPONSES)
 WRITE = responses(403, 409)
@@ -123,7 +122,7 @@ def public(session: Session, row: Receipt) -> ReceiptPublic:
 
 @router.post("/api/v1/cases/{case_id}/receipts", status_code=status.HTTP_201_CREATED, responses=WRITE)
 def create_receipt(case_id: str, body: ReceiptCreate, principal: PrincipalDep, services: ServicesDep) -> ReceiptPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> ReceiptPublic:
         row = receipts.create_receipt(
             session,
             services.settings,
@@ -134,6 +133,8 @@ def create_receipt(case_id: str, body: ReceiptCreate, principal: PrincipalDep, s
             clock=services.clock,
         )
         return public(session, row)
+
+    return services.transact(work)
 
 
 @router.get("/api/v1/cases/{case_id}/receipts")
@@ -148,18 +149,17 @@ def get_receipt(receipt_id: str, principal: PrincipalDep, session: SessionDep) -
 
 @router.post("/api/v1/receipts/{receipt_id}/send", responses={**WRITE, **responses(503)})
 def send_receipt(
-    receipt_id: str, request: Request, response: Response, principal: PrincipalDep, services: ServicesDep
+    receipt_id: str, response: Response, principal: PrincipalDep, services: ServicesDep
 ) -> SendPublic:
     # Without SMTP this response carries live links: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
-    st = ack_state(request)
     result = links.send_receipt(
-        services.engine,
+        services.transact,
         services.settings,
         principal,
         receipt_id,
-        mailer=st.mailer,
-        render=st.renderer.email,
+        mailer=services.mailer,
+        render=services.templates.email,
         clock=services.clock,
     )
     return SendPublic(
@@ -180,9 +180,11 @@ def send_receipt(
     responses={200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed receipt PDF"}},
 )
 def receipt_pdf(receipt_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    with Session(services.engine) as session:
+    with read_session(services.engine) as session:
         row = receipts.get_receipt(session, principal.organization_id, receipt_id)
-        data = render_receipt_pdf(session, services.settings, row, clock=services.clock)
+        source = receipt_pdf_source(session, row)
+    # Layout, signing and the TSA round trip run after the session closed: no lock is held meanwhile.
+    data = render_receipt_pdf(source, services.settings, clock=services.clock)
     return Response(
         data,
         media_type="application/pdf",

@@ -8,7 +8,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import StaffCreate, StaffPublic, StaffUpdate
 from vault import staff
-from vault.db import session_scope
+from vault.db import Unit
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=COMMON_RESPONSES)
 
@@ -20,11 +20,13 @@ def list_staff(principal: PrincipalDep, session: SessionDep) -> list[StaffPublic
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=responses(403, 409))
 def add_staff(body: StaffCreate, principal: PrincipalDep, services: ServicesDep) -> StaffPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> StaffPublic:
         member = staff.add_staff(
             session, principal, email=body.email, name=body.name, role=body.role, clock=services.clock
         )
         return StaffPublic.of(member)
+
+    return services.transact(work)
 
 
 @router.get("/{staff_id}")
@@ -36,8 +38,10 @@ def get_staff(staff_id: str, principal: PrincipalDep, session: SessionDep) -> St
 def update_staff(
     staff_id: str, body: StaffUpdate, principal: PrincipalDep, services: ServicesDep
 ) -> StaffPublic:
-    with session_scope(services.engine) as session:
+    def work(session: Unit) -> StaffPublic:
         member = staff.set_staff_active(
             session, principal, staff_id, active=body.active, clock=services.clock
         )
         return StaffPublic.of(member)
+
+    return services.transact(work)

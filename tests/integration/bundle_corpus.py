@@ -43,13 +43,13 @@ from signing.note import parse_note
 from signing.timestamps import request_timestamp
 from tests.conftest import add_owner
 from tests.tsa import LocalTSA
-from vault.acknowledgments import ClientMeta, acknowledge, open_link, view_link
+from vault.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
 from vault.canonical import dumps as canonical
 from vault.cases import add_note, open_case
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import read_session, session_scope
 from vault.evidence import EvidenceIngest
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.proofs import TlogProof
@@ -77,7 +77,7 @@ class Built:
 
 
 def upload(services: Services, principal: Principal, case_id: str, data: bytes, name: str) -> str:
-    ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
+    ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=services.transact)
     ingest.feed(data)
     return ingest.finish(
         filename=name, kind="deliverable", content_type="application/octet-stream", description=None
@@ -85,9 +85,8 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
 
 
 def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
-    with session_scope(services.engine) as session:
-        plan = prepare(session, services.settings, principal, case_id, clock=services.clock)
-    stream = BundleStream(services.engine, services.store, plan, clock=services.clock)
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
+    stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 
 
@@ -99,14 +98,15 @@ def acknowledged_receipt(services: Services, principal: Principal, case_id: str,
     """Issue a receipt, send it (links by hand), and have the client open and acknowledge it."""
     with session_scope(services.engine) as session:
         receipt_id = create_receipt(session, services.settings, principal, case_id).id
-    sent = send_receipt(services.engine, services.settings, principal, receipt_id, mailer=None, render=_no_email)
+    sent = send_receipt(services.transact, services.settings, principal, receipt_id, mailer=None, render=_no_email)
     token = sent.manual_links[0].url.rsplit("/", 1)[1]
     meta = ClientMeta(ip="198.51.100.7", user_agent="Mozilla/5.0 (corpus)")
-    open_link(services.engine, token, method="GET", meta=meta)
-    view = view_link(services.engine, token)
-    assert view is not None and view.recipient == contact
+    services.transact(lambda session: open_link(session, token, method="GET", meta=meta))
+    with read_session(services.engine) as session:
+        view = view_link(session, token)
+    assert isinstance(view, LinkView) and view.recipient == contact
     outcome = acknowledge(
-        services.engine,
+        services.transact,
         services.settings,
         token,
         name="Zoë Ångström",

@@ -114,7 +114,7 @@ def test_ledger_verify_names_a_wrong_link(services: Any, monkeypatch: pytest.Mon
         with session_scope(services.engine) as session:
             log.append(session, _draft(org_id, "case-a", n))
     # A writer that links to the wrong entry (the first, not the last): the tree is sound, the chain is not.
-    monkeypatch.setattr(log, "_case_head", lambda *_: CaseLink(0, b"\x01" * 32))
+    monkeypatch.setattr(log.LedgerWriter, "_case_head", lambda *_: CaseLink(0, b"\x01" * 32))
     with session_scope(services.engine) as session:
         log.append(session, _draft(org_id, "case-a", 3))
     assert org is not None
@@ -147,7 +147,7 @@ def test_a_case_begun_before_links_verifies_with_a_warning(
         old_release.setattr(log, "encode_entry", _version_1)
         with session_scope(services.engine) as session:
             case_id = open_case(session, principal, client_name="Legacy Co", owner_email=owner).id
-        ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits)
+        ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=services.transact)
         ingest.feed(b"delivered before the upgrade\n")
         ingest.finish(filename="old.txt", kind="deliverable", content_type="text/plain", description=None)
     with session_scope(services.engine) as session:

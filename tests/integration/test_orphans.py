@@ -108,8 +108,7 @@ def crash_between_object_and_row(services: Any, case_id: str, data: bytes) -> st
     def power_cut(work: Callable[[Session], Any]) -> Any:
         raise RuntimeError("power cut between the object and its row")
 
-    ingest = EvidenceIngest(services.engine, services.store, principal, case_id, services.ingest_limits,
-                            transact=power_cut)
+    ingest = EvidenceIngest(services.store, principal, case_id, services.ingest_limits, transact=power_cut)
     ingest.feed(data)
     with pytest.raises(RuntimeError, match="power cut"):
         ingest.finish(filename="lost.bin", kind="other", content_type=None, description=None)

@@ -115,17 +115,19 @@ def test_pdf_signature_is_timestamped_when_a_tsa_is_configured(
 ) -> None:
     from cryptography.hazmat.primitives import serialization
     from pyhanko.keys import load_cert_from_pemder
-    from sqlmodel import Session
 
     from tests.tsa import LocalTSA
+    from vault.db import read_session
     from vault.models import Receipt
-    from vault.receipt_pdf import render_receipt_pdf
+    from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
     receipt = create_receipt(client, handover(client))
-    with LocalTSA() as tsa, Session(services.engine) as session:
-        row = session.get(Receipt, receipt["id"])
-        assert row is not None
-        pdf = render_receipt_pdf(session, settings.model_copy(update={"tsa_url": tsa.url}), row)
+    with LocalTSA() as tsa:
+        with read_session(services.engine) as session:
+            row = session.get(Receipt, receipt["id"])
+            assert row is not None
+            source = receipt_pdf_source(session, row)
+        pdf = render_receipt_pdf(source, settings.model_copy(update={"tsa_url": tsa.url}))
         assert tsa.requests  # pyHanko asks once to size the signature, then for the real token
         tsa_root = settings.home / "tsa-root.pem"
         tsa_root.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))

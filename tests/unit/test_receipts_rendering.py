@@ -8,7 +8,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from api.rendering import Renderer
+from templates.render import Renderer
 
 HOSTILE = '<script>alert("x")</script> & Co'
 DOC = {

@@ -21,9 +21,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
 from vault.bundle.pdf import render_pdf
@@ -34,7 +31,7 @@ from vault.bundle.report_html import report_html
 from vault.bundle.verifier_page import verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import Transact
 from vault.evidence import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -65,7 +62,7 @@ class ExportResult:
 
 
 def prepare(
-    session: Session,
+    transact: Transact,
     settings: Settings,
     principal: Principal,
     case_id: str,
@@ -75,12 +72,19 @@ def prepare(
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports and the verifier page.
 
-    ``receipts`` defaults to the case's stored receipts and acknowledgments. Both reports are rendered
-    from the plan's entries alone, the ones the bundle carries, so a verifier can render ``report.html``
-    again and compare.
+    The export is recorded and its checkpoint signed in one unit of work (``transact``); the slow parts,
+    the receipts' PDFs (signed, maybe timestamped over the network) and both reports, are made after it
+    committed, from what it read. ``receipts`` defaults to the case's stored receipts and
+    acknowledgments. Both reports are rendered from the plan's entries alone, the ones the bundle
+    carries, so a verifier can render ``report.html`` again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock)
-    plan = build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
+    plan = transact(
+        lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
+    )
+    for receipt in plan.receipts:
+        if receipt.pdf is None and receipt.make_pdf is not None:
+            plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
     entries = [(entry.index, entry.document) for entry in plan.entries]
     data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
     plan.files[layout.REPORT_HTML] = report_html(data)
@@ -123,8 +127,10 @@ class _Sink:
 class BundleStream:
     """Iterate to get the ZIP's bytes; after the last chunk ``result`` holds the recorded export."""
 
-    def __init__(self, engine: Engine, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock) -> None:
-        self._engine = engine
+    def __init__(
+        self, transact: Transact, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock
+    ) -> None:
+        self._transact = transact
         self._store = store
         self._plan = plan
         self._clock = clock
@@ -192,7 +198,7 @@ class BundleStream:
         yield chunk_out
         manifest_hash = hashlib.sha256(manifest256).hexdigest()
         zip_hash = whole.hexdigest()
-        index = record_completion(self._engine, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
+        index = record_completion(self._transact, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
         octets, files = bagit.parse_oxum(oxum)
         self.result = ExportResult(
             manifest_sha256=manifest_hash,
@@ -225,9 +231,9 @@ def bag_info(plan: BundlePlan, oxum: str) -> bytes:
 
 
 def record_completion(
-    engine: Engine, plan: BundlePlan, manifest_sha256: str, zip_sha256: str, oxum: str, *, clock: Clock
+    transact: Transact, plan: BundlePlan, manifest_sha256: str, zip_sha256: str, oxum: str, *, clock: Clock
 ) -> int:
-    """Append ``bundle.completed`` in its own transaction; returns its ledger index."""
+    """Append ``bundle.completed`` in its own unit of work; returns its ledger index."""
     draft = EntryDraft(
         type="bundle.completed",
         organization_id=plan.organization.id,
@@ -241,5 +247,4 @@ def record_completion(
             "checkpoint_size": plan.checkpoint.size,
         },
     )
-    with session_scope(engine) as session:
-        return log.append(session, draft, clock=clock).index
+    return transact(lambda session: log.append(session, draft, clock=clock).index)

@@ -57,6 +57,9 @@ class BundleReceipt:
     status: str
     #: The receipt's PDF, when one was made.
     pdf: bytes | None = None
+    #: Makes the receipt's PDF from what was read in the export's unit of work. Called by ``prepare`` after
+    #: that unit committed: signing may wait on a TSA, and no transaction stays open across it.
+    make_pdf: Callable[[], bytes] | None = field(default=None, compare=False)
     #: The signed checkpoint note the receipt gave the client, when it carried one.
     checkpoint: str | None = None
 
@@ -377,7 +380,7 @@ def index_document(plan: BundlePlan) -> dict[str, Any]:
                 "status": r.status,
                 "json": layout.receipt_paths(r.receipt_id)[0],
                 "sig": layout.receipt_paths(r.receipt_id)[1],
-                "pdf": layout.receipt_paths(r.receipt_id)[2] if r.pdf is not None else None,
+                "pdf": layout.receipt_paths(r.receipt_id)[2] if r.pdf is not None or r.make_pdf is not None else None,
             }
             for r in plan.receipts
         ],

@@ -9,6 +9,7 @@ module only reads them. An acknowledgment is carried as its own signed document
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -19,7 +20,7 @@ from vault.clock import Clock
 from vault.config import Settings
 from vault.models import Case
 from vault.models.receipts import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.receipts import countersignature_of, document_of, signed_of
 
 
@@ -30,7 +31,8 @@ def _checkpoint_note(document: dict[str, Any]) -> str | None:
 
 
 def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
-    """A ``ReceiptSource`` reading the case's receipts and acknowledgments, PDFs rendered now."""
+    """A ``ReceiptSource`` reading the case's receipts and acknowledgments; their PDFs are rendered later,
+    from what was read here, once the export's unit of work has committed (``BundleReceipt.make_pdf``)."""
 
     def source(session: Session, case: Case) -> list[BundleReceipt]:
         rows = session.exec(
@@ -44,7 +46,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     document=bytes(row.document),
                     signature=signed_of(row).detached,
                     status=row.status,
-                    pdf=render_receipt_pdf(session, settings, row, clock=clock),
+                    make_pdf=partial(render_receipt_pdf, receipt_pdf_source(session, row), settings, clock=clock),
                     checkpoint=_checkpoint_note(document_of(row)),
                 )
             )

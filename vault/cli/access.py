@@ -6,12 +6,11 @@ import json
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
 
 from vault import access
 from vault.cli.cases import CaseArg, case_app
 from vault.cli.common import JsonOpt, emit, emit_json, operator, out, services
-from vault.db import session_scope
+from vault.db import read_session
 from vault.models import AccessItem
 
 access_app = typer.Typer(no_args_is_help=True, help="The access-revocation register of a case.")
@@ -52,16 +51,18 @@ def access_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a system in the access register."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.add_item(
-            session,
-            operator(session),
-            case_id,
-            name=name,
-            kind=kind,
-            held_by=held_by,
-            accounts=account or [],
-            clock=svc.clock,
+    with services() as svc:
+        item = svc.transact(
+            lambda session: access.add_item(
+                session,
+                operator(session),
+                case_id,
+                name=name,
+                kind=kind,
+                held_by=held_by,
+                accounts=account or [],
+                clock=svc.clock,
+            )
         )
     emit(as_json, access_json(item), item.id)
 
@@ -78,16 +79,18 @@ def access_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a revocation with its evidence."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.revoke_item(
-            session,
-            operator(session),
-            case_id,
-            item_id,
-            method=method,
-            evidence_ids=evidence,
-            revoked_by=by,
-            clock=svc.clock,
+    with services() as svc:
+        item = svc.transact(
+            lambda session: access.revoke_item(
+                session,
+                operator(session),
+                case_id,
+                item_id,
+                method=method,
+                evidence_ids=evidence,
+                revoked_by=by,
+                clock=svc.clock,
+            )
         )
     emit(as_json, access_json(item), f"revoked {item.name}")
 
@@ -100,9 +103,11 @@ def access_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """A second person confirms a revocation."""
-    with services() as svc, session_scope(svc.engine) as session:
-        item = access.verify_item(
-            session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
+    with services() as svc:
+        item = svc.transact(
+            lambda session: access.verify_item(
+                session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
+            )
         )
     emit(as_json, access_json(item), f"verified {item.name}")
 
@@ -110,7 +115,7 @@ def access_verify(
 @access_app.command("list")
 def access_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the access register of a case."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         items = access.list_items(session, operator(session).organization_id, case_id)
     if as_json:
         emit_json([access_json(i) for i in items])

@@ -8,7 +8,6 @@ import typer
 
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.config import get_settings
-from vault.db import session_scope
 from vault.orgs import create_token
 from vault.setup import initialize
 
@@ -68,8 +67,12 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Issue an API token; the secret is printed once and only its hash is stored."""
-    with services() as svc, session_scope(svc.engine) as session:
-        issued = create_token(session, organization_id=operator(session).organization_id, name=name, role=role)
+    with services() as svc:
+        issued = svc.transact(
+            lambda session: create_token(
+                session, organization_id=operator(session).organization_id, name=name, role=role
+            )
+        )
     if as_json:
         emit_json({"id": issued.id, "name": issued.name, "role": issued.role.value, "token": issued.secret})
     else:

@@ -21,7 +21,7 @@ from vault.bundle.export import BundleStream, prepare
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
-from vault.db import session_scope
+from vault.db import read_session
 from vault.errors import InvalidInput
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
@@ -50,15 +50,10 @@ def export(
         raise InvalidInput(f"{output} is a directory; expected a file name such as case.zip")
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
     with services() as svc:
-        with session_scope(svc.engine) as session:
-            plan = prepare(
-                session,
-                svc.settings,
-                operator(session),
-                case_id,
-                clock=svc.clock,
-            )
-        stream = BundleStream(svc.engine, svc.store, plan, clock=svc.clock)
+        with read_session(svc.engine) as session:
+            principal = operator(session)
+        plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
+        stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock)
         total = sum(plan.payload_sizes)
         try:
             with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:

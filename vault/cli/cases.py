@@ -15,7 +15,7 @@ from vault import cases, gate, progress
 from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
 from vault.clock import rfc3339
 from vault.communications import log_communication
-from vault.db import session_scope
+from vault.db import Unit, read_session
 from vault.errors import Conflict
 from vault.models import Case, CaseStep, PlaybookVersion
 from vault.services import Services
@@ -76,7 +76,7 @@ def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
 
 
 def _show(case_id: str, as_json: bool) -> None:
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         case = cases.get_case(session, operator(session).organization_id, case_id)
         data = case_json(case, session, svc)
     if as_json:
@@ -104,20 +104,24 @@ def case_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open an offboarding case (the playbook version is snapshotted)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        case = cases.open_case(
-            session,
-            operator(session),
-            client_name=client,
-            owner_email=owner,
-            contacts=contact or [],
-            service_type=service_type,
-            trigger=trigger,
-            intent_date=intent_date.date() if intent_date else None,
-            target_end_date=target_end_date.date() if target_end_date else None,
-            clock=svc.clock,
-        )
-        data = case_json(case, session, svc)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Case, dict[str, Any]]:
+            case = cases.open_case(
+                session,
+                operator(session),
+                client_name=client,
+                owner_email=owner,
+                contacts=contact or [],
+                service_type=service_type,
+                trigger=trigger,
+                intent_date=intent_date.date() if intent_date else None,
+                target_end_date=target_end_date.date() if target_end_date else None,
+                clock=svc.clock,
+            )
+            return case, case_json(case, session, svc)
+
+        case, data = svc.transact(work)
     if as_json:
         emit_json(data)
     else:
@@ -130,7 +134,7 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the organization's cases."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
         rows = (
             progress.overdue_cases(session, org, svc.clock().date())
@@ -166,7 +170,7 @@ def case_show(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 @case_app.command("steps")
 def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the case's steps with due dates."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
         case = cases.get_case(session, org, case_id)
         data = [step_json(case, s) for s in cases.list_steps(session, org, case_id)]
@@ -189,12 +193,16 @@ def case_complete(
     as_json: JsonOpt = False,
 ) -> None:
     """Complete a step (its dependencies must be done and its criteria met)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        principal = operator(session)
-        row = cases.complete_step(
-            session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
-        )
-        data = step_json(cases.get_case(session, principal.organization_id, case_id), row)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[CaseStep, dict[str, Any]]:
+            principal = operator(session)
+            row = cases.complete_step(
+                session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
+            )
+            return row, step_json(cases.get_case(session, principal.organization_id, case_id), row)
+
+        row, data = svc.transact(work)
     emit(as_json, data, f"completed {step} (ledger index {row.ledger_index})")
 
 
@@ -206,19 +214,23 @@ def case_owner(
     as_json: JsonOpt = False,
 ) -> None:
     """Reassign the case owner."""
-    with services() as svc, session_scope(svc.engine) as session:
-        case = cases.change_owner(
-            session, operator(session), case_id, owner_email=email, reason=reason, clock=svc.clock
-        )
-        data = case_json(case)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Case, dict[str, Any]]:
+            case = cases.change_owner(
+                session, operator(session), case_id, owner_email=email, reason=reason, clock=svc.clock
+            )
+            return case, case_json(case)
+
+        case, data = svc.transact(work)
     emit(as_json, data, f"owner: {case.owner_email}")
 
 
 @case_app.command("note")
 def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
     """Add a note (allowed even after the case is fully offboarded)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        note = cases.add_note(session, operator(session), case_id, text, clock=svc.clock)
+    with services() as svc:
+        note = svc.transact(lambda session: cases.add_note(session, operator(session), case_id, text, clock=svc.clock))
     if as_json:
         emit_json({"id": note.id, "text": note.text, "ledger_index": note.ledger_index})
     else:
@@ -240,39 +252,44 @@ def case_log(
     """Log an email, call or meeting as evidence of kind communication."""
     body = file.read_text(encoding="utf-8") if file is not None else (text or "")
     with services() as svc:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             principal = operator(session)
-        result = log_communication(
-            svc.engine,
-            svc.store,
-            principal,
-            case_id,
-            svc.ingest_limits,
-            channel=channel,
-            text=body,
-            subject=subject,
-            participants=participant or [],
-            clock=svc.clock,
-        )
+            result = log_communication(
+                session,
+                svc.transact,
+                svc.store,
+                principal,
+                case_id,
+                svc.ingest_limits,
+                channel=channel,
+                text=body,
+                subject=subject,
+                participants=participant or [],
+                clock=svc.clock,
+            )
     row = result.evidence
     data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
     emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
 
 
 def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
-    with services() as svc, session_scope(svc.engine) as session:
-        principal = operator(session)
-        if action == "start":
-            case = gate.start_work(session, principal, case_id, clock=svc.clock)
-        elif action == "await":
-            case = gate.request_acknowledgment(session, principal, case_id, clock=svc.clock)
-        elif action == "dispute":
-            case = gate.dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
-        elif action == "resolve":
-            case = gate.resolve_dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
-        else:
-            case = gate.close_case(session, principal, case_id, clock=svc.clock)
-        data = case_json(case)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Case, dict[str, Any]]:
+            principal = operator(session)
+            if action == "start":
+                case = gate.start_work(session, principal, case_id, clock=svc.clock)
+            elif action == "await":
+                case = gate.request_acknowledgment(session, principal, case_id, clock=svc.clock)
+            elif action == "dispute":
+                case = gate.dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
+            elif action == "resolve":
+                case = gate.resolve_dispute(session, principal, case_id, reason=reason or "", clock=svc.clock)
+            else:
+                case = gate.close_case(session, principal, case_id, clock=svc.clock)
+            return case, case_json(case)
+
+        case, data = svc.transact(work)
     emit(as_json, data, f"{case.id}: {case.status}")
 
 
@@ -314,9 +331,11 @@ def case_waive(
     as_json: JsonOpt = False,
 ) -> None:
     """Waive the client's acknowledgment (admins only)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        waiver = gate.waive_acknowledgment(
-            session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
+    with services() as svc:
+        waiver = svc.transact(
+            lambda session: gate.waive_acknowledgment(
+                session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
+            )
         )
     if as_json:
         emit_json({"id": waiver.id, "reason": waiver.reason, "ledger_index": waiver.ledger_index})
@@ -343,7 +362,7 @@ def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 @case_app.command("timeline")
 def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """The case's ledger entries with their indexes."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         events = progress.timeline(session, operator(session).organization_id, case_id)
     if as_json:
         emit_json(

@@ -44,7 +44,10 @@ def _global(
 
 @contextmanager
 def services() -> Iterator[Services]:
-    svc = build_services(get_settings())
+    """The deployment's services for one command, with the jinja2 renderer (imported only when used)."""
+    from templates.render import Renderer
+
+    svc = build_services(get_settings(), renderer=Renderer())
     try:
         yield svc
     finally:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
 
 from vault import evidence
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.clock import rfc3339
+from vault.db import read_session
 from vault.models import Evidence
 
 CHUNK = 1024 * 1024
@@ -49,14 +49,21 @@ def evidence_add(
     evidence.parse_kind(kind)
     results = []
     with services() as svc:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             principal = operator(session)
         with progress_bar(json_mode=as_json) as progress:
             for path in files:
                 task = progress.add_task(path.name, total=path.stat().st_size)
-                ingest = evidence.EvidenceIngest(
-                    svc.engine, svc.store, principal, case_id, svc.ingest_limits, clock=svc.clock
-                )
+                with read_session(svc.engine) as session:
+                    ingest = evidence.EvidenceIngest.begin(
+                        session,
+                        svc.store,
+                        principal,
+                        case_id,
+                        svc.ingest_limits,
+                        transact=svc.transact,
+                        clock=svc.clock,
+                    )
                 try:
                     with path.open("rb") as handle:
                         while chunk := handle.read(CHUNK):
@@ -91,7 +98,7 @@ def evidence_get(
 ) -> None:
     """Write a stored file, re-hashing it on the way out; a file that does not match is not left behind."""
     with services() as svc:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             row = evidence.get_evidence(session, operator(session).organization_id, evidence_id)
         temp = output.with_name(f".{output.name}.offboard-partial")
         try:
@@ -114,7 +121,7 @@ def evidence_get(
 @evidence_app.command("list")
 def evidence_list(case_id: Annotated[str, typer.Option("--case", help="Case id.")], as_json: JsonOpt = False) -> None:
     """List a case's evidence."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         rows = evidence.list_evidence(session, operator(session).organization_id, case_id)
     if as_json:
         emit_json([evidence_json(r) for r in rows])

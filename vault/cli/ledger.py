@@ -9,12 +9,12 @@ import typer
 from sqlmodel import Session, col, select
 
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
-from vault.db import session_scope
+from vault.db import Unit, read_session
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log, service
 from vault.ledger.audit import verify_ledger
 from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
-from vault.ledger.proofs import TlogProof
+from vault.ledger.proofs import InclusionProof, TlogProof
 from vault.ledger.publish import latest_checkpoint
 from vault.models import Checkpoint, Organization
 
@@ -31,8 +31,10 @@ def _org(session: Session) -> Organization:
 @ledger_app.command("checkpoint")
 def checkpoint(as_json: JsonOpt = False) -> None:
     """Print a signed checkpoint covering every committed entry (signing one first if needed)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        row = service.current_checkpoint(session, svc.settings, _org(session), clock=svc.clock)
+    with services() as svc:
+        row = svc.transact(
+            lambda session: service.current_checkpoint(session, svc.settings, _org(session), clock=svc.clock)
+        )
     if as_json:
         emit_json(PublishedCheckpoint(row.note, row.key_id).to_json())
     else:
@@ -42,7 +44,7 @@ def checkpoint(as_json: JsonOpt = False) -> None:
 @ledger_app.command("entry")
 def entry(index: int) -> None:
     """Write the exact bytes of entry INDEX to stdout."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         row = log.entry(session, operator(session).organization_id, index)
     sys.stdout.buffer.write(bytes(row.body))
     sys.stdout.flush()
@@ -55,24 +57,30 @@ def prove(
     as_json: JsonOpt = False,
 ) -> None:
     """Inclusion proof of entry INDEX: a C2SP tlog-proof by default, JSON with --json."""
-    with services() as svc, session_scope(svc.engine) as session:
-        org = _org(session)
-        cp: Checkpoint | None
-        if size is None:
-            cp = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
-        else:
-            found = session.exec(
-                select(Checkpoint)
-                .where(Checkpoint.organization_id == org.id, Checkpoint.size == size)
-                .order_by(col(Checkpoint.id).desc())
-            ).first()
-            if found is None and size == log.size(session, org.id):
-                found = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
-            if found is None and not as_json:
-                raise InvalidInput(f"no signed checkpoint of size {size}; omit --size or use --json for a bare proof")
-            cp = found
-        tree_size = cp.size if cp is not None else size
-        proof = service.prove_inclusion(session, org.id, index, tree_size)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Checkpoint | None, InclusionProof]:
+            org = _org(session)
+            cp: Checkpoint | None
+            if size is None:
+                cp = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
+            else:
+                found = session.exec(
+                    select(Checkpoint)
+                    .where(Checkpoint.organization_id == org.id, Checkpoint.size == size)
+                    .order_by(col(Checkpoint.id).desc())
+                ).first()
+                if found is None and size == log.size(session, org.id):
+                    found = service.current_checkpoint(session, svc.settings, org, clock=svc.clock)
+                if found is None and not as_json:
+                    raise InvalidInput(
+                        f"no signed checkpoint of size {size}; omit --size or use --json for a bare proof"
+                    )
+                cp = found
+            tree_size = cp.size if cp is not None else size
+            return cp, service.prove_inclusion(session, org.id, index, tree_size)
+
+        cp, proof = svc.transact(work)
     if as_json:
         emit_json(proof.to_json())
         return
@@ -83,7 +91,7 @@ def prove(
 @ledger_app.command("consistency")
 def consistency(first: int, second: int, as_json: JsonOpt = False) -> None:
     """Consistency proof between tree sizes FIRST and SECOND."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         proof = service.prove_consistency(session, operator(session).organization_id, first, second)
     if as_json:
         emit_json(proof.to_json())
@@ -98,7 +106,7 @@ def verifier_key(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the verifier key (C2SP vkey) that checkpoints are signed with."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         org = _org(session)
         keys = keyring.public_keys(session, org.id)
         active = keyring.active_key(session, org.id)
@@ -123,11 +131,15 @@ def verifier_key(
 @ledger_app.command("rotate-key")
 def rotate_key(as_json: JsonOpt = False) -> None:
     """Retire the checkpoint signing key and start signing with a new one (recorded in the log)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        org = _org(session)
-        index = service.rotate_key(session, svc.settings, org, operator(session).actor, clock=svc.clock)
-        new = keyring.active_key(session, org.id)
-        new_vkey = next(k.vkey for k in keyring.public_keys(session, org.id) if k.key_id == new.key_id)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[int, str]:
+            org = _org(session)
+            index = service.rotate_key(session, svc.settings, org, operator(session).actor, clock=svc.clock)
+            new = keyring.active_key(session, org.id)
+            return index, next(k.vkey for k in keyring.public_keys(session, org.id) if k.key_id == new.key_id)
+
+        index, new_vkey = svc.transact(work)
     if as_json:
         emit_json({"ledger_index": index, "vkey": new_vkey})
     else:
@@ -139,7 +151,7 @@ def rotate_key(as_json: JsonOpt = False) -> None:
 def verify(as_json: JsonOpt = False) -> None:
     """Recompute the tree from the stored entries and check every checkpoint; exit 1 on any problem."""
     with services() as svc:
-        with Session(svc.engine) as session:
+        with read_session(svc.engine) as session:
             org = _org(session)
             latest = latest_checkpoint(session, org.id)
         report = verify_ledger(svc.engine, svc.settings, org)

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from vault import playbooks, staff
 from vault.cli.common import JsonOpt, app, emit_json, operator, out, services
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import read_session
 from vault.models import Playbook, PlaybookVersion, StaffMember
 from vault.setup import new_organization
 
@@ -90,9 +89,11 @@ def staff_add(
 
         member = add_with_password(email, name, role, read_password())
     else:
-        with services() as svc, session_scope(svc.engine) as session:
-            member = staff.add_staff(
-                session, operator(session), email=email, name=name, role=role, clock=svc.clock
+        with services() as svc:
+            member = svc.transact(
+                lambda session: staff.add_staff(
+                    session, operator(session), email=email, name=name, role=role, clock=svc.clock
+                )
             )
     if as_json:
         emit_json(staff_json(member))
@@ -103,7 +104,7 @@ def staff_add(
 @staff_app.command("list")
 def staff_list(as_json: JsonOpt = False) -> None:
     """List the organization's staff members."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         rows = staff.list_staff(session, operator(session).organization_id)
     if as_json:
         emit_json([staff_json(m) for m in rows])
@@ -117,8 +118,10 @@ def staff_list(as_json: JsonOpt = False) -> None:
 @playbook_app.command("list")
 def playbook_list(as_json: JsonOpt = False) -> None:
     """List the organization's playbooks (the shipped ones are installed on first use)."""
-    with services() as svc, session_scope(svc.engine) as session:
-        rows = playbooks.list_playbooks(session, operator(session).organization_id, clock=svc.clock)
+    with services() as svc:
+        rows = svc.transact(
+            lambda session: playbooks.list_playbooks(session, operator(session).organization_id, clock=svc.clock)
+        )
     if as_json:
         emit_json([playbook_json(p) for p in rows])
         return
@@ -135,8 +138,12 @@ def playbook_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one playbook version with its steps and SHA-256."""
-    with services() as svc, session_scope(svc.engine) as session:
-        row = playbooks.get_version(session, operator(session).organization_id, key, version, clock=svc.clock)
+    with services() as svc:
+        row = svc.transact(
+            lambda session: playbooks.get_version(
+                session, operator(session).organization_id, key, version, clock=svc.clock
+            )
+        )
     if as_json:
         emit_json(version_json(row))
         return
@@ -155,8 +162,10 @@ def playbook_publish(
 ) -> None:
     """Validate a playbook YAML file and publish it as a new version."""
     spec = playbooks.parse_yaml(file.read_bytes())
-    with services() as svc, session_scope(svc.engine) as session:
-        row, created = playbooks.publish(session, operator(session), spec, clock=svc.clock)
+    with services() as svc:
+        row, created = svc.transact(
+            lambda session: playbooks.publish(session, operator(session), spec, clock=svc.clock)
+        )
     if as_json:
         emit_json({**version_json(row), "created": created})
     else:
@@ -168,6 +177,6 @@ def playbook_publish(
 @playbook_app.command("default")
 def playbook_default(key: str) -> None:
     """Make KEY the organization's default playbook."""
-    with services() as svc, session_scope(svc.engine) as session:
-        playbooks.set_default(session, operator(session), key, clock=svc.clock)
+    with services() as svc:
+        svc.transact(lambda session: playbooks.set_default(session, operator(session), key, clock=svc.clock))
     out.print(f"default playbook: {key}")

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +16,10 @@ from sqlmodel import Session, select
 from vault import links, receipts
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
-from vault.db import session_scope
+from vault.db import Unit, read_session
 from vault.errors import InvalidInput
-from vault.mail import EmailRenderer, mailer_from_settings
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import render_receipt_pdf
+from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 receipt_app = typer.Typer(no_args_is_help=True, help="Handover receipts and acknowledgment links.")
 app.add_typer(receipt_app, name="receipt")
@@ -65,13 +63,6 @@ def _ack(session: Session, receipt_id: str) -> Acknowledgment | None:
     return session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt_id)).first()
 
 
-def _email_renderer() -> EmailRenderer:
-    # By name: the domain package never imports the API package (where jinja2 rendering lives).
-    rendering = importlib.import_module("api.rendering")
-    render: EmailRenderer = rendering.Renderer().email
-    return render
-
-
 @receipt_app.command("create")
 def create(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
@@ -90,11 +81,15 @@ def create(
             terms = terms_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read the terms file {terms_file}: {exc}") from exc
-    with services() as svc, session_scope(svc.engine) as session:
-        row = receipts.create_receipt(
-            session, svc.settings, operator(session), case_id, evidence_ids=evidence, terms=terms, clock=svc.clock
-        )
-        value = receipt_json(row, None)
+    with services() as svc:
+
+        def work(session: Unit) -> tuple[Receipt, dict[str, Any]]:
+            row = receipts.create_receipt(
+                session, svc.settings, operator(session), case_id, evidence_ids=evidence, terms=terms, clock=svc.clock
+            )
+            return row, receipt_json(row, None)
+
+        row, value = svc.transact(work)
     if as_json:
         emit_json(value)
     else:
@@ -108,15 +103,15 @@ def create(
 def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Email each client contact a fresh acknowledgment link (voiding earlier ones)."""
     with services() as svc:
-        with session_scope(svc.engine) as session:
+        with read_session(svc.engine) as session:
             principal = operator(session)
         result = links.send_receipt(
-            svc.engine,
+            svc.transact,
             svc.settings,
             principal,
             receipt_id,
-            mailer=mailer_from_settings(svc.settings),
-            render=_email_renderer(),
+            mailer=svc.mailer,
+            render=svc.templates.email,
             clock=svc.clock,
         )
     value = {
@@ -143,7 +138,7 @@ def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 @receipt_app.command("show")
 def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Show a receipt and its status: draft, sent, acknowledged or disputed."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
         receipts.verify_receipt(session, row)
         value = receipt_json(row, _ack(session, row.id))
@@ -165,7 +160,7 @@ def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 @receipt_app.command("list")
 def list_(case_id: Annotated[str, typer.Argument(help="Case id.")], as_json: JsonOpt = False) -> None:
     """The receipts of a case."""
-    with services() as svc, Session(svc.engine) as session:
+    with services() as svc, read_session(svc.engine) as session:
         rows = receipts.list_receipts(session, operator(session).organization_id, case_id)
         values = [receipt_json(r, _ack(session, r.id)) for r in rows]
     if as_json:
@@ -181,9 +176,11 @@ def pdf(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed PDF.")],
 ) -> None:
     """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
-    with services() as svc, Session(svc.engine) as session:
-        row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
-        data = render_receipt_pdf(session, svc.settings, row, clock=svc.clock)
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
+            source = receipt_pdf_source(session, row)
+        data = render_receipt_pdf(source, svc.settings, clock=svc.clock)
     try:
         output.write_bytes(data)
     except OSError as exc:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from signing.keys import Verifier
 from vault.config import Settings
+from vault.db import read_session
 from vault.errors import OffboardError
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import open_checkpoint
@@ -84,7 +85,7 @@ class _Compact:
 
 def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> LedgerReport:
     problems: list[LedgerProblem] = []
-    with Session(engine) as session:
+    with read_session(engine) as session:
         size = log.size(session, org.id)
         checkpoints = list(
             session.exec(
@@ -99,7 +100,7 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
     expected = 0
     #: Each case's last entry so far: every case entry must link to it (``entries.CaseLink``).
     case_heads: dict[str, CaseLink] = {}
-    with Session(engine) as session:
+    with read_session(engine) as session:
         while True:
             rows = session.exec(
                 select(LedgerEntry)
@@ -190,7 +191,7 @@ def _check_checkpoints(
             )
     if len(checkpoints) > 1:
         latest = checkpoints[-1]
-        with Session(engine) as session:
+        with read_session(engine) as session:
             for cp in checkpoints[:-1]:
                 if cp.size == 0 or cp.size == latest.size:
                     continue

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import reader, session_scope
+from vault.db import Transact, Unit, read_session
 from vault.errors import OffboardError, VerificationFailed
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
@@ -109,21 +109,31 @@ _STALE = text(
 )
 
 
-def publish_all(engine: Engine, settings: Settings, *, clock: Clock = system_clock) -> list[Checkpoint]:
-    """Sign a checkpoint for every organization that has unsigned entries; one transaction each.
+def publish_all(
+    engine: Engine, transact: Transact, settings: Settings, *, clock: Clock = system_clock
+) -> list[Checkpoint]:
+    """Sign a checkpoint for every organization that has unsigned entries; one unit of work each.
+
+    Which organizations are stale is read without the write lock (``engine``, every few hundred
+    milliseconds); the signing goes through the write path (``transact``).
 
     One organization's failure (an integrity refusal, an unusable key) is logged and does not hold up
     the others. Organizations without a signing key are skipped: they cannot have checkpoints yet.
     """
-    with Session(reader(engine)) as session:
+    with read_session(engine) as session:
         stale = [org_id for org_id in stale_organizations(session) if keyring.keys_of(session, org_id)]
     signed = []
     for org_id in stale:
+
+        def work(session: Unit, org_id: str = org_id) -> Checkpoint | None:
+            org = session.get(Organization, org_id)
+            return publish(session, settings, org, clock=clock) if org is not None else None
+
         try:
-            with session_scope(engine) as session:
-                org = session.get(Organization, org_id)
-                if org is not None:
-                    signed.append(publish(session, settings, org, clock=clock))
+            checkpoint = transact(work)
         except OffboardError as exc:
             logger.error("checkpoint for organization %s refused: %s", org_id, exc.message)
+            continue
+        if checkpoint is not None:
+            signed.append(checkpoint)
     return signed

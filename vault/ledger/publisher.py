@@ -15,13 +15,13 @@ from pathlib import Path
 
 from cryptography import x509
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from signing.errors import TimestampError
 from signing.timestamps import TimestampAnchor, load_pem_roots, request_timestamp
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import session_scope
+from vault.db import Transact, read_session
 from vault.errors import ConfigurationError, OffboardError
 from vault.ledger.publish import publish_all
 from vault.models import Checkpoint, TimestampToken
@@ -42,8 +42,11 @@ def tsa_roots(settings: Settings) -> list[x509.Certificate]:
 class Anchorer:
     """Requests at most one timestamp per interval, for the newest checkpoint of each organization."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, transact: Transact, clock: Clock = system_clock
+    ) -> None:
         self._engine = engine
+        self._transact = transact
         self._settings = settings
         self._clock = clock
         self._anchors: dict[str, TimestampAnchor] = {}
@@ -70,12 +73,12 @@ class Anchorer:
         token = TimestampToken(
             checkpoint_id=checkpoint.id, token=record.token_der, gen_time=record.gen_time, tsa_url=url
         )
-        with session_scope(self._engine) as session:
-            session.add(token)
+        # The TSA answered above, outside any transaction; only its token is written.
+        self._transact(lambda session: session.add(token))
         return token
 
     def _recently_anchored(self, organization_id: str, since: datetime) -> bool:
-        with Session(self._engine) as session:
+        with read_session(self._engine) as session:
             query = (
                 select(TimestampToken.id)
                 .join(Checkpoint, col(Checkpoint.id) == col(TimestampToken.checkpoint_id))
@@ -85,9 +88,14 @@ class Anchorer:
 
 
 def publish_and_anchor(
-    engine: Engine, settings: Settings, anchorer: Anchorer | None, *, clock: Clock = system_clock
+    engine: Engine,
+    settings: Settings,
+    anchorer: Anchorer | None,
+    *,
+    transact: Transact,
+    clock: Clock = system_clock,
 ) -> list[Checkpoint]:
-    signed = publish_all(engine, settings, clock=clock)
+    signed = publish_all(engine, transact, settings, clock=clock)
     if anchorer is not None:
         for checkpoint in signed:
             anchorer.anchor(checkpoint)
@@ -97,11 +105,14 @@ def publish_and_anchor(
 class Publisher:
     """A daemon thread running ``publish_and_anchor`` every ``checkpoint_delay_seconds``."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, transact: Transact, clock: Clock = system_clock
+    ) -> None:
         self._engine = engine
+        self._transact = transact
         self._settings = settings
         self._clock = clock
-        self._anchorer = Anchorer(engine, settings, clock=clock) if settings.tsa_url else None
+        self._anchorer = Anchorer(engine, settings, transact=transact, clock=clock) if settings.tsa_url else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="offboard-publisher", daemon=True)
 
@@ -116,7 +127,9 @@ class Publisher:
         interval = max(self._settings.checkpoint_delay_seconds, 0.05)
         while not self._stop.wait(interval):
             try:
-                publish_and_anchor(self._engine, self._settings, self._anchorer, clock=self._clock)
+                publish_and_anchor(
+                    self._engine, self._settings, self._anchorer, transact=self._transact, clock=self._clock
+                )
             except OffboardError as exc:
                 # Must be loud but must not kill the thread; `offboard ledger verify` explains integrity failures.
                 logger.error("checkpoint publishing refused: %s", exc.message)

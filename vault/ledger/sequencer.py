@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
-from vault.ledger import log
+from vault.db import Unit, unit_on
+from vault.errors import WritePathMisuse
+from vault.ledger.log import Edges
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ class _Unit:
 
     __slots__ = ("work", "promoted", "_wake", "_settled", "_ok", "_value")
 
-    def __init__(self, work: Callable[[Session], Any]) -> None:
+    def __init__(self, work: Callable[[Unit], Any]) -> None:
         self.work = work
         #: Made the next leader; set under the sequencer's mutex, before the caller is woken.
         self.promoted = False
@@ -84,11 +85,21 @@ class Sequencer:
         #: The kept connection, used by one leader at a time: no pool checkout (and, on PostgreSQL, no
         #: pre-ping round trip) per batch. Replaced when the database drops it.
         self._connection: Connection | None = None
+        #: The edges of the log this write path last committed (see ``log.Edges``).
+        self._edges = Edges()
+        #: Set on the leader's thread while it runs a batch: a unit asking for another unit would wait
+        #: on its own batch forever.
+        self._inside = threading.local()
         self.batches = 0
         self.units = 0
 
-    def run(self, work: Callable[[Session], T]) -> T:
+    def run(self, work: Callable[[Unit], T]) -> T:
         """Run ``work`` in the next batch and return its result once the batch has committed."""
+        if getattr(self._inside, "active", False):
+            raise NestedUnitOfWork(
+                "a unit of work asked for another one (Services.transact inside Services.transact); "
+                "pass the unit's session down instead"
+            )
         unit = _Unit(work)
         with self._mutex:
             self._waiting.append(unit)
@@ -206,12 +217,19 @@ class Sequencer:
             self._connection.close()
         self._connection = None
 
-    def _session(self) -> Session:
+    def _session(self) -> Unit:
         if self._connection is None or self._connection.invalidated or self._connection.closed:
             self._connection = self._engine.connect()
-        return Session(bind=self._connection, expire_on_commit=False)
+        return unit_on(self._connection, self._edges)
 
     def _run(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
+        self._inside.active = True
+        try:
+            return self._run_batch(batch, isolate=isolate)
+        finally:
+            self._inside.active = False
+
+    def _run_batch(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
         results: list[tuple[_Unit, bool, Any]] = []
         with self._session() as session:
             for unit in batch:
@@ -226,14 +244,14 @@ class Sequencer:
                         raise _UnitFailed from exc
                     continue
                 savepoint = session.begin_nested()
-                position = log.mark(session)
+                position = session.ledger.mark()
                 try:
                     value = unit.work(session)
                     savepoint.commit()
                     results.append((unit, True, value))
                 except BaseException as exc:  # noqa: BLE001 - delivered to the unit's caller
                     savepoint.rollback()
-                    log.rewind(session, position)
+                    session.ledger.rewind(position)
                     results.append((unit, False, exc))
             session.commit()
         return results
@@ -242,6 +260,13 @@ class Sequencer:
     def _fail(batch: list[_Unit], exc: BaseException) -> None:
         for unit in batch:
             unit.settle(False, exc)
+
+
+class NestedUnitOfWork(WritePathMisuse):
+    """A unit of work tried to start another from inside its batch: a programming error, never user input
+    (the inner unit would wait for the batch it runs in, forever)."""
+
+    code = "nested-unit-of-work"
 
 
 class _UnitFailed(Exception):

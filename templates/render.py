@@ -1,7 +1,8 @@
-"""jinja2 rendering of the acknowledgment pages and the emails, from the top-level ``templates/`` folder.
+"""jinja2 rendering of the acknowledgment pages and the emails, from this ``templates/`` folder.
 
-The domain never imports jinja2 (STYLE.md): it receives ``Renderer.email`` as an ``EmailRenderer``
-callable. The CLI, which has no API layer, loads this module by name when it sends receipts.
+The domain never imports jinja2 (STYLE.md): it sees a ``Renderer`` only through the Protocol
+``vault.rendering.Renderer`` (and ``Renderer.email`` as an ``EmailRenderer`` callable). One is built by
+``create_app`` and one by the CLI's services builder, and handed to ``build_services``.
 The pages' stylesheet is inlined and allowed by its SHA-256 in the Content-Security-Policy, so the
 pages need no other request and no ``unsafe-inline``.
 """
@@ -20,7 +21,7 @@ from markupsafe import Markup
 from vault.mail import RenderedEmail
 from vault.states import LinkState, ReceiptStatus
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent
 
 
 class Renderer:
