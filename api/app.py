@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from api import console, errors, pages
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
 from templates.render import Renderer
-from vault import orphans
 from vault.config import Settings
 from vault.db import read_session
+from vault.evidence import orphans
 from vault.ledger import keyring
-from vault.ledger.publisher import Publisher
+from vault.ledger.autopublish import Publisher
 from vault.services import Services, build_services
 
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         with read_session(svc.engine) as session:
             # Refuse to serve with a missing, unreadable or exposed signing key; never make a new one.
             keyring.check_keys(session, svc.settings)
-        # Uploads that died mid-write left temp files that nothing else removes (vault/orphans.py).
+        # Uploads that died mid-write left temp files that nothing else removes (vault/evidence/orphans.py).
         orphans.remove_temp_files_at_start(svc.store, now=svc.clock())
         publisher = Publisher(svc.engine, svc.settings, transact=svc.transact, clock=svc.clock)
         publisher.start()

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from vault.db import read_session
 from vault.errors import Unauthorized
-from vault.orgs import Principal, authenticate
+from vault.orgs.organizations import Principal, authenticate
 from vault.services import Services
 
 

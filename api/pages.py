@@ -32,15 +32,15 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from api.headers import content_disposition
-from vault import acknowledgments as acks
 from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
-from vault.evidence import get_evidence, stream_verified
-from vault.links import LinkState, LinkStatus
+from vault.evidence.ingest import get_evidence, stream_verified
+from vault.handover import acknowledgments as acks
+from vault.handover.links import LinkState, LinkStatus
+from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
 from vault.models import Receipt
 from vault.ratelimit import FailureLimiter, client_ip
-from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.rendering import Renderer
 from vault.services import Services
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer
 
 from signing.detached import ReceiptSignatureJSON
+from vault.cases.progress import OverdueItem, Progress, TimelineEvent
 from vault.clock import rfc3339
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
 from vault.models import (
@@ -29,7 +30,6 @@ from vault.models import (
     PlaybookVersion,
     StaffMember,
 )
-from vault.progress import OverdueItem, Progress, TimelineEvent
 
 
 def model_of(shape: type, name: str) -> type[BaseModel]:

@@ -27,16 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vault.bundle.export import BundleStream, prepare  # noqa: E402
 from vault.bundle.verify import HASH_WORKERS, verify_bundle  # noqa: E402
-from vault.cases import open_case  # noqa: E402
+from vault.cases.lifecycle import open_case  # noqa: E402
 from vault.config import Settings  # noqa: E402
 from vault.db import session_scope  # noqa: E402
-from vault.evidence import EvidenceIngest  # noqa: E402
+from vault.evidence.ingest import EvidenceIngest  # noqa: E402
 from vault.ledger import log  # noqa: E402
 from vault.ledger.entries import EntryDraft  # noqa: E402
-from vault.orgs import Principal, Role  # noqa: E402
+from vault.orgs.organizations import Principal, Role  # noqa: E402
+from vault.orgs.staff import add_staff  # noqa: E402
 from vault.services import build_services  # noqa: E402
 from vault.setup import initialize  # noqa: E402
-from vault.staff import add_staff  # noqa: E402
 
 CHUNK = 1024 * 1024
 

@@ -47,13 +47,13 @@ from vault.clock import system_clock  # noqa: E402
 from vault.config import Settings  # noqa: E402
 from vault.db import read_session, run_in_transaction, session_scope  # noqa: E402
 from vault.ledger import log, service  # noqa: E402
+from vault.ledger.autopublish import Publisher  # noqa: E402
 from vault.ledger.entries import EntryDraft, encode_entry  # noqa: E402
 from vault.ledger.hashing import leaf_hash  # noqa: E402
 from vault.ledger.publish import latest_checkpoint  # noqa: E402
-from vault.ledger.publisher import Publisher  # noqa: E402
 from vault.ledger.sequencer import Sequencer  # noqa: E402
 from vault.models import LedgerEntry  # noqa: E402
-from vault.orgs import create_organization  # noqa: E402
+from vault.orgs.organizations import create_organization  # noqa: E402
 from vault.services import build_services  # noqa: E402
 from vault.setup import initialize  # noqa: E402
 

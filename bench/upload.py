@@ -4,7 +4,7 @@ In one run, on one disk (a scratch folder under ``bench/out/``, removed afterwar
 
 - baseline: read + SHA-256 + write + fsync of the test file: the machine's own limit for a durable,
   hashed copy;
-- (a) storage layer: ``vault.evidence.EvidenceIngest`` (hash, temp file, fsync, rename, row, ledger entry);
+- (a) storage layer: ``vault.evidence.ingest.EvidenceIngest`` (hash, temp file, fsync, rename, row, ledger entry);
 - (b) HTTP: the real app under uvicorn on loopback, fed a raw streamed body by httpx.
 
 Rounds are interleaved and rotate their order (baseline, a, b; a, b, baseline; ...) so disk noise and
@@ -49,14 +49,14 @@ from bench.common import (  # noqa: E402
     print_figures,
 )
 from bench.common import free_port as pick_port  # noqa: E402
-from vault.cases import open_case  # noqa: E402
+from vault.cases.lifecycle import open_case  # noqa: E402
 from vault.config import Settings  # noqa: E402
 from vault.db import session_scope  # noqa: E402
-from vault.evidence import EvidenceIngest  # noqa: E402
-from vault.orgs import Principal, Role  # noqa: E402
+from vault.evidence.ingest import EvidenceIngest  # noqa: E402
+from vault.orgs.organizations import Principal, Role  # noqa: E402
+from vault.orgs.staff import add_staff  # noqa: E402
 from vault.services import Services, build_services  # noqa: E402
 from vault.setup import initialize  # noqa: E402
-from vault.staff import add_staff  # noqa: E402
 
 CHUNK = MIB
 STORAGE_TARGET = 0.8

@@ -168,8 +168,8 @@ OWNER_EMAIL = "owner@agency.example"
 def add_owner(services, organization_id: str, email: str = OWNER_EMAIL) -> str:  # type: ignore[no-untyped-def]
     """Make ``email`` a staff member (case owners must be staff); idempotent."""
     from vault.db import session_scope
-    from vault.orgs import Principal, Role
-    from vault.staff import add_staff, find_staff
+    from vault.orgs.organizations import Principal, Role
+    from vault.orgs.staff import add_staff, find_staff
 
     with session_scope(services.engine) as session:
         if find_staff(session, organization_id, email) is None:

@@ -19,7 +19,7 @@ from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import Unit, make_engine, migrate
 from vault.errors import ConfigurationError
-from vault.evidence import IngestLimits
+from vault.evidence.ingest import IngestLimits
 from vault.ledger.sequencer import Sequencer
 from vault.mail import Mailer, mailer_from_settings
 from vault.rendering import Renderer

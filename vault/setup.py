@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from vault import playbooks
+from vault.cases import playbooks
 from vault.db import Unit
 from vault.ledger import keyring
 from vault.models import ApiToken, Organization
-from vault.orgs import IssuedToken, Role, create_organization, create_token, default_organization
+from vault.orgs.organizations import IssuedToken, Role, create_organization, create_token, default_organization
 from vault.services import Services
 
 DEFAULT_ORG_NAME = "Default organization"

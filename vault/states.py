@@ -2,8 +2,8 @@
 
 Each is a ``StrEnum``: the database column stays a plain string (the stored value is the member's
 value, so no schema or data changes), while code compares and writes members, never literals. Which
-moves are allowed lives with the logic that makes them (``vault/cases.py`` ``TRANSITIONS``, the gate,
-``vault/links.py``, ``vault/acknowledgments.py``). ``STORED`` names the column each enum governs, so a
+moves are allowed lives with the logic that makes them (``vault/cases/lifecycle.py`` ``TRANSITIONS``, the gate,
+``vault/handover/links.py``, ``vault/handover/acknowledgments.py``). ``STORED`` names the column each enum governs, so a
 test can check that every value the code writes is a member.
 """
 
@@ -18,7 +18,7 @@ class CaseStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     AWAITING_ACKNOWLEDGMENT = "awaiting_acknowledgment"
-    #: The final state, entered only through the gate (``vault/gate.py``).
+    #: The final state, entered only through the gate (``vault/cases/gate.py``).
     FULLY_OFFBOARDED = "fully_offboarded"
     DISPUTED = "disputed"
 

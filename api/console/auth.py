@@ -11,9 +11,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from api.console.state import ConsoleState
-from vault import signin
 from vault.db import read_session
 from vault.errors import Unauthorized
+from vault.orgs import signin
 
 
 def session_secret(request: Request, st: ConsoleState) -> str | None:

@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.auth import forget_session, require_form_token, session_secret, signed_in, to_login
 from api.console.state import ConsoleState, console_state
-from vault import signin
 from vault.db import read_session
 from vault.errors import Forbidden, RateLimited, Unauthorized
+from vault.orgs import signin
 
 router = APIRouter(include_in_schema=False)
 StateDep = Annotated[ConsoleState, Depends(console_state)]

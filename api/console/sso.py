@@ -18,9 +18,9 @@ from api.console.auth import session_secret
 from api.console.oidc import Pending
 from api.console.signin import login_page, login_token, set_session_cookie
 from api.console.state import ConsoleState, console_state
-from vault import signin
 from vault.db import read_session
 from vault.errors import Forbidden, Unauthorized
+from vault.orgs import signin
 
 router = APIRouter(include_in_schema=False)
 StateDep = Annotated[ConsoleState, Depends(console_state)]

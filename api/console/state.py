@@ -22,9 +22,9 @@ from markupsafe import Markup
 
 from api.console.oidc import OidcClient
 from templates.render import TEMPLATES, Renderer
+from vault.orgs.signin import RequestOrigin, SessionPolicy, SignInLimits
 from vault.ratelimit import client_ip
 from vault.services import Services
-from vault.signin import RequestOrigin, SessionPolicy, SignInLimits
 
 _lock = threading.Lock()
 

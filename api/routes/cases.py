@@ -33,9 +33,10 @@ from api.schemas import (
     WaiverCreate,
     WaiverPublic,
 )
-from vault import access, cases, gate, progress
-from vault.communications import log_communication
+from vault.cases import access, gate, progress
+from vault.cases import lifecycle as cases
 from vault.db import Unit, read_session
+from vault.handover.communications import log_communication
 from vault.models import Case, PlaybookVersion
 from vault.services import Services
 

@@ -25,10 +25,10 @@ from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.multipart import MultipartUpload
 from api.schemas import EvidencePublic
-from vault import evidence
 from vault.db import read_session
 from vault.errors import PayloadTooLarge
-from vault.orgs import Principal
+from vault.evidence import ingest as evidence
+from vault.orgs.organizations import Principal
 from vault.services import Services
 
 router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)

@@ -10,11 +10,11 @@ from fastapi import APIRouter, status
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import OrganizationPublic, TokenCreate, TokenPublic
-from vault import staff
 from vault.db import Unit
 from vault.errors import NotFound
 from vault.models import Organization
-from vault.orgs import Role, create_token
+from vault.orgs import staff
+from vault.orgs.organizations import Role, create_token
 
 router = APIRouter(prefix="/api/v1", tags=["organization"], responses=COMMON_RESPONSES)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import PlaybookPublic, PlaybookUpload, PlaybookVersionPublic
-from vault import playbooks
+from vault.cases import playbooks
 from vault.db import Unit
 from vault.errors import InvalidInput
 

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import DetachedSignatureOut
-from vault import links, receipts
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
+from vault.handover import links, receipts
+from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 router = APIRouter(tags=["receipts"], responses=COMMON_RESPONSES)
 WRITE = responses(403, 409)

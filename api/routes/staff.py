@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.schemas import StaffCreate, StaffPublic, StaffUpdate
-from vault import staff
 from vault.db import Unit
+from vault.orgs import staff
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=COMMON_RESPONSES)
 

@@ -28,7 +28,7 @@ from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.bundle.verify import BundleVerification, verify_bundle
-from vault.filenames import safe_path_component
+from vault.evidence.filenames import safe_path_component
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.ledger.hashing import leaf_hash

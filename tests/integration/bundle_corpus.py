@@ -43,20 +43,20 @@ from signing.note import parse_note
 from signing.timestamps import request_timestamp
 from tests.conftest import add_owner
 from tests.tsa import LocalTSA
-from vault.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
 from vault.canonical import dumps as canonical
-from vault.cases import add_note, open_case
+from vault.cases.lifecycle import add_note, open_case
 from vault.config import Settings
 from vault.db import read_session, session_scope
-from vault.evidence import EvidenceIngest
+from vault.evidence.ingest import EvidenceIngest
+from vault.handover.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
+from vault.handover.links import send_receipt
+from vault.handover.receipts import create_receipt
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.proofs import TlogProof
-from vault.links import send_receipt
 from vault.models import Checkpoint, TimestampToken
-from vault.orgs import Principal, Role
-from vault.receipts import create_receipt
+from vault.orgs.organizations import Principal, Role
 from vault.services import Services, build_services
 from vault.setup import initialize
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.integration.bundle_corpus import Built, export, upload
 from tests.services import unavailable
 from vault.bundle import layout
-from vault.orgs import Principal, Role
+from vault.orgs.organizations import Principal, Role
 from vault.setup import initialize
 
 LOG_LINE = b"2026-11-25T10:00:00Z INFO ledger: appended entry, batch committed\n"

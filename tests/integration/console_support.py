@@ -14,7 +14,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from vault.db import session_scope
-from vault.orgs import Principal, Role
+from vault.orgs.organizations import Principal, Role
 
 PASSWORD = "paper-lamp-orbit-71"
 STAFF = "pm@agency.example"
@@ -34,8 +34,8 @@ class FakeClock:
 def add_signin_staff(
     services: Any, organization_id: str, email: str = STAFF, password: str = PASSWORD, role: str = "member"
 ) -> None:
-    from vault import signin
-    from vault.staff import add_staff
+    from vault.orgs import signin
+    from vault.orgs.staff import add_staff
 
     admin = Principal(organization_id, Role.ADMIN, "test:setup")
     with session_scope(services.engine) as session:

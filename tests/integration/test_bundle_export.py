@@ -21,7 +21,7 @@ from tests.helpers import cli_json, run_cli
 from vault.bundle import layout
 from vault.bundle.verify import verify_bundle
 from vault.db import session_scope
-from vault.orgs import Role, create_organization, create_token
+from vault.orgs.organizations import Role, create_organization, create_token
 
 
 def members(data: bytes) -> dict[str, bytes]:

@@ -20,16 +20,16 @@ from tests.integration.bundle_corpus import export
 from vault import canonical
 from vault.bundle import layout
 from vault.bundle.verify import verify_bundle
-from vault.cases import add_note, open_case
+from vault.cases.lifecycle import add_note, open_case
 from vault.clock import rfc3339
 from vault.db import session_scope
-from vault.evidence import EvidenceIngest
+from vault.evidence.ingest import EvidenceIngest
 from vault.ledger import log
-from vault.ledger.audit import verify_ledger
 from vault.ledger.entries import CaseLink, EntryDraft, case_link
 from vault.ledger.hashing import leaf_hash
+from vault.ledger.integrity import verify_ledger
 from vault.models import LedgerEntry, Organization
-from vault.orgs import Principal, Role, create_organization
+from vault.orgs.organizations import Principal, Role, create_organization
 from vault.services import build_services
 
 

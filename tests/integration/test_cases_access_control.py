@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.integration.cases_helpers import OWNER, add_staff, open_case, problem, upload
-from vault.orgs import Role, create_organization, create_token
+from vault.orgs.organizations import Role, create_organization, create_token
 
 PLAYBOOK = {
     "key": "private-playbook",

@@ -25,7 +25,7 @@ from vault.errors import VerificationFailed
 from vault.ledger import log
 from vault.ledger.hashing import leaf_hash
 from vault.ledger.tree import inclusion_nodes_needed, inclusion_proof, root_from_nodes, root_nodes_needed
-from vault.ledger.verify import verify_inclusion
+from vault.ledger.verifiers import verify_inclusion
 
 
 def test_full_offboarding_reaches_the_final_state_only_through_the_gate(client: TestClient) -> None:

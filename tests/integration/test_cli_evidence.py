@@ -143,7 +143,7 @@ def test_token_create_prints_secret_once(case_id: str, capsys: pytest.CaptureFix
     from sqlmodel import Session, select
 
     from vault.models import ApiToken
-    from vault.orgs import authenticate
+    from vault.orgs.organizations import authenticate
 
     issued = cli_json(capsys, "token", "create", "--name", "uploader", "--role", "member")
     assert issued["role"] == "member" and issued["token"].startswith("obt_")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from tests.helpers import chunks, make_pdf, sha256
 from vault.models import Evidence, LedgerEntry
-from vault.orgs import Role, create_organization, create_token
+from vault.orgs.organizations import Role, create_organization, create_token
 
 
 def open_case(client: TestClient, name: str = "Acme Ltd") -> str:

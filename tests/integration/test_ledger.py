@@ -27,9 +27,9 @@ from vault.ledger.checkpoint import PublishedCheckpoint, open_checkpoint
 from vault.ledger.hashing import leaf_hash
 from vault.ledger.proofs import ConsistencyProof, InclusionProof, TlogProof, verify_tlog_proof
 from vault.ledger.tree import root_nodes_needed
-from vault.ledger.verify import root_from_inclusion_proof, verify_consistency, verify_inclusion
+from vault.ledger.verifiers import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from vault.models import Checkpoint, LedgerEntry, Organization, SigningKey
-from vault.orgs import create_organization, create_token
+from vault.orgs.organizations import create_organization, create_token
 
 
 def b64(text: str) -> bytes:
@@ -400,7 +400,7 @@ def test_rotation_keeps_old_checkpoints_verifiable(
 def test_checkpoints_are_timestamped_by_a_configured_tsa(settings: Any, tmp_path: Path) -> None:
     from signing.timestamps import verify_token
     from tests.tsa import LocalTSA
-    from vault.ledger.publisher import Anchorer, publish_and_anchor
+    from vault.ledger.autopublish import Anchorer, publish_and_anchor
     from vault.models import TimestampToken
     from vault.services import build_services
     from vault.setup import initialize

@@ -9,11 +9,11 @@ from sqlmodel import Session, col, select
 
 from vault.db import session_scope
 from vault.ledger import log
-from vault.ledger.audit import _Compact, verify_ledger
 from vault.ledger.entries import EntryDraft
+from vault.ledger.integrity import _Compact, verify_ledger
 from vault.ledger.publish import head
 from vault.models import LedgerEntry, Organization
-from vault.orgs import create_organization
+from vault.orgs.organizations import create_organization
 
 
 @pytest.mark.parametrize(

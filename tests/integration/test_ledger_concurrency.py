@@ -10,12 +10,12 @@ from sqlmodel import Session, col, select
 from vault.config import Settings
 from vault.db import make_engine, session_scope
 from vault.ledger import log
-from vault.ledger.audit import _Compact
 from vault.ledger.entries import EntryDraft
 from vault.ledger.hashing import leaf_hash
+from vault.ledger.integrity import _Compact
 from vault.ledger.publish import head
 from vault.models import LedgerEntry, Organization
-from vault.orgs import create_organization
+from vault.orgs.organizations import create_organization
 
 PROCESSES = 8
 APPENDS = 250

@@ -13,12 +13,12 @@ from sqlmodel import Session, col, select
 from tests.unit.reference_tree import all_perfect_nodes, mth
 from vault.db import alembic_config, session_scope
 from vault.ledger import log
-from vault.ledger.audit import verify_ledger
 from vault.ledger.entries import EntryDraft
 from vault.ledger.hashing import leaf_hash
+from vault.ledger.integrity import verify_ledger
 from vault.ledger.publish import head
 from vault.models import LedgerEntry, Organization
-from vault.orgs import create_organization
+from vault.orgs.organizations import create_organization
 from vault.services import build_services
 
 

@@ -26,10 +26,10 @@ from storage import ObjectStore, StoreError, object_key
 from storage.local import LocalStore
 from storage.s3 import S3Store
 from tests.helpers import cli_json, run_cli, sha256
-from vault import orphans
-from vault.audit import audit
-from vault.evidence import EvidenceIngest
-from vault.orgs import Principal, Role, organization_by_slug
+from vault.evidence import orphans
+from vault.evidence.audit import audit
+from vault.evidence.ingest import EvidenceIngest
+from vault.orgs.organizations import Principal, Role, organization_by_slug
 
 TWO_DAYS = timedelta(days=2)
 

@@ -29,10 +29,10 @@ from tests.integration.test_cases_access_control import token
 from vault.clock import system_clock
 from vault.db import session_scope
 from vault.errors import VerificationFailed
-from vault.links import aware
+from vault.handover.links import aware
+from vault.handover.receipts import canonical, shown_digest, verify_document
 from vault.models import Acknowledgment, ReceiptLink
-from vault.orgs import Role, create_organization
-from vault.receipts import canonical, shown_digest, verify_document
+from vault.orgs.organizations import Role, create_organization
 
 
 def test_receipt_lists_deliverables_steps_access_and_checkpoint_and_is_signed(client: TestClient) -> None:

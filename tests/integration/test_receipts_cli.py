@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import cli_json, run_cli
 from tests.integration.receipts_support import app_client, form_of, link_in, path_of, smtp_server
 from vault.db import session_scope
-from vault.orgs import create_token, default_organization
+from vault.orgs.organizations import create_token, default_organization
 
 CONTACT = "client@globex.example"
 

@@ -118,8 +118,8 @@ def test_pdf_signature_is_timestamped_when_a_tsa_is_configured(
 
     from tests.tsa import LocalTSA
     from vault.db import read_session
+    from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
     from vault.models import Receipt
-    from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
     receipt = create_receipt(client, handover(client))
     with LocalTSA() as tsa:

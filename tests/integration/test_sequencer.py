@@ -13,11 +13,11 @@ from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import log
 from vault.ledger import sequencer as sequencer_module
-from vault.ledger.audit import verify_ledger
 from vault.ledger.entries import EntryDraft
+from vault.ledger.integrity import verify_ledger
 from vault.ledger.sequencer import Sequencer
 from vault.models import Organization
-from vault.orgs import create_organization
+from vault.orgs.organizations import create_organization
 
 
 def test_concurrent_units_are_batched_and_failures_isolated(services: Any) -> None:

@@ -17,7 +17,7 @@ from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.ledger.sequencer import NestedUnitOfWork
 from vault.models import LedgerEntry
-from vault.orgs import create_organization
+from vault.orgs.organizations import create_organization
 
 
 def _draft(org_id: str, n: int, case_id: str | None = None) -> EntryDraft:

@@ -1,4 +1,4 @@
-"""SharedTree accepts exactly the proofs vault.ledger.verify accepts, reusing one cache for all of them."""
+"""SharedTree accepts exactly the proofs vault.ledger.verifiers accepts, reusing one cache for all of them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from tests.unit import reference_tree
 from vault.bundle.inclusion import SharedTree
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.verify import InvalidProof, inclusion_proof_length, inclusion_steps, verify_inclusion
+from vault.ledger.verifiers import InvalidProof, inclusion_proof_length, inclusion_steps, verify_inclusion
 
 SIZE = 37
 

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 
 from tests.report_entries import AWKWARD, CASES, LONG, ORIGIN, decoded
 from vault.bundle import layout
-from vault.bundle.pdf import CONVENIENCE, render_pdf
 from vault.bundle.report import ReportData, Section, build_report, summary
 from vault.bundle.report_html import check_report, escape, first_difference, render_report_html
+from vault.bundle.report_pdf import CONVENIENCE, render_pdf
 
 ABSENT_HTML = '<span class="absent">absent</span>'
 

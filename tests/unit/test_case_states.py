@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from vault import access, cases, gate
-from vault.cases import TRANSITIONS, CaseStatus
+from vault.cases import access, gate
+from vault.cases import lifecycle as cases
+from vault.cases.lifecycle import TRANSITIONS, CaseStatus
 from vault.config import Settings
 from vault.db import session_scope
 from vault.errors import Conflict, Forbidden, InvalidInput
 from vault.models import Case, Evidence
-from vault.orgs import Principal, Role, create_organization
+from vault.orgs.organizations import Principal, Role, create_organization
+from vault.orgs.staff import add_staff
 from vault.services import Services, build_services
-from vault.staff import add_staff
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -32,7 +32,7 @@ ROOTS: dict[str, type[Exception]] = {"vault": OffboardError, "signing": SigningE
 #: Private control-flow exceptions: raised and caught inside their own module, never seen by a caller.
 #: Deriving them from ``OffboardError`` would be wrong: a caller's ``except OffboardError`` could swallow them.
 PRIVATE_CONTROL_FLOW = {
-    "vault.acknowledgments._LostClaim",
+    "vault.handover.acknowledgments._LostClaim",
     "vault.canonical._NotPlain",
     "vault.ledger.sequencer._UnitFailed",
 }
@@ -41,7 +41,7 @@ PRIVATE_CONTROL_FLOW = {
 #: user can cause: (module, exception) with why it is allowed.
 INVARIANTS = {
     ("vault.bundle.digests", "RuntimeError"): "every queued hashing job has run once the queues drained",
-    ("vault.orphans", "AssertionError"): "age_text's loop always returns at its last unit",
+    ("vault.evidence.orphans", "AssertionError"): "age_text's loop always returns at its last unit",
     # Not a failure at all: the file-object protocol zipfile expects of a sink that cannot seek.
     ("vault.bundle.export", "OSError"): "_Sink.seek tells zipfile to stream",
 }

@@ -16,7 +16,7 @@ from tests.unit import reference_tree
 from vault.errors import VerificationFailed
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash
 from vault.ledger.tree import consistency_proof, inclusion_proof
-from vault.ledger.verify import (
+from vault.ledger.verifiers import (
     IndexOutOfRange,
     InvalidProof,
     InvalidSizes,

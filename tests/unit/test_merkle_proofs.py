@@ -27,7 +27,7 @@ from vault.ledger.proofs import (
     TlogProof,
     verify_tlog_proof,
 )
-from vault.ledger.verify import IndexOutOfRange, RootMismatch, WrongProofLength
+from vault.ledger.verifiers import IndexOutOfRange, RootMismatch, WrongProofLength
 
 ORIGIN = "offboard.example/org/7"
 LOG = generate_key(ORIGIN, random=lambda size: b"\x01" * size)

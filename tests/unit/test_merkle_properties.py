@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tests.unit import reference_tree
 from vault.ledger import tree
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.verify import (
+from vault.ledger.verifiers import (
     consistency_proof_length,
     inclusion_proof_length,
     root_from_inclusion_proof,

@@ -12,7 +12,7 @@ import pytest
 from tests.unit import reference_tree
 from vault.ledger import tree
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash
-from vault.ledger.verify import verify_consistency, verify_inclusion
+from vault.ledger.verifiers import verify_consistency, verify_inclusion
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent.parent / "data" / "merkle_vectors.json").read_text(encoding="utf-8")

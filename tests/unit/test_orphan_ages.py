@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from vault.errors import InvalidInput
-from vault.orphans import age_text, parse_min_age
+from vault.evidence.orphans import age_text, parse_min_age
 
 
 @pytest.mark.parametrize(

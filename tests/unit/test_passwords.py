@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vault import passwords
 from vault.errors import InvalidInput
+from vault.orgs import passwords
 
 
 @pytest.mark.parametrize(

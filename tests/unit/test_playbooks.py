@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from vault.cases.playbooks import InvalidPlaybook, parse_playbook, parse_yaml, shipped_playbooks
 from vault.errors import InvalidInput
-from vault.playbooks import InvalidPlaybook, parse_playbook, parse_yaml, shipped_playbooks
 
 VALID: dict[str, Any] = {
     "key": "tiny",

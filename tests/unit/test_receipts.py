@@ -11,10 +11,10 @@ import pytest
 from signing.keys import generate_key
 from vault.config import Settings
 from vault.errors import ConfigurationError, RateLimited, VerificationFailed
-from vault.links import TOKEN_LENGTH, hash_token, link_url, new_token, well_formed
+from vault.handover.links import TOKEN_LENGTH, hash_token, link_url, new_token, well_formed
+from vault.handover.receipts import canonical, shown_digest, sign_document, verify_document
 from vault.mail import Attachment, Mailer, Message, RenderedEmail, mailer_from_settings, parse_smtp_url
 from vault.ratelimit import FailureLimiter, client_ip
-from vault.receipts import canonical, shown_digest, sign_document, verify_document
 
 DOC = {
     "type": "offboard.receipt/v1",

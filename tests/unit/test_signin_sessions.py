@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from vault import signin
 from vault.config import Settings
 from vault.db import make_engine, migrate, session_scope
 from vault.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from vault.models import ConsoleSession, LedgerEntry
-from vault.orgs import Principal, Role, create_organization
-from vault.staff import add_staff, set_staff_active
+from vault.orgs import signin
+from vault.orgs.organizations import Principal, Role, create_organization
+from vault.orgs.staff import add_staff, set_staff_active
 
 EMAIL = "pm@agency.example"
 PASSWORD = "paper-lamp-orbit-71"

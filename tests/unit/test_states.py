@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 import vault.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from vault import states
-from vault.cases import TRANSITIONS
+from vault.cases.lifecycle import TRANSITIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 ENUMS: dict[str, type[StrEnum]] = {

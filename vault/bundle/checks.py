@@ -24,7 +24,7 @@ from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.inclusion import SharedTree, parse_proof_head
 from vault.bundle.names import FIXED, BagNames
 from vault.bundle.report_html import check_report
-from vault.bundle.timestamps import check_token
+from vault.bundle.tsa_tokens import check_token
 from vault.bundle.verifier_page import check_verifier_page
 from vault.canonical import parse_canonical
 from vault.errors import OffboardError

@@ -23,19 +23,19 @@ from dataclasses import dataclass
 
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
-from vault.bundle.pdf import render_pdf
 from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
-from vault.bundle.receipts import case_receipts
+from vault.bundle.receipt_files import case_receipts
 from vault.bundle.report import build_report
 from vault.bundle.report_html import report_html
+from vault.bundle.report_pdf import render_pdf
 from vault.bundle.verifier_page import verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import Transact
-from vault.evidence import stream_verified
+from vault.evidence.ingest import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.orgs import Principal
+from vault.orgs.organizations import Principal
 
 #: Bundles are not a place to save space on small text; level 6 is zlib's balanced default.
 DEFLATE_LEVEL = 6

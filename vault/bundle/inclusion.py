@@ -5,7 +5,7 @@ through the same interior nodes: leaves 0 and 1 share every node above their par
 verifies each proof in full (every hash of every proof takes part, in the RFC's order), but computes
 ``SHA-256(0x01 || left || right)`` once per distinct pair, remembering the result; a pair seen before
 has the same hash, so nothing is skipped, only recomputed. It only ever says "verifies": anything else
-(bad sizes, wrong lengths, another root) is handed to ``vault.ledger.verify.verify_inclusion``, whose
+(bad sizes, wrong lengths, another root) is handed to ``vault.ledger.verifiers.verify_inclusion``, whose
 error is the one reported, so a failing proof reads exactly as it would without the cache.
 
 ``parse_proof_head`` reads the part of a C2SP tlog-proof before its embedded checkpoint.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from vault.ledger.checkpoint import b64decode_hash, parse_decimal
 from vault.ledger.hashing import HASH_SIZE, node_hash
 from vault.ledger.proofs import HEADER, MalformedProof
-from vault.ledger.verify import inclusion_steps, verify_inclusion
+from vault.ledger.verifiers import inclusion_steps, verify_inclusion
 
 #: Remembered pairs at most (a genuine bundle of n entries needs about 2n; a hostile one cannot make
 #: the cache grow past about 60 MB).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from vault.filenames import safe_path_component
+from vault.evidence.filenames import safe_path_component
 
 #: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 3 (the one
 #: written) names a consistency proof's sizes ``first``/``second``, as the API does (``docs/bundle.md``,

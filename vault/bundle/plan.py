@@ -25,12 +25,12 @@ from signing.errors import MalformedNote
 from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
-from vault.bundle.timestamps import certificates_pem
-from vault.cases import get_case
+from vault.bundle.tsa_tokens import certificates_pem
+from vault.cases.lifecycle import get_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.errors import IntegrityFailure, VerificationFailed
-from vault.evidence import list_evidence
+from vault.evidence.ingest import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
 from vault.ledger.entries import EntryDraft, decode_entry
@@ -38,7 +38,7 @@ from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
 from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, TimestampToken
-from vault.orgs import Principal
+from vault.orgs.organizations import Principal
 
 #: Node ids per ``fetch_nodes`` query: keeps the IN lists of one statement small on both databases.
 NODE_BATCH = 400

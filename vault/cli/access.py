@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vault import access
+from vault.cases import access
 from vault.cli.cases import CaseArg, case_app
 from vault.cli.common import JsonOpt, emit, emit_json, operator, out, services
 from vault.db import read_session

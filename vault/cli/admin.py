@@ -8,7 +8,7 @@ import typer
 
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.config import get_settings
-from vault.orgs import create_token
+from vault.orgs.organizations import create_token
 from vault.setup import initialize
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")

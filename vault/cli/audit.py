@@ -11,13 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from vault import audit as audit_mod
-from vault import orphans
-from vault.audit import AuditReport
 from vault.cli.common import JsonOpt, app, emit_json, err, out, progress_bar, services
 from vault.clock import rfc3339
 from vault.errors import InvalidInput
-from vault.orphans import RepairReport, age_text
+from vault.evidence import audit as audit_mod
+from vault.evidence import orphans
+from vault.evidence.audit import AuditReport
+from vault.evidence.orphans import RepairReport, age_text
 
 
 @app.command()

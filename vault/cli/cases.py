@@ -11,12 +11,13 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from vault import cases, gate, progress
+from vault.cases import gate, progress
+from vault.cases import lifecycle as cases
 from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
 from vault.clock import rfc3339
-from vault.communications import log_communication
 from vault.db import Unit, read_session
 from vault.errors import Conflict
+from vault.handover.communications import log_communication
 from vault.models import Case, CaseStep, PlaybookVersion
 from vault.services import Services
 from vault.states import StepStatus

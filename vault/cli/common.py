@@ -16,7 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from sqlmodel import Session
 
 from vault.config import get_settings
-from vault.orgs import Principal, Role, organization_by_slug
+from vault.orgs.organizations import Principal, Role, organization_by_slug
 from vault.services import Services, build_services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Offboard: provable client offboarding.")

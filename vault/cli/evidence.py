@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from vault import evidence
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
 from vault.clock import rfc3339
 from vault.db import read_session
+from vault.evidence import ingest as evidence
 from vault.models import Evidence
 
 CHUNK = 1024 * 1024

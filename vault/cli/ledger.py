@@ -12,8 +12,8 @@ from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, servic
 from vault.db import Unit, read_session
 from vault.errors import InvalidInput
 from vault.ledger import keyring, log, service
-from vault.ledger.audit import verify_ledger
 from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
+from vault.ledger.integrity import verify_ledger
 from vault.ledger.proofs import InclusionProof, TlogProof
 from vault.ledger.publish import latest_checkpoint
 from vault.models import Checkpoint, Organization

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vault import playbooks, staff
+from vault.cases import playbooks
 from vault.cli.common import JsonOpt, app, emit_json, operator, out, services
 from vault.clock import rfc3339
 from vault.db import read_session
 from vault.models import Playbook, PlaybookVersion, StaffMember
+from vault.orgs import staff
 from vault.setup import new_organization
 
 org_app = typer.Typer(no_args_is_help=True, help="Organizations (tenants).")

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session, select
 
-from vault import links, receipts
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
 from vault.errors import InvalidInput
+from vault.handover import links, receipts
+from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.models import Acknowledgment, Receipt
-from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 
 receipt_app = typer.Typer(no_args_is_help=True, help="Handover receipts and acknowledgment links.")
 app.add_typer(receipt_app, name="receipt")

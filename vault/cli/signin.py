@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from vault import passwords, signin, staff
 from vault.cli.common import JsonOpt, emit, operator, services
 from vault.cli.orgs import staff_app
 from vault.errors import InvalidInput
 from vault.models import StaffMember
+from vault.orgs import passwords, signin, staff
 
 PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the sign-in password from standard input (one line).")

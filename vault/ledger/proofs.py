@@ -30,7 +30,7 @@ from vault.ledger.checkpoint import (
     parse_decimal,
 )
 from vault.ledger.hashing import HASH_SIZE
-from vault.ledger.verify import IndexOutOfRange, verify_consistency, verify_inclusion
+from vault.ledger.verifiers import IndexOutOfRange, verify_consistency, verify_inclusion
 
 HEADER = "c2sp.org/tlog-proof@v1"
 FILE_EXTENSION = ".tlog-proof"

@@ -21,7 +21,7 @@ from vault.ledger import keyring, log
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.hashing import RootHash
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof, root_from_nodes, root_nodes_needed
-from vault.ledger.verify import verify_consistency
+from vault.ledger.verifiers import verify_consistency
 from vault.models import Checkpoint, Organization
 
 logger = logging.getLogger("offboard.ledger")

@@ -25,19 +25,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from signing.detached import DetachedSignature
-from vault import gate
-from vault.cases import CaseStatus
+from vault.cases import gate
+from vault.cases.lifecycle import CaseStatus
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.db import Transact, Unit
 from vault.errors import InvalidInput
+from vault.handover.links import LinkStatus, claim_link, live_link, lookup, void_links
+from vault.handover.receipts import ReceiptStatus, document_of, shown_digest, sign_document, signed_of
 from vault.ledger import keyring, log
 from vault.ledger.entries import EntryDraft
-from vault.links import LinkStatus, claim_link, live_link, lookup, void_links
 from vault.mail import Attachment, EmailRenderer, Mailer, Message
 from vault.models import Acknowledgment, Case, Organization, Receipt, ReceiptLink
-from vault.orgs import Principal, Role
-from vault.receipts import ReceiptStatus, document_of, shown_digest, sign_document, signed_of
+from vault.orgs.organizations import Principal, Role
 
 logger = logging.getLogger("offboard.receipts")
 

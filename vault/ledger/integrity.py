@@ -24,7 +24,7 @@ from vault.ledger.checkpoint import open_checkpoint
 from vault.ledger.entries import CaseLink, decode_entry, entry_mismatch, link_mismatch
 from vault.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from vault.ledger.tree import consistency_nodes_needed, consistency_proof
-from vault.ledger.verify import verify_consistency
+from vault.ledger.verifiers import verify_consistency
 from vault.models import Checkpoint, LedgerEntry, Organization
 
 BATCH = 5000

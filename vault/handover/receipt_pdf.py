@@ -41,8 +41,8 @@ from sqlmodel import Session, select
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import ConfigurationError
+from vault.handover.receipts import countersignature_of, document_of, signed_of
 from vault.models import Acknowledgment, Organization, Receipt
-from vault.receipts import countersignature_of, document_of, signed_of
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {

@@ -50,7 +50,7 @@ def inspect_pdf(path: Path, *, timeout: float) -> PdfInfo:
     """Parse ``path`` in a capped child process; never raises for a bad PDF."""
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter and module
-            [sys.executable, "-m", "vault.pdfinfo", str(path)],
+            [sys.executable, "-m", "vault.evidence.pdfinfo", str(path)],
             capture_output=True,
             timeout=timeout,
             preexec_fn=_limit_memory,  # noqa: PLW1509

@@ -18,16 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.base import ObjectCorrupt, ObjectMissing, ObjectStore, ObjectWriter, StoredObject, StoreError, object_key
-from vault.cases import get_case, writable_case
+from vault.cases.lifecycle import get_case, writable_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.db import Transact, Unit
 from vault.errors import InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
-from vault.filenames import escape_filename
+from vault.evidence.filenames import escape_filename
+from vault.evidence.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import Evidence
-from vault.orgs import Principal
-from vault.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
+from vault.orgs.organizations import Principal
 from vault.store import store_errors
 
 

@@ -5,7 +5,7 @@ A receipt is the organization's signed statement of what it handed over for a ca
 text, and the latest signed checkpoint of the ledger. The signature is Ed25519 over exactly the canonical
 bytes (``docs/receipts.md``), with the organization's active ledger key. Those bytes are stored as they
 were signed and never re-serialized. The countersignature after the client's acknowledgment is in
-``vault/acknowledgments.py``.
+``vault/handover/acknowledgments.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from signing.detached import DetachedSignature
 from signing.errors import SigningError
 from signing.keys import Signer, Verifier
 from vault import canonical as canonical_json
-from vault.cases import get_case, loads_list, writable_case
+from vault.cases.lifecycle import get_case, loads_list, writable_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.errors import InvalidInput, NotFound, VerificationFailed
@@ -30,7 +30,7 @@ from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.entries import EntryDraft
 from vault.ledger.service import current_checkpoint
 from vault.models import AccessItem, Acknowledgment, Case, CaseStep, Evidence, Organization, Receipt
-from vault.orgs import Principal
+from vault.orgs.organizations import Principal
 from vault.states import AccessStatus, StepStatus
 from vault.states import ReceiptStatus as ReceiptStatus  # re-exported beside the receipts it describes
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from vault.access import evidence_of
-from vault.cases import CaseStatus, change_status, get_case, record, writable_case, write_note
+from vault.cases.access import evidence_of
+from vault.cases.lifecycle import CaseStatus, change_status, get_case, record, writable_case, write_note
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput
 from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Receipt
-from vault.orgs import Principal, Role
+from vault.orgs.organizations import Principal, Role
 from vault.states import AccessStatus, ReceiptStatus, StepStatus
 
 MIN_WAIVER_REASON = 10

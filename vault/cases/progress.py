@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from vault.cases import CaseStatus, get_case
+from vault.cases.lifecycle import CaseStatus, get_case
 from vault.errors import VerificationFailed
 from vault.ledger.entries import decode_entry
 from vault.models import AccessItem, Case, CaseStep, LedgerEntry

@@ -1,8 +1,8 @@
 """The receipts of a case as they go into its bundle: each signed receipt, its countersigned
 acknowledgment when there is one, the receipt's PDF, and the checkpoint the receipt gave the client.
 
-The receipt tables and PDF belong to ``vault/receipts.py`` and ``vault/receipt_pdf.py`` (issue 5); this
-module only reads them. An acknowledgment is carried as its own signed document
+The receipt tables and PDF belong to ``vault/handover/receipts.py`` and ``vault/handover/receipt_pdf.py``;
+this module only reads them. An acknowledgment is carried as its own signed document
 (``<receipt id>-acknowledgment``), since the organization's countersignature covers different bytes.
 """
 
@@ -18,10 +18,10 @@ from vault.bundle.plan import BundleReceipt, ReceiptSource
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.clock import Clock
 from vault.config import Settings
+from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.handover.receipts import countersignature_of, document_of, signed_of
 from vault.models import Case
-from vault.models.receipts import Acknowledgment, Receipt
-from vault.receipt_pdf import receipt_pdf_source, render_receipt_pdf
-from vault.receipts import countersignature_of, document_of, signed_of
+from vault.models.handover import Acknowledgment, Receipt
 
 
 def _checkpoint_note(document: dict[str, Any]) -> str | None:

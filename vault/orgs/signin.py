@@ -1,9 +1,9 @@
 """Staff sign-in and console sessions (``docs/console.md``).
 
 A session is a random 256-bit secret in the browser's cookie; the database keeps only its SHA-256, found
-by that hash and then compared in constant time (as API tokens are, ``vault/orgs.py``). It ends at sign-out,
-after ``idle`` without a request, or ``absolute`` after sign-in, whichever comes first, and every sign-in
-issues a new secret (the browser's previous one, if any, ends), so a secret planted before sign-in is
+by that hash and then compared in constant time (as API tokens are, ``vault/orgs/organizations.py``). It ends
+at sign-out, after ``idle`` without a request, or ``absolute`` after sign-in, whichever comes first, and
+every sign-in issues a new secret (the browser's previous one, if any, ends), so a secret planted before sign-in is
 worthless after it. Sign-ins and sign-outs are ledger entries (``staff.signed_in``, ``staff.signed_out``).
 
 The password check (``check_credentials``) runs on a read session: Argon2id takes tens of milliseconds
@@ -25,16 +25,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from vault import passwords
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import ConsoleSession, Organization, StaffCredential, StaffMember
-from vault.orgs import Principal, Role
+from vault.orgs import passwords
+from vault.orgs.organizations import Principal, Role
+from vault.orgs.staff import find_staff, normalize_email
 from vault.ratelimit import FailureLimiter
-from vault.staff import find_staff, normalize_email
 
 #: The one answer to a refused sign-in, whichever of email or password was wrong.
 REFUSED = "the email address or the password is not right"

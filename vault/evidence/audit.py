@@ -2,7 +2,7 @@
 
 The report lists every problem found, not the first; ``ok`` is true only when no object is missing or
 altered. Orphans (objects no row names) and stale temp files are reported with their age but are not
-failures: ``vault/orphans.py`` explains them and removes what may go (``offboard audit --repair``).
+failures: ``vault/evidence/orphans.py`` explains them and removes what may go (``offboard audit --repair``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from storage.base import ObjectMissing, ObjectStore
 from vault.clock import Clock
 from vault.db import read_session
 from vault.errors import OffboardError
-from vault.evidence import stream_verified
+from vault.evidence.ingest import stream_verified
+from vault.evidence.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
 from vault.models import Evidence
-from vault.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
 from vault.store import store_errors
 
 Progress = Callable[[int], None]

@@ -24,17 +24,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from vault.cases import CaseStatus, get_case, loads_list
+from vault.cases.lifecycle import CaseStatus, get_case, loads_list
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
 from vault.db import Transact, Unit
 from vault.errors import Conflict, InvalidInput, MailError
+from vault.handover.receipts import ReceiptStatus, document_of, get_receipt
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.mail import EmailRenderer, Mailer, Message
 from vault.models import Case, Organization, Receipt, ReceiptLink
-from vault.orgs import Principal
-from vault.receipts import ReceiptStatus, document_of, get_receipt
+from vault.orgs.organizations import Principal
 from vault.states import LinkState as LinkState  # re-exported: a token's state is asked of this module
 
 TOKEN_BYTES = 32

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from vault.cases import (
+from vault.cases.lifecycle import (
     CaseStatus,
     begin_work,
     case_evidence,
@@ -24,8 +24,8 @@ from vault.cases import (
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.models import AccessItem, Case
-from vault.orgs import Principal
-from vault.staff import staff_by_email
+from vault.orgs.organizations import Principal
+from vault.orgs.staff import staff_by_email
 from vault.states import AccessStatus
 
 MAX_ACCOUNTS = 50

@@ -2,7 +2,7 @@
 
 Every change appends its ledger entry in the caller's transaction, so the row and the entry commit
 together or not at all. A case of another organization is reported exactly like a case that does not
-exist. The final-state gate and the explicit transitions live in ``vault/gate.py``.
+exist. The final-state gate and the explicit transitions live in ``vault/cases/gate.py``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from vault.cases.playbooks import default_playbook, get_version, spec_of
 from vault.clock import Clock, rfc3339, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import AccessItem, Case, CaseNote, CaseStep, Evidence
-from vault.orgs import Principal
-from vault.playbooks import default_playbook, get_version, spec_of
-from vault.staff import normalize_email, staff_by_email
+from vault.orgs.organizations import Principal
+from vault.orgs.staff import normalize_email, staff_by_email
 from vault.states import AccessStatus, StepStatus
 from vault.states import CaseStatus as CaseStatus  # re-exported: the case's state machine is used from here
 
@@ -37,7 +37,7 @@ class Trigger(StrEnum):
 
 
 S = CaseStatus
-#: The only moves a case can make. ``fully_offboarded`` is entered only through the gate (``vault/gate.py``).
+#: The only moves a case can make. ``fully_offboarded`` is entered only through the gate (``vault/cases/gate.py``).
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.OPEN: frozenset({S.IN_PROGRESS, S.DISPUTED}),
     S.IN_PROGRESS: frozenset({S.AWAITING_ACKNOWLEDGMENT, S.FULLY_OFFBOARDED, S.DISPUTED}),

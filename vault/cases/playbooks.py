@@ -3,7 +3,7 @@
 A playbook is parsed once at the boundary (``parse_playbook``); every problem of a document is reported
 at once, each with the path of the offending field. A published version is stored as RFC 8785 canonical
 JSON with its SHA-256 and never changes: a case snapshots one version, so later edits never rewrite it.
-The three shipped playbooks (``vault/playbooks/*.yaml``) are installed into an organization on first use.
+The three shipped playbooks (``vault/cases/shipped_playbooks/*.yaml``) are installed into an organization on first use.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import Playbook, PlaybookVersion
-from vault.orgs import Principal, Role
+from vault.orgs.organizations import Principal, Role
 
-SHIPPED_DIR = Path(__file__).parent / "playbooks"
+SHIPPED_DIR = Path(__file__).parent / "shipped_playbooks"
 DEFAULT_SHIPPED_KEY = "web-agency-retainer"
 MAX_DOCUMENT_BYTES = 256 * 1024
 MAX_DUE_DAYS = 3650

@@ -1,7 +1,7 @@
 """Orphan objects and stale temp files: find them, report them with their age, remove what is safe to remove.
 
 An **orphan** is a stored object that no evidence row names (``Evidence.storage_key``). Ingest commits
-the object first and its row after (``vault/evidence.py``), so a crash in between leaves one. A **stale
+the object first and its row after (``vault/evidence/ingest.py``), so a crash in between leaves one. A **stale
 temp file** is the leftover of a write interrupted mid-upload: ``tmp/*.part`` in a local folder, an
 incomplete multipart upload or a staging object on S3.
 

@@ -16,8 +16,8 @@ from storage.base import ObjectStore
 from vault.clock import Clock, rfc3339, system_clock
 from vault.db import Transact
 from vault.errors import InvalidInput
-from vault.evidence import EvidenceIngest, IngestLimits, IngestResult
-from vault.orgs import Principal
+from vault.evidence.ingest import EvidenceIngest, IngestLimits, IngestResult
+from vault.orgs.organizations import Principal
 
 MAX_TEXT = 200_000
 

@@ -14,7 +14,7 @@ from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import ApiToken, StaffMember
-from vault.orgs import Principal, Role
+from vault.orgs.organizations import Principal, Role
 
 
 def normalize_email(value: str) -> str:

@@ -1,0 +1,1 @@
+"""Evidence: ingest (stream -> hash -> store -> row -> entry), retrieval, audit of stored objects, orphans."""

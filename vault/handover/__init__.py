@@ -1,0 +1,1 @@
+"""Handover: signed receipts, acknowledgment links, the client's acknowledgments and disputes, communications."""

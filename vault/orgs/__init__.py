@@ -1,0 +1,1 @@
+"""Organizations (tenants), their staff, API tokens, passwords and console sign-in sessions."""
