@@ -2,9 +2,8 @@
 
 Layout by fpdf2 with DejaVu fonts (any typed name renders); the signed canonical JSON (and, once
 acknowledged, the countersigned one) embedded as PDF attachments with pypdf *before* signing; then a
-PAdES baseline signature (ETSI EN 319 142-1, ``ETSI.CAdES.detached``) by pyHanko with the organization's
-ECDSA P-256 certificate, timestamped when ``OFFBOARD_TSA_URL`` is set. Poppler's ``pdfsig`` does not
-accept Ed25519 PDF signatures, so PDFs use P-256 while receipts and checkpoints keep Ed25519.
+PAdES baseline signature (``signing/pades.py``) with the organization's ECDSA P-256 certificate,
+timestamped when ``OFFBOARD_TSA_URL`` is set.
 
 The certificate is the one configured (``OFFBOARD_PDF_CERT_FILE`` + ``OFFBOARD_PDF_KEY_FILE``), else a
 self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 0600) and
@@ -13,31 +12,20 @@ self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 06
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import os
-import stat
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import qrcode  # type: ignore[import-untyped]
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from fpdf import FPDF
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import HTTPTimeStamper
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session, select
 
+from signing import pades
+from signing.errors import KeyFileError
+from signing.pades import PdfCredentials, SignatureFields
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import ConfigurationError
@@ -50,90 +38,24 @@ FONTS = {
     ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
     ("DejaVuMono", ""): "DejaVuSansMono.ttf",
 }
-CERT_YEARS = 10
-_create_lock = threading.Lock()
 
 
-def _check_private(path: Path) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigurationError(f"the PDF signing key {path} has mode {mode:04o}; expected 0600")
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+def pdf_credentials(settings: Settings, org: Organization, *, clock: Clock = system_clock) -> PdfCredentials:
+    """The organization's PAdES signer: the configured pair, else a self-signed one made on first use."""
     try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _self_signed(org: Organization, clock: Clock) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{org.name} handover receipts"[:64]),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org.name[:64]),
-        ]
-    )
-    now = clock()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=365 * CERT_YEARS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+        if settings.pdf_cert_file or settings.pdf_key_file:
+            if not (settings.pdf_cert_file and settings.pdf_key_file):
+                raise ConfigurationError("set both OFFBOARD_PDF_CERT_FILE and OFFBOARD_PDF_KEY_FILE, or neither")
+            return pades.configured(settings.pdf_key_file, settings.pdf_cert_file)
+        return pades.self_signed(
+            settings.resolved_keys_dir,
+            f"{org.slug}-pdf-p256",
+            subject=f"{org.name} handover receipts",
+            organization=org.name,
+            now=clock(),
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
-def pdf_credentials(settings: Settings, org: Organization, *, clock: Clock = system_clock) -> tuple[Path, Path]:
-    """(key file, certificate file) for PAdES signatures, creating the self-signed pair on first use."""
-    if settings.pdf_cert_file or settings.pdf_key_file:
-        if not (settings.pdf_cert_file and settings.pdf_key_file):
-            raise ConfigurationError("set both OFFBOARD_PDF_CERT_FILE and OFFBOARD_PDF_KEY_FILE, or neither")
-        for path in (settings.pdf_key_file, settings.pdf_cert_file):
-            if not path.is_file():
-                raise ConfigurationError(f"PDF signing file {path} does not exist")
-        _check_private(settings.pdf_key_file)
-        return settings.pdf_key_file, settings.pdf_cert_file
-    folder = settings.resolved_keys_dir
-    key_path, cert_path = folder / f"{org.slug}-pdf-p256.key", folder / f"{org.slug}-pdf-p256.crt"
-    with _create_lock:
-        if key_path.exists() != cert_path.exists():
-            # Never silently replace half of a pair: PDFs already signed name that certificate.
-            raise ConfigurationError(f"only one of {key_path} and {cert_path} exists; restore the other")
-        if not key_path.exists():
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            key_pem, cert_pem = _self_signed(org, clock)
-            _write_new(cert_path, cert_pem, 0o644)
-            _write_new(key_path, key_pem, 0o600)
-    _check_private(key_path)
-    return key_path, cert_path
+    except KeyFileError as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def _fonts(pdf: FPDF) -> None:
@@ -248,35 +170,11 @@ def attach(pdf_bytes: bytes, files: dict[str, bytes]) -> bytes:
 
 
 def sign(pdf_bytes: bytes, settings: Settings, org: Organization, *, clock: Clock = system_clock) -> bytes:
-    key_path, cert_path = pdf_credentials(settings, org, clock=clock)
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))  # type: ignore[no-untyped-call]
-    if signer is None:
-        raise ConfigurationError(f"cannot load the PDF signing key {key_path} with certificate {cert_path}")
-    meta = signers.PdfSignatureMetadata(
-        field_name="OffboardReceipt",
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason="Handover receipt issued by the organization",
-        name=org.name,
-    )
-    timestamper = HTTPTimeStamper(settings.tsa_url) if settings.tsa_url else None
-
-    def sign() -> bytes:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
-        return bytes(signers.sign_pdf(writer, meta, signer, timestamper=timestamper).getvalue())
-
-    return _outside_event_loop(sign)
-
-
-def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
-    """pyHanko's synchronous API calls ``asyncio.run``, which fails on a thread that already runs a loop
-    (an async caller); such callers get the work done on a short-lived thread instead."""
+    fields = SignatureFields("OffboardReceipt", "Handover receipt issued by the organization", org.name)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return work()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+        return pades.sign_pdf(pdf_bytes, pdf_credentials(settings, org, clock=clock), fields, tsa_url=settings.tsa_url)
+    except KeyFileError as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

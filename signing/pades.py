@@ -1,0 +1,170 @@
+"""PAdES baseline signatures on PDF documents (ETSI EN 319 142-1, ``ETSI.CAdES.detached``) by pyHanko.
+
+The signer is an ECDSA P-256 key with its X.509 certificate: Poppler's ``pdfsig`` does not accept Ed25519
+PDF signatures, so PDFs use P-256 while receipts and checkpoints keep Ed25519. ``credentials`` loads a
+configured pair or makes a self-signed one on first use (PKCS #8 PEM key, mode 0600, beside its
+certificate); a key file open to group or others is refused, and half a pair is never replaced. When a TSA
+URL is given, the signature carries an RFC 3161 timestamp (PAdES B-T).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import stat
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from signing.errors import KeyFileError, UnsafeKeyFile
+
+CERT_YEARS = 10
+_create_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class PdfCredentials:
+    """The files of one PDF signer: its private key (PKCS #8 PEM, mode 0600) and its certificate (PEM)."""
+
+    key_file: Path
+    cert_file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureFields:
+    """What a signature says about itself in the PDF: its field, the reason and the signer's name."""
+
+    field_name: str
+    reason: str
+    name: str
+
+
+def check_private(path: Path) -> None:
+    """Raise ``UnsafeKeyFile`` unless only the owner can read the key file."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise UnsafeKeyFile(f"the PDF signing key {path} has mode {mode:04o}; expected 0600", path=str(path), mode=mode)
+
+
+def configured(key_file: Path, cert_file: Path) -> PdfCredentials:
+    """A pair supplied by the operator: both files exist and the key is private."""
+    for path in (key_file, cert_file):
+        if not path.is_file():
+            raise KeyFileError(f"PDF signing file {path} does not exist", path=str(path))
+    check_private(key_file)
+    return PdfCredentials(key_file, cert_file)
+
+
+def self_signed(folder: Path, stem: str, *, subject: str, organization: str, now: datetime) -> PdfCredentials:
+    """``<stem>.key`` and ``<stem>.crt`` in ``folder``, made on first use with a self-signed certificate."""
+    key_path, cert_path = folder / f"{stem}.key", folder / f"{stem}.crt"
+    with _create_lock:
+        if key_path.exists() != cert_path.exists():
+            # Never silently replace half of a pair: PDFs already signed name that certificate.
+            raise KeyFileError(f"only one of {key_path} and {cert_path} exists; restore the other", path=str(key_path))
+        if not key_path.exists():
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key_pem, cert_pem = new_certificate(subject=subject, organization=organization, now=now)
+            _write_new(cert_path, cert_pem, 0o644)
+            _write_new(key_path, key_pem, 0o600)
+    check_private(key_path)
+    return PdfCredentials(key_path, cert_path)
+
+
+def new_certificate(*, subject: str, organization: str, now: datetime) -> tuple[bytes, bytes]:
+    """A new P-256 key and a self-signed certificate for signing documents: (key PEM, certificate PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, subject[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
+        ]
+    )
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=365 * CERT_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def sign_pdf(pdf_bytes: bytes, credentials: PdfCredentials, fields: SignatureFields, *, tsa_url: str | None) -> bytes:
+    """``pdf_bytes`` with a PAdES signature appended as an incremental update (timestamped if ``tsa_url``)."""
+    # Imported here: pyHanko pulls in a large stack that only signing needs (start-up counts).
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields as pdf_fields
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    signer = signers.SimpleSigner.load(str(credentials.key_file), str(credentials.cert_file))  # type: ignore[no-untyped-call]
+    if signer is None:
+        raise KeyFileError(
+            f"cannot load the PDF signing key {credentials.key_file} with certificate {credentials.cert_file}",
+            path=str(credentials.key_file),
+        )
+    meta = signers.PdfSignatureMetadata(
+        field_name=fields.field_name,
+        md_algorithm="sha256",
+        subfilter=pdf_fields.SigSeedSubFilter.PADES,
+        reason=fields.reason,
+        name=fields.name,
+    )
+    timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
+
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        return bytes(signers.sign_pdf(writer, meta, signer, timestamper=timestamper).getvalue())
+
+    return _outside_event_loop(sign)
+
+
+def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
+    """pyHanko's synchronous API calls ``asyncio.run``, which fails on a thread that already runs a loop
+    (an async caller); such callers get the work done on a short-lived thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
