@@ -1,6 +1,7 @@
 """Adapters on top, domain below: which package may import which, read from the source.
 
-The CLI (``vault/cli``), the JSON routes (``api/routes``) and the pages (``api/pages.py``) are adapters
+The CLI (``vault/cli``), the JSON routes (``api/routes``), the client pages (``api/pages.py``) and the staff
+console (``api/console``) are adapters
 and never import one another; the domain (the rest of ``vault/``) imports no adapter, no jinja2 and no
 FastAPI; ``signing/`` and ``storage/`` import nothing of ``vault/``; nobody loads modules by name.
 """
@@ -45,7 +46,9 @@ def test_the_domain_imports_no_adapter_and_no_web_or_template_library() -> None:
 def test_adapters_do_not_import_one_another() -> None:
     assert not _violations(_files("vault/cli"), ("api",))
     assert not _violations(_files("api/routes"), ("api.pages", "api.app"))
-    assert not _violations([ROOT / "api" / "pages.py"], ("api.routes", "api.app", "vault.cli"))
+    assert not _violations([ROOT / "api" / "pages.py"], ("api.routes", "api.app", "api.console", "vault.cli"))
+    assert not _violations(_files("api/routes"), ("api.console",))
+    assert not _violations(_files("api/console"), ("api.routes", "api.pages", "api.app", "vault.cli"))
 
 
 def test_signing_and_storage_stand_alone() -> None:
