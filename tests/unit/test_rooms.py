@@ -36,7 +36,8 @@ def test_no_two_modules_share_a_name_unless_adapters_of_one_concern() -> None:
     shared = {}
     for name, paths in holders.items():
         # One error module per package root is the tree's branch for that package (STYLE.md, habit 7).
-        owners = [p for p in paths if not p.startswith(ADAPTER_HOMES) and not (name == "errors.py" and p.count("/") == 1)]
+        root_errors = name == "errors.py"
+        owners = [p for p in paths if not p.startswith(ADAPTER_HOMES) and not (root_errors and p.count("/") == 1)]
         if len(owners) > 1:
             shared[name] = paths
     assert not shared, f"modules sharing a file name: {shared}"
