@@ -49,3 +49,12 @@ def make_pdf(title: str = "Final report", pages: int = 2) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def verify_ledger_now(services: Any, org: Any) -> Any:
+    """``verify_ledger`` of ``org`` in a read session of its own, as ``offboard ledger verify`` runs it."""
+    from vault.db import read_session
+    from vault.ledger.integrity import verify_ledger
+
+    with read_session(services.engine) as session:
+        return verify_ledger(session, services.settings, org)

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from tests.conftest import add_owner
-from tests.helpers import run_cli
+from tests.helpers import run_cli, verify_ledger_now
 from tests.integration.bundle_corpus import export
 from vault import canonical
 from vault.bundle import layout
@@ -27,7 +27,6 @@ from vault.evidence.ingest import EvidenceIngest
 from vault.ledger import log
 from vault.ledger.entries import CaseLink, EntryDraft, case_link
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.integrity import verify_ledger
 from vault.models import LedgerEntry, Organization
 from vault.orgs.organizations import Principal, Role, create_organization
 from vault.services import build_services
@@ -55,7 +54,7 @@ def assert_chains(services: Any, org_id: str) -> dict[str, list[int]]:
         heads[row.case_id] = CaseLink(row.idx, leaf_hash(bytes(row.body)))
         seen.setdefault(row.case_id, []).append(row.idx)
     assert org is not None
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert report.ok, report.problems
     return seen
 
@@ -118,7 +117,7 @@ def test_ledger_verify_names_a_wrong_link(services: Any, monkeypatch: pytest.Mon
     with session_scope(services.engine) as session:
         log.append(session, _draft(org_id, "case-a", 3))
     assert org is not None
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert not report.ok
     assert [p.detail for p in report.problems] == [
         "entry 3: it links to entry 0 as its case's previous entry; the previous one is entry 2"

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from tests.helpers import verify_ledger_now
 from vault.db import session_scope
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.ledger.integrity import _Compact, verify_ledger
+from vault.ledger.integrity import _Compact
 from vault.ledger.publish import head
 from vault.models import LedgerEntry, Organization
 from vault.orgs.organizations import create_organization
@@ -38,5 +39,5 @@ def test_batches_build_the_same_tree(services: Any, batches: list[int]) -> None:
             assert row.idx == expected
             reference.push(bytes(row.leaf_hash))
             assert head(session, org_id, expected + 1).root_hash == reference.root()
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert report.ok, report.problems

@@ -10,12 +10,12 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from tests.helpers import verify_ledger_now
 from tests.unit.reference_tree import all_perfect_nodes, mth
 from vault.db import alembic_config, session_scope
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.ledger.hashing import leaf_hash
-from vault.ledger.integrity import verify_ledger
 from vault.ledger.publish import head
 from vault.models import LedgerEntry, Organization
 from vault.orgs.organizations import create_organization
@@ -66,7 +66,7 @@ def test_writers_that_do_not_share_a_cache_build_one_tree(settings: Any) -> None
             for size in range(1, 16):
                 assert head(session, org_id, size).root_hash == mth(bodies[:size])
         assert org is not None
-        report = verify_ledger(first.engine, first.settings, org)
+        report = verify_ledger_now(first, org)
         assert report.ok, report.problems
     finally:
         first.close()
@@ -113,7 +113,7 @@ def test_migration_moves_stored_nodes_into_entry_rows_and_back(services: Any) ->
             assert head(session, org_id).root_hash == mth(bodies[org_id])
         assert org is not None
         _append(services, org_id, 4, "after")  # the writer's cached edge is checked against the migrated rows
-        assert verify_ledger(services.engine, services.settings, org).ok
+        assert verify_ledger_now(services, org).ok
 
 
 def test_audit_names_a_row_whose_stored_nodes_are_missing_or_forged(services: Any) -> None:
@@ -127,7 +127,7 @@ def test_audit_names_a_row_whose_stored_nodes_are_missing_or_forged(services: An
     with Session(services.engine) as session:
         org = session.get(Organization, org_id)
     assert org is not None
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert report.first_bad_index == 5, report.problems
     assert any("stores 0 tree node(s), its append completes 1" in p.detail for p in report.problems)
 
@@ -145,7 +145,7 @@ def test_audit_names_an_entry_written_into_the_table_at_the_unsigned_end(service
         )
         org = session.get(Organization, org_id)
     assert org is not None
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert report.first_bad_index == 4
     assert any("'organization' is 'someone else'" in p.detail for p in report.problems)
 

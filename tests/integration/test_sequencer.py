@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from tests.helpers import verify_ledger_now
 from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import log
 from vault.ledger import sequencer as sequencer_module
 from vault.ledger.entries import EntryDraft
-from vault.ledger.integrity import verify_ledger
 from vault.ledger.sequencer import Sequencer
 from vault.models import Organization
 from vault.orgs.organizations import create_organization
@@ -57,7 +57,7 @@ def test_concurrent_units_are_batched_and_failures_isolated(services: Any) -> No
     with Session(services.engine) as session:
         assert log.size(session, org_id) == 80 - len(failed)
         org = session.get(Organization, org_id)
-    report = verify_ledger(services.engine, services.settings, org)
+    report = verify_ledger_now(services, org)
     assert report.ok, report.problems
 
 

@@ -154,7 +154,7 @@ def verify(as_json: JsonOpt = False) -> None:
         with read_session(svc.engine) as session:
             org = _org(session)
             latest = latest_checkpoint(session, org.id)
-        report = verify_ledger(svc.engine, svc.settings, org)
+            report = verify_ledger(session, svc.settings, org)
     if as_json:
         emit_json(
             {

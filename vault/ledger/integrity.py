@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from signing.keys import Verifier
 from vault.config import Settings
-from vault.db import read_session
 from vault.errors import OffboardError
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import open_checkpoint
@@ -83,16 +81,16 @@ class _Compact:
         return value
 
 
-def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> LedgerReport:
+def verify_ledger(session: Session, settings: Settings, org: Organization) -> LedgerReport:
+    """Recompute the tree from the stored entries in ``session`` (a read session) and check every checkpoint."""
     problems: list[LedgerProblem] = []
-    with read_session(engine) as session:
-        size = log.size(session, org.id)
-        checkpoints = list(
-            session.exec(
-                select(Checkpoint).where(Checkpoint.organization_id == org.id).order_by(col(Checkpoint.size))
-            ).all()
-        )
-        verifiers = keyring.verifiers(session, org.id)
+    size = log.size(session, org.id)
+    checkpoints = list(
+        session.exec(
+            select(Checkpoint).where(Checkpoint.organization_id == org.id).order_by(col(Checkpoint.size))
+        ).all()
+    )
+    verifiers = keyring.verifiers(session, org.id)
     roots_wanted = {c.size for c in checkpoints}
     roots: dict[int, bytes] = {0: EMPTY_ROOT}
     tree = _Compact()
@@ -100,69 +98,68 @@ def verify_ledger(engine: Engine, settings: Settings, org: Organization) -> Ledg
     expected = 0
     #: Each case's last entry so far: every case entry must link to it (``entries.CaseLink``).
     case_heads: dict[str, CaseLink] = {}
-    with read_session(engine) as session:
-        while True:
-            rows = session.exec(
-                select(LedgerEntry)
-                .where(LedgerEntry.organization_id == org.id, col(LedgerEntry.idx) >= expected)
-                .order_by(col(LedgerEntry.idx))
-                .limit(BATCH)
-            ).all()
-            if not rows:
-                break
-            for row in rows:
-                if row.idx != expected:
-                    problems.append(LedgerProblem(expected, f"entries {expected}..{row.idx - 1} are missing"))
-                    return _report(org, size, checkpoints, problems)
-                recomputed = leaf_hash(bytes(row.body))
-                if recomputed != bytes(row.leaf_hash):
-                    tainted.add((0, row.idx))
-                    problems.append(
-                        LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash")
+    while True:
+        rows = session.exec(
+            select(LedgerEntry)
+            .where(LedgerEntry.organization_id == org.id, col(LedgerEntry.idx) >= expected)
+            .order_by(col(LedgerEntry.idx))
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.idx != expected:
+                problems.append(LedgerProblem(expected, f"entries {expected}..{row.idx - 1} are missing"))
+                return _report(org, size, checkpoints, problems)
+            recomputed = leaf_hash(bytes(row.body))
+            if recomputed != bytes(row.leaf_hash):
+                tainted.add((0, row.idx))
+                problems.append(
+                    LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash")
+                )
+            mismatch = entry_mismatch(bytes(row.body), org.id, row.entry_type, row.case_id)
+            if mismatch is not None:
+                problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
+            elif row.case_id is not None:
+                broken = link_mismatch(decode_entry(bytes(row.body)), case_heads.get(row.case_id))
+                if broken is not None:
+                    problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {broken}"))
+                case_heads[row.case_id] = CaseLink(row.idx, recomputed)
+            parents = bytes(row.parents)
+            completed = tree.push(recomputed)[1:]
+            if len(parents) != 32 * len(completed):
+                problems.append(
+                    LedgerProblem(
+                        row.idx,
+                        f"entry {row.idx}: stores {len(parents) // 32} tree node(s), its append completes "
+                        f"{len(completed)}",
                     )
-                mismatch = entry_mismatch(bytes(row.body), org.id, row.entry_type, row.case_id)
-                if mismatch is not None:
-                    problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
-                elif row.case_id is not None:
-                    broken = link_mismatch(decode_entry(bytes(row.body)), case_heads.get(row.case_id))
-                    if broken is not None:
-                        problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {broken}"))
-                    case_heads[row.case_id] = CaseLink(row.idx, recomputed)
-                parents = bytes(row.parents)
-                completed = tree.push(recomputed)[1:]
-                if len(parents) != 32 * len(completed):
-                    problems.append(
-                        LedgerProblem(
-                            row.idx,
-                            f"entry {row.idx}: stores {len(parents) // 32} tree node(s), its append completes "
-                            f"{len(completed)}",
-                        )
-                    )
-                    tainted.update((level, idx) for level, idx, _ in completed)
-                    completed = []  # the row is malformed; its slices mean nothing
-                for level, idx, value in completed:
-                    if parents[32 * (level - 1) : 32 * level] == value:
-                        continue
-                    tainted.add((level, idx))
-                    if {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
-                        continue  # a consequence of the mismatch below it, already reported
-                    problems.append(
-                        LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) does not match the entries")
-                    )
-                expected += 1
-                if expected in roots_wanted:
-                    roots[expected] = tree.root()
+                )
+                tainted.update((level, idx) for level, idx, _ in completed)
+                completed = []  # the row is malformed; its slices mean nothing
+            for level, idx, value in completed:
+                if parents[32 * (level - 1) : 32 * level] == value:
+                    continue
+                tainted.add((level, idx))
+                if {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
+                    continue  # a consequence of the mismatch below it, already reported
+                problems.append(
+                    LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) does not match the entries")
+                )
+            expected += 1
+            if expected in roots_wanted:
+                roots[expected] = tree.root()
     signed = max(roots_wanted, default=0)
     if signed > expected:
         problems.append(
             LedgerProblem(expected, f"a checkpoint covers {signed} entries but only {expected} are stored")
         )
-    _check_checkpoints(engine, settings, org, checkpoints, roots, verifiers, problems)
+    _check_checkpoints(session, settings, org, checkpoints, roots, verifiers, problems)
     return _report(org, size, checkpoints, problems)
 
 
 def _check_checkpoints(
-    engine: Engine,
+    session: Session,
     settings: Settings,
     org: Organization,
     checkpoints: list[Checkpoint],
@@ -191,18 +188,17 @@ def _check_checkpoints(
             )
     if len(checkpoints) > 1:
         latest = checkpoints[-1]
-        with read_session(engine) as session:
-            for cp in checkpoints[:-1]:
-                if cp.size == 0 or cp.size == latest.size:
-                    continue
-                try:
-                    nodes = log.fetch_nodes(session, org.id, consistency_nodes_needed(cp.size, latest.size))
-                    proof = consistency_proof(cp.size, latest.size, nodes)
-                    verify_consistency(cp.size, latest.size, proof, bytes(cp.root_hash), bytes(latest.root_hash))
-                except OffboardError as exc:
-                    problems.append(
-                        LedgerProblem(None, f"checkpoint {cp.size} is not consistent with {latest.size}: {exc.message}")
-                    )
+        for cp in checkpoints[:-1]:
+            if cp.size == 0 or cp.size == latest.size:
+                continue
+            try:
+                nodes = log.fetch_nodes(session, org.id, consistency_nodes_needed(cp.size, latest.size))
+                proof = consistency_proof(cp.size, latest.size, nodes)
+                verify_consistency(cp.size, latest.size, proof, bytes(cp.root_hash), bytes(latest.root_hash))
+            except OffboardError as exc:
+                problems.append(
+                    LedgerProblem(None, f"checkpoint {cp.size} is not consistent with {latest.size}: {exc.message}")
+                )
 
 
 def _first_leaf_of_size(size: int, roots: dict[int, bytes]) -> int:
