@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from vault.db import Unit, read_session, session_scope
+from vault.errors import WritePathMisuse
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.ledger.sequencer import NestedUnitOfWork
@@ -76,7 +77,7 @@ def test_a_unit_cannot_start_another(services: Any) -> None:
 
 def test_a_read_session_cannot_append(services: Any) -> None:
     org_id = _org(services)
-    with read_session(services.engine) as session, pytest.raises(TypeError, match="need a unit of work"):
+    with read_session(services.engine) as session, pytest.raises(WritePathMisuse, match="need a unit of work"):
         log.append(session, _draft(org_id, 0))
 
 
