@@ -36,6 +36,8 @@ from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence.ingest import get_evidence, stream_verified
 from vault.handover import acknowledgments as acks
+from vault.handover import answer_mail
+from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.links import LinkState, LinkStatus
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
@@ -186,7 +188,7 @@ def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: i
         expires_at=view.expires_at.strftime("%Y-%m-%d %H:%M"),
         csrf=csrf,
         base_path=f"/ack/{token}",
-        consent_text=acks.CONSENT_TEXT,
+        consent_text=CONSENT_TEXT,
         **context,
     )
     secure = st.services.settings.base_url.startswith("https://")
@@ -304,7 +306,7 @@ def answer(
         return render_receipt_pdf(source, svc.settings, clock=svc.clock)
 
     background.add_task(
-        acks.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf
+        answer_mail.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf
     )
     return st.html(
         "done",
