@@ -21,7 +21,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -36,6 +36,8 @@ from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
 from vault.evidence.ingest import get_evidence, stream_verified
 from vault.handover import acknowledgments as acks
+from vault.handover import answer_mail
+from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.links import LinkState, LinkStatus
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
@@ -118,25 +120,15 @@ def _meta(request: Request, st: AckState) -> acks.ClientMeta:
     return acks.ClientMeta(ip=_ip(request, st), user_agent=request.headers.get("user-agent", ""))
 
 
-def _limited(st: AckState, exc: RateLimited, scope: str) -> HTMLResponse:
-    response = st.html("limited", 429, scope=scope)
-    response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
-    return response
-
-
-def _address_limited(st: AckState, ip: str) -> HTMLResponse | None:
+def _limited(st: AckState, limiter: FailureLimiter, key: str, scope: str) -> HTMLResponse | None:
+    """The 429 page when ``key`` (an address or a link id) is over ``limiter``'s budget, else None; ``scope``
+    tells the page which ("address" or "link")."""
     try:
-        st.guesses.check(ip)
+        limiter.check(key)
     except RateLimited as exc:
-        return _limited(st, exc, "address")
-    return None
-
-
-def _link_limited(st: AckState, link_id: str) -> HTMLResponse | None:
-    try:
-        st.refusals.check(link_id)
-    except RateLimited as exc:
-        return _limited(st, exc, "link")
+        response = st.html("limited", 429, scope=scope)
+        response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
+        return response
     return None
 
 
@@ -174,6 +166,24 @@ def _not_live(st: AckState, status: LinkStatus, ip: str) -> HTMLResponse:
     )
 
 
+def _admit(st: AckState, token: str, ip: str) -> LinkStatus | Response:
+    """The checks before a request touches a live link: the address's budget, then the token's state, then
+    the link's budget; the status of the live link, or the page that refuses the request.
+
+    The token is read before anything is written, so a link over its refusal budget is answered before
+    opening it records anything; a POST with an unknown token is a guess whatever its form says, and a
+    dead link's holder is told its state (a POST there can change nothing, so it is not counted either).
+    """
+    if limited := _limited(st, st.guesses, ip, "address"):
+        return limited
+    status = _token_status(st.services, token)
+    if status.state is not LinkState.LIVE:
+        return _not_live(st, status, ip)
+    if limited := _limited(st, st.refusals, status.link_id, "link"):
+        return limited
+    return status
+
+
 def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: int = 200, **extra: Any) -> HTMLResponse:
     context: dict[str, Any] = {"error": None, "name": "", "dispute_open": False, **extra}
     response = st.html(
@@ -186,7 +196,7 @@ def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: i
         expires_at=view.expires_at.strftime("%Y-%m-%d %H:%M"),
         csrf=csrf,
         base_path=f"/ack/{token}",
-        consent_text=acks.CONSENT_TEXT,
+        consent_text=CONSENT_TEXT,
         **context,
     )
     secure = st.services.settings.base_url.startswith("https://")
@@ -205,14 +215,9 @@ def show(token: str, request: Request) -> Response:
     st = ack_state(request)
     svc = st.services
     ip = _ip(request, st)
-    if limited := _address_limited(st, ip):
-        return limited
-    # Read the state first: a link over its refusal budget is answered before opening it writes anything.
-    status = _token_status(svc, token)
-    if status.state is not LinkState.LIVE:
-        return _not_live(st, status, ip)
-    if limited := _link_limited(st, status.link_id):
-        return limited
+    admitted = _admit(st, token, ip)
+    if isinstance(admitted, Response):
+        return admitted
     meta = _meta(request, st)
     view = svc.transact(
         lambda session: acks.open_link(session, token, method=request.method, meta=meta, clock=svc.clock)
@@ -232,6 +237,83 @@ def _same_origin(request: Request, st: AckState) -> bool:
     return origin == f"{base.scheme}://{base.netloc}"
 
 
+def _form_accepted(request: Request, st: AckState, csrf: str) -> bool:
+    """The CSRF check of a POST: no foreign ``Origin``, and the form's token equals the cookie's."""
+    cookie = request.cookies.get(COOKIE, "")
+    return _same_origin(request, st) and bool(cookie) and hmac.compare_digest(cookie, csrf)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """The answer form's fields, as posted."""
+
+    action: str
+    shown: str
+    name: str
+    consent: str
+    reason: str
+
+
+def _record(svc: Services, token: str, form: _Answer, meta: acks.ClientMeta) -> acks.Outcome | LinkStatus:
+    """Acknowledge or dispute as the form asks; ``InvalidInput`` for any other action or a form error."""
+    if form.action == "acknowledge":
+        return acks.acknowledge(
+            svc.transact,
+            svc.settings,
+            token,
+            name=form.name,
+            consent=form.consent == "yes",
+            shown_sha256=form.shown,
+            meta=meta,
+            clock=svc.clock,
+        )
+    if form.action == "dispute":
+        return acks.dispute(
+            svc.transact, token, reason=form.reason, shown_sha256=form.shown, meta=meta, clock=svc.clock
+        )
+    raise InvalidInput("choose Acknowledge or Dispute")
+
+
+def _refused(st: AckState, token: str, ip: str, cookie: str, form: _Answer, exc: InvalidInput) -> HTMLResponse:
+    """The page again with the form's error (400), counted against the link; or the link's state if it died."""
+    view = _view_link(st.services, token)
+    if isinstance(view, LinkStatus):
+        return _not_live(st, view, ip)
+    st.refusals.fail(view.link_id)
+    return _page(
+        st, view, token, cookie, status=400, error=exc.message, name=form.name, dispute_open=form.action == "dispute"
+    )
+
+
+def _receipt_pdf(svc: Services, receipt_id: str) -> Callable[[], bytes]:
+    """The signed PDF of a committed receipt, made when the background task asks for it."""
+
+    def pdf() -> bytes:
+        with read_session(svc.engine) as session:
+            receipt = session.get(Receipt, receipt_id)
+            assert receipt is not None  # noqa: S101 - just committed
+            source = receipt_pdf_source(session, receipt)
+        # Signed (and timestamped) after the session closed: no lock is held across the TSA round trip.
+        return render_receipt_pdf(source, svc.settings, clock=svc.clock)
+
+    return pdf
+
+
+def _done(st: AckState, outcome: acks.Outcome, name: str) -> HTMLResponse:
+    """The confirmation page of the answer that was recorded."""
+    return st.html(
+        "done",
+        kind=outcome.kind,
+        name=" ".join(name.split()),
+        organization=outcome.organization,
+        recipient=outcome.recipient,
+        at=outcome.at.strftime("%Y-%m-%d %H:%M:%S"),
+        ledger_index=outcome.ledger_index,
+        sha256=outcome.countersignature.sha256 if outcome.countersignature is not None else "",
+        reason=outcome.reason,
+    )
+
+
 @router.post("/ack/{token}", response_class=HTMLResponse)
 def answer(
     token: str,
@@ -247,76 +329,32 @@ def answer(
     st = ack_state(request)
     svc = st.services
     ip = _ip(request, st)
-    if limited := _address_limited(st, ip):
-        return limited
-    # The token first: a POST with an unknown token is a guess whatever its form says, and a dead link's
-    # holder is told its state (a POST there can change nothing, so it is not counted either).
-    status = _token_status(svc, token)
-    if status.state is not LinkState.LIVE:
-        return _not_live(st, status, ip)
-    if limited := _link_limited(st, status.link_id):
-        return limited
-    cookie = request.cookies.get(COOKIE, "")
-    if not _same_origin(request, st) or not cookie or not hmac.compare_digest(cookie, csrf):
-        st.refusals.fail(status.link_id)
+    admitted = _admit(st, token, ip)
+    if isinstance(admitted, Response):
+        return admitted
+    if not _form_accepted(request, st, csrf):
+        st.refusals.fail(admitted.link_id)
         return st.html("rejected", 403, message="The form was not accepted: its security check failed.")
-    meta = _meta(request, st)
+    form = _Answer(action=action, shown=shown, name=name, consent=consent, reason=reason)
     try:
-        if action == "acknowledge":
-            outcome = acks.acknowledge(
-                svc.transact,
-                svc.settings,
-                token,
-                name=name,
-                consent=consent == "yes",
-                shown_sha256=shown,
-                meta=meta,
-                clock=svc.clock,
-            )
-        elif action == "dispute":
-            outcome = acks.dispute(
-                svc.transact, token, reason=reason, shown_sha256=shown, meta=meta, clock=svc.clock
-            )
-        else:
-            raise InvalidInput("choose Acknowledge or Dispute")
+        outcome = _record(svc, token, form, _meta(request, st))
     except InvalidInput as exc:
-        view = _view_link(svc, token)
-        if isinstance(view, LinkStatus):
-            return _not_live(st, view, ip)
-        st.refusals.fail(view.link_id)
-        return _page(
-            st, view, token, cookie, status=400, error=exc.message, name=name, dispute_open=action == "dispute"
-        )
+        return _refused(st, token, ip, request.cookies.get(COOKIE, ""), form, exc)
     if isinstance(outcome, LinkStatus):
         # The link was answered (or voided) after this request found it live: the losers of a race of
         # concurrent POSTs (a double click, a retry, two tabs) land here. They get the "already used" page,
         # not the confirmation page: a losing request may carry another name or even the other action, so
         # echoing it would confirm an answer that was not recorded; the used page states what was.
         return _not_live(st, outcome, ip)
-    receipt_id = outcome.receipt_id
-
-    def pdf() -> bytes:
-        with read_session(svc.engine) as session:
-            receipt = session.get(Receipt, receipt_id)
-            assert receipt is not None  # noqa: S101 - just committed
-            source = receipt_pdf_source(session, receipt)
-        # Signed (and timestamped) after the session closed: no lock is held across the TSA round trip.
-        return render_receipt_pdf(source, svc.settings, clock=svc.clock)
-
     background.add_task(
-        acks.notify, outcome, mailer=st.mailer, render=st.renderer.email, settings=svc.settings, pdf=pdf
+        answer_mail.notify,
+        outcome,
+        mailer=st.mailer,
+        render=st.renderer.email,
+        settings=svc.settings,
+        pdf=_receipt_pdf(svc, outcome.receipt_id),
     )
-    return st.html(
-        "done",
-        kind=outcome.kind,
-        name=" ".join(name.split()),
-        organization=outcome.organization,
-        recipient=outcome.recipient,
-        at=outcome.at.strftime("%Y-%m-%d %H:%M:%S"),
-        ledger_index=outcome.ledger_index,
-        sha256=outcome.countersignature.sha256 if outcome.countersignature is not None else "",
-        reason=outcome.reason,
-    )
+    return _done(st, outcome, name)
 
 
 @router.get("/ack/{token}/files/{evidence_id}")
@@ -325,12 +363,12 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     st = ack_state(request)
     svc = st.services
     ip = _ip(request, st)
-    if limited := _address_limited(st, ip):
+    if limited := _limited(st, st.guesses, ip, "address"):
         return limited
     view = _view_link(svc, token)
     if isinstance(view, LinkStatus):
         return _not_live(st, view, ip)
-    if limited := _link_limited(st, view.link_id):
+    if limited := _limited(st, st.refusals, view.link_id, "link"):
         return limited
     if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
         st.refusals.fail(view.link_id)

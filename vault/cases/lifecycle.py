@@ -8,22 +8,23 @@ exist. The final-state gate and the explicit transitions live in ``vault/cases/g
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from vault.cases.playbooks import default_playbook, get_version, spec_of
+from vault.cases.criteria import unmet_criteria
+from vault.cases.playbooks import PlaybookSpec, default_playbook, get_version, spec_of
 from vault.clock import Clock, rfc3339, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.models import AccessItem, Case, CaseNote, CaseStep, Evidence
+from vault.models import Case, CaseNote, CaseStep, Evidence, PlaybookVersion
 from vault.orgs.organizations import Principal
 from vault.orgs.staff import normalize_email, staff_by_email
-from vault.states import AccessStatus, StepStatus
 from vault.states import CaseStatus as CaseStatus  # re-exported: the case's state machine is used from here
+from vault.states import StepStatus
 
 MAX_CONTACTS = 20
 MAX_NOTE = 10_000
@@ -130,6 +131,57 @@ def _contacts(values: list[str]) -> list[str]:
     return contacts
 
 
+def _snapshot_steps(session: Session, case: Case, spec: PlaybookSpec) -> None:
+    """Copy the playbook version's steps into the case: a later version of the playbook never changes it."""
+    for position, step in enumerate(spec.steps):
+        session.add(
+            CaseStep(
+                organization_id=case.organization_id,
+                case_id=case.id,
+                position=position,
+                key=step.key,
+                title=step.title,
+                description=step.description,
+                required=step.required,
+                depends_on=dumps_list(list(step.depends_on)),
+                criteria=dumps_list(list(step.criteria)),
+                due_offset_days=step.due_days,
+            )
+        )
+
+
+def _record_opening(
+    session: Session,
+    case: Case,
+    principal: Principal,
+    version: PlaybookVersion,
+    *,
+    contacts: list[str],
+    target: date,
+    now: datetime,
+) -> None:
+    """``case.opened`` with what the case was opened with, then ``case.playbook_snapshot`` naming the version."""
+    opened = {
+        "client_name": case.client_name,
+        "contacts": contacts,
+        "owner": case.owner_email,
+        "owner_id": case.owner_id,
+        "trigger": case.trigger,
+        "service_type": case.service_type,
+        "intent_date": case.intent_date.isoformat(),
+        "target_end_date": target.isoformat(),
+        "status": case.status,
+    }
+    record(session, case, principal, "case.opened", opened, lambda: now)
+    snapshot = {
+        "playbook": case.service_type,
+        "version": version.version,
+        "sha256": version.sha256,
+        "playbook_version": version.id,
+    }
+    record(session, case, principal, "case.playbook_snapshot", snapshot, lambda: now)
+
+
 def open_case(
     session: Session,
     principal: Principal,
@@ -181,40 +233,8 @@ def open_case(
     )
     session.add(case)
     session.flush()
-    for position, step in enumerate(spec.steps):
-        session.add(
-            CaseStep(
-                organization_id=org,
-                case_id=case.id,
-                position=position,
-                key=step.key,
-                title=step.title,
-                description=step.description,
-                required=step.required,
-                depends_on=dumps_list(list(step.depends_on)),
-                criteria=dumps_list(list(step.criteria)),
-                due_offset_days=step.due_days,
-            )
-        )
-    opened = {
-        "client_name": case.client_name,
-        "contacts": contact_list,
-        "owner": owner.email,
-        "owner_id": owner.id,
-        "trigger": case.trigger,
-        "service_type": key,
-        "intent_date": intent.isoformat(),
-        "target_end_date": target.isoformat(),
-        "status": case.status,
-    }
-    record(session, case, principal, "case.opened", opened, lambda: now)
-    snapshot = {
-        "playbook": key,
-        "version": version.version,
-        "sha256": version.sha256,
-        "playbook_version": version.id,
-    }
-    record(session, case, principal, "case.playbook_snapshot", snapshot, lambda: now)
+    _snapshot_steps(session, case, spec)
+    _record_opening(session, case, principal, version, contacts=contact_list, target=target, now=now)
     session.flush()
     return case
 
@@ -241,33 +261,6 @@ def case_evidence(session: Session, case: Case, evidence_ids: list[str]) -> list
             raise NotFound(f"no evidence {evidence_id!r} in case {case.id}")
         rows.append(row)
     return rows
-
-
-def unmet_criteria(
-    session: Session, case: Case, criteria: list[str], evidence: list[Evidence], note: str
-) -> list[str]:
-    """Every criterion the given evidence and note do not meet, each with why."""
-    unmet = []
-    kinds = {row.kind for row in evidence}
-    for criterion in criteria:
-        if criterion == "evidence:any" and not evidence:
-            unmet.append("evidence:any: attach at least one evidence id of this case")
-        elif criterion.startswith("evidence:") and criterion != "evidence:any":
-            kind = criterion.removeprefix("evidence:")
-            if kind not in kinds:
-                unmet.append(
-                    f"{criterion}: attach evidence of kind {kind} (attached kinds: {sorted(kinds) or 'none'})"
-                )
-        elif criterion == "note" and not note:
-            unmet.append("note: write a note saying what was done")
-        elif criterion == "access:all_revoked":
-            active_only = AccessItem.status == AccessStatus.ACTIVE.value
-            query = select(AccessItem).where(AccessItem.case_id == case.id, active_only)
-            active = session.exec(query).all()
-            if active:
-                names = ", ".join(item.name for item in active)
-                unmet.append(f"access:all_revoked: {len(active)} access item(s) not revoked: {names}")
-    return unmet
 
 
 def complete_step(

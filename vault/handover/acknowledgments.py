@@ -5,7 +5,7 @@ acknowledges or disputes. The acknowledgment block (UTC time, client IP, user ag
 of exactly what was shown, the link id) is countersigned together with the receipt by the organization's
 key; ``receipt.acknowledged`` and ``receipt.countersigned`` enter the ledger in the same transaction as
 the rows. Exactly one acknowledgment per receipt: the link is claimed by a conditional UPDATE and the
-acknowledgment row is unique per receipt. Emails go out after the commit (``notify``).
+acknowledgment row is unique per receipt. Emails go out after the commit (``answer_mail.notify``).
 
 A token that does not open a live link gets its ``LinkStatus`` back instead of a view or an outcome, so
 the page can say why (used, voided, expired) or treat it as a guess (unknown).
@@ -13,9 +13,6 @@ the page can say why (used, voided, expired) or treat it as a guess (unknown).
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,22 +24,18 @@ from sqlmodel import Session, col
 from signing.detached import DetachedSignature
 from vault.cases import gate
 from vault.cases.lifecycle import CaseStatus
-from vault.clock import Clock, rfc3339, system_clock
+from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import Transact, Unit
 from vault.errors import InvalidInput
+from vault.handover.countersigning import acknowledgment_block, countersign, countersigned_entry, seal
 from vault.handover.links import LinkStatus, claim_link, live_link, lookup, void_links
-from vault.handover.receipts import ReceiptStatus, document_of, shown_digest, sign_document, signed_of
-from vault.ledger import keyring, log
+from vault.handover.receipts import ReceiptStatus, SignedDocument, document_of, shown_digest
+from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.mail import Attachment, EmailRenderer, Mailer, Message
 from vault.models import Acknowledgment, Case, Organization, Receipt, ReceiptLink
 from vault.orgs.organizations import Principal, Role
 
-logger = logging.getLogger("offboard.receipts")
-
-COUNTERSIGNED_TYPE = "offboard.acknowledged-receipt/v1"
-CONSENT_TEXT = "I confirm that I received the deliverables listed in this receipt and accept the terms shown."
 MAX_NAME = 200
 MAX_REASON = 4000
 MAX_USER_AGENT = 1000
@@ -159,9 +152,21 @@ def _lost(transact: Transact, token: str, clock: Clock) -> LinkStatus:
     return transact(lambda session: token_status(session, token, clock=clock))
 
 
-def _claim(
-    session: Session, token: str, now: datetime, answer: ReceiptStatus
-) -> tuple[ReceiptLink, Receipt, Case] | None:
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """A link and its receipt claimed for one answer, at ``now``, in the answering transaction."""
+
+    link: ReceiptLink
+    receipt: Receipt
+    case: Case
+    now: datetime
+
+    @property
+    def actor(self) -> str:
+        return f"client:{self.link.recipient}"
+
+
+def _claim(session: Session, token: str, now: datetime, answer: ReceiptStatus) -> _Claimed | None:
     link = live_link(session, token, now)
     if link is None or not claim_link(session, link, now):
         return None
@@ -180,7 +185,61 @@ def _claim(
     if getattr(result, "rowcount", 0) != 1:
         return None
     session.refresh(receipt)
-    return link, receipt, case
+    return _Claimed(link, receipt, case, now)
+
+
+def _claim_answer(
+    session: Session, token: str, shown_sha256: str, answer: ReceiptStatus, clock: Clock
+) -> _Claimed | LinkStatus:
+    """The opening both answers share: the link is still live and the page answered is its receipt's; then
+    the link and the receipt are claimed for ``answer``, or ``_LostClaim`` rolls the transaction back."""
+    view = view_link(session, token, clock=clock)
+    if isinstance(view, LinkStatus):
+        return view
+    _checked_shown(view.shown_sha256, shown_sha256)
+    claimed = _claim(session, token, clock(), answer)
+    if claimed is None:
+        raise _LostClaim
+    return claimed
+
+
+def _organization_name(session: Session, receipt: Receipt) -> str:
+    org = session.get(Organization, receipt.organization_id)
+    return org.name if org else ""
+
+
+def _acknowledgment(claimed: _Claimed, name: str, shown_sha256: str, meta: ClientMeta) -> Acknowledgment:
+    """The acknowledgment row, its signature fields still empty (they sign a block that names its id)."""
+    return Acknowledgment(
+        organization_id=claimed.receipt.organization_id,
+        receipt_id=claimed.receipt.id,
+        link_id=claimed.link.id,
+        recipient=claimed.link.recipient,
+        acknowledged_at=claimed.now,
+        ip=meta.ip[:64],
+        user_agent=meta.user_agent[:MAX_USER_AGENT],
+        typed_name=name,
+        shown_sha256=shown_sha256,
+        document=b"",
+        sha256="",
+        signature=b"",
+        key_id="",
+        key_name="",
+    )
+
+
+def _log_acknowledgment(
+    session: Session, claimed: _Claimed, block: dict[str, Any], ack: Acknowledgment, counter: SignedDocument
+) -> int:
+    """``receipt.acknowledged`` (the block without the consent text) then ``receipt.countersigned``; the
+    index of the second."""
+    org_id, case_id, now = claimed.receipt.organization_id, claimed.case.id, claimed.now
+    acked = {k: v for k, v in block.items() if k != "consent"}
+    log.append(
+        session, EntryDraft("receipt.acknowledged", org_id, case_id, claimed.actor, acked), clock=lambda: now
+    )
+    draft = EntryDraft("receipt.countersigned", org_id, case_id, "system:offboard", countersigned_entry(ack, counter))
+    return log.append(session, draft, clock=lambda: now).index
 
 
 def acknowledge(
@@ -205,81 +264,20 @@ def acknowledge(
         raise InvalidInput("tick the confirmation box to acknowledge the receipt")
 
     def work(session: Unit) -> Outcome | LinkStatus:
-        view = view_link(session, token, clock=clock)
-        if isinstance(view, LinkStatus):
-            return view
-        _checked_shown(view.shown_sha256, shown_sha256)
-        now = clock()
-        claimed = _claim(session, token, now, ReceiptStatus.ACKNOWLEDGED)
-        if claimed is None:
-            raise _LostClaim
-        link, receipt, case = claimed
+        claimed = _claim_answer(session, token, shown_sha256, ReceiptStatus.ACKNOWLEDGED, clock)
+        if isinstance(claimed, LinkStatus):
+            return claimed
+        link, receipt, now = claimed.link, claimed.receipt, claimed.now
         document = document_of(receipt)
-        ack = Acknowledgment(
-            organization_id=receipt.organization_id,
-            receipt_id=receipt.id,
-            link_id=link.id,
-            recipient=link.recipient,
-            acknowledged_at=now,
-            ip=meta.ip[:64],
-            user_agent=meta.user_agent[:MAX_USER_AGENT],
-            typed_name=name,
-            shown_sha256=shown_sha256,
-            document=b"",
-            sha256="",
-            signature=b"",
-            key_id="",
-            key_name="",
-        )
-        block = {
-            "id": ack.id,
-            "receipt": receipt.id,
-            "recipient": link.recipient,
-            "name": name,
-            "consent": CONSENT_TEXT,
-            "acknowledged_at": rfc3339(now),
-            "ip": ack.ip,
-            "user_agent": ack.user_agent,
-            "shown_sha256": shown_sha256,
-            "token_id": link.id,
-        }
-        key = keyring.active_key(session, receipt.organization_id)
-        signer = keyring.load_signer(settings, key)
-        counter = sign_document(
-            signer,
-            {
-                "type": COUNTERSIGNED_TYPE,
-                "receipt": document,
-                "receipt_signature": signed_of(receipt).detached.to_json(),
-                "acknowledgment": block,
-            },
-        )
-        ack.document, ack.sha256, ack.signature = counter.body, counter.sha256, counter.signature
-        ack.key_id, ack.key_name = counter.key_id, counter.key_name
+        ack = _acknowledgment(claimed, name, shown_sha256, meta)
+        block = acknowledgment_block(ack)
+        counter = countersign(session, settings, receipt, document, block)
+        seal(ack, counter)
         session.add_all([ack, receipt])
         session.flush()
         void_links(session, receipt.id, now, keep=link.id)
-        actor = f"client:{link.recipient}"
-        acked = {k: v for k, v in block.items() if k != "consent"}
-        log.append(
-            session,
-            EntryDraft("receipt.acknowledged", receipt.organization_id, case.id, actor, acked),
-            clock=lambda: now,
-        )
-        signed = {
-            "receipt": receipt.id,
-            "acknowledgment": ack.id,
-            "sha256": counter.sha256,
-            "key_id": counter.key_id,
-            "signature": counter.detached.to_json()["signature"],
-        }
-        ack.ledger_index = log.append(
-            session,
-            EntryDraft("receipt.countersigned", receipt.organization_id, case.id, "system:offboard", signed),
-            clock=lambda: now,
-        ).index
+        ack.ledger_index = _log_acknowledgment(session, claimed, block, ack, counter)
         session.add(ack)
-        org = session.get(Organization, receipt.organization_id)
         return Outcome(
             ReceiptStatus.ACKNOWLEDGED,
             receipt.id,
@@ -289,9 +287,10 @@ def acknowledge(
             document,
             counter.body,
             counter.detached,
-            case.owner_email,
-            org.name if org else "",
+            claimed.case.owner_email,
+            _organization_name(session, receipt),
         )
+
     try:
         return transact(work)
     except (_LostClaim, IntegrityError):
@@ -314,20 +313,14 @@ def dispute(
         raise InvalidInput(f"a dispute needs a reason of 1 to {MAX_REASON} characters")
 
     def work(session: Unit) -> Outcome | LinkStatus:
-        view = view_link(session, token, clock=clock)
-        if isinstance(view, LinkStatus):
-            return view
-        _checked_shown(view.shown_sha256, shown_sha256)
-        now = clock()
-        claimed = _claim(session, token, now, ReceiptStatus.DISPUTED)
-        if claimed is None:
-            raise _LostClaim
-        link, receipt, case = claimed
+        claimed = _claim_answer(session, token, shown_sha256, ReceiptStatus.DISPUTED, clock)
+        if isinstance(claimed, LinkStatus):
+            return claimed
+        link, receipt, case, now = claimed.link, claimed.receipt, claimed.case, claimed.now
         receipt.dispute_reason = reason  # status and closed_at were written by the claim
         session.add(receipt)
         session.flush()
         void_links(session, receipt.id, now, keep=link.id)
-        actor = f"client:{link.recipient}"
         data = {
             "receipt": receipt.id,
             "link": link.id,
@@ -337,13 +330,12 @@ def dispute(
             "user_agent": meta.user_agent[:MAX_USER_AGENT],
             "shown_sha256": shown_sha256,
         }
-        draft = EntryDraft("receipt.disputed", receipt.organization_id, case.id, actor, data)
+        draft = EntryDraft("receipt.disputed", receipt.organization_id, case.id, claimed.actor, data)
         index = log.append(session, draft, clock=lambda: now).index
         if case.status != CaseStatus.DISPUTED:
-            client = Principal(receipt.organization_id, Role.MEMBER, actor)
+            client = Principal(receipt.organization_id, Role.MEMBER, claimed.actor)
             text = f"The client ({link.recipient}) disputed receipt {receipt.id}: {reason}"
             gate.dispute(session, client, case.id, reason=text, clock=lambda: now)
-        org = session.get(Organization, receipt.organization_id)
         return Outcome(
             ReceiptStatus.DISPUTED,
             receipt.id,
@@ -352,62 +344,11 @@ def dispute(
             index,
             document_of(receipt),
             owner_email=case.owner_email,
-            organization=org.name if org else "",
+            organization=_organization_name(session, receipt),
             reason=reason,
         )
+
     try:
         return transact(work)
     except _LostClaim:
         return _lost(transact, token, clock)
-
-
-def notify(
-    outcome: Outcome,
-    *,
-    mailer: Mailer | None,
-    render: EmailRenderer,
-    settings: Settings,
-    pdf: Callable[[], bytes] | None = None,
-) -> list[str]:
-    """After the commit: confirm to the client (acknowledgments, with the signed receipt) and tell the owner.
-
-    Returns the recipients that could not be reached; failures are logged, never raised (the answer
-    is recorded whether or not the mail goes out).
-    """
-    if mailer is None:
-        logger.info("no SMTP configured: %s of receipt %s not emailed", outcome.kind, outcome.receipt_id)
-        return []
-    context: dict[str, Any] = {
-        "organization": outcome.organization,
-        "receipt_id": outcome.receipt_id,
-        "case_id": outcome.document["case"]["id"],
-        "client_name": outcome.document["case"]["client_name"],
-        "recipient": outcome.recipient,
-        "at": rfc3339(outcome.at),
-        "ledger_index": outcome.ledger_index,
-        "deliverables": outcome.document["deliverables"],
-        "base_url": settings.base_url,
-        "reason": outcome.reason,
-    }
-    messages = []
-    if outcome.kind == ReceiptStatus.ACKNOWLEDGED:
-        assert outcome.countersignature is not None  # noqa: S101 - acknowledge() always countersigns
-        stem = f"receipt-{outcome.receipt_id}-acknowledged"
-        signature = json.dumps(outcome.countersignature.to_json(), indent=2).encode()
-        files = [
-            Attachment(f"{stem}.json", outcome.countersigned, "application/json"),
-            Attachment(f"{stem}.sig.json", signature, "application/json"),
-        ]
-        if pdf is not None:
-            try:
-                files.append(Attachment(f"receipt-{outcome.receipt_id}.pdf", pdf(), "application/pdf"))
-            except Exception:  # the JSON receipt is the evidence; a PDF failure must not stop the email
-                logger.exception("could not render the PDF of receipt %s", outcome.receipt_id)
-        messages.append(Message(outcome.recipient, render("ack_confirmation", context), tuple(files)))
-        messages.append(Message(outcome.owner_email, render("owner_acknowledged", context)))
-    else:
-        messages.append(Message(outcome.owner_email, render("owner_disputed", context)))
-    failed = mailer.send([m for m in messages if m.to])
-    for to in failed:
-        logger.warning("notification about receipt %s to %s failed", outcome.receipt_id, to)
-    return failed

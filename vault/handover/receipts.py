@@ -209,6 +209,53 @@ def _access_revoked(session: Session, case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _terms(settings: Settings, terms: str | None) -> str:
+    """The terms the receipt states: ``terms``, or the deployment's default, stripped and within bounds."""
+    text = (settings.receipt_terms if terms is None else terms).strip()
+    if not text or len(text) > MAX_TERMS:
+        raise InvalidInput(f"receipt terms must be 1 to {MAX_TERMS} characters, found {len(text)}")
+    return text
+
+
+def _case_part(case: Case) -> dict[str, Any]:
+    """The receipt's ``case``: which client relationship ended, and why."""
+    return {
+        "id": case.id,
+        "client_name": case.client_name,
+        "contacts": loads_list(case.client_contacts),
+        "service_type": case.service_type,
+        "trigger": case.trigger,
+        "intent_date": case.intent_date.isoformat(),
+    }
+
+
+def _deliverable_part(row: Evidence) -> dict[str, Any]:
+    """One of the receipt's ``deliverables``: the stored file, its hash and its ledger entry."""
+    return {
+        "evidence": row.id,
+        "filename": row.original_filename,
+        "sha256": row.sha256,
+        "size": row.size,
+        "content_type": row.content_type,
+        "kind": row.kind,
+        "ledger_index": row.ledger_index,
+    }
+
+
+def _issued_data(
+    receipt: Receipt, signed: SignedDocument, deliverables: list[Evidence], checkpoint_size: int
+) -> dict[str, Any]:
+    """The data of ``receipt.issued``: the signature and what it covers, so the log alone proves the receipt."""
+    return {
+        "receipt": receipt.id,
+        "sha256": signed.sha256,
+        "key_id": signed.key_id,
+        "signature": signed.detached.to_json()["signature"],
+        "deliverables": [row.id for row in deliverables],
+        "checkpoint_size": checkpoint_size,
+    }
+
+
 def create_receipt(
     session: Session,
     settings: Settings,
@@ -228,9 +275,7 @@ def create_receipt(
     org = session.get(Organization, case.organization_id)
     if org is None:  # pragma: no cover - a case always has its organization (foreign key)
         raise NotFound("the case's organization is gone")
-    text = (settings.receipt_terms if terms is None else terms).strip()
-    if not text or len(text) > MAX_TERMS:
-        raise InvalidInput(f"receipt terms must be 1 to {MAX_TERMS} characters, found {len(text)}")
+    text = _terms(settings, terms)
     deliverables = _deliverables(session, case, evidence_ids)
     # The checkpoint the client receives: every later state of the log must stay consistent with it.
     checkpoint = current_checkpoint(session, settings, org, clock=clock)
@@ -254,26 +299,8 @@ def create_receipt(
         "issued_at": rfc3339(now),
         "issued_by": principal.actor,
         "organization": {"id": org.id, "name": org.name, "slug": org.slug},
-        "case": {
-            "id": case.id,
-            "client_name": case.client_name,
-            "contacts": loads_list(case.client_contacts),
-            "service_type": case.service_type,
-            "trigger": case.trigger,
-            "intent_date": case.intent_date.isoformat(),
-        },
-        "deliverables": [
-            {
-                "evidence": row.id,
-                "filename": row.original_filename,
-                "sha256": row.sha256,
-                "size": row.size,
-                "content_type": row.content_type,
-                "kind": row.kind,
-                "ledger_index": row.ledger_index,
-            }
-            for row in deliverables
-        ],
+        "case": _case_part(case),
+        "deliverables": [_deliverable_part(row) for row in deliverables],
         "obligations": _obligations(session, case),
         "access_revoked": _access_revoked(session, case),
         "terms": text,
@@ -284,14 +311,7 @@ def create_receipt(
     receipt.document, receipt.sha256, receipt.signature = signed.body, signed.sha256, signed.signature
     session.add(receipt)
     session.flush()
-    data = {
-        "receipt": receipt.id,
-        "sha256": signed.sha256,
-        "key_id": signed.key_id,
-        "signature": signed.detached.to_json()["signature"],
-        "deliverables": [row.id for row in deliverables],
-        "checkpoint_size": checkpoint.size,
-    }
+    data = _issued_data(receipt, signed, deliverables, checkpoint.size)
     draft = EntryDraft(type="receipt.issued", organization_id=org.id, case_id=case.id, actor=principal.actor, data=data)
     receipt.ledger_index = log.append(session, draft, clock=lambda: now).index
     session.add(receipt)
