@@ -2,10 +2,11 @@
 against its ledger entries, receipt signatures and timestamps (``docs/bundle.md``, "Verifying").
 
 The chain of trust: a pinned key (or, unpinned, the bundle's own keys) verifies the C2SP checkpoint
-note; its root and size verify each entry's RFC 9162 inclusion proof (section 2.1.3.2); each verified
-``evidence.stored`` entry names the SHA-256 and size its evidence file must have; earlier checkpoints
-are consistency-proven (section 2.1.4.2) to be prefixes of the bundle's. ``bundle.json`` only says
-where things are: every claim in it is checked against the signed data.
+note; its root and size verify each entry's RFC 9162 inclusion proof (section 2.1.3.2); those three steps
+are ``ledger_checks.py``. Here each verified ``evidence.stored`` entry names the SHA-256 and size its
+evidence file must have; earlier checkpoints are consistency-proven (section 2.1.4.2) to be prefixes of
+the bundle's. ``bundle.json`` only says where things are: every claim in it is checked against the signed
+data.
 """
 
 from __future__ import annotations
@@ -17,29 +18,21 @@ from typing import Any
 from cryptography import x509
 
 from signing.detached import DetachedSignature
-from signing.errors import BadSignature, InvalidKey, MalformedSignature
-from signing.keys import Verifier, parse_vkey
+from signing.errors import BadSignature, MalformedSignature
+from signing.keys import Verifier
 from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks, WarningTuple
-from vault.bundle.inclusion import SharedTree, parse_proof_head
+from vault.bundle.ledger_checks import LedgerChecks, needed_before_evidence
 from vault.bundle.names import FIXED, BagNames
+from vault.bundle.records import dicts as _list
 from vault.bundle.report_html import check_report
 from vault.bundle.tsa_tokens import check_token
 from vault.bundle.verifier_page import check_verifier_page
-from vault.canonical import parse_canonical
 from vault.errors import OffboardError
-from vault.ledger.checkpoint import SignedCheckpoint, open_checkpoint
-from vault.ledger.hashing import leaf_hash
+from vault.ledger.checkpoint import open_checkpoint
 from vault.ledger.proofs import ConsistencyProof
 
 CheckTuple = tuple[str, str, bool, str]
-
-
-def needed_before_evidence(path: str) -> bool:
-    """Whether ``ContentChecks.check_ledger`` reads this member (so it is hashed before the evidence)."""
-    return path in (layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX) or path.startswith(
-        (layout.KEYS_DIR, layout.ENTRIES_DIR, layout.PROOFS_DIR)
-    )
 
 
 def _consistency_proof(data: object, bundle_format: object) -> ConsistencyProof:
@@ -47,10 +40,6 @@ def _consistency_proof(data: object, bundle_format: object) -> ConsistencyProof:
     if bundle_format in layout.LEGACY_CONSISTENCY_FORMATS:
         return ConsistencyProof.from_legacy_json(data)
     return ConsistencyProof.from_json(data)
-
-
-def _list(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 @dataclass(slots=True)
@@ -66,11 +55,6 @@ class ContentChecks:
     origin: str | None = None
     checkpoint_size: int | None = None
     _out: list[CheckTuple] = field(default_factory=list)
-    _index: dict[str, Any] = field(default_factory=dict)
-    _trusted: tuple[Verifier, ...] = ()
-    _checkpoint: SignedCheckpoint | None = None
-    _entries: dict[int, dict[str, Any]] = field(default_factory=dict)
-    _leaves: dict[int, bytes] = field(default_factory=dict)
     #: Findings shown beside the checks, never a pass, that do not change the verdict: what could not be
     #: proven either way (``claims.py``) and a ``verify.html`` other than ours (``_pages``).
     warnings: list[WarningTuple] = field(default_factory=list)
@@ -78,37 +62,25 @@ class ContentChecks:
     #: and whether that is the case's first entry.
     complete_from: int | None = None
     complete: bool = False
-    _decoded: dict[str, bytes] = field(default_factory=dict)
-    _tree: SharedTree | None = None
-    _bag: BagNames | None = None
+    _names: BagNames = field(init=False)
+    #: Steps 3 to 5; what they verified is what every later check is held against.
+    _ledger: LedgerChecks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._names = BagNames.index(self.names)
+        self._ledger = LedgerChecks(self.files, self.names, self._names, self.pinned, self._out)
 
     def _add(self, kind: str, item: str, ok: bool, detail: str) -> None:
         self._out.append((kind, item, ok, detail))
 
     def _text(self, path: str) -> str | None:
-        data = self.files.get(path)
-        if data is None:
-            if path not in self.names:
-                self._add("bag", path, False, "missing")
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            self._add("bag", path, False, "not UTF-8 text")
-            return None
-
-    @property
-    def _names(self) -> BagNames:
-        if self._bag is None:
-            self._bag = BagNames.index(self.names)
-        return self._bag
+        return self._ledger.text(path)
 
     def check_ledger(self) -> None:
         """Index, keys, checkpoint and entries: reads only members ``needed_before_evidence`` names."""
-        self._read_index()
-        self._keys()
-        self._read_checkpoint()
-        self._ledger_entries()
+        ledger = self._ledger
+        ledger.run()
+        self.case_id, self.origin, self.checkpoint_size = ledger.case_id, ledger.origin, ledger.checkpoint_size
 
     def check_files(self) -> list[CheckTuple]:
         """The rest, which needs every member's SHA-256 (evidence); returns every check of both steps."""
@@ -122,156 +94,26 @@ class ContentChecks:
         return self._out
 
     def _claims(self) -> None:
+        ledger = self._ledger
         claims = ClaimChecks(
-            index=self._index,
-            entries=self._entries,
-            leaves=self._leaves,
+            index=ledger.index,
+            entries=ledger.entries,
+            leaves=ledger.leaves,
             present=set(self._names.entries.values()),
             files=self.files,
             sha256=self.sha256,
             case_id=self.case_id,
             checkpoint_size=self.checkpoint_size,
-            origin=self._checkpoint.body.origin if self._checkpoint is not None else None,
+            origin=ledger.checkpoint.body.origin if ledger.checkpoint is not None else None,
         )
         self._out.extend(claims.run())
         self.warnings.extend(claims.warnings)
         self.complete_from, self.complete = claims.complete_from, claims.complete
 
-    # --- index and keys ------------------------------------------------------------------------
-
-    def _read_index(self) -> None:
-        text = self._text(layout.INDEX)
-        if text is None:
-            return
-        try:
-            index = json.loads(text)
-        except ValueError as exc:
-            self._add("index", layout.INDEX, False, f"not JSON: {exc}")
-            return
-        if not isinstance(index, dict) or index.get("format") not in layout.FORMATS:
-            found = index.get("format") if isinstance(index, dict) else type(index).__name__
-            self._add("index", layout.INDEX, False, f"expected format {layout.FORMAT!r}, found {found!r}")
-            return
-        self._index = index
-        self.case_id = index.get("case") if isinstance(index.get("case"), str) else None
-        self.origin = index.get("origin") if isinstance(index.get("origin"), str) else None
-        self._add("index", layout.INDEX, bool(self.case_id and self.origin), f"case {self.case_id}, log {self.origin}")
-
-    def _keys(self) -> None:
-        bundled: list[Verifier] = []
-        paths = [n for n in self._names.under(layout.KEYS_DIR) if n.endswith(".vkey")]
-        for path in paths:
-            text = self._text(path) or ""
-            try:
-                verifier = parse_vkey(text.removesuffix("\n"))
-            except InvalidKey as exc:
-                self._add("keys", path, False, f"not a C2SP verifier key: {exc}")
-                continue
-            if layout.key_path(bytes(verifier.key_id).hex()) != path:
-                self._add("keys", path, False, f"holds key {bytes(verifier.key_id).hex()}, named otherwise")
-                continue
-            bundled.append(verifier)
-            self._add("keys", path, True, f"verifier key {verifier.name} {bytes(verifier.key_id).hex()}")
-        listing = self._keys_listing()
-        for path in sorted(set(listing) ^ set(paths)):
-            self._add("keys", path, False, "key file and keys.json disagree (listed xor present)")
-        if self.pinned:
-            self._trusted = self.pinned
-            bundled_ids = {(v.name, bytes(v.key_id), v.public_key) for v in bundled}
-            for key in self.pinned:
-                found = (key.name, bytes(key.key_id), key.public_key) in bundled_ids
-                detail = "the pinned key is the bundle's key" if found else "the bundle does not carry the pinned key"
-                self._add("keys", f"pinned {key.vkey()}", found, detail)
-        else:
-            self._trusted = tuple(bundled)
-            if not bundled:
-                self._add("keys", layout.KEYS_DIR, False, "no verifier key in the bundle and none pinned")
-
-    def _keys_listing(self) -> list[str]:
-        text = self._text(layout.KEYS_INDEX)
-        try:
-            keys = _list(json.loads(text).get("keys")) if text else []
-        except (ValueError, AttributeError) as exc:
-            self._add("keys", layout.KEYS_INDEX, False, f"not the keys listing: {exc}")
-            return []
-        return [str(k.get("path")) for k in keys]
-
-    # --- checkpoint and entries ----------------------------------------------------------------
-
-    def _read_checkpoint(self) -> None:
-        text = self._text(layout.CHECKPOINT)
-        if text is None or not self._trusted:
-            return
-        try:
-            signed = open_checkpoint(text, self._trusted, origin=self.origin)
-        except OffboardError as exc:
-            self._add("checkpoint", layout.CHECKPOINT, False, exc.message)
-            return
-        claimed = (self._index.get("checkpoint") or {}).get("size")
-        if claimed != signed.body.size:
-            self._add("checkpoint", layout.CHECKPOINT, False, f"size {signed.body.size}, bundle.json says {claimed}")
-            return
-        self._checkpoint = signed
-        self.checkpoint_size = signed.body.size
-        names = ", ".join(v.name for v in signed.note.verified_by)
-        self._add("checkpoint", layout.CHECKPOINT, True, f"size {signed.body.size} signed by {names}")
-
-    def _ledger_entries(self) -> None:
-        on_disk, proofs = set(self._names.entries.values()), set(self._names.proofs.values())
-        listed = {i for i in self._index.get("entries", []) if isinstance(i, int)}
-        for index in sorted(on_disk | proofs | listed):
-            self._entry(index, index in listed)
-
-    def _entry(self, index: int, listed: bool) -> None:
-        path, proof_path = layout.entry_path(index), layout.proof_path(index)
-        body, proof_text = self.files.get(path), self._text(proof_path)
-        if body is None or proof_text is None or not listed:
-            missing = path if body is None else proof_path if proof_text is None else layout.INDEX
-            self._add("entry", path, False, f"entry {index}: {missing} is missing or does not list it")
-            return
-        head, _, embedded = proof_text.partition("\n\n")
-        if self._checkpoint is None or embedded != self._checkpoint.text:
-            why = "no verified checkpoint" if self._checkpoint is None else "another checkpoint"
-            self._add("entry", proof_path, False, f"proof of entry {index} is against {why}")
-            return
-        try:
-            # The embedded checkpoint is byte for byte the verified one, so only the head is parsed here.
-            proof_index, hashes = parse_proof_head(head, self._decoded)
-        except OffboardError as exc:
-            self._add("entry", proof_path, False, f"malformed tlog-proof: {exc.message}")
-            return
-        if proof_index != index:
-            self._add("entry", proof_path, False, f"proof names index {proof_index}, expected {index}")
-            return
-        body_cp = self._checkpoint.body
-        if index >= body_cp.size:
-            self._add(
-                "entry",
-                path,
-                False,
-                f"the bundle's checkpoint (size {body_cp.size}) is older than entry {index} it must cover",
-            )
-            return
-        if self._tree is None:
-            self._tree = SharedTree(body_cp.size, body_cp.root_hash)
-        leaf = leaf_hash(body)
-        try:
-            self._tree.verify(leaf, index, hashes)
-        except OffboardError as exc:
-            self._add("entry", path, False, f"{path} is not leaf {index} per {proof_path}: {exc.message}")
-            return
-        document, canonical = parse_canonical(body)
-        if not isinstance(document, dict) or not canonical or document.get("case") != self.case_id:
-            self._add("entry", path, False, f"entry {index} is not canonical JSON of case {self.case_id}")
-            return
-        self._entries[index] = document
-        self._leaves[index] = leaf
-        self._add("entry", path, True, f"leaf {index} of the signed tree of size {body_cp.size}")
-
     # --- evidence ------------------------------------------------------------------------------
 
     def _evidence(self) -> None:
-        listed = _list(self._index.get("evidence"))
+        listed = _list(self._ledger.index.get("evidence"))
         seen_paths: set[str] = set()
         seen_ids: set[str] = set()
         for item in listed:
@@ -281,7 +123,7 @@ class ContentChecks:
             self._add("evidence", path, *self._evidence_item(item, path, evidence_id))
         for path in (n for n in self._names.under(layout.EVIDENCE_DIR) if n not in seen_paths):
             self._add("evidence", path, False, "file not listed in bundle.json, so not tied to any ledger entry")
-        for index, entry in sorted(self._entries.items()):
+        for index, entry in sorted(self._ledger.entries.items()):
             data = entry.get("data") or {}
             if entry.get("type") == "evidence.stored" and data.get("evidence") not in seen_ids:
                 self._add(
@@ -295,7 +137,7 @@ class ContentChecks:
         if not path.startswith(layout.EVIDENCE_DIR) or path not in self.sha256:
             return False, "missing from the bag (or unreadable)"
         index = item.get("ledger_index")
-        entry = self._entries.get(index) if isinstance(index, int) else None
+        entry = self._ledger.entries.get(index) if isinstance(index, int) else None
         if entry is None or entry.get("type") != "evidence.stored":
             return False, f"its ledger entry {index} is missing or did not verify"
         data = entry.get("data") or {}
@@ -310,7 +152,7 @@ class ContentChecks:
     # --- earlier checkpoints, receipts, timestamps ---------------------------------------------
 
     def _earlier(self) -> None:
-        listed = _list(self._index.get("earlier_checkpoints"))
+        listed = _list(self._ledger.index.get("earlier_checkpoints"))
         expected: set[str] = set()
         for item in listed:
             size = item.get("size")
@@ -327,12 +169,13 @@ class ContentChecks:
         text, proof_text = self._text(path), self._text(proof_path)
         if text is None or proof_text is None:
             return False, "checkpoint or consistency proof missing"
-        if self._checkpoint is None:
+        checkpoint = self._ledger.checkpoint
+        if checkpoint is None:
             return False, "no verified bundle checkpoint to be consistent with"
         try:
-            earlier = open_checkpoint(text, self._trusted, origin=self.origin)
-            proof = _consistency_proof(json.loads(proof_text), self._index.get("format"))
-            bundle_size = self._checkpoint.body.size
+            earlier = open_checkpoint(text, self._ledger.trusted, origin=self.origin)
+            proof = _consistency_proof(json.loads(proof_text), self._ledger.index.get("format"))
+            bundle_size = checkpoint.body.size
             if earlier.body.size != size:
                 return False, f"bundle.json lists it as size {size}; the checkpoint has size {earlier.body.size}"
             if proof.first != size:
@@ -342,17 +185,17 @@ class ContentChecks:
                     f"the consistency proof leads to size {proof.second}, but the bundle's checkpoint has size "
                     f"{bundle_size}: the proof belongs to another checkpoint"
                 )
-            proof.verify(earlier.body.root_hash, self._checkpoint.body.root_hash)
+            proof.verify(earlier.body.root_hash, checkpoint.body.root_hash)
         except OffboardError as exc:
             return False, exc.message
         except ValueError as exc:
             return False, f"consistency proof is not JSON: {exc}"
-        return True, f"size {size} is a prefix of size {self._checkpoint.body.size}"
+        return True, f"size {size} is a prefix of size {checkpoint.body.size}"
 
     def _receipts(self) -> None:
         expected: set[str] = set()
-        notes = {str(i.get("path")): i for i in _list(self._index.get("earlier_checkpoints"))}
-        for item in _list(self._index.get("receipts")):
+        notes = {str(i.get("path")): i for i in _list(self._ledger.index.get("earlier_checkpoints"))}
+        for item in _list(self._ledger.index.get("receipts")):
             json_path, sig_path, pdf = str(item.get("json")), str(item.get("sig")), item.get("pdf")
             expected |= {json_path, sig_path, str(pdf)}
             ok, detail = self._receipt(json_path, sig_path, str(item.get("id")), notes)
@@ -371,7 +214,7 @@ class ContentChecks:
         except (ValueError, MalformedSignature) as exc:
             return False, f"{sig_path} is not a signature record: {exc}"
         key_id = sig.key_id
-        key = next((v for v in self._trusted if bytes(v.key_id).hex() == key_id), None)
+        key = next((v for v in self._ledger.trusted if bytes(v.key_id).hex() == key_id), None)
         if key is None:
             return False, f"signed with key {key_id}, which is not trusted"
         try:
@@ -392,7 +235,7 @@ class ContentChecks:
 
     def _timestamps(self) -> None:
         expected: set[str] = set()
-        for item in _list(self._index.get("timestamps")):
+        for item in _list(self._ledger.index.get("timestamps")):
             size = item.get("size")
             if not isinstance(size, int):
                 self._add("timestamp", layout.INDEX, False, f"timestamp without a size: {item}")
@@ -418,7 +261,7 @@ class ContentChecks:
         Failing would reject every genuine old bundle, and give a verdict ``verify.html`` itself cannot
         give (a page cannot check its own bytes); the warning still says plainly not to trust it.
         """
-        entries = sorted(self._entries.items())
+        entries = sorted(self._ledger.entries.items())
         self._add("report", layout.REPORT_HTML, *check_report(self.files, entries, self.origin, self.checkpoint_size))
         same, detail = check_verifier_page(self.files.get(layout.VERIFY_HTML))
         if same:

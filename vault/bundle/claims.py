@@ -2,7 +2,7 @@
 and acknowledgment in ``binding.py``; every field of ``bundle.json`` and ``bag-info.txt`` in ``labels.py``
 (``docs/bundle.md``, "Verifying", steps 13 to 15).
 
-The checks in ``checks.py`` establish which entries are authentic (inclusion in the signed checkpoint).
+The checks in ``ledger_checks.py`` establish which entries are authentic (inclusion in the signed checkpoint).
 These establish that nothing of the case was left out and nothing from elsewhere was spliced in:
 
 - **Completeness.** Each version 2 entry of a case links to the case's previous entry (index and leaf hash,

@@ -1,5 +1,5 @@
-"""Small readers of decoded bundle records shared by the claim checks (and the receipt source, which writes
-the acknowledgment status the checks read back)."""
+"""Small readers of decoded bundle records shared by the content and claim checks (and the receipt source,
+which writes the acknowledgment status the checks read back)."""
 
 from __future__ import annotations
 

@@ -6,12 +6,11 @@ value comes from them, or from the checkpoint's origin and size; a value no entr
 shown as "absent", never guessed and never read from the database. ``report_html`` renders the result
 as ``report.html`` and ``pdf`` as ``report.pdf``.
 
-``templates/bundle/verify.html`` carries a JavaScript twin of this module and of ``report_html``
-(``reportData``, ``renderReport``) that must produce the same bytes, so this code only copies strings,
-writes integers in decimal and serializes other values as RFC 8785 JSON (which is ECMAScript's own
-``JSON.stringify`` with keys sorted by UTF-16 code units). Nothing is sorted by locale, nothing is
-truncated, no floating point is formatted. The one table-driven step is the evidence path
-(``layout.evidence_path``, Unicode NFKD), which follows the exporter's Unicode version.
+``templates/bundle/verify.html`` carries a JavaScript twin of this module, of ``report_cells`` (how a
+value is shown), ``report_timeline`` and ``report_html`` (``reportData``, ``renderReport``) that must
+produce the same bytes: nothing here is sorted by locale, truncated or formatted as floating point. The
+one table-driven step is the evidence path (``layout.evidence_path``, Unicode NFKD), which follows the
+exporter's Unicode version.
 """
 
 from __future__ import annotations
@@ -20,16 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vault import canonical
 from vault.bundle import layout
+from vault.bundle.report_cells import ABSENT, Cell, Entry, Section, shown, text
+from vault.bundle.report_cells import at as _at
+from vault.bundle.report_cells import data_of as _data
+from vault.bundle.report_cells import joined as _joined
+from vault.bundle.report_cells import of_type as _of_type
+from vault.bundle.report_timeline import SUMMARY_FIELDS, summary, timeline, utf16_order
 from vault.states import CaseStatus
-
-ABSENT = "absent"
-
-#: One entry as the report reads it: its ledger index and its decoded document.
-Entry = tuple[int, Mapping[str, Any]]
-#: A shown value; ``None`` is shown as "absent".
-Cell = str | None
 
 CLAIMS: tuple[tuple[str, str, str], ...] = (
     (
@@ -95,19 +92,6 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class Section:
-    """One table of the report."""
-
-    #: The HTML id of its heading.
-    id: str
-    title: str
-    header: tuple[str, ...]
-    #: One CSS class per column (``""`` for none): ``hash`` and ``code`` are set in monospace.
-    classes: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ReportData:
     """Everything the two renderings show, as display strings (``None``: absent)."""
 
@@ -116,43 +100,6 @@ class ReportData:
     final_state: tuple[tuple[str, Cell], ...]
     #: Deliverables, steps, access, acknowledgment, notes, timeline and claims, in that order.
     sections: tuple[Section, ...]
-
-
-def text(value: object) -> Cell:
-    """A value as shown: a string as it is; ``None`` and ``""`` absent; anything else RFC 8785 JSON."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    try:
-        return canonical.dumps(value).decode("utf-8")
-    except canonical.CanonicalizationError:
-        return None  # an integer beyond 2^53 or a lone surrogate: no verified entry holds one
-
-
-def shown(value: object) -> str:
-    """``text`` for use inside a longer string: absent reads "absent"."""
-    return text(value) or ABSENT
-
-
-def _data(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    data = document.get("data")
-    return data if isinstance(data, dict) else {}
-
-
-def _joined(values: object) -> Cell:
-    """A list's items, shown, separated by ", "; absent when not a list or empty."""
-    if not isinstance(values, list) or not values:
-        return None
-    return ", ".join(shown(value) for value in values)
-
-
-def _at(entry: Entry) -> str:
-    return f"{shown(entry[1].get('time'))} (entry {entry[0]})"
-
-
-def _of_type(entries: Sequence[Entry], *types: str) -> list[Entry]:
-    return [entry for entry in entries if entry[1].get("type") in types]
 
 
 def _export_entry(entries: Sequence[Entry]) -> Mapping[str, Any] | None:
@@ -370,55 +317,6 @@ def _notes(entries: Sequence[Entry]) -> Section:
     return Section("notes", "Notes and disputes", header, ("", "", "", "text", ""), tuple(rows))
 
 
-#: The fields the timeline shows for each known entry type (other types: every field); the rest (storage
-#: keys, signatures, addresses) is in the entry files.
-SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
-    "case.opened": ("client_name", "owner", "trigger", "service_type", "intent_date", "target_end_date", "status"),
-    "case.playbook_snapshot": ("playbook", "version", "sha256"),
-    "case.status_changed": ("from", "to", "reason"),
-    "case.owner_changed": ("from", "to", "reason"),
-    "case.waiver": ("scope", "receipt", "reason"),
-    "case.note": ("text",),
-    "step.completed": ("step", "title", "note", "evidence"),
-    "access.added": ("name", "kind", "held_by", "accounts"),
-    "access.revoked": ("name", "revoked_by", "method", "evidence"),
-    "access.verified": ("name", "verified_by", "revoked_by"),
-    "evidence.stored": ("filename", "kind", "size", "sha256"),
-    "receipt.issued": ("receipt", "sha256", "deliverables", "checkpoint_size"),
-    "receipt.sent": ("receipt", "links", "expires_at"),
-    "receipt.links_voided": ("receipt", "voided", "reason"),
-    "receipt.opened": ("receipt", "method", "count"),
-    "receipt.acknowledged": ("receipt", "name", "recipient", "acknowledged_at", "shown_sha256"),
-    "receipt.countersigned": ("receipt", "acknowledgment", "sha256"),
-    "receipt.disputed": ("receipt", "recipient", "reason", "shown_sha256"),
-    "bundle.exported": ("format", "organization", "evidence", "manifest_sha256", "checkpoint_size"),
-}
-
-
-def utf16_order(key: str) -> bytes:
-    """Sort key of RFC 8785 section 3.2.3 (and of JavaScript's default sort): UTF-16 code units."""
-    return key.encode("utf-16-be", "surrogatepass")
-
-
-def summary(document: Mapping[str, Any]) -> Cell:
-    """``field: value; ...`` of an entry's data: ``SUMMARY_FIELDS`` of its type, present ones only."""
-    data = _data(document)
-    kind = document.get("type")
-    fields = SUMMARY_FIELDS.get(kind) if isinstance(kind, str) else None
-    keys = [k for k in fields if k in data] if fields is not None else sorted(data, key=utf16_order)
-    return "; ".join(f"{key}: {shown(data[key])}" for key in keys) or None
-
-
-def _timeline(entries: Sequence[Entry]) -> Section:
-    rows = tuple(
-        (str(i), text(document.get("time")), text(document.get("actor")), text(document.get("type")), summary(document))
-        for i, document in entries
-    )
-    header = ("Index", "Time (server clock)", "Actor", "Type", "Data")
-    title = "Timeline (every ledger entry of the case in this bundle)"
-    return Section("timeline", title, header, ("", "", "", "", "code"), rows)
-
-
 def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int) -> ReportData:
     """The report of the case whose entries (in index order) a bundle carries."""
     facts = _facts(entries, origin, checkpoint_size)
@@ -434,7 +332,23 @@ def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int)
             _access(entries),
             _acknowledgments(entries),
             _notes(entries),
-            _timeline(entries),
+            timeline(entries),
             claims,
         ),
     )
+
+
+__all__ = [
+    "ABSENT",
+    "CLAIMS",
+    "SUMMARY_FIELDS",
+    "Cell",
+    "Entry",
+    "ReportData",
+    "Section",
+    "build_report",
+    "shown",
+    "summary",
+    "text",
+    "utf16_order",
+]

@@ -18,7 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from vault.bundle import layout
-from vault.bundle.report import Cell, Entry, ReportData, Section, build_report
+from vault.bundle.report import ReportData, build_report
+from vault.bundle.report_cells import Cell, Entry, Section
 
 _ABSENT = '<span class="absent">absent</span>'
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})

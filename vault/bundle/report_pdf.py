@@ -20,7 +20,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from vault.bundle.report import ABSENT, Cell, ReportData, Section
+from vault.bundle.report import ReportData
+from vault.bundle.report_cells import ABSENT, Cell, Section
 from vault.errors import ConfigurationError
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

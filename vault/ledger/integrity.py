@@ -83,7 +83,6 @@ class _Compact:
 
 def verify_ledger(session: Session, settings: Settings, org: Organization) -> LedgerReport:
     """Recompute the tree from the stored entries in ``session`` (a read session) and check every checkpoint."""
-    problems: list[LedgerProblem] = []
     size = log.size(session, org.id)
     checkpoints = list(
         session.exec(
@@ -91,71 +90,97 @@ def verify_ledger(session: Session, settings: Settings, org: Organization) -> Le
         ).all()
     )
     verifiers = keyring.verifiers(session, org.id)
-    roots_wanted = {c.size for c in checkpoints}
-    roots: dict[int, bytes] = {0: EMPTY_ROOT}
-    tree = _Compact()
-    tainted: set[tuple[int, int]] = set()
-    expected = 0
-    #: Each case's last entry so far: every case entry must link to it (``entries.CaseLink``).
-    case_heads: dict[str, CaseLink] = {}
-    while True:
-        rows = session.exec(
-            select(LedgerEntry)
-            .where(LedgerEntry.organization_id == org.id, col(LedgerEntry.idx) >= expected)
-            .order_by(col(LedgerEntry.idx))
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            if row.idx != expected:
-                problems.append(LedgerProblem(expected, f"entries {expected}..{row.idx - 1} are missing"))
-                return _report(org, size, checkpoints, problems)
-            recomputed = leaf_hash(bytes(row.body))
-            if recomputed != bytes(row.leaf_hash):
-                tainted.add((0, row.idx))
-                problems.append(
-                    LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash")
-                )
-            mismatch = entry_mismatch(bytes(row.body), org.id, row.entry_type, row.case_id)
-            if mismatch is not None:
-                problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
-            elif row.case_id is not None:
-                broken = link_mismatch(decode_entry(bytes(row.body)), case_heads.get(row.case_id))
-                if broken is not None:
-                    problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {broken}"))
-                case_heads[row.case_id] = CaseLink(row.idx, recomputed)
-            parents = bytes(row.parents)
-            completed = tree.push(recomputed)[1:]
-            if len(parents) != 32 * len(completed):
-                problems.append(
-                    LedgerProblem(
-                        row.idx,
-                        f"entry {row.idx}: stores {len(parents) // 32} tree node(s), its append completes "
-                        f"{len(completed)}",
-                    )
-                )
-                tainted.update((level, idx) for level, idx, _ in completed)
-                completed = []  # the row is malformed; its slices mean nothing
-            for level, idx, value in completed:
-                if parents[32 * (level - 1) : 32 * level] == value:
-                    continue
-                tainted.add((level, idx))
-                if {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & tainted:
-                    continue  # a consequence of the mismatch below it, already reported
-                problems.append(
-                    LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) does not match the entries")
-                )
-            expected += 1
-            if expected in roots_wanted:
-                roots[expected] = tree.root()
-    signed = max(roots_wanted, default=0)
-    if signed > expected:
-        problems.append(
-            LedgerProblem(expected, f"a checkpoint covers {signed} entries but only {expected} are stored")
+    replay = _Replay(org.id, {c.size for c in checkpoints})
+    if not replay.run(session):
+        return _report(org, size, checkpoints, replay.problems)  # a gap: nothing after it can be checked
+    signed, stored = max(replay.roots_wanted, default=0), replay.expected
+    if signed > stored:
+        replay.problems.append(
+            LedgerProblem(stored, f"a checkpoint covers {signed} entries but only {stored} are stored")
         )
-    _check_checkpoints(session, settings, org, checkpoints, roots, verifiers, problems)
-    return _report(org, size, checkpoints, problems)
+    _check_checkpoints(session, settings, org, checkpoints, replay.roots, verifiers, replay.problems)
+    return _report(org, size, checkpoints, replay.problems)
+
+
+@dataclass(slots=True)
+class _Replay:
+    """The stored entries replayed in index order into a ``_Compact`` tree, each row checked as it comes."""
+
+    organization_id: str
+    #: The sizes the signed checkpoints name: the tree's root is kept at each.
+    roots_wanted: set[int]
+    problems: list[LedgerProblem] = field(default_factory=list)
+    roots: dict[int, bytes] = field(default_factory=lambda: {0: EMPTY_ROOT})
+    tree: _Compact = field(default_factory=_Compact)
+    #: Tree nodes (level, index) already found wrong: a mismatch above one is its consequence.
+    tainted: set[tuple[int, int]] = field(default_factory=set)
+    #: The next index expected (after the run: how many contiguous entries are stored).
+    expected: int = 0
+    #: Each case's last entry so far: every case entry must link to it (``entries.CaseLink``).
+    case_heads: dict[str, CaseLink] = field(default_factory=dict)
+
+    def run(self, session: Session) -> bool:
+        """Replay every entry, in batches; ``False`` when one is missing (the replay stops there)."""
+        while True:
+            rows = session.exec(
+                select(LedgerEntry)
+                .where(LedgerEntry.organization_id == self.organization_id, col(LedgerEntry.idx) >= self.expected)
+                .order_by(col(LedgerEntry.idx))
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return True
+            for row in rows:
+                if row.idx != self.expected:
+                    self.problems.append(
+                        LedgerProblem(self.expected, f"entries {self.expected}..{row.idx - 1} are missing")
+                    )
+                    return False
+                self._entry(row)
+
+    def _entry(self, row: LedgerEntry) -> None:
+        recomputed = leaf_hash(bytes(row.body))
+        if recomputed != bytes(row.leaf_hash):
+            self.tainted.add((0, row.idx))
+            self.problems.append(LedgerProblem(row.idx, f"entry {row.idx}: bytes do not hash to the stored leaf hash"))
+        self._fields(row, recomputed)
+        self._nodes(row, self.tree.push(recomputed)[1:])
+        self.expected += 1
+        if self.expected in self.roots_wanted:
+            self.roots[self.expected] = self.tree.root()
+
+    def _fields(self, row: LedgerEntry, recomputed: bytes) -> None:
+        """The entry's own fields against its row and organization, and its link to its case's previous entry."""
+        mismatch = entry_mismatch(bytes(row.body), self.organization_id, row.entry_type, row.case_id)
+        if mismatch is not None:
+            self.problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {mismatch}"))
+        elif row.case_id is not None:
+            broken = link_mismatch(decode_entry(bytes(row.body)), self.case_heads.get(row.case_id))
+            if broken is not None:
+                self.problems.append(LedgerProblem(row.idx, f"entry {row.idx}: {broken}"))
+            self.case_heads[row.case_id] = CaseLink(row.idx, recomputed)
+
+    def _nodes(self, row: LedgerEntry, completed: list[tuple[int, int, bytes]]) -> None:
+        """The perfect-subtree nodes the row stores against those its append completes."""
+        parents = bytes(row.parents)
+        if len(parents) != 32 * len(completed):
+            self.problems.append(
+                LedgerProblem(
+                    row.idx,
+                    f"entry {row.idx}: stores {len(parents) // 32} tree node(s), its append completes {len(completed)}",
+                )
+            )
+            self.tainted.update((level, idx) for level, idx, _ in completed)
+            return  # the row is malformed; its slices mean nothing
+        for level, idx, value in completed:
+            if parents[32 * (level - 1) : 32 * level] == value:
+                continue
+            self.tainted.add((level, idx))
+            if {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)} & self.tainted:
+                continue  # a consequence of the mismatch below it, already reported
+            self.problems.append(
+                LedgerProblem(idx << level, f"stored tree node ({level}, {idx}) does not match the entries")
+            )
 
 
 def _check_checkpoints(
