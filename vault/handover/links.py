@@ -106,12 +106,18 @@ def lookup(session: Session, token: str, now: datetime) -> tuple[LinkStatus, Rec
     """The state of the link ``token`` names (``UNKNOWN`` if none) and, only when it is ``LIVE``, its row."""
     if not well_formed(token):
         return UNKNOWN, None  # refused before a database lookup
-    link = session.exec(select(ReceiptLink).where(ReceiptLink.token_hash == hash_token(token))).first()
-    if link is None:
+    # The link, its receipt and its case in one statement, so in one snapshot: under PostgreSQL's READ
+    # COMMITTED two statements can straddle another answer's commit and see the link still live beside its
+    # receipt already answered (which would read as voided, not as used).
+    found = session.exec(
+        select(ReceiptLink, Receipt, Case)
+        .join(Receipt, col(Receipt.id) == col(ReceiptLink.receipt_id))
+        .join(Case, col(Case.id) == col(Receipt.case_id))
+        .where(ReceiptLink.token_hash == hash_token(token))
+    ).first()
+    if found is None:
         return UNKNOWN, None
-    receipt = session.get(Receipt, link.receipt_id)
-    case = session.get(Case, receipt.case_id) if receipt is not None else None
-    assert receipt is not None and case is not None  # noqa: S101 - foreign keys
+    link, receipt, case = found
     expires = aware(link.expires_at)
     if link.status == LinkState.USED:
         used_at = aware(link.used_at) if link.used_at is not None else None
