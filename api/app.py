@@ -29,7 +29,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             keyring.check_keys(session, svc.settings)
         # Uploads that died mid-write left temp files that nothing else removes (vault/evidence/orphans.py).
         orphans.remove_temp_files_at_start(svc.store, now=svc.clock())
-        publisher = Publisher(svc.engine, svc.settings, transact=svc.transact, clock=svc.clock)
+        publisher = Publisher(svc.read, svc.settings, transact=svc.transact, clock=svc.clock)
         publisher.start()
         try:
             yield

@@ -318,7 +318,7 @@ def proof_time(services: Any, entries: int) -> dict[str, float]:
 def checkpoint_delay(services: Any, samples: int = 20) -> dict[str, float]:
     result = initialize(services)
     org_id = result.organization_id
-    publisher = Publisher(services.engine, services.settings, transact=services.transact)
+    publisher = Publisher(services.read, services.settings, transact=services.transact)
     publisher.start()
     delays = []
     try:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from storage.base import ObjectStore
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import Unit, make_engine, migrate
+from vault.db import Unit, make_engine, migrate, read_session
 from vault.errors import ConfigurationError
 from vault.evidence.ingest import IngestLimits
 from vault.ledger.sequencer import Sequencer
@@ -51,6 +52,11 @@ class Services:
         if self.renderer is None:
             raise ConfigurationError("these services were built without a renderer (build_services(renderer=...))")
         return self.renderer
+
+    def read(self, work: Callable[[Session], T], /) -> T:
+        """The one read path: run ``work`` in a read session (never the write lock) and return its result."""
+        with read_session(self.engine) as session:
+            return work(session)
 
     def transact(self, work: Callable[[Unit], T]) -> T:
         """The one write path: run ``work`` in a unit of work, group-committed with concurrent writers.

@@ -416,8 +416,8 @@ def test_checkpoints_are_timestamped_by_a_configured_tsa(settings: Any, tmp_path
         svc = build_services(configured)
         try:
             initialize(svc)
-            anchorer = Anchorer(svc.engine, configured, transact=svc.transact)
-            first = publish_and_anchor(svc.engine, configured, anchorer, transact=svc.transact)
+            anchorer = Anchorer(svc.read, configured, transact=svc.transact)
+            first = publish_and_anchor(svc.read, configured, anchorer, transact=svc.transact)
             assert len(first) == 1
             with session_scope(svc.engine) as session:
                 from vault.ledger import log
@@ -425,7 +425,7 @@ def test_checkpoints_are_timestamped_by_a_configured_tsa(settings: Any, tmp_path
 
                 org = session.exec(select(Organization)).one()
                 log.append(session, EntryDraft("test.entry", org.id, None, "test", {}))
-            second = publish_and_anchor(svc.engine, configured, anchorer, transact=svc.transact)
+            second = publish_and_anchor(svc.read, configured, anchorer, transact=svc.transact)
             assert len(second) == 1
             with Session(svc.engine) as session:
                 tokens = session.exec(select(TimestampToken)).all()

@@ -282,13 +282,13 @@ def test_an_orphan_whose_row_commits_during_the_audit_is_kept(
     data = b"the upload that crashed and was retried"
     key = crash_between_object_and_row(services, case, data)
     aging.make_old(key)
-    report = audit(services.engine, services.store, clock=aging.now)
+    report = audit(services.read, services.store, clock=aging.now)
     assert [o.key for o in report.orphans] == [key]
     retry = tmp_path / "retry.bin"
     retry.write_bytes(data)
     (row,) = cli_json(capsys, "evidence", "add", "--case", case, str(retry))
     aging.make_old(key)  # as if the freshen had not happened: only the row re-check can save it now
-    repaired = orphans.repair(services.engine, services.store, report.orphans, now=aging.now(),
+    repaired = orphans.repair(services.read, services.store, report.orphans, now=aging.now(),
                               orphan_min_age=orphans.ORPHAN_MIN_AGE)
     (action,) = [a for a in repaired.actions if a.subject == "orphan"]
     assert (action.outcome, action.detail) == (
@@ -303,9 +303,9 @@ def test_an_orphan_an_upload_is_writing_again_is_kept(case: str, services: Any, 
     data = b"bytes about to be uploaded again"
     key = crash_between_object_and_row(services, case, data)
     aging.make_old(key)
-    report = audit(services.engine, services.store, clock=aging.now)
+    report = audit(services.read, services.store, clock=aging.now)
     aging.write_again(data)
-    repaired = orphans.repair(services.engine, services.store, report.orphans, now=aging.now(),
+    repaired = orphans.repair(services.read, services.store, report.orphans, now=aging.now(),
                               orphan_min_age=orphans.ORPHAN_MIN_AGE)
     (action,) = [a for a in repaired.actions if a.subject == "orphan"]
     assert action.outcome == "kept" and action.detail.startswith("written again at ")

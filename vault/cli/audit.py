@@ -44,15 +44,15 @@ def audit(
     min_age = orphans.parse_min_age(orphan_min_age) if orphan_min_age is not None else orphans.ORPHAN_MIN_AGE
     repaired: RepairReport | None = None
     with services() as svc:
-        total = audit_mod.total_recorded_bytes(svc.engine)
+        total = audit_mod.total_recorded_bytes(svc.read)
         with progress_bar(json_mode=as_json) as progress:
             task = progress.add_task("audit", total=total)
             report = audit_mod.audit(
-                svc.engine, svc.store, clock=svc.clock, progress=lambda n: progress.advance(task, n)
+                svc.read, svc.store, clock=svc.clock, progress=lambda n: progress.advance(task, n)
             )
         if repair:
             repaired = orphans.repair(
-                svc.engine, svc.store, report.orphans, now=svc.clock(), orphan_min_age=min_age
+                svc.read, svc.store, report.orphans, now=svc.clock(), orphan_min_age=min_age
             )
     ok = report.ok and (repaired is None or repaired.ok)
     if as_json:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from storage.base import ObjectMissing, ObjectStore
 from vault.clock import Clock
-from vault.db import read_session
+from vault.db import Read
 from vault.errors import OffboardError
 from vault.evidence.ingest import stream_verified
 from vault.evidence.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
@@ -51,16 +50,16 @@ class AuditReport:
         return not self.problems
 
 
-def total_recorded_bytes(engine: Engine) -> int:
-    with read_session(engine) as session:
-        rows = session.exec(select(Evidence.storage_key, Evidence.size)).all()
+def total_recorded_bytes(read: Read) -> int:
+    rows = read(lambda session: session.exec(select(Evidence.storage_key, Evidence.size)).all())
     return sum(dict(rows).values())
 
 
-def audit(engine: Engine, store: ObjectStore, *, clock: Clock, progress: Progress | None = None) -> AuditReport:
-    """Re-hash each distinct stored object once; orphans and stale temp files are reported, not failures."""
-    with read_session(engine) as session:
-        rows = list(session.exec(select(Evidence).order_by(Evidence.storage_key)).all())
+def audit(read: Read, store: ObjectStore, *, clock: Clock, progress: Progress | None = None) -> AuditReport:
+    """Re-hash each distinct stored object once; orphans and stale temp files are reported, not failures.
+
+    The rows are read first and the read session closed before any object is streamed."""
+    rows = read(lambda session: list(session.exec(select(Evidence).order_by(Evidence.storage_key)).all()))
     by_key: dict[str, list[Evidence]] = {}
     for row in rows:
         by_key.setdefault(row.storage_key, []).append(row)

@@ -19,13 +19,12 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from storage.base import ObjectMissing, ObjectRetained, ObjectRewritten, ObjectStore, StoreError, TempFile
 from storage.local import LocalStore
 from vault.clock import rfc3339
-from vault.db import read_session
+from vault.db import Read
 from vault.errors import InvalidInput, StorageError
 from vault.models import Evidence
 from vault.store import store_errors
@@ -156,19 +155,19 @@ def remove_temp_files_at_start(store: ObjectStore, *, now: datetime) -> int:
 
 
 def repair(
-    engine: Engine, store: ObjectStore, orphans: Iterable[Orphan], *, now: datetime, orphan_min_age: timedelta
+    read: Read, store: ObjectStore, orphans: Iterable[Orphan], *, now: datetime, orphan_min_age: timedelta
 ) -> RepairReport:
     """Remove stale temp files, then delete each orphan older than ``orphan_min_age`` that may go."""
     check_orphan_min_age(orphan_min_age)
     actions = remove_stale_temp_files(store, now=now)
     cutoff = now - orphan_min_age
     for orphan in orphans:
-        actions.append(_repair_orphan(engine, store, orphan, cutoff=cutoff, orphan_min_age=orphan_min_age))
+        actions.append(_repair_orphan(read, store, orphan, cutoff=cutoff, orphan_min_age=orphan_min_age))
     return RepairReport(orphan_min_age=orphan_min_age, actions=tuple(actions))
 
 
 def _repair_orphan(
-    engine: Engine, store: ObjectStore, orphan: Orphan, *, cutoff: datetime, orphan_min_age: timedelta
+    read: Read, store: ObjectStore, orphan: Orphan, *, cutoff: datetime, orphan_min_age: timedelta
 ) -> RepairAction:
     def act(outcome: str, detail: str, retained_until: datetime | None = None) -> RepairAction:
         return RepairAction("orphan", orphan.key, outcome, detail, orphan.age, retained_until)
@@ -184,7 +183,7 @@ def _repair_orphan(
     # conditional on no write since the cutoff, checked in an order that a racing write cannot slip
     # through (the local folder renames the object away before reading its time; S3 puts a delete
     # marker first): such an ingest either keeps the object or stores its bytes anew.
-    row = _row_naming(engine, orphan.key)
+    row = _row_naming(read, orphan.key)
     if row is not None:
         return act("kept", f"now named by evidence {row} (an upload committed it during the audit)")
     try:
@@ -212,9 +211,8 @@ def _retention_text(exc: ObjectRetained) -> str:
     return " and ".join(parts)
 
 
-def _row_naming(engine: Engine, key: str) -> str | None:
-    with read_session(engine) as session:
-        return session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first()
+def _row_naming(read: Read, key: str) -> str | None:
+    return read(lambda session: session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first())
 
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from signing.errors import TimestampError
 from signing.timestamps import TimestampAnchor, load_pem_roots, request_timestamp
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import Transact, read_session
+from vault.db import Read, Transact
 from vault.errors import ConfigurationError, OffboardError
 from vault.ledger.publish import publish_all
 from vault.models import Checkpoint, TimestampToken
@@ -43,9 +42,9 @@ class Anchorer:
     """Requests at most one timestamp per interval, for the newest checkpoint of each organization."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, *, transact: Transact, clock: Clock = system_clock
+        self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock
     ) -> None:
-        self._engine = engine
+        self._read = read
         self._transact = transact
         self._settings = settings
         self._clock = clock
@@ -78,24 +77,23 @@ class Anchorer:
         return token
 
     def _recently_anchored(self, organization_id: str, since: datetime) -> bool:
-        with read_session(self._engine) as session:
-            query = (
-                select(TimestampToken.id)
-                .join(Checkpoint, col(Checkpoint.id) == col(TimestampToken.checkpoint_id))
-                .where(Checkpoint.organization_id == organization_id, col(TimestampToken.gen_time) >= since)
-            )
-            return session.exec(query).first() is not None
+        query = (
+            select(TimestampToken.id)
+            .join(Checkpoint, col(Checkpoint.id) == col(TimestampToken.checkpoint_id))
+            .where(Checkpoint.organization_id == organization_id, col(TimestampToken.gen_time) >= since)
+        )
+        return self._read(lambda session: session.exec(query).first() is not None)
 
 
 def publish_and_anchor(
-    engine: Engine,
+    read: Read,
     settings: Settings,
     anchorer: Anchorer | None,
     *,
     transact: Transact,
     clock: Clock = system_clock,
 ) -> list[Checkpoint]:
-    signed = publish_all(engine, transact, settings, clock=clock)
+    signed = publish_all(read, transact, settings, clock=clock)
     if anchorer is not None:
         for checkpoint in signed:
             anchorer.anchor(checkpoint)
@@ -106,13 +104,13 @@ class Publisher:
     """A daemon thread running ``publish_and_anchor`` every ``checkpoint_delay_seconds``."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, *, transact: Transact, clock: Clock = system_clock
+        self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock
     ) -> None:
-        self._engine = engine
+        self._read = read
         self._transact = transact
         self._settings = settings
         self._clock = clock
-        self._anchorer = Anchorer(engine, settings, transact=transact, clock=clock) if settings.tsa_url else None
+        self._anchorer = Anchorer(read, settings, transact=transact, clock=clock) if settings.tsa_url else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="offboard-publisher", daemon=True)
 
@@ -128,7 +126,7 @@ class Publisher:
         while not self._stop.wait(interval):
             try:
                 publish_and_anchor(
-                    self._engine, self._settings, self._anchorer, transact=self._transact, clock=self._clock
+                    self._read, self._settings, self._anchorer, transact=self._transact, clock=self._clock
                 )
             except OffboardError as exc:
                 # Must be loud but must not kill the thread; `offboard ledger verify` explains integrity failures.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from vault.clock import Clock, system_clock
 from vault.config import Settings
-from vault.db import Transact, Unit, read_session
+from vault.db import Read, Transact, Unit
 from vault.errors import OffboardError, VerificationFailed
 from vault.ledger import keyring, log
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
@@ -110,18 +110,19 @@ _STALE = text(
 
 
 def publish_all(
-    engine: Engine, transact: Transact, settings: Settings, *, clock: Clock = system_clock
+    read: Read, transact: Transact, settings: Settings, *, clock: Clock = system_clock
 ) -> list[Checkpoint]:
     """Sign a checkpoint for every organization that has unsigned entries; one unit of work each.
 
-    Which organizations are stale is read without the write lock (``engine``, every few hundred
+    Which organizations are stale is read without the write lock (``read``, every few hundred
     milliseconds); the signing goes through the write path (``transact``).
 
     One organization's failure (an integrity refusal, an unusable key) is logged and does not hold up
     the others. Organizations without a signing key are skipped: they cannot have checkpoints yet.
     """
-    with read_session(engine) as session:
-        stale = [org_id for org_id in stale_organizations(session) if keyring.keys_of(session, org_id)]
+    stale = read(
+        lambda session: [org_id for org_id in stale_organizations(session) if keyring.keys_of(session, org_id)]
+    )
     signed = []
     for org_id in stale:
 
