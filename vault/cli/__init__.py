@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import click
+import typer
 
 from vault.cli import access, admin, audit, bundle, cases, evidence, ledger, orgs, receipts, signin  # noqa: F401  (registers the command groups)
 from vault.cli.common import app, err
@@ -29,11 +30,20 @@ def main(argv: list[str] | None = None) -> None:
         # One line whatever the message holds (a wrapped library error may carry newlines).
         err.print("error: " + " ".join(exc.message.splitlines()), markup=False)
         sys.exit(1)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         err.print("aborted")
         sys.exit(130)
+    except typer.TyperException as exc:
+        # Typer parses with its own copy of click, whose usage errors (a missing option, an unknown flag,
+        # an extra argument) are not ``click.ClickException``s: they get the same usage text and exit 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print("error: " + " ".join(str(exc).splitlines()), markup=False)
+        sys.exit(getattr(exc, "exit_code", 2))
