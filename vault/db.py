@@ -176,21 +176,11 @@ def unit_on(connection: Connection, edges: Edges | None = None) -> Unit:
 
 
 class Read(Protocol):
-    """Runs ``work`` in the one read session and returns its result: ``Services.read``, or ``reading``
-    bound to an engine in tests and tools. For domain code that reads in steps between slow I/O (an audit,
-    a background loop): it asks for a read session per step rather than opening one."""
+    """Runs ``work`` in the one read session and returns its result (``Services.read``). For domain code
+    that reads in steps between slow I/O (an audit, a background loop): it asks for a read session per step
+    rather than opening one."""
 
     def __call__(self, work: Callable[[Session], T], /) -> T: ...
-
-
-def reading(engine: Engine) -> Read:
-    """``Read`` over ``engine``'s read session (tests and tools; the product uses ``Services.read``)."""
-
-    def read(work: Callable[[Session], T], /) -> T:
-        with read_session(engine) as session:
-            return work(session)
-
-    return read
 
 
 class Transact(Protocol):

@@ -11,7 +11,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from api.console.state import ConsoleState
-from vault.db import read_session
 from vault.errors import Unauthorized
 from vault.orgs import signin
 
@@ -27,8 +26,7 @@ def signed_in(request: Request, st: ConsoleState) -> signin.LiveSession | None:
         return None
     svc = st.services
     try:
-        with read_session(svc.engine) as session:
-            live = signin.resolve_session(session, secret, policy=st.policy, clock=svc.clock)
+        live = svc.read(lambda session: signin.resolve_session(session, secret, policy=st.policy, clock=svc.clock))
     except Unauthorized:
         return None
     if live.stale:

@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.auth import forget_session, require_form_token, session_secret, signed_in, to_login
 from api.console.state import ConsoleState, console_state
-from vault.db import read_session
 from vault.errors import Forbidden, RateLimited, Unauthorized
 from vault.orgs import signin
 
@@ -85,22 +84,14 @@ def login(
         errors.append({"field": "password", "message": "Enter your password"})
     if errors:
         return login_page(st, cookie, 400, errors=errors, email=email)
-    svc, origin = st.services, st.origin(request)
+    origin = st.origin(request)
     try:
-        with read_session(svc.engine) as session:
-            identity = signin.check_credentials(
+        identity = st.services.read(
+            lambda session: signin.check_credentials(
                 session, email=email, password=password, origin=origin, limits=st.limits
             )
-        issued = svc.transact(
-            lambda session: signin.start_session(
-                session,
-                identity=identity,
-                origin=origin,
-                policy=st.policy,
-                replacing=session_secret(request, st),
-                clock=svc.clock,
-            )
         )
+        done = start_session(request, st, identity, method="password")
     except RateLimited as exc:
         wait = int(exc.details.get("retry_after", 60))
         minutes = max(1, (wait + 59) // 60)
@@ -111,6 +102,24 @@ def login(
     except Unauthorized:
         errors = [{"field": "email", "message": "The email address or the password is not right"}]
         return login_page(st, cookie, 401, errors=errors, email=email)
+    return done
+
+
+def start_session(request: Request, st: ConsoleState, identity: signin.StaffIdentity, *, method: str) -> Response:
+    """Start a session for a checked ``identity`` (replacing the browser's previous one) and send the
+    browser home with its cookie: the one ending of every way of signing in."""
+    svc, origin = st.services, st.origin(request)
+    issued = svc.transact(
+        lambda session: signin.start_session(
+            session,
+            identity=identity,
+            origin=origin,
+            policy=st.policy,
+            replacing=session_secret(request, st),
+            method=method,
+            clock=svc.clock,
+        )
+    )
     done = RedirectResponse("/", status_code=303, headers=st.headers())
     set_session_cookie(done, st, issued.secret)
     return done

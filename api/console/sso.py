@@ -14,11 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.console.auth import session_secret
 from api.console.oidc import Pending
-from api.console.signin import login_page, login_token, set_session_cookie
+from api.console.signin import login_page, login_token, start_session
 from api.console.state import ConsoleState, console_state
-from vault.db import read_session
 from vault.errors import Forbidden, Unauthorized
 from vault.orgs import signin
 
@@ -66,29 +64,15 @@ def callback(
         pending.check_state(state)
     except Forbidden as exc:
         return _forget_flow(st.html("problem", 403, title="Sign-in expired", message=exc.message, back="/login"), st)
-    svc, origin = st.services, st.origin(request)
     try:
         if error or not code:
             raise Unauthorized(f"single sign-on: the provider did not sign you in ({error or 'no code'})")
         email = st.oidc.finish(code=code, pending=pending)
-        with read_session(svc.engine) as session:
-            identity = signin.identity_for_verified_email(session, email)
-        issued = svc.transact(
-            lambda session: signin.start_session(
-                session,
-                identity=identity,
-                origin=origin,
-                policy=st.policy,
-                replacing=session_secret(request, st),
-                method="oidc",
-                clock=svc.clock,
-            )
-        )
+        identity = st.services.read(lambda session: signin.identity_for_verified_email(session, email))
+        done = start_session(request, st, identity, method="oidc")
     except Unauthorized as exc:
         errors = [{"field": "", "message": exc.message[:1].upper() + exc.message[1:]}]
         return _forget_flow(login_page(st, login_token(request, st), 401, errors=errors), st)
-    done = RedirectResponse("/", status_code=303, headers=st.headers())
-    set_session_cookie(done, st, issued.secret)
     return _forget_flow(done, st)
 
 
