@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -95,20 +95,30 @@ _TITLES = {
 }
 
 
+def _page_problem(request: Request, status: int, title: str, message: str) -> Response | None:
+    """The HTML answer of a console page, when the route registered one (``api/console/page.py``)."""
+    render = getattr(request.state, "render_problem", None)
+    return render(status, title, message) if render is not None else None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.OffboardError)
-    async def _domain(_request: Request, exc: errors.OffboardError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.OffboardError) -> Response:
         status, title = status_for(exc)
-        return problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
+        page = _page_problem(request, status, title or _TITLES.get(status, "Error"), exc.message)
+        return page or problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         issues = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in exc.errors()
         ]
         first = issues[0] if issues else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        page = _page_problem(request, 422, "The form could not be read", detail)
+        if page is not None:
+            return page
         return problem(422, "validation", "Request validation failed", detail, errors=issues)
 
     @app.exception_handler(StarletteHTTPException)

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from templates.humanize import FILTERS
 from vault.mail import RenderedEmail
 from vault.states import LinkState, ReceiptStatus
 
@@ -36,6 +37,7 @@ class Renderer:
         )
         # Templates compare states with these members, never with string literals.
         self.env.globals.update(LinkState=LinkState, ReceiptStatus=ReceiptStatus)
+        self.env.filters.update(FILTERS)
         self.css = (folder / "static" / "ack.css").read_text(encoding="utf-8")
         digest = base64.b64encode(hashlib.sha256(self.css.encode("utf-8")).digest()).decode("ascii")
         #: The Content-Security-Policy of every acknowledgment page: nothing but this stylesheet and forms

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.auth import forget_session, require_form_token, session_secret, signed_in, to_login
+from api.console.page import EXPIRED_FORM, PageDep
 from api.console.state import ConsoleState, console_state
 from vault.errors import Forbidden, RateLimited, Unauthorized
 from vault.orgs import signin
@@ -26,16 +27,12 @@ from vault.orgs import signin
 router = APIRouter(include_in_schema=False)
 StateDep = Annotated[ConsoleState, Depends(console_state)]
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
-EXPIRED_FORM = "This form has expired or did not come from this site. Go back, reload the page and try again."
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def home(request: Request, st: StateDep) -> Response:
-    """The signed-in start page: who you are and a sign-out button; ``/login`` for everyone else."""
-    live = signed_in(request, st)
-    if live is None:
-        return to_login(st, clear=session_secret(request, st) is not None)
-    return st.html("home", me=live.identity, csrf=live.csrf_token)
+def home(page: PageDep) -> Response:
+    """The signed-in start page; ``PageDep`` sends everyone else to ``/login``."""
+    return page.render("home")
 
 
 def login_token(request: Request, st: ConsoleState) -> str:
