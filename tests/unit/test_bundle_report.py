@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from pypdf import PdfReader
 
@@ -216,3 +217,44 @@ def test_pdf_is_marked_a_convenience_copy_on_its_first_page() -> None:
     assert CONVENIENCE.startswith("Convenience copy: this PDF proves nothing")
     assert "Acme & Sons <Ltd>" in first  # the same data as report.html
     assert render_pdf(full(), datetime(2026, 11, 21, 12, tzinfo=UTC)) == pdf  # reproducible
+
+
+def _runs_past_the_right_margin(pdf: bytes) -> list[str]:
+    """Every text run whose right end lies beyond the page's right margin (12 mm), measured with the same
+    font metrics fpdf2 laid it out with."""
+    from fpdf import FPDF
+
+    from vault.bundle.report_pdf import FONT, FONT_DIR
+
+    metrics = FPDF(format="A4")
+    metrics.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    metrics.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    limit_pt = (210 - 12) * 72 / 25.4 + 0.5
+    found: list[str] = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+
+        def visit(text: str, _cm: Any, tm: Any, font: Any, size: float, page_found: list[str] = found) -> None:
+            if not text.strip() or not size:
+                return
+            bold = "Bold" in str((font or {}).get("/BaseFont", ""))
+            metrics.set_font(FONT, "B" if bold else "", size)
+            # Spaces collapsed: justified lines (multi_cell) stretch their spaces, which extraction doubles.
+            right = tm[4] + metrics.get_string_width(" ".join(text.split())) * 72 / 25.4
+            if right > limit_pt:
+                page_found.append(f"{text[:40]!r} ends at {right:.0f} pt")
+
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_pdf_timeline_wraps_long_values_inside_the_page() -> None:
+    """Issue 14 item 19: long actors, types and data (hashes, addresses) wrap inside their column."""
+    long_actor = "staff:" + "someone.with.a.very.long.name@" + "sub." * 8 + "agency.example"
+    entries = decoded(CASES["full"]())
+    entries = [(i, {**doc, "actor": long_actor}) for i, doc in entries]
+    report = build_report(entries, origin=ORIGIN, checkpoint_size=99)
+    pdf = render_pdf(report, datetime(2026, 11, 21, 12, tzinfo=UTC))
+    assert _runs_past_the_right_margin(pdf) == []
+    # The actor is wrapped onto further lines of its column, not cut at the column's edge.
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "someone.with.a.very.long.name@sub.sub." in text

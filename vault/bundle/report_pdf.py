@@ -7,9 +7,9 @@ renders it again, since a PDF cannot be compared byte for byte across implementa
 
 Reproducible: the creation date is the export time and nothing else varies, so the same case exported
 at the same moment gives the same bytes. Tables are wrapped text rows rather than fpdf2 tables, and the
-timeline is one clipped line per entry (its full data is in the entry files and report.html), which
-keeps a 10,000-entry timeline fast. The bundled Unicode font (DejaVu, Debian's fonts-dejavu-core) renders
-any client name.
+timeline is one row per entry with every value wrapped inside its column (the data to a few lines; its full
+data is in the entry files and report.html), which keeps a 10,000-entry timeline fast and on the page.
+The bundled Unicode font (DejaVu, Debian's fonts-dejavu-core) renders any client name.
 """
 
 from __future__ import annotations
@@ -69,8 +69,6 @@ def _v(value: Cell) -> str:
 
 #: Rows a table may have and still be wrapped; longer ones get one clipped line per row, like the timeline.
 _WRAPPED_ROWS = 200
-#: Characters of such a line.
-_LINE_CHARS = 160
 
 
 def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
@@ -79,9 +77,11 @@ def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> N
         return
     if len(rows) > _WRAPPED_ROWS:
         pdf.set_font(FONT, "", 6.5)
+        measure = _Widths(pdf)
         for row in rows:
             line = "   ".join(f"{label}: {_v(value)}" for label, value in zip(header, row, strict=True))
-            pdf.cell(0, 3.6, _clip(" ".join(line.split()), _LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
+            (fitted,) = _wrap(measure, line, pdf.w - pdf.l_margin - pdf.r_margin, 1)
+            pdf.cell(0, 3.6, fitted, new_x="LMARGIN", new_y="NEXT")
         return
     for row in rows:
         pdf.set_font(FONT, "B", 8)
@@ -92,26 +92,97 @@ def _rows(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> N
         pdf.ln(1)
 
 
-#: Timeline columns (label, width in mm, characters kept); the data column takes the rest of the line.
-_TIMELINE = (("Index", 14, 12), ("Time (server clock)", 44, 30), ("Actor", 40, 30), ("Type", 36, 26))
-_DATA_CHARS = 70
+#: Timeline columns (label, width in mm, lines a value may wrap to); the data column takes the rest of the line.
+_TIMELINE = (("Index", 12, 1), ("Time (server clock)", 30, 2), ("Actor", 36, 3), ("Type", 32, 2))
+_DATA_LINES = 4
+_LINE_MM = 3.2
+_GAP_MM = 1.5
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class _Widths:
+    """Text widths in mm at the current font, from fpdf2's own width of each character, measured once.
+
+    Glyph widths add up (no kerning without text shaping, as fpdf2's ``get_text_width`` itself sums them),
+    and fpdf2's ``get_string_width`` costs some tens of microseconds a call: too slow for 10,000 rows."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+        self.chars: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        chars = self.chars
+        total = 0.0
+        for char in text:
+            wide = chars.get(char)
+            if wide is None:
+                wide = chars[char] = self.pdf.get_string_width(char)
+            total += wide
+        return total
+
+
+def _wrap(measure: _Widths, text: str, width: float, max_lines: int) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` mm: words where they fit, long words (hashes, addresses)
+    broken anywhere, and an ellipsis when more than ``max_lines`` would be needed. By hand rather than
+    ``multi_cell``: fpdf2's line breaking is far too slow for 10,000 rows."""
+    space = measure(" ")
+    lines: list[str] = []
+    line, used = "", 0.0
+    for word in text.split():
+        wide = measure(word)
+        if line and used + space + wide <= width:
+            line, used = f"{line} {word}", used + space + wide
+            continue
+        if line:
+            lines.append(line)
+        while wide > width:  # break a word wider than the column
+            head, taken = "", 0.0
+            for char in word:
+                char_wide = measure(char)
+                if taken + char_wide > width:
+                    break
+                head, taken = head + char, taken + char_wide
+            lines.append(head)
+            word = word[len(head) :]
+            wide = measure(word)
+        line, used = word, wide
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and measure(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last + "…"
+    return lines or [""]
 
 
 def _timeline(pdf: FPDF, rows: Sequence[Sequence[Cell]]) -> None:
-    """One line per entry with ``cell``: fpdf2's ``multi_cell`` line breaking is far too slow for 10,000 rows."""
+    """One row per entry, every value wrapped inside its column (the data to a few lines, then clipped: the
+    full entry is in data/ledger/entries and report.html), so nothing runs off the page."""
+    left = pdf.l_margin
+    data_width = pdf.w - pdf.r_margin - left - sum(width for _, width, _ in _TIMELINE)
+    columns: list[tuple[float, int]] = [*((float(w), n) for _, w, n in _TIMELINE), (data_width, _DATA_LINES)]
     pdf.set_font(FONT, "B", 6.5)
     for label, width, _ in _TIMELINE:
         pdf.cell(width, 4, label)
-    pdf.cell(0, 4, "Data (abbreviated)", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(data_width, 4, "Data (abbreviated)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 6.5)
+    measure = _Widths(pdf)
     for row in rows:
-        for (_, width, chars), value in zip(_TIMELINE, row[:4], strict=True):
-            pdf.cell(width, 3.6, _clip(_v(value), chars))
-        pdf.cell(0, 3.6, _clip(_v(row[4]), _DATA_CHARS), new_x="LMARGIN", new_y="NEXT")
+        cells = [
+            _wrap(measure, " ".join(_v(value).split()), width - 1, lines)
+            for (width, lines), value in zip(columns, row, strict=True)
+        ]
+        height = max(len(c) for c in cells) * _LINE_MM
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        top, x = pdf.get_y(), float(left)
+        for (width, _), lines in zip(columns, cells, strict=True):
+            for n, line in enumerate(lines):
+                pdf.set_xy(x, top + n * _LINE_MM)
+                pdf.cell(width, _LINE_MM, line)
+            x += width
+        pdf.set_xy(left, top + height + _GAP_MM / 2)
 
 
 def _section(pdf: FPDF, section: Section) -> None:
