@@ -163,7 +163,7 @@ def _timeline(pdf: FPDF, rows: Sequence[Sequence[Cell]]) -> None:
     data_width = pdf.w - pdf.r_margin - left - sum(width for _, width, _ in _TIMELINE)
     columns: list[tuple[float, int]] = [*((float(w), n) for _, w, n in _TIMELINE), (data_width, _DATA_LINES)]
     pdf.set_font(FONT, "B", 6.5)
-    for label, (column, _) in zip((label for label, _, _ in _TIMELINE), columns, strict=False):
+    for (label, _, _), (column, _) in zip(_TIMELINE, columns[:-1], strict=True):
         pdf.cell(column, 4, label)
     pdf.cell(data_width, 4, "Data (abbreviated)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 6.5)
