@@ -9,7 +9,9 @@ central directory, so no reader accepts it) and no ``bundle.completed`` entry is
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import PrincipalDep, ServicesDep
@@ -27,10 +29,15 @@ router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RE
         **responses(403, 503),
     },
 )
-def export_bundle(case_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
+def export_bundle(
+    case_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    sha512: Annotated[bool, Query(description="Also write the SHA-512 manifests (archives that demand them).")] = False,
+) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
     plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
-    stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
+    stream = BundleStream(services.transact, services.store, plan, clock=services.clock, sha512=sha512)
     return StreamingResponse(
         iter(stream),
         media_type="application/zip",

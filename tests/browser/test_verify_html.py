@@ -20,10 +20,12 @@ from tests.integration.bundle_corpus import (
     CORPUS_NAMES,
     Built,
     as_format_2,
+    as_format_3,
     build_case,
     build_services_at,
     corpus,
     entry_count,
+    with_sha512,
     with_verify_page,
 )
 from tests.integration.bundle_rezip import (
@@ -115,6 +117,18 @@ def test_format_2_bundle_still_passes(page: Any, built: Built, tmp_path: Path) -
     assert run_page(page, path, built.vkey) == "pass", page.inner_text("#checks")
     proven = [r for r in page.inner_text("#checks").splitlines() if r.startswith("pass\tconsistency\t")]
     assert proven and all("is a prefix of size" in row for row in proven), proven
+
+
+@pytest.mark.parametrize("variant", ["sha512", "format-3"])
+def test_bags_with_the_sha512_pair_pass_and_every_manifest_is_checked(
+    page: Any, built: Built, tmp_path: Path, variant: str
+) -> None:
+    """A ``--sha512`` bag and a format 3 bundle (always both pairs) pass; the SHA-512 manifests are checked."""
+    path = tmp_path / f"{variant}.zip"
+    path.write_bytes(with_sha512(built) if variant == "sha512" else as_format_3(built))
+    assert run_page(page, path, built.vkey) == "pass", page.inner_text("#checks")
+    table = page.inner_text("#checks")
+    assert "matches manifest-sha512.txt" in table and "matches tagmanifest-sha512.txt" in table
 
 
 def test_unpinned_passes_with_a_warning(page: Any, bundles: dict[str, tuple[Path, str]]) -> None:

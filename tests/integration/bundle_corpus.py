@@ -199,18 +199,55 @@ def rezip(root: str, files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def rebag(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Recompute both payload manifests, Payload-Oxum and the tag manifest, as a forger would."""
+def rebag(files: dict[str, bytes], *, sha512: bool | None = None) -> dict[str, bytes]:
+    """Recompute every manifest, Payload-Oxum and the tag manifests, as a forger would (or as honest
+    bagging with SHA-512 would: ``sha512=True`` adds the SHA-512 pair, ``False`` drops it; ``None`` keeps
+    the algorithms the bag has)."""
     out = dict(files)
+    if sha512 is None:
+        sha512 = layout.MANIFEST_SHA512 in out
+    for name in (layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512):
+        out.pop(name, None)
+    algorithms = ("sha256", "sha512") if sha512 else ("sha256",)
     payload = {p: d for p, d in out.items() if p.startswith("data/")}
-    out[layout.MANIFEST_SHA256] = bagit.manifest_text({p: hashlib.sha256(d).hexdigest() for p, d in payload.items()})
-    out[layout.MANIFEST_SHA512] = bagit.manifest_text({p: hashlib.sha512(d).hexdigest() for p, d in payload.items()})
     info = bagit.BagInfo.parse(out[layout.BAG_INFO_TXT])
     oxum = bagit.payload_oxum(len(d) for d in payload.values())
     out[layout.BAG_INFO_TXT] = bagit.bag_info_text([(k, oxum if k == "Payload-Oxum" else v) for k, v in info.fields])
-    tags = {p: hashlib.sha256(out[p]).hexdigest() for p in layout.TAG_FILES if p != layout.TAGMANIFEST_SHA256}
-    out[layout.TAGMANIFEST_SHA256] = bagit.manifest_text(tags)
+    for algorithm in algorithms:
+        digests = {p: hashlib.new(algorithm, d).hexdigest() for p, d in payload.items()}
+        out[f"manifest-{algorithm}.txt"] = bagit.manifest_text(digests)
+    tag_files = [p for p in out if not p.startswith("data/") and p not in layout.TAG_MANIFESTS]
+    for algorithm in algorithms:
+        tags = {p: hashlib.new(algorithm, out[p]).hexdigest() for p in tag_files}
+        out[f"tagmanifest-{algorithm}.txt"] = bagit.manifest_text(tags)
     return out
+
+
+def with_sha512(built: Built) -> bytes:
+    """The genuine bundle as ``offboard bundle export --sha512`` bags it: both manifest pairs."""
+    root, files = unzip(built.zip_bytes)
+    return rezip(root, rebag(files, sha512=True))
+
+
+def sha512_cases(built: Built) -> list[Tamper]:
+    """Tampering with the optional SHA-512 pair of a ``--sha512`` bag: each manifest present is checked,
+    and dropping the pair is caught by the SHA-256 tag manifest, which lists ``manifest-sha512.txt``."""
+    root, files = unzip(with_sha512(built))
+    evidence = json.loads(files[layout.INDEX])["evidence"][0]["path"]
+    dropped = {p: d for p, d in files.items() if p not in (layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512)}
+    wrong512 = files[layout.MANIFEST_SHA512].replace(
+        hashlib.sha512(files[evidence]).hexdigest().encode(), b"0" * 128
+    )
+    flipped = {
+        name: rezip(root, {**files, name: flip(files[name])})
+        for name in (layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512)
+    }
+    return [
+        Tamper("sha512-flip-manifest", flipped[layout.MANIFEST_SHA512], layout.MANIFEST_SHA512),
+        Tamper("sha512-flip-tagmanifest", flipped[layout.TAGMANIFEST_SHA512], layout.TAGMANIFEST_SHA512),
+        Tamper("sha512-drop-pair", rezip(root, dropped), layout.MANIFEST_SHA512),
+        Tamper("sha512-wrong-evidence-hash", rezip(root, {**files, layout.MANIFEST_SHA512: wrong512}), evidence),
+    ]
 
 
 def flip(data: bytes, at: int | None = None) -> bytes:
@@ -263,7 +300,6 @@ CORPUS_NAMES = (
     "flip-bagit-txt",
     "flip-bag-info",
     "flip-manifest-sha256",
-    "flip-manifest-sha512",
     "flip-tagmanifest",
     "flip-index",
     "flip-checkpoint",
@@ -323,6 +359,11 @@ CORPUS_NAMES = (
     "label-bag-info-organization",
     "format-3-old-consistency-names",
     "format-2-new-consistency-names",
+    # the optional SHA-512 pair
+    "sha512-flip-manifest",
+    "sha512-flip-tagmanifest",
+    "sha512-drop-pair",
+    "sha512-wrong-evidence-hash",
 )
 
 
@@ -345,7 +386,6 @@ def corpus(built: Built) -> list[Tamper]:
         "bagit-txt": layout.BAGIT_TXT,
         "bag-info": layout.BAG_INFO_TXT,
         "manifest-sha256": layout.MANIFEST_SHA256,
-        "manifest-sha512": layout.MANIFEST_SHA512,
         "tagmanifest": layout.TAGMANIFEST_SHA256,
         "index": layout.INDEX,
         "checkpoint": layout.CHECKPOINT,
@@ -403,6 +443,7 @@ def corpus(built: Built) -> list[Tamper]:
     cases.extend(splices(built, root, files))
     cases.extend(labels(root, files))
     cases.extend(formats(root, files))
+    cases.extend(sha512_cases(built))
     return cases
 
 
@@ -660,11 +701,17 @@ def formats(root: str, files: dict[str, bytes]) -> list[Tamper]:
 
 def as_format_2(built: Built) -> bytes:
     """The genuine bundle as Offboard wrote bundle format 2: labelled so, its consistency proofs saying
-    ``first_size``/``second_size``. (Only the signed ``bundle.exported`` entry still names format 3: it is
-    signed, and no verifier compares it with the label.)"""
+    ``first_size``/``second_size``, both manifest pairs. (Only the signed ``bundle.exported`` entry still names
+    format 4: it is signed, and no verifier compares it with the label.)"""
     root, files = unzip(built.zip_bytes)
     legacy = _consistency_names(_format_labelled(files, layout.FORMAT_2), "first_size", "second_size")
-    return rezip(root, rebag(legacy))
+    return rezip(root, rebag(legacy, sha512=True))
+
+
+def as_format_3(built: Built) -> bytes:
+    """The genuine bundle as Offboard wrote bundle format 3: labelled so, always with the SHA-512 manifests."""
+    root, files = unzip(built.zip_bytes)
+    return rezip(root, rebag(_format_labelled(files, layout.FORMAT_3), sha512=True))
 
 
 #: A page that says PASS whatever it is given: what a forger would put in place of data/verify.html.

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from signing.keys import parse_vkey
 from tests.conftest import OWNER_EMAIL
 from tests.helpers import cli_json, run_cli
-from vault.bundle import layout
+from vault.bundle import bagit, layout
 from vault.bundle.verify import verify_bundle
 from vault.db import session_scope
 from vault.orgs.organizations import Role, create_organization, create_token
@@ -135,6 +135,17 @@ def test_cli_export_and_verify(cli_env: Any, tmp_path: Path, capsys: pytest.Capt
     assert entry["type"] == "bundle.exported" and summary["ledger_index"] == summary["checkpoint_size"] - 1
     entry = json.loads(run_cli(capsys, "ledger", "entry", str(summary["completed_index"]))[1])
     assert entry["type"] == "bundle.completed" and entry["data"]["manifest_sha256"] == summary["manifest_sha256"]
+
+    # --sha512 adds the SHA-512 pair for archives that demand it; the default bag has SHA-256 only.
+    assert layout.MANIFEST_SHA512 not in members(data)
+    both = tmp_path / "case-sha512.zip"
+    cli_json(capsys, "bundle", "export", case_id, "-o", str(both), "--sha512")
+    bagged = members(both.read_bytes())
+    assert {layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512} <= bagged.keys()
+    listed = bagit.parse_manifest(bagged[layout.TAGMANIFEST_SHA256], "sha256", layout.TAGMANIFEST_SHA256)
+    assert layout.MANIFEST_SHA512 in listed
+    code, out, _ = run_cli(capsys, "verify", str(both), "--key", vkey)
+    assert code == 0 and "VERIFIED" in out
 
     code, _, err = run_cli(capsys, "bundle", "export", case_id, "-o", str(tmp_path))
     assert code == 1 and "is a directory" in err

@@ -21,10 +21,12 @@ from tests.integration.bundle_corpus import (
     Built,
     Tamper,
     as_format_2,
+    as_format_3,
     build_case,
     build_services_at,
     corpus,
     entry_count,
+    with_sha512,
     with_verify_page,
 )
 from vault.bundle import layout
@@ -92,10 +94,36 @@ def test_json_and_key_file_and_tsa_roots(
 def test_bagit_python_validates_the_extracted_bag(good: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(good) as archive:
         archive.extractall(tmp_path)
+        names = {n.split("/", 1)[1] for n in archive.namelist()}
+    # Format 4 bags one complete payload manifest (RFC 8493 section 3), SHA-256, unless asked for SHA-512.
+    assert {layout.MANIFEST_SHA256, layout.TAGMANIFEST_SHA256} <= names
+    assert not names & {layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512}
     (bag_dir,) = list(tmp_path.iterdir())
     bag = bagit.Bag(str(bag_dir))
     bag.validate()
-    assert bag.version_info == (1, 0) and bag.info["External-Identifier"]
+    assert bag.version_info == (1, 0) and bag.info["External-Identifier"] and bag.algorithms == ["sha256"]
+
+
+@pytest.mark.parametrize("variant", ["sha512", "format-3"])
+def test_bags_with_the_sha512_pair_verify_and_validate(
+    variant: str, built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--sha512`` bags (both pairs) and format 3 bundles (which always carried SHA-512) pass every
+    verifier; every manifest present is checked."""
+    path = tmp_path / f"{variant}.zip"
+    path.write_bytes(with_sha512(built) if variant == "sha512" else as_format_3(built))
+    code, out, err = run_cli(capsys, "verify", str(path), "--key", built.vkey, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["failures"] == [], (out, err)
+    checked = verify_bundle(path, pinned=[parse_vkey(built.vkey)])
+    manifests = {c.detail.split(" matches ")[-1] for c in checked.checks if " matches " in c.detail}
+    assert {layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512, layout.MANIFEST_SHA256} <= manifests
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path / variant)
+    (bag_dir,) = list((tmp_path / variant).iterdir())
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert sorted(bag.algorithms) == ["sha256", "sha512"]
 
 
 def test_corpus_names_are_the_cases_built(tampered: dict[str, tuple[Path, Tamper]]) -> None:
@@ -118,7 +146,7 @@ def test_tampered_bundle_fails_naming_the_item(
 
 
 def test_every_corpus_case_is_covered(tampered: dict[str, tuple[Path, Tamper]]) -> None:
-    assert len(tampered) == 60
+    assert len(tampered) == 63
 
 
 def test_resigned_bundle_is_caught_unpinned_only_by_the_timestamp(tampered: dict[str, tuple[Path, Tamper]]) -> None:

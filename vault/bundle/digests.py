@@ -1,11 +1,12 @@
-"""Hashing every member of a bundle for the bag manifests (RFC 8493 section 3): SHA-256 and SHA-512.
+"""Hashing every member of a bundle for the bag manifests (RFC 8493 section 3): SHA-256, and SHA-512 when
+the bag carries SHA-512 manifests (format 4 writes them only on request; formats 1 to 3 always did).
 
-Every byte of every member is hashed with both algorithms (and its CRC-32 checked against the ZIP
-directory by ``SafeZip.feed``). The large members carry nearly all the bytes, so they are hashed on a
+Every byte of every member is hashed with each algorithm the bag's manifests use (and its CRC-32 checked
+against the ZIP directory by ``SafeZip.feed``). The large members carry nearly all the bytes, so they are hashed on a
 thread pool while the caller goes on with other work: hashlib and zlib release the GIL on large
 buffers, so each worker keeps a core busy. Work is balanced by cost: a member is one job (read once,
-fed to both hashes) unless it alone is more than a worker's fair share, in which case its SHA-256 and
-SHA-512 become two jobs that read it separately, so two cores share one huge file. Jobs are queued
+fed to every hash) unless, with two algorithms, it alone is more than a worker's fair share, in which case
+its SHA-256 and SHA-512 become two jobs that read it separately, so two cores share one huge file. Jobs are queued
 most expensive first, and an idle thread takes the next one (greedy list scheduling).
 
 The caller is one of the hashing threads: while it checks the ledger (Python, holding the GIL) only
@@ -35,6 +36,8 @@ LARGE = 256 * 1024
 #: Read size for large members: big enough that a worker takes the GIL rarely (four times per chunk).
 LARGE_CHUNK = 8 * 1024 * 1024
 ALGORITHMS = ("sha256", "sha512")
+#: What a bag without SHA-512 manifests needs.
+SHA256_ONLY = ("sha256",)
 #: Relative cost per byte, used only to order and split jobs. SHA-512 is about twice SHA-256 where the
 #: CPU has SHA extensions (and cheaper where it does not); a wrong guess costs balance, never results.
 _COST = {"sha256": 1.0, "sha512": 2.0}
@@ -50,7 +53,9 @@ class MemberDigests:
     unreadable: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, digests: dict[str, str], data: bytes | None) -> None:
-        self.sha256[name], self.sha512[name] = digests["sha256"], digests["sha512"]
+        self.sha256[name] = digests["sha256"]
+        if "sha512" in digests:
+            self.sha512[name] = digests["sha512"]
         if data is not None:
             self.kept[name] = data
 
@@ -59,6 +64,9 @@ class MemberDigests:
         self.sha512.update(other.sha512)
         self.kept.update(other.kept)
         self.unreadable.update(other.unreadable)
+
+    def of(self, algorithm: str) -> dict[str, str]:
+        return self.sha256 if algorithm == "sha256" else self.sha512
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +92,22 @@ def _keep(archive: SafeZip, name: str) -> bool:
     return archive.size(name) <= KEEP_LIMIT and not name.startswith(layout.EVIDENCE_DIR)
 
 
-def plan_jobs(archive: SafeZip, names: Iterable[str], workers: int) -> list[_Job]:
+def plan_jobs(
+    archive: SafeZip, names: Iterable[str], workers: int, algorithms: tuple[str, ...] = ALGORITHMS
+) -> list[_Job]:
     """The jobs for ``names``, most expensive first."""
     names = list(names)
-    both = sum(_COST.values())
+    both = sum(_COST[a] for a in algorithms)
     fair = sum(archive.size(n) for n in names) * both / max(1, workers)
     jobs: list[tuple[float, _Job]] = []
     for name in names:
         size, keep = archive.size(name), _keep(archive, name)
-        if workers > 1 and size * both > fair:
-            jobs.append((size * _COST["sha256"], _Job(name, ("sha256",), True, keep)))
-            jobs.append((size * _COST["sha512"], _Job(name, ("sha512",), False, False)))
+        if workers > 1 and len(algorithms) > 1 and size * both > fair:
+            first, *rest = algorithms
+            jobs.append((size * _COST[first], _Job(name, (first,), True, keep)))
+            jobs.extend((size * _COST[a], _Job(name, (a,), False, False)) for a in rest)
         else:
-            jobs.append((size * both, _Job(name, ALGORITHMS, True, keep)))
+            jobs.append((size * both, _Job(name, algorithms, True, keep)))
     jobs.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].algorithms))
     return [job for _, job in jobs]
 
@@ -155,7 +166,14 @@ class PendingDigests:
         return out
 
 
-def start_large(archive: SafeZip, pool: Executor, workers: int, *, skip: Callable[[str], bool]) -> PendingDigests:
+def start_large(
+    archive: SafeZip,
+    pool: Executor,
+    workers: int,
+    *,
+    skip: Callable[[str], bool],
+    algorithms: tuple[str, ...] = ALGORITHMS,
+) -> PendingDigests:
     """Queue every member of at least ``LARGE`` bytes, except those ``skip`` names, for hashing.
 
     ``workers`` is how many threads hash in the end: ``workers - 1`` of ``pool``'s threads start now and
@@ -163,11 +181,11 @@ def start_large(archive: SafeZip, pool: Executor, workers: int, *, skip: Callabl
     that (it hashes them with ``hash_inline``).
     """
     large = sorted(n for n in archive.members if archive.size(n) >= LARGE and not skip(n))
-    jobs = plan_jobs(archive, large, workers)
+    jobs = plan_jobs(archive, large, workers, algorithms)
     return PendingDigests(archive, jobs, pool, max(1, workers - 1))
 
 
-def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:
+def hash_inline(archive: SafeZip, names: Iterable[str], algorithms: tuple[str, ...] = ALGORITHMS) -> MemberDigests:
     """Hash (and keep, for the content checks) ``names`` in this thread."""
     out = MemberDigests()
     names = set(names)
@@ -176,13 +194,13 @@ def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:
         if isinstance(data, MemberUnreadable):
             out.unreadable[name] = data.message
             continue
-        digests = {"sha256": hashlib.sha256(data).hexdigest(), "sha512": hashlib.sha512(data).hexdigest()}
+        digests = {algorithm: hashlib.new(algorithm, data).hexdigest() for algorithm in algorithms}
         out.add(name, digests, data if _keep(archive, name) else None)
     for name in sorted(names - set(small)):
         keep = _keep(archive, name)
         try:
             # Streamed, never held whole unless kept: its size is whatever the archive claims.
-            found, kept = _Job(name, ALGORITHMS, True, keep).run(archive)
+            found, kept = _Job(name, algorithms, True, keep).run(archive)
         except MemberUnreadable as exc:
             out.unreadable[name] = exc.message
             continue
@@ -190,4 +208,14 @@ def hash_inline(archive: SafeZip, names: Iterable[str]) -> MemberDigests:
     return out
 
 
-__all__ = ["KEEP_LIMIT", "LARGE", "MemberDigests", "PendingDigests", "hash_inline", "plan_jobs", "start_large"]
+__all__ = [
+    "ALGORITHMS",
+    "KEEP_LIMIT",
+    "LARGE",
+    "SHA256_ONLY",
+    "MemberDigests",
+    "PendingDigests",
+    "hash_inline",
+    "plan_jobs",
+    "start_large",
+]

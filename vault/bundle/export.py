@@ -128,12 +128,20 @@ class BundleStream:
     """Iterate to get the ZIP's bytes; after the last chunk ``result`` holds the recorded export."""
 
     def __init__(
-        self, transact: Transact, store: ObjectStore, plan: BundlePlan, *, clock: Clock = system_clock
+        self,
+        transact: Transact,
+        store: ObjectStore,
+        plan: BundlePlan,
+        *,
+        clock: Clock = system_clock,
+        sha512: bool = False,
     ) -> None:
         self._transact = transact
         self._store = store
         self._plan = plan
         self._clock = clock
+        #: Also write the SHA-512 manifest pair (``--sha512``), for archives that demand it.
+        self._sha512 = sha512
         self.result: ExportResult | None = None
 
     @property
@@ -155,6 +163,7 @@ class BundleStream:
         whole = hashlib.sha256()
         sha256: dict[str, str] = {}
         sha512: dict[str, str] = {}
+        want512 = self._sha512
         with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
 
             def small(path: str, data: bytes) -> None:
@@ -167,32 +176,40 @@ class BundleStream:
                 data = plan.files[path]
                 small(path, data)
                 sha256[path] = hashlib.sha256(data).hexdigest()
-                sha512[path] = hashlib.sha512(data).hexdigest()
+                if want512:
+                    sha512[path] = hashlib.sha512(data).hexdigest()
             chunk_out = sink.drain()
             whole.update(chunk_out)
             yield chunk_out
             for item in plan.evidence:
-                digest = hashlib.sha512()
+                # The SHA-256 is the stored one, which stream_verified checks the bytes against.
+                digest = hashlib.sha512() if want512 else None
                 with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
                     for chunk in stream_verified(self._store, item.row):
                         member.write(chunk)
-                        digest.update(chunk)
+                        if digest is not None:
+                            digest.update(chunk)
                         chunk_out = sink.drain()
                         whole.update(chunk_out)
                         yield chunk_out
                 sha256[item.path] = item.row.sha256
-                sha512[item.path] = digest.hexdigest()
+                if digest is not None:
+                    sha512[item.path] = digest.hexdigest()
             manifest256 = bagit.manifest_text(sha256)
             tags = {
                 layout.BAGIT_TXT: bagit.BAGIT_TXT_BODY,
                 layout.BAG_INFO_TXT: bag_info(plan, oxum),
                 layout.MANIFEST_SHA256: manifest256,
-                layout.MANIFEST_SHA512: bagit.manifest_text(sha512),
             }
             small(layout.MANIFEST_SHA256, manifest256)
-            small(layout.MANIFEST_SHA512, tags[layout.MANIFEST_SHA512])
+            if want512:
+                tags[layout.MANIFEST_SHA512] = bagit.manifest_text(sha512)
+                small(layout.MANIFEST_SHA512, tags[layout.MANIFEST_SHA512])
             tag_digests = {path: hashlib.sha256(data).hexdigest() for path, data in tags.items()}
             small(layout.TAGMANIFEST_SHA256, bagit.manifest_text(tag_digests))
+            if want512:
+                tag512 = {path: hashlib.sha512(data).hexdigest() for path, data in tags.items()}
+                small(layout.TAGMANIFEST_SHA512, bagit.manifest_text(tag512))
         chunk_out = sink.drain()
         whole.update(chunk_out)
         yield chunk_out

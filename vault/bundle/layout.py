@@ -11,16 +11,18 @@ import re
 
 from vault.evidence.filenames import safe_path_component
 
-#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 3 (the one
-#: written) names a consistency proof's sizes ``first``/``second``, as the API does (``docs/bundle.md``,
-#: "Formats").
-FORMAT = "offboard-bundle/3"
+#: The value of ``format`` in ``data/bundle.json``; bumped on any incompatible layout change. Format 4 (the one
+#: written) carries the SHA-256 manifests only, and the SHA-512 pair on request (``docs/bundle.md``, "Formats").
+FORMAT = "offboard-bundle/4"
+#: The format that always carried ``manifest-sha512.txt`` and named a consistency proof's sizes
+#: ``first``/``second``, as the API does: still verified.
+FORMAT_3 = "offboard-bundle/3"
 #: The format with its own ``bundle.exported`` entry and case links (``docs/bundle.md``, "Completeness"), whose
 #: consistency proofs say ``first_size``/``second_size``: still verified.
 FORMAT_2 = "offboard-bundle/2"
 #: The format before case links: still verified, its completeness reported as not provable.
 FORMAT_1 = "offboard-bundle/1"
-FORMATS = (FORMAT_1, FORMAT_2, FORMAT)
+FORMATS = (FORMAT_1, FORMAT_2, FORMAT_3, FORMAT)
 #: The formats whose ``<n>.consistency.json`` is ``{"first_size", "second_size", "hashes"}``.
 LEGACY_CONSISTENCY_FORMATS = (FORMAT_1, FORMAT_2)
 
@@ -29,9 +31,22 @@ BAG_INFO_TXT = "bag-info.txt"
 MANIFEST_SHA256 = "manifest-sha256.txt"
 MANIFEST_SHA512 = "manifest-sha512.txt"
 TAGMANIFEST_SHA256 = "tagmanifest-sha256.txt"
-#: Payload manifests: every payload file is listed in each (RFC 8493 section 3).
+TAGMANIFEST_SHA512 = "tagmanifest-sha512.txt"
+#: Payload manifests: each one present lists every payload file (RFC 8493 section 3).
 PAYLOAD_MANIFESTS = {MANIFEST_SHA256: "sha256", MANIFEST_SHA512: "sha512"}
-TAG_FILES = (BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, MANIFEST_SHA512, TAGMANIFEST_SHA256)
+#: Tag manifests: each one present lists every tag file but the tag manifests.
+TAG_MANIFESTS = {TAGMANIFEST_SHA256: "sha256", TAGMANIFEST_SHA512: "sha512"}
+#: Every bag carries these; the SHA-512 pair is optional (the SHA-256 tag manifest lists
+#: ``manifest-sha512.txt`` when the bag has one, so it cannot be dropped unnoticed).
+REQUIRED_MANIFESTS = frozenset({MANIFEST_SHA256, TAGMANIFEST_SHA256})
+TAG_FILES = (BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, MANIFEST_SHA512, TAGMANIFEST_SHA256, TAGMANIFEST_SHA512)
+
+
+def manifest_algorithms(names: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The hash algorithms the manifests among ``names`` (and the required ones) use, SHA-256 first."""
+    present = REQUIRED_MANIFESTS | (names & (PAYLOAD_MANIFESTS.keys() | TAG_MANIFESTS.keys()))
+    used = {PAYLOAD_MANIFESTS.get(name) or TAG_MANIFESTS[name] for name in present}
+    return tuple(sorted(used, key=lambda algorithm: algorithm != "sha256"))
 
 INDEX = "data/bundle.json"
 CHECKPOINT = "data/ledger/checkpoint"

@@ -179,21 +179,24 @@ class _BagChecks:
     manifests: list[_ManifestChecks] = field(default_factory=list)
     tag_files: set[str] = field(default_factory=set)
     payload: set[str] = field(default_factory=set)
+    payload_manifests: int = 0
 
     def __post_init__(self) -> None:
         names, kept = set(self.archive.members), self.hashed.kept
         self.payload = {name for name in names if name.startswith("data/")}
-        self.tag_files = names - self.payload - {layout.TAGMANIFEST_SHA256}
+        self.tag_files = names - self.payload - layout.TAG_MANIFESTS.keys()
+        # Every manifest the bag carries is checked; the required ones are reported missing when absent.
         for manifest, algorithm in layout.PAYLOAD_MANIFESTS.items():
-            self.manifests.append(_ManifestChecks.parse(manifest, algorithm, kept.get(manifest), self.payload))
-        tag = _ManifestChecks.parse(
-            layout.TAGMANIFEST_SHA256, "sha256", kept.get(layout.TAGMANIFEST_SHA256), self.tag_files
-        )
-        self.manifests.append(tag)
+            if manifest in names or manifest in layout.REQUIRED_MANIFESTS:
+                self.manifests.append(_ManifestChecks.parse(manifest, algorithm, kept.get(manifest), self.payload))
+        self.payload_manifests = len(self.manifests)
+        for manifest, algorithm in layout.TAG_MANIFESTS.items():
+            if manifest in names or manifest in layout.REQUIRED_MANIFESTS:
+                self.manifests.append(_ManifestChecks.parse(manifest, algorithm, kept.get(manifest), self.tag_files))
 
     def judge(self, paths: set[str] | None) -> None:
         for manifest in self.manifests:
-            manifest.judge(paths, self.hashed.sha256 if manifest.algorithm == "sha256" else self.hashed.sha512)
+            manifest.judge(paths, self.hashed.of(manifest.algorithm))
 
     def finish(self) -> list[Check]:
         self.judge(None)
@@ -204,12 +207,13 @@ class _BagChecks:
         checks.append(
             Check("bag", layout.BAGIT_TXT, good, "BagIt-Version 1.0, UTF-8" if good else f"found {bagit_txt!r}")
         )
-        payload_manifests, tag_manifest = self.manifests[:-1], self.manifests[-1]
-        for manifest in payload_manifests:
+        split = self.payload_manifests
+        for manifest in self.manifests[:split]:
             checks.extend(manifest.checks())
         for name in sorted(self.tag_files - set(layout.TAG_FILES)):
             checks.append(Check("bag", name, False, "unexpected tag file (not part of the bundle format)"))
-        checks.extend(tag_manifest.checks())
+        for manifest in self.manifests[split:]:
+            checks.extend(manifest.checks())
         checks.append(_oxum_check(self.archive, kept.get(layout.BAG_INFO_TXT), self.payload))
         return checks
 
@@ -286,8 +290,10 @@ def verify_bundle(
         # The large members (evidence) are hashed on the pool while this thread hashes the small ones
         # and checks the ledger, whose Python work would otherwise wait for the hashing; then this
         # thread hashes the rest alongside the pool.
-        pending = start_large(archive, pool, threads + 1, skip=inline_first)
-        hashed = hash_inline(archive, set(archive.members) - pending.names)
+        # SHA-512 only where the bag carries SHA-512 manifests (any format may; format 4 only on request).
+        algorithms = layout.manifest_algorithms(set(archive.members))
+        pending = start_large(archive, pool, threads + 1, skip=inline_first, algorithms=algorithms)
+        hashed = hash_inline(archive, set(archive.members) - pending.names, algorithms)
         bag = _BagChecks(archive, hashed)
         bag.judge(set(archive.members) - pending.names)
         content = ContentChecks(

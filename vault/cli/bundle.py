@@ -42,6 +42,9 @@ NOT_PINNED = (
 def export(
     case_id: str,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundle ZIP.")],
+    sha512: Annotated[
+        bool, typer.Option("--sha512", help="Also write SHA-512 manifests, for archives that demand them.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
@@ -53,7 +56,7 @@ def export(
         with read_session(svc.engine) as session:
             principal = operator(session)
         plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
-        stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock)
+        stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
         total = sum(plan.payload_sizes)
         try:
             with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
