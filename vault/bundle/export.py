@@ -195,21 +195,10 @@ class BundleStream:
                 sha256[item.path] = item.row.sha256
                 if digest is not None:
                     sha512[item.path] = digest.hexdigest()
-            manifest256 = bagit.manifest_text(sha256)
-            tags = {
-                layout.BAGIT_TXT: bagit.BAGIT_TXT_BODY,
-                layout.BAG_INFO_TXT: bag_info(plan, oxum),
-                layout.MANIFEST_SHA256: manifest256,
-            }
-            small(layout.MANIFEST_SHA256, manifest256)
-            if want512:
-                tags[layout.MANIFEST_SHA512] = bagit.manifest_text(sha512)
-                small(layout.MANIFEST_SHA512, tags[layout.MANIFEST_SHA512])
-            tag_digests = {path: hashlib.sha256(data).hexdigest() for path, data in tags.items()}
-            small(layout.TAGMANIFEST_SHA256, bagit.manifest_text(tag_digests))
-            if want512:
-                tag512 = {path: hashlib.sha512(data).hexdigest() for path, data in tags.items()}
-                small(layout.TAGMANIFEST_SHA512, bagit.manifest_text(tag512))
+            manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
+            for path, data in manifests.items():
+                small(path, data)
+            manifest256 = manifests[layout.MANIFEST_SHA256]
         chunk_out = sink.drain()
         whole.update(chunk_out)
         yield chunk_out
@@ -227,6 +216,21 @@ class BundleStream:
             zip_sha256=zip_hash,
             checkpoint_size=plan.checkpoint.size,
         )
+
+
+def _manifests(sha256: dict[str, str], sha512: dict[str, str] | None, plan: BundlePlan, oxum: str) -> dict[str, bytes]:
+    """The payload manifests and then the tag manifests (RFC 8493 sections 2.1.3 and 2.2.1), in writing
+    order: SHA-256, and SHA-512 when asked for."""
+    payload = {layout.MANIFEST_SHA256: bagit.manifest_text(sha256)}
+    if sha512 is not None:
+        payload[layout.MANIFEST_SHA512] = bagit.manifest_text(sha512)
+    tags = {layout.BAGIT_TXT: bagit.BAGIT_TXT_BODY, layout.BAG_INFO_TXT: bag_info(plan, oxum), **payload}
+    out = dict(payload)
+    for name, algorithm in layout.TAG_MANIFESTS.items():
+        if algorithm == "sha256" or sha512 is not None:
+            digests = {path: hashlib.new(algorithm, data).hexdigest() for path, data in tags.items()}
+            out[name] = bagit.manifest_text(digests)
+    return out
 
 
 def bag_info(plan: BundlePlan, oxum: str) -> bytes:
