@@ -34,7 +34,8 @@ from starlette.concurrency import iterate_in_threadpool
 from api.headers import content_disposition
 from vault.db import read_session
 from vault.errors import InvalidInput, RateLimited
-from vault.evidence.ingest import get_evidence, stream_verified
+from vault.evidence.ingest import stream_verified
+from vault.evidence.retrieval import Channel, record_retrieval
 from vault.handover import acknowledgments as acks
 from vault.handover import answer_mail
 from vault.handover.countersigning import CONSENT_TEXT
@@ -42,6 +43,7 @@ from vault.handover.links import LinkState, LinkStatus
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
 from vault.models import Receipt
+from vault.orgs.organizations import Principal, Role
 from vault.ratelimit import FailureLimiter, client_ip
 from vault.rendering import Renderer
 from vault.services import Services
@@ -373,8 +375,11 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     if evidence_id not in {item["evidence"] for item in view.document["deliverables"]}:
         st.refusals.fail(view.link_id)
         return st.html("invalid", 404)
-    with read_session(svc.engine) as session:
-        row = get_evidence(session, view.document["organization"]["id"], evidence_id)
+    # The client's copy is part of the chain of custody too, recorded as the contact the link was sent to.
+    client = Principal(view.document["organization"]["id"], Role.VIEWER, f"client:{view.recipient}")
+    row = svc.transact(
+        lambda session: record_retrieval(session, client, evidence_id, channel=Channel.CLIENT_LINK, clock=svc.clock)
+    )
 
     def body() -> Iterator[bytes]:
         yield from stream_verified(svc.store, row)

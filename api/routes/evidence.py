@@ -28,6 +28,7 @@ from api.schemas import EvidencePublic
 from vault.db import read_session
 from vault.errors import PayloadTooLarge
 from vault.evidence import ingest as evidence
+from vault.evidence.retrieval import Channel, record_retrieval
 from vault.orgs.organizations import Principal
 from vault.services import Services
 
@@ -215,8 +216,12 @@ def get_evidence(evidence_id: str, principal: PrincipalDep, session: SessionDep)
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The stored bytes"}},
 )
 def download_evidence(evidence_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
-    with read_session(services.engine) as session:
-        row = evidence.get_evidence(session, principal.organization_id, evidence_id)
+    """The stored bytes, re-hashed on the way out; the retrieval is a ledger entry before the first byte."""
+    row = services.transact(
+        lambda session: record_retrieval(
+            session, principal, evidence_id, channel=Channel.API, clock=services.clock
+        )
+    )
 
     # A mismatch found at the end aborts the connection, so the client never gets a complete, wrong file
     # with a success status.

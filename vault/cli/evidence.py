@@ -97,9 +97,14 @@ def evidence_get(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a stored file, re-hashing it on the way out; a file that does not match is not left behind."""
+    from vault.evidence.retrieval import Channel, record_retrieval
+
     with services() as svc:
         with read_session(svc.engine) as session:
-            row = evidence.get_evidence(session, operator(session).organization_id, evidence_id)
+            principal = operator(session)
+        row = svc.transact(
+            lambda session: record_retrieval(session, principal, evidence_id, channel=Channel.CLI, clock=svc.clock)
+        )
         temp = output.with_name(f".{output.name}.offboard-partial")
         try:
             with progress_bar(json_mode=as_json) as progress, temp.open("wb") as handle:
