@@ -305,18 +305,29 @@ def test_unknown_tokens_share_one_page_and_existing_links_say_their_state(client
     assert client.get(f"/api/v1/receipts/{voided_receipt['id']}").json()["status"] == "sent"
 
 
-def test_a_closed_case_links_open_nothing(client: TestClient) -> None:
-    """A waived receipt keeps its links live when the case closes; a fully offboarded case is immutable,
-    so they say "no longer valid" and an answer through them is refused."""
-    h = handover(client)
+def test_a_closed_case_links_open_nothing(client: TestClient, services: Any) -> None:
+    """Closing a case (here over a waived receipt) voids every live link of its receipts, in the ledger
+    (issue 14, item 3): they say "no longer valid", an answer through them is refused, and they stay dead
+    when a dispute reopens the case."""
+    h = handover(client, contacts=[CONTACT, "cfo@acme.example"])
     complete_all_steps(client, h.case_id)
     receipt = create_receipt(client, h)
-    path = path_of(send_manual(client, receipt["id"])["links"][0]["url"])
+    links = send_manual(client, receipt["id"])["links"]
+    path = path_of(links[0]["url"])
     fields = form_of(client.get(path).text)
     waiver = {"reason": "the client stopped answering", "receipt_id": receipt["id"]}
     waived = client.post(f"/api/v1/cases/{h.case_id}/waivers", json=waiver)
     assert waived.status_code == 201, waived.text
     assert client.post(f"/api/v1/cases/{h.case_id}/close").status_code == 200
+    with Session(services.engine) as session:
+        rows = session.exec(select(ReceiptLink).where(ReceiptLink.receipt_id == receipt["id"])).all()
+        assert len(rows) == 2 and {row.status for row in rows} == {"voided"} and all(row.voided_at for row in rows)
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    voided = [e for e in events if e["type"] == "receipt.links_voided"]
+    assert len(voided) == 1 and set(voided[0]["data"].pop("voided")) == {row.id for row in rows}
+    assert voided[0]["data"] == {"receipt": receipt["id"], "reason": "the case was closed (fully offboarded)"}
+    closing = next(e for e in events if e["type"] == "case.status_changed" and e["data"]["to"] == "fully_offboarded")
+    assert voided[0]["index"] > closing["index"] and voided[0]["actor"] == closing["actor"]
     before = timeline_types(client, h.case_id)
     shown = client.get(path)
     assert shown.status_code == 410 and "This link is no longer valid" in shown.text
@@ -325,6 +336,12 @@ def test_a_closed_case_links_open_nothing(client: TestClient) -> None:
     assert client.get(f"/api/v1/receipts/{receipt['id']}").json()["status"] == "sent"
     assert client.get(f"/api/v1/cases/{h.case_id}").json()["status"] == "fully_offboarded"
     assert timeline_types(client, h.case_id) == before
+    # A dispute and its resolution reopen the case; the links stay voided.
+    assert client.post(f"/api/v1/cases/{h.case_id}/dispute", json={"reason": "late claim"}).status_code == 200
+    assert client.post(f"/api/v1/cases/{h.case_id}/resolve", json={"reason": "withdrawn"}).status_code == 200
+    for link in links:
+        again = client.get(path_of(link["url"]))
+        assert again.status_code == 410 and "This link is no longer valid" in again.text
 
 
 def test_form_errors_are_shown_on_the_page(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from vault.cases.access import evidence_of
 from vault.cases.lifecycle import CaseStatus, change_status, get_case, record, writable_case, write_note
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput
+from vault.handover.links import void_case_links
 from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Receipt
 from vault.orgs.organizations import Principal, Role
 from vault.states import AccessStatus, ReceiptStatus, StepStatus
@@ -145,6 +146,8 @@ def close_case(
         "every obligation met (gate passed)",
         clock=clock,
     )
+    # A waived receipt's links are still live here; a closed case answers no more acknowledgments.
+    void_case_links(session, case, principal.actor, clock(), reason="the case was closed (fully offboarded)")
     return case
 
 
