@@ -37,7 +37,7 @@ def test_full_offboarding_reaches_the_final_state_only_through_the_gate(client: 
         "contract_end",
     )
     assert case["contacts"] == ["CFO@client.example", "it@client.example"]
-    assert case["playbook"]["key"] == "web-agency-retainer" and case["playbook"]["version"] == 1
+    assert case["playbook"]["key"] == "web-agency-retainer" and case["playbook"]["version"] == 2
     assert case["progress"] == {
         "steps_done": 0,
         "steps_required": 8,

@@ -243,6 +243,67 @@ def test_acknowledge_records_block_countersigns_and_lets_the_case_close(client: 
     assert closed.json()["status"] == "fully_offboarded"
 
 
+CONFIRMATION_STEP = "client-confirmation"
+
+
+def _step(client: TestClient, case_id: str, key: str) -> dict[str, Any]:
+    return next(s for s in client.get(f"/api/v1/cases/{case_id}/steps").json() if s["key"] == key)
+
+
+def test_the_acknowledgment_completes_the_client_confirmation_step(client: TestClient) -> None:
+    """Issue 14, item 1: the client's acknowledgment is the confirmation the playbook step asks for. It
+    completes the step in the ledger, by the client, naming the receipt; a second acknowledgment of another
+    receipt completes nothing again; the case then closes."""
+    h = handover(client)
+    complete_all_steps(client, h.case_id, leave=(CONFIRMATION_STEP,))
+    first, second = create_receipt(client, h), create_receipt(client, h)
+    paths = [path_of(send_manual(client, r["id"])["links"][0]["url"]) for r in (first, second)]
+    assert client.get(f"/api/v1/cases/{h.case_id}/gate").json()["missing"][0] == {
+        "kind": "step",
+        "reason": "required step \"Obtain the client's confirmation of the handover\" is not completed",
+        "step": CONFIRMATION_STEP,
+    }
+    assert acknowledge(client, paths[0]).status_code == 200
+    step = _step(client, h.case_id, CONFIRMATION_STEP)
+    assert (step["status"], step["completed_by"], step["evidence_ids"]) == ("done", f"client:{CONTACT}", [])
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    completed = [e for e in events if e["type"] == "step.completed" and e["data"]["step"] == CONFIRMATION_STEP]
+    ack = client.get(f"/api/v1/receipts/{first['id']}").json()["acknowledgment"]
+    assert [(e["index"], e["actor"]) for e in completed] == [(step["ledger_index"], f"client:{CONTACT}")]
+    assert completed[0]["data"] == {
+        "step": CONFIRMATION_STEP,
+        "title": "Obtain the client's confirmation of the handover",
+        "evidence": [],
+        "note": f"the client ({CONTACT}) acknowledged handover receipt {first['id']}",
+        "receipt": first["id"],
+        "receipt_sha256": first["sha256"],
+        "acknowledgment": ack["id"],
+    }
+    assert completed[0]["index"] == ack["ledger_index"] + 1  # right after receipt.countersigned
+    # Idempotent: the second receipt's acknowledgment finds the step done.
+    assert acknowledge(client, paths[1]).status_code == 200
+    assert client.get(f"/api/v1/receipts/{second['id']}").json()["status"] == "acknowledged"
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    assert sum(e["type"] == "step.completed" and e["data"]["step"] == CONFIRMATION_STEP for e in events) == 1
+    closed = client.post(f"/api/v1/cases/{h.case_id}/close")
+    assert closed.status_code == 200, closed.text
+
+
+def test_an_acknowledgment_before_the_steps_it_follows_leaves_the_confirmation_to_staff(client: TestClient) -> None:
+    """A confirmation step whose dependencies are open stays open at the acknowledgment; once they are
+    done, staff complete it with nothing attached: the acknowledged receipt meets its criterion."""
+    h = handover(client)
+    receipt = create_receipt(client, h)
+    refused = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert problem(refused, 409, "depends on steps not completed yet")
+    assert acknowledge(client, path_of(send_manual(client, receipt["id"])["links"][0]["url"])).status_code == 200
+    assert _step(client, h.case_id, CONFIRMATION_STEP)["status"] == "pending"
+    complete_all_steps(client, h.case_id, leave=(CONFIRMATION_STEP,))
+    done = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert done.status_code == 200, done.text
+    assert done.json()["completed_by"] != f"client:{CONTACT}" and done.json()["evidence_ids"] == []
+
+
 def _fetch(client: TestClient, path: str) -> tuple[int, bytes, dict[str, str]]:
     response = TestClient(client.app).get(path)
     headers = {k: v for k, v in response.headers.items() if k not in {"date", "content-length"}}
