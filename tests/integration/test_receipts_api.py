@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from signing.keys import parse_vkey
 from tests.helpers import sha256
-from tests.integration.cases_helpers import complete_all_steps, open_case, problem, revoke_all_access
+from tests.integration.cases_helpers import complete_all_steps, open_case, problem, revoke_all_access, upload
 from tests.integration.receipts_support import (
     CONTACT,
     DELIVERABLES,
@@ -302,6 +302,35 @@ def test_an_acknowledgment_before_the_steps_it_follows_leaves_the_confirmation_t
     done = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
     assert done.status_code == 200, done.text
     assert done.json()["completed_by"] != f"client:{CONTACT}" and done.json()["evidence_ids"] == []
+
+
+def test_a_deliverable_stored_after_the_acknowledged_receipt_keeps_the_case_open(client: TestClient) -> None:
+    """Issue 14, item 2: the gate names every deliverable no acknowledged receipt lists; a receipt sent but
+    not acknowledged does not cover it; an acknowledged new receipt does. Other kinds never block."""
+    h = handover(client)
+    complete_all_steps(client, h.case_id)
+    first = create_receipt(client, h)
+    assert acknowledge(client, path_of(send_manual(client, first["id"])["links"][0]["url"])).status_code == 200
+    late = upload(client, h.case_id, b"the design source files", "deliverable", "design-files.zip")
+    upload(client, h.case_id, b"a call after the acknowledgment", "communication", "call.txt")
+    listed = client.get(f"/api/v1/cases/{h.case_id}/evidence").json()
+    stored_at = next(e["stored_at"] for e in listed if e["id"] == late)
+    uncovered = {
+        "kind": "deliverable",
+        "reason": f"deliverable 'design-files.zip', stored at {stored_at}, is not in an acknowledged receipt",
+        "evidence": late,
+    }
+    assert problem(client.post(f"/api/v1/cases/{h.case_id}/close"), 409, "1 obligation(s) unmet")["missing"] == [
+        uncovered
+    ]
+    second = create_receipt(client, h)
+    assert late in {d["evidence"] for d in second["document"]["deliverables"]}
+    path = path_of(send_manual(client, second["id"])["links"][0]["url"])
+    missing = client.get(f"/api/v1/cases/{h.case_id}/gate").json()["missing"]
+    assert [m["kind"] for m in missing] == ["acknowledgment", "deliverable"] and missing[1] == uncovered
+    assert acknowledge(client, path).status_code == 200
+    assert client.get(f"/api/v1/cases/{h.case_id}/gate").json() == {"ready": True, "missing": []}
+    assert client.post(f"/api/v1/cases/{h.case_id}/close").status_code == 200
 
 
 def _fetch(client: TestClient, path: str) -> tuple[int, bytes, dict[str, str]]:
