@@ -263,6 +263,8 @@ def test_the_acknowledgment_completes_the_client_confirmation_step(client: TestC
         "reason": "required step \"Obtain the client's confirmation of the handover\" is not completed",
         "step": CONFIRMATION_STEP,
     }
+    early = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert problem(early, 409, "receipt:acknowledged: the client has not acknowledged a handover receipt")
     assert acknowledge(client, paths[0]).status_code == 200
     step = _step(client, h.case_id, CONFIRMATION_STEP)
     assert (step["status"], step["completed_by"], step["evidence_ids"]) == ("done", f"client:{CONTACT}", [])
