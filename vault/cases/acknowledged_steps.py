@@ -27,9 +27,7 @@ def complete_by_acknowledgment(
 
     Runs in the acknowledging transaction, after the receipt's status became ``acknowledged``."""
     client = Principal(case.organization_id, Role.MEMBER, f"client:{acknowledgment.recipient}")
-    steps = session.exec(
-        select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))
-    ).all()
+    steps = session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))).all()
     done = {step.key for step in steps if step.status == StepStatus.DONE}
     note = f"the client ({acknowledgment.recipient}) acknowledged handover receipt {receipt.id}"
     completed = []
