@@ -210,6 +210,17 @@ def full_case() -> list[tuple[int, str]]:
             "case.waiver", {"waiver": "w-1", "scope": "acknowledgment", "receipt": None, "reason": "client unreachable"}
         ),
         entry("case.waiver", {"waiver": "w-2", "scope": "acknowledgment", "receipt": "r-2", "reason": "superseded"}),
+        entry(
+            "case.waiver",
+            {
+                "waiver": "w-3",
+                "scope": "deliverable",
+                "evidence": "ev-3",
+                "filename": "design <files>.zip",
+                "sha256": "33" * 32,
+                "reason": AWKWARD,
+            },
+        ),
         entry("case.status_changed", {"from": "disputed", "to": "in_progress", "reason": "resolved: resent"}),
         entry(
             "case.status_changed",

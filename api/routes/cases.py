@@ -254,9 +254,14 @@ def list_waivers(case_id: str, principal: PrincipalDep, session: SessionDep) -> 
 @router.post("/{case_id}/waivers", status_code=status.HTTP_201_CREATED, responses=WRITE)
 def waive(case_id: str, body: WaiverCreate, principal: PrincipalDep, services: ServicesDep) -> WaiverPublic:
     def work(session: Unit) -> WaiverPublic:
-        waiver = gate.waive_acknowledgment(
-            session, principal, case_id, reason=body.reason, receipt_id=body.receipt_id, clock=services.clock
-        )
+        if body.evidence_id is not None:
+            waiver = gate.waive_deliverable(
+                session, principal, case_id, evidence_id=body.evidence_id, reason=body.reason, clock=services.clock
+            )
+        else:
+            waiver = gate.waive_acknowledgment(
+                session, principal, case_id, reason=body.reason, receipt_id=body.receipt_id, clock=services.clock
+            )
         return WaiverPublic.of(waiver)
 
     return services.transact(work)

@@ -1,12 +1,12 @@
-"""What is recorded on a case at the HTTP edge: completed steps, notes, acknowledgment waivers and logged
-communications."""
+"""What is recorded on a case at the HTTP edge: completed steps, notes, waivers (of acknowledgments and of
+deliverables) and logged communications."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from api.schemas.wire_times import optional_rfc3339
 from vault.clock import rfc3339
@@ -87,6 +87,17 @@ class WaiverCreate(BaseModel):
 
     reason: str = Field(min_length=1, max_length=4000, description="Why the acknowledgment is waived.")
     receipt_id: str | None = Field(default=None, description="One receipt; default all of the case.")
+    evidence_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="One deliverable no acknowledged receipt lists (scope deliverable) instead of receipts.",
+    )
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> WaiverCreate:
+        if self.receipt_id is not None and self.evidence_id is not None:
+            raise ValueError("a waiver names one receipt or one deliverable (evidence_id), not both")
+        return self
 
 
 class WaiverPublic(BaseModel):
@@ -94,6 +105,7 @@ class WaiverPublic(BaseModel):
     case_id: str
     scope: str
     receipt_id: str | None
+    evidence_id: str | None
     reason: str
     actor: str
     created_at: datetime

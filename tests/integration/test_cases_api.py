@@ -4,6 +4,7 @@ playbook versions and the timeline's ledger indexes proven by inclusion proofs."
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ def test_full_offboarding_reaches_the_final_state_only_through_the_gate(client: 
         "contract_end",
     )
     assert case["contacts"] == ["CFO@client.example", "it@client.example"]
-    assert case["playbook"]["key"] == "web-agency-retainer" and case["playbook"]["version"] == 1
+    assert case["playbook"]["key"] == "web-agency-retainer" and case["playbook"]["version"] == 2
     assert case["progress"] == {
         "steps_done": 0,
         "steps_required": 8,
@@ -72,6 +73,22 @@ def test_full_offboarding_reaches_the_final_state_only_through_the_gate(client: 
 
     revoke_all_access(client, case_id)
     complete_all_steps(client, case_id)
+    # No receipt listed the deliverable: an admin waives the client's acknowledgment of it, with a reason.
+    (missing,) = client.get(f"/api/v1/cases/{case_id}/gate").json()["missing"]
+    deliverable = missing["evidence"]
+    assert missing["kind"] == "deliverable" and "is not in an acknowledged receipt" in missing["reason"]
+    both = {"reason": "handed over in person", "evidence_id": deliverable, "receipt_id": "r"}
+    assert client.post(f"/api/v1/cases/{case_id}/waivers", json=both).status_code == 422
+    not_one = client.post(f"/api/v1/cases/{case_id}/waivers", json={**both, "receipt_id": None, "evidence_id": "nope"})
+    problem(not_one, 404, "no evidence 'nope'")
+    waived = client.post(
+        f"/api/v1/cases/{case_id}/waivers", json={"reason": "handed over in person", "evidence_id": deliverable}
+    )
+    assert waived.status_code == 201, waived.text
+    assert (waived.json()["scope"], waived.json()["evidence_id"]) == ("deliverable", deliverable)
+    entry = json.loads(client.get(f"/api/v1/ledger/entries/{waived.json()['ledger_index']}").content)
+    assert entry["type"] == "case.waiver" and entry["data"]["evidence"] == deliverable
+    assert set(entry["data"]) == {"waiver", "scope", "evidence", "filename", "sha256", "reason"}
     assert client.get(f"/api/v1/cases/{case_id}/gate").json() == {"ready": True, "missing": []}
     closed = client.post(f"/api/v1/cases/{case_id}/close")
     assert closed.status_code == 200, closed.text

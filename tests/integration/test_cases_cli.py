@@ -91,6 +91,15 @@ def test_close_lists_what_is_missing_then_succeeds(cli: pytest.CaptureFixture[st
                 added = cli_json(cli, "evidence", "add", "--case", case_id, "--kind", kind, str(path))
                 args += ["--evidence", added[0]["id"]]
         cli_json(cli, *args)
+    # The final report is a deliverable no receipt listed: the gate names it until an admin waives it.
+    code, out, _ = run_cli(cli, "case", "close", case_id, "--json")
+    (missing,) = json.loads(out)["missing"]
+    assert code == 1 and missing["kind"] == "deliverable" and "is not in an acknowledged receipt" in missing["reason"]
+    code, _, err = run_cli(cli, "case", "waive", case_id, "--reason", "x" * 12, "--receipt", "r", "--deliverable", "d")
+    assert code == 1 and "name --receipt or --deliverable, not both" in err
+    reason = "handed over on paper at the exit meeting"
+    waiver = cli_json(cli, "case", "waive", case_id, "--deliverable", missing["evidence"], "--reason", reason)
+    assert (waiver["scope"], waiver["evidence_id"]) == ("deliverable", missing["evidence"])
     closed = cli_json(cli, "case", "close", case_id)
     assert closed["status"] == "fully_offboarded"
     note = cli_json(cli, "case", "note", case_id, "client thanked us")

@@ -2,8 +2,9 @@
 
 Hypothesis drives random sequences of every case operation against the real API (SQLite backend only,
 to keep CI fast). After every call the invariant is checked from the API's own answers: a fully
-offboarded case has every required step done and every access item revoked with evidence, and ``close``
-succeeds exactly when the gate said the case was ready.
+offboarded case has every required step done, every access item revoked with evidence and every deliverable
+waived (no receipt exists here to be acknowledged), and ``close`` succeeds exactly when the gate said the
+case was ready.
 """
 
 from __future__ import annotations
@@ -28,7 +29,19 @@ steps:
   - {key: c, title: Optional extra, required: false, criteria: [evidence:confirmation], due_days: 3}
 """
 
-OPS = ["complete", "add_access", "revoke", "close", "await", "dispute", "resolve", "waive", "note", "start"]
+OPS = [
+    "complete",
+    "add_access",
+    "revoke",
+    "close",
+    "await",
+    "dispute",
+    "resolve",
+    "waive",
+    "waive_deliverable",
+    "note",
+    "start",
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +73,10 @@ def check_invariant(client: TestClient, case_id: str) -> str:
         items = client.get(f"/api/v1/cases/{case_id}/access").json()
         assert all(i["status"] == "revoked" and i["evidence_ids"] for i in items), items
         assert case["progress"]["steps_done"] == case["progress"]["steps_required"]
+        # No receipt exists here, so every deliverable needs its own waiver.
+        waived = {w["evidence_id"] for w in client.get(f"/api/v1/cases/{case_id}/waivers").json()}
+        evidence = client.get(f"/api/v1/cases/{case_id}/evidence").json()
+        assert {e["id"] for e in evidence if e["kind"] == "deliverable"} <= waived, (evidence, waived)
     return str(case["status"])
 
 
@@ -98,14 +115,31 @@ def run(client: TestClient, case_id: str, op: str, pick: int, good: bool) -> Any
         return client.post(
             f"{base}/waivers", json={"reason": "the client refused to respond" if good else "no"}
         )
+    if op == "waive_deliverable":
+        evidence = client.get(f"{base}/evidence").json()
+        deliverables = [e["id"] for e in evidence if e["kind"] == "deliverable"]
+        target = deliverables[pick % len(deliverables)] if deliverables else "none"
+        reason = "handed over in person" if good else "no"
+        return client.post(f"{base}/waivers", json={"reason": reason, "evidence_id": target})
     if op == "note":
         return client.post(f"{base}/notes", json={"text": "a later fact"})
     return client.post(f"{base}/{'await-acknowledgment' if op == 'await' else 'start'}")
 
 
+# Closing is refused until the deliverable step b attached is waived, then succeeds.
+SUCCESS = [
+    ("complete", 0, True),
+    ("complete", 1, True),
+    ("close", 0, True),
+    ("waive_deliverable", 0, True),
+    ("close", 0, True),
+    ("note", 0, True),
+]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Guaranteed coverage of the success path, and of every way to try closing early.
-@example([("complete", 0, True), ("complete", 1, True), ("close", 0, True), ("note", 0, True)])
+@example(SUCCESS)
 @example(
     [
         ("add_access", 0, True),
@@ -142,5 +176,5 @@ def test_no_sequence_reaches_final_state_without_the_gate(
         if current == "fully_offboarded" and previous != "fully_offboarded":
             assert op == "close", f"{op} moved the case into fully_offboarded"
         previous = current
-    if ops == [("complete", 0, True), ("complete", 1, True), ("close", 0, True), ("note", 0, True)]:
+    if ops == SUCCESS:
         assert previous == "fully_offboarded", "the explicit success example must close the case"

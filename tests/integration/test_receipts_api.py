@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from signing.keys import parse_vkey
 from tests.helpers import sha256
-from tests.integration.cases_helpers import complete_all_steps, open_case, problem, revoke_all_access
+from tests.integration.cases_helpers import complete_all_steps, open_case, problem, revoke_all_access, upload
 from tests.integration.receipts_support import (
     CONTACT,
     DELIVERABLES,
@@ -243,6 +243,98 @@ def test_acknowledge_records_block_countersigns_and_lets_the_case_close(client: 
     assert closed.json()["status"] == "fully_offboarded"
 
 
+CONFIRMATION_STEP = "client-confirmation"
+
+
+def _step(client: TestClient, case_id: str, key: str) -> dict[str, Any]:
+    return next(s for s in client.get(f"/api/v1/cases/{case_id}/steps").json() if s["key"] == key)
+
+
+def test_the_acknowledgment_completes_the_client_confirmation_step(client: TestClient) -> None:
+    """Issue 14, item 1: the client's acknowledgment is the confirmation the playbook step asks for. It
+    completes the step in the ledger, by the client, naming the receipt; a second acknowledgment of another
+    receipt completes nothing again; the case then closes."""
+    h = handover(client)
+    complete_all_steps(client, h.case_id, leave=(CONFIRMATION_STEP,))
+    first, second = create_receipt(client, h), create_receipt(client, h)
+    paths = [path_of(send_manual(client, r["id"])["links"][0]["url"]) for r in (first, second)]
+    assert client.get(f"/api/v1/cases/{h.case_id}/gate").json()["missing"][0] == {
+        "kind": "step",
+        "reason": "required step \"Obtain the client's confirmation of the handover\" is not completed",
+        "step": CONFIRMATION_STEP,
+    }
+    early = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert problem(early, 409, "receipt:acknowledged: the client has not acknowledged a handover receipt")
+    assert acknowledge(client, paths[0]).status_code == 200
+    step = _step(client, h.case_id, CONFIRMATION_STEP)
+    assert (step["status"], step["completed_by"], step["evidence_ids"]) == ("done", f"client:{CONTACT}", [])
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    completed = [e for e in events if e["type"] == "step.completed" and e["data"]["step"] == CONFIRMATION_STEP]
+    ack = client.get(f"/api/v1/receipts/{first['id']}").json()["acknowledgment"]
+    assert [(e["index"], e["actor"]) for e in completed] == [(step["ledger_index"], f"client:{CONTACT}")]
+    assert completed[0]["data"] == {
+        "step": CONFIRMATION_STEP,
+        "title": "Obtain the client's confirmation of the handover",
+        "evidence": [],
+        "note": f"the client ({CONTACT}) acknowledged handover receipt {first['id']}",
+        "receipt": first["id"],
+        "receipt_sha256": first["sha256"],
+        "acknowledgment": ack["id"],
+    }
+    assert completed[0]["index"] == ack["ledger_index"] + 1  # right after receipt.countersigned
+    # Idempotent: the second receipt's acknowledgment finds the step done.
+    assert acknowledge(client, paths[1]).status_code == 200
+    assert client.get(f"/api/v1/receipts/{second['id']}").json()["status"] == "acknowledged"
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    assert sum(e["type"] == "step.completed" and e["data"]["step"] == CONFIRMATION_STEP for e in events) == 1
+    closed = client.post(f"/api/v1/cases/{h.case_id}/close")
+    assert closed.status_code == 200, closed.text
+
+
+def test_an_acknowledgment_before_the_steps_it_follows_leaves_the_confirmation_to_staff(client: TestClient) -> None:
+    """A confirmation step whose dependencies are open stays open at the acknowledgment; once they are
+    done, staff complete it with nothing attached: the acknowledged receipt meets its criterion."""
+    h = handover(client)
+    receipt = create_receipt(client, h)
+    refused = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert problem(refused, 409, "depends on steps not completed yet")
+    assert acknowledge(client, path_of(send_manual(client, receipt["id"])["links"][0]["url"])).status_code == 200
+    assert _step(client, h.case_id, CONFIRMATION_STEP)["status"] == "pending"
+    complete_all_steps(client, h.case_id, leave=(CONFIRMATION_STEP,))
+    done = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})
+    assert done.status_code == 200, done.text
+    assert done.json()["completed_by"] != f"client:{CONTACT}" and done.json()["evidence_ids"] == []
+
+
+def test_a_deliverable_stored_after_the_acknowledged_receipt_keeps_the_case_open(client: TestClient) -> None:
+    """Issue 14, item 2: the gate names every deliverable no acknowledged receipt lists; a receipt sent but
+    not acknowledged does not cover it; an acknowledged new receipt does. Other kinds never block."""
+    h = handover(client)
+    complete_all_steps(client, h.case_id)
+    first = create_receipt(client, h)
+    assert acknowledge(client, path_of(send_manual(client, first["id"])["links"][0]["url"])).status_code == 200
+    late = upload(client, h.case_id, b"the design source files", "deliverable", "design-files.zip")
+    upload(client, h.case_id, b"a call after the acknowledgment", "communication", "call.txt")
+    listed = client.get(f"/api/v1/cases/{h.case_id}/evidence").json()
+    stored_at = next(e["stored_at"] for e in listed if e["id"] == late)
+    uncovered = {
+        "kind": "deliverable",
+        "reason": f"deliverable 'design-files.zip', stored at {stored_at}, is not in an acknowledged receipt",
+        "evidence": late,
+    }
+    assert problem(client.post(f"/api/v1/cases/{h.case_id}/close"), 409, "1 obligation(s) unmet")["missing"] == [
+        uncovered
+    ]
+    second = create_receipt(client, h)
+    assert late in {d["evidence"] for d in second["document"]["deliverables"]}
+    path = path_of(send_manual(client, second["id"])["links"][0]["url"])
+    missing = client.get(f"/api/v1/cases/{h.case_id}/gate").json()["missing"]
+    assert [m["kind"] for m in missing] == ["acknowledgment", "deliverable"] and missing[1] == uncovered
+    assert acknowledge(client, path).status_code == 200
+    assert client.get(f"/api/v1/cases/{h.case_id}/gate").json() == {"ready": True, "missing": []}
+    assert client.post(f"/api/v1/cases/{h.case_id}/close").status_code == 200
+
+
 def _fetch(client: TestClient, path: str) -> tuple[int, bytes, dict[str, str]]:
     response = TestClient(client.app).get(path)
     headers = {k: v for k, v in response.headers.items() if k not in {"date", "content-length"}}
@@ -305,18 +397,29 @@ def test_unknown_tokens_share_one_page_and_existing_links_say_their_state(client
     assert client.get(f"/api/v1/receipts/{voided_receipt['id']}").json()["status"] == "sent"
 
 
-def test_a_closed_case_links_open_nothing(client: TestClient) -> None:
-    """A waived receipt keeps its links live when the case closes; a fully offboarded case is immutable,
-    so they say "no longer valid" and an answer through them is refused."""
-    h = handover(client)
+def test_a_closed_case_links_open_nothing(client: TestClient, services: Any) -> None:
+    """Closing a case (here over a waived receipt) voids every live link of its receipts, in the ledger
+    (issue 14, item 3): they say "no longer valid", an answer through them is refused, and they stay dead
+    when a dispute reopens the case."""
+    h = handover(client, contacts=[CONTACT, "cfo@acme.example"])
     complete_all_steps(client, h.case_id)
     receipt = create_receipt(client, h)
-    path = path_of(send_manual(client, receipt["id"])["links"][0]["url"])
+    links = send_manual(client, receipt["id"])["links"]
+    path = path_of(links[0]["url"])
     fields = form_of(client.get(path).text)
     waiver = {"reason": "the client stopped answering", "receipt_id": receipt["id"]}
     waived = client.post(f"/api/v1/cases/{h.case_id}/waivers", json=waiver)
     assert waived.status_code == 201, waived.text
     assert client.post(f"/api/v1/cases/{h.case_id}/close").status_code == 200
+    with Session(services.engine) as session:
+        rows = session.exec(select(ReceiptLink).where(ReceiptLink.receipt_id == receipt["id"])).all()
+        assert len(rows) == 2 and {row.status for row in rows} == {"voided"} and all(row.voided_at for row in rows)
+    events = client.get(f"/api/v1/cases/{h.case_id}/timeline").json()
+    voided = [e for e in events if e["type"] == "receipt.links_voided"]
+    assert len(voided) == 1 and set(voided[0]["data"].pop("voided")) == {row.id for row in rows}
+    assert voided[0]["data"] == {"receipt": receipt["id"], "reason": "the case was closed (fully offboarded)"}
+    closing = next(e for e in events if e["type"] == "case.status_changed" and e["data"]["to"] == "fully_offboarded")
+    assert voided[0]["index"] > closing["index"] and voided[0]["actor"] == closing["actor"]
     before = timeline_types(client, h.case_id)
     shown = client.get(path)
     assert shown.status_code == 410 and "This link is no longer valid" in shown.text
@@ -325,6 +428,12 @@ def test_a_closed_case_links_open_nothing(client: TestClient) -> None:
     assert client.get(f"/api/v1/receipts/{receipt['id']}").json()["status"] == "sent"
     assert client.get(f"/api/v1/cases/{h.case_id}").json()["status"] == "fully_offboarded"
     assert timeline_types(client, h.case_id) == before
+    # A dispute and its resolution reopen the case; the links stay voided.
+    assert client.post(f"/api/v1/cases/{h.case_id}/dispute", json={"reason": "late claim"}).status_code == 200
+    assert client.post(f"/api/v1/cases/{h.case_id}/resolve", json={"reason": "withdrawn"}).status_code == 200
+    for link in links:
+        again = client.get(path_of(link["url"]))
+        assert again.status_code == 410 and "This link is no longer valid" in again.text
 
 
 def test_form_errors_are_shown_on_the_page(client: TestClient) -> None:

@@ -56,8 +56,8 @@ def test_facts_and_final_state_come_from_the_entries() -> None:
     assert facts["Exported at"] == "2026-11-21T12:00:00.000000Z" and facts["Exported by"] == "staff:lead@agency.example"
     final = dict(report.final_state)
     assert final["Status"] == "fully_offboarded"
-    assert final["Since"] == final["Fully offboarded at"] == "2026-11-20T08:00:00.123456Z (entry 59)"
-    assert final["Last entry"] == "65: bundle.exported at 2026-11-21T12:00:00.000000Z"
+    assert final["Since"] == final["Fully offboarded at"] == "2026-11-20T08:00:00.123456Z (entry 61)"
+    assert final["Last entry"] == "67: bundle.exported at 2026-11-21T12:00:00.000000Z"
 
 
 def test_deliverables_with_bundle_paths() -> None:
@@ -112,10 +112,12 @@ def test_steps_access_acknowledgments_and_notes() -> None:
         ("note", "51"),
         ("waiver", "53"),
         ("waiver", "55"),
-        ("resolution", "57"),
+        ("waiver", "57"),
+        ("resolution", "59"),
     ]
     assert notes[3][3] == "acknowledgment waived for every receipt: client unreachable"
     assert notes[4][3] == "acknowledgment waived for receipt r-2: superseded"
+    assert notes[5][3] == f"acknowledgment waived for deliverable design <files>.zip (ev-3): {AWKWARD}"
 
 
 def test_timeline_has_every_entry_with_a_summary() -> None:

@@ -19,7 +19,7 @@ from vault.cases import lifecycle as cases
 from vault.cases.lifecycle import TRANSITIONS, CaseStatus
 from vault.config import Settings
 from vault.db import session_scope
-from vault.errors import Conflict, Forbidden, InvalidInput
+from vault.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vault.models import Case, Evidence
 from vault.orgs.organizations import Principal, Role, create_organization
 from vault.orgs.staff import add_staff
@@ -88,19 +88,26 @@ def status(svc: Services, case_id: str) -> str:
         return case.status
 
 
-def finish_work(svc: Services, admin: Principal, case_id: str) -> None:
-    """Complete every required step in order, with what its criteria ask for."""
+def finish_work(svc: Services, admin: Principal, case_id: str, *, waive_deliverables: bool = True) -> list[str]:
+    """Complete every required step in order, with what its criteria ask for; no receipt lists the
+    deliverables attached, so an admin waives each (unless told not to). Returns the deliverables' ids."""
     with session_scope(svc.engine) as session:
         steps = cases.list_steps(session, admin.organization_id, case_id)
     n = 0
+    deliverables = []
     for step in sorted((s for s in steps if s.required), key=lambda s: s.position):
         ids = []
         for criterion in cases.loads_list(step.criteria):
             if criterion.startswith("evidence:"):
                 n += 1
                 ids.append(evidence(svc, admin, case_id, criterion.split(":")[1], f"{n}"))
+                if criterion == "evidence:deliverable":
+                    deliverables.append(ids[-1])
         with session_scope(svc.engine) as session:
             cases.complete_step(session, admin, case_id, step.key, evidence_ids=ids, note="done", clock=clock)
+    for evidence_id in deliverables if waive_deliverables else []:
+        act(svc, gate.waive_deliverable, admin, case_id, evidence_id=evidence_id, reason="handed over on a USB key")
+    return deliverables
 
 
 def act(svc: Services, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -265,6 +272,45 @@ def test_unacknowledged_receipts_block_until_an_admin_waives(svc: Services, admi
     assert act(svc, gate.close_case, admin, case_id, pending=two_receipts).status == "fully_offboarded"
 
 
+def test_a_deliverable_in_no_acknowledged_receipt_blocks_until_an_admin_waives_it(
+    svc: Services, admin: Principal
+) -> None:
+    """Issue 14, item 2: every deliverable is in an acknowledged receipt, or an admin waives it with a reason."""
+    case_id = tiny_case(svc, admin)
+    (report,) = finish_work(svc, admin, case_id, waive_deliverables=False)
+    with session_scope(svc.engine) as session:
+        row = session.get(Evidence, report)
+        assert row is not None
+        row.stored_at, name = NOW, row.original_filename
+        session.add(row)
+    other = tiny_case(svc, admin)
+    with pytest.raises(Conflict) as caught:
+        act(svc, gate.close_case, admin, case_id)
+    assert caught.value.details["missing"] == [
+        {
+            "kind": "deliverable",
+            "reason": f"deliverable '{name}', stored at 2026-11-25T12:00:00.000000Z, is not in an acknowledged receipt",
+            "evidence": report,
+        }
+    ]
+    # Awaiting the client's acknowledgment is allowed: only the client's side is missing.
+    act(svc, gate.request_acknowledgment, admin, case_id)
+    member = Principal(admin.organization_id, Role.MEMBER, "test:member")
+    reason = "handed over in person at the exit meeting"
+    with pytest.raises(Forbidden, match="needs the role admin"):
+        act(svc, gate.waive_deliverable, member, case_id, evidence_id=report, reason=reason)
+    with pytest.raises(InvalidInput, match="written reason of 10"):
+        act(svc, gate.waive_deliverable, admin, case_id, evidence_id=report, reason="given")
+    with pytest.raises(NotFound, match="no evidence"):
+        act(svc, gate.waive_deliverable, admin, other, evidence_id=report, reason=reason)
+    note = evidence(svc, admin, case_id, "other", "n")
+    with pytest.raises(InvalidInput, match="is of kind other; only a deliverable"):
+        act(svc, gate.waive_deliverable, admin, case_id, evidence_id=note, reason=reason)
+    waiver = act(svc, gate.waive_deliverable, admin, case_id, evidence_id=report, reason=reason)
+    assert (waiver.scope, waiver.evidence_id, waiver.receipt_id) == ("deliverable", report, None)
+    assert act(svc, gate.close_case, admin, case_id).status == "fully_offboarded"
+
+
 def test_fully_offboarded_is_immutable_except_notes_and_dispute(svc: Services, admin: Principal) -> None:
     case_id = tiny_case(svc, admin)
     finish_work(svc, admin, case_id)
@@ -276,6 +322,7 @@ def test_fully_offboarded_is_immutable_except_notes_and_dispute(svc: Services, a
             svc, cases.change_owner, admin, case_id, owner_email="second@agency.example", reason="leave"
         ),
         lambda: act(svc, gate.waive_acknowledgment, admin, case_id, reason="long enough reason"),
+        lambda: act(svc, gate.waive_deliverable, admin, case_id, evidence_id="x", reason="long enough reason"),
         lambda: act(svc, gate.start_work, admin, case_id),
         lambda: act(svc, gate.request_acknowledgment, admin, case_id),
     ]

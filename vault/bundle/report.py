@@ -295,6 +295,17 @@ def _disputed(entry: Entry) -> str:
     return f"by {shown(data.get('recipient'))} at {_at(entry)}: {shown(data.get('reason'))}"
 
 
+def _waived(data: Mapping[str, Any]) -> str:
+    """What a ``case.waiver`` waived: the acknowledgment of one deliverable, of one receipt, or of all."""
+    if data.get("scope") == "deliverable":
+        return (
+            f"acknowledgment waived for deliverable {shown(data.get('filename'))} ({shown(data.get('evidence'))}): "
+            f"{shown(data.get('reason'))}"
+        )
+    scope = "every receipt" if data.get("receipt") is None else f"receipt {shown(data.get('receipt'))}"
+    return f"{shown(data.get('scope'))} waived for {scope}: {shown(data.get('reason'))}"
+
+
 def _notes(entries: Sequence[Entry]) -> Section:
     rows = []
     for index, document in entries:
@@ -302,8 +313,7 @@ def _notes(entries: Sequence[Entry]) -> Section:
         if kind == "case.note":
             row = ("note", text(data.get("text")))
         elif kind == "case.waiver":
-            scope = "every receipt" if data.get("receipt") is None else f"receipt {shown(data.get('receipt'))}"
-            row = ("waiver", f"{shown(data.get('scope'))} waived for {scope}: {shown(data.get('reason'))}")
+            row = ("waiver", _waived(data))
         elif kind == "receipt.disputed":
             row = ("client dispute", f"receipt {shown(data.get('receipt'))}: {shown(data.get('reason'))}")
         elif kind == "case.status_changed" and data.get("to") == CaseStatus.DISPUTED:

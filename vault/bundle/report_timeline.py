@@ -17,7 +17,7 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "case.playbook_snapshot": ("playbook", "version", "sha256"),
     "case.status_changed": ("from", "to", "reason"),
     "case.owner_changed": ("from", "to", "reason"),
-    "case.waiver": ("scope", "receipt", "reason"),
+    "case.waiver": ("scope", "receipt", "evidence", "filename", "reason"),
     "case.note": ("text",),
     "step.completed": ("step", "title", "note", "evidence"),
     "access.added": ("name", "kind", "held_by", "accounts"),

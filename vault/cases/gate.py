@@ -2,8 +2,9 @@
 
 ``fully_offboarded`` is reachable only through ``close_case``, and only when ``evaluate_gate`` finds
 nothing missing: every required step done, every access item revoked with evidence, every handover receipt
-acknowledged or waived by an admin with a written reason, and no open dispute. The gate reports every
-unmet obligation at once, never just the first.
+acknowledged or waived by an admin with a written reason, every deliverable in an acknowledged receipt (or
+waived, ``vault/cases/deliverables.py``), and no open dispute. The gate reports every unmet obligation at
+once, never just the first. Closing voids the case's live acknowledgment links.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from vault.cases.access import evidence_of
+from vault.cases.deliverables import DELIVERABLE, uncovered_deliverables
 from vault.cases.lifecycle import CaseStatus, change_status, get_case, record, writable_case, write_note
-from vault.clock import Clock, system_clock
-from vault.errors import Conflict, InvalidInput
-from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Receipt
+from vault.clock import Clock, rfc3339, system_clock
+from vault.errors import Conflict, InvalidInput, NotFound
+from vault.handover.links import void_case_links
+from vault.models import AccessItem, Case, CaseStep, CaseWaiver, Evidence, Receipt
 from vault.orgs.organizations import Principal, Role
 from vault.states import AccessStatus, ReceiptStatus, StepStatus
 
@@ -29,17 +32,19 @@ MIN_WAIVER_REASON = 10
 class Missing:
     """One unmet obligation of the gate."""
 
-    #: ``status``, ``step``, ``access`` or ``acknowledgment``.
+    #: ``status``, ``step``, ``access``, ``acknowledgment`` or ``deliverable``.
     kind: str
     #: What is missing, in words a person can act on.
     reason: str
     step: str | None = None
     access_item: str | None = None
     receipt: str | None = None
+    #: The deliverable's evidence id (kind ``deliverable``).
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "reason": self.reason}
-        for name in ("step", "access_item", "receipt"):
+        for name in ("step", "access_item", "receipt", "evidence"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -105,14 +110,15 @@ def evaluate_gate(
             missing.append(
                 Missing("access", f"revocation of {item.name!r} has no evidence", access_item=item.id)
             )
-    waivers = list(
-        session.exec(
-            select(CaseWaiver).where(CaseWaiver.case_id == case.id, CaseWaiver.scope == "acknowledgment")
-        ).all()
-    )
+    waivers = list(session.exec(select(CaseWaiver).where(CaseWaiver.case_id == case.id)).all())
+    receipt_waivers = [w for w in waivers if w.scope == "acknowledgment"]
     for receipt in pending(session, case):
-        if not _waived(waivers, receipt.receipt_id):
+        if not _waived(receipt_waivers, receipt.receipt_id):
             missing.append(Missing("acknowledgment", receipt.reason, receipt=receipt.receipt_id))
+    for uncovered in uncovered_deliverables(session, case, waivers):
+        at = rfc3339(uncovered.stored_at)
+        reason = f"deliverable {uncovered.filename!r}, stored at {at}, is not in an acknowledged receipt"
+        missing.append(Missing("deliverable", reason, evidence=uncovered.evidence_id))
     return missing
 
 
@@ -145,6 +151,8 @@ def close_case(
         "every obligation met (gate passed)",
         clock=clock,
     )
+    # A waived receipt's links are still live here; a closed case answers no more acknowledgments.
+    void_case_links(session, case, principal.actor, clock(), reason="the case was closed (fully offboarded)")
     return case
 
 
@@ -161,7 +169,8 @@ def request_acknowledgment(
     case = writable_case(session, principal.organization_id, case_id)
     if case.status != CaseStatus.IN_PROGRESS:
         raise Conflict(f"only a case in_progress can await acknowledgment; this one is {case.status}")
-    work = [m for m in evaluate_gate(session, case, pending=pending) if m.kind != "acknowledgment"]
+    client_side = {"acknowledgment", "deliverable"}
+    work = [m for m in evaluate_gate(session, case, pending=pending) if m.kind not in client_side]
     if work:
         raise Conflict(
             f"case {case_id} still has {len(work)} obligation(s) before it can await acknowledgment",
@@ -171,6 +180,28 @@ def request_acknowledgment(
         session, case, principal, CaseStatus.AWAITING_ACKNOWLEDGMENT, "handover complete", clock=clock
     )
     return case
+
+
+def _waiver_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_WAIVER_REASON or len(reason) > 4000:
+        raise InvalidInput(
+            f"a waiver needs a written reason of {MIN_WAIVER_REASON} to 4000 characters "
+            f"(for example: the client refused to respond); found {len(reason)}"
+        )
+    return reason
+
+
+def _record_waiver(
+    session: Session, case: Case, principal: Principal, waiver: CaseWaiver, data: dict[str, Any]
+) -> CaseWaiver:
+    """Store ``waiver`` and its ``case.waiver`` entry (``data`` after the waiver id and scope)."""
+    session.add(waiver)
+    session.flush()
+    entry = {"waiver": waiver.id, "scope": waiver.scope, **data, "reason": waiver.reason}
+    waiver.ledger_index = record(session, case, principal, "case.waiver", entry, lambda: waiver.created_at)
+    session.add(waiver)
+    return waiver
 
 
 def waive_acknowledgment(
@@ -185,27 +216,51 @@ def waive_acknowledgment(
     """An admin waives the client's acknowledgment (one receipt, or all with ``None``): ``case.waiver``."""
     principal.require(Role.ADMIN)
     case = writable_case(session, principal.organization_id, case_id)
-    reason = reason.strip()
-    if len(reason) < MIN_WAIVER_REASON or len(reason) > 4000:
-        raise InvalidInput(
-            f"a waiver needs a written reason of {MIN_WAIVER_REASON} to 4000 characters "
-            f"(for example: the client refused to respond); found {len(reason)}"
-        )
-    now = clock()
+    text = _waiver_reason(reason)
     waiver = CaseWaiver(
         organization_id=case.organization_id,
         case_id=case.id,
         receipt_id=receipt_id,
-        reason=reason,
+        reason=text,
         actor=principal.actor,
-        created_at=now,
+        created_at=clock(),
     )
-    session.add(waiver)
-    session.flush()
-    data = {"waiver": waiver.id, "scope": waiver.scope, "receipt": receipt_id, "reason": reason}
-    waiver.ledger_index = record(session, case, principal, "case.waiver", data, lambda: now)
-    session.add(waiver)
-    return waiver
+    return _record_waiver(session, case, principal, waiver, {"receipt": receipt_id})
+
+
+def waive_deliverable(
+    session: Session,
+    principal: Principal,
+    case_id: str,
+    *,
+    evidence_id: str,
+    reason: str,
+    clock: Clock = system_clock,
+) -> CaseWaiver:
+    """An admin waives the client's acknowledgment of one deliverable no acknowledged receipt lists
+    (scope ``deliverable``): ``case.waiver`` naming the evidence and its SHA-256."""
+    principal.require(Role.ADMIN)
+    case = writable_case(session, principal.organization_id, case_id)
+    text = _waiver_reason(reason)
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.organization_id != case.organization_id or evidence.case_id != case.id:
+        raise NotFound(f"no evidence {evidence_id!r} in case {case.id}")
+    if evidence.kind != DELIVERABLE:
+        raise InvalidInput(
+            f"evidence {evidence_id} is of kind {evidence.kind}; only a deliverable needs the client's "
+            "acknowledgment, so only a deliverable can be waived"
+        )
+    waiver = CaseWaiver(
+        organization_id=case.organization_id,
+        case_id=case.id,
+        scope=DELIVERABLE,
+        evidence_id=evidence.id,
+        reason=text,
+        actor=principal.actor,
+        created_at=clock(),
+    )
+    data = {"evidence": evidence.id, "filename": evidence.original_filename, "sha256": evidence.sha256}
+    return _record_waiver(session, case, principal, waiver, data)
 
 
 def list_waivers(session: Session, organization_id: str, case_id: str) -> list[CaseWaiver]:

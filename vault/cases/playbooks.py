@@ -33,7 +33,7 @@ MAX_DUE_DAYS = 3650
 
 EVIDENCE_KINDS = ("deliverable", "confirmation", "communication", "other", "any")
 #: Every completion criterion a step may name; ``docs/cases.md`` says what each one demands.
-CRITERIA = frozenset({*(f"evidence:{k}" for k in EVIDENCE_KINDS), "note", "access:all_revoked"})
+CRITERIA = frozenset({*(f"evidence:{k}" for k in EVIDENCE_KINDS), "note", "access:all_revoked", "receipt:acknowledged"})
 
 _KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _TOP_FIELDS = {"key", "version", "title", "description", "steps"}

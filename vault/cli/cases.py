@@ -16,9 +16,9 @@ from vault.cases import lifecycle as cases
 from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
-from vault.errors import Conflict
+from vault.errors import Conflict, InvalidInput
 from vault.handover.communications import log_communication
-from vault.models import Case, CaseStep, PlaybookVersion
+from vault.models import Case, CaseStep, CaseWaiver, PlaybookVersion
 from vault.services import Services
 from vault.states import StepStatus
 
@@ -329,17 +329,37 @@ def case_waive(
         str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")
     ],
     receipt: Annotated[str | None, typer.Option("--receipt", help="One receipt id; default all.")] = None,
+    deliverable: Annotated[
+        str | None, typer.Option("--deliverable", help="One deliverable (evidence id) in no acknowledged receipt.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Waive the client's acknowledgment (admins only)."""
-    with services() as svc:
-        waiver = svc.transact(
-            lambda session: gate.waive_acknowledgment(
-                session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
+    """Waive the client's acknowledgment of receipts, or of one deliverable (admins only)."""
+    if receipt is not None and deliverable is not None:
+        raise InvalidInput("name --receipt or --deliverable, not both")
+
+    def work(session: Unit) -> CaseWaiver:
+        principal = operator(session)
+        if deliverable is not None:
+            return gate.waive_deliverable(
+                session, principal, case_id, evidence_id=deliverable, reason=reason, clock=svc.clock
             )
+        return gate.waive_acknowledgment(
+            session, principal, case_id, reason=reason, receipt_id=receipt, clock=svc.clock
         )
+
+    with services() as svc:
+        waiver = svc.transact(work)
     if as_json:
-        emit_json({"id": waiver.id, "reason": waiver.reason, "ledger_index": waiver.ledger_index})
+        emit_json(
+            {
+                "id": waiver.id,
+                "scope": waiver.scope,
+                "evidence_id": waiver.evidence_id,
+                "reason": waiver.reason,
+                "ledger_index": waiver.ledger_index,
+            }
+        )
     else:
         out.print(waiver.id)
 

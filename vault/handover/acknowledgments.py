@@ -4,8 +4,10 @@ Opening (GET or HEAD) records ``receipt.opened`` and nothing else: mail scanners
 acknowledges or disputes. The acknowledgment block (UTC time, client IP, user agent, typed name, the hash
 of exactly what was shown, the link id) is countersigned together with the receipt by the organization's
 key; ``receipt.acknowledged`` and ``receipt.countersigned`` enter the ledger in the same transaction as
-the rows. Exactly one acknowledgment per receipt: the link is claimed by a conditional UPDATE and the
-acknowledgment row is unique per receipt. Emails go out after the commit (``answer_mail.notify``).
+the rows, followed by ``step.completed`` for each step the acknowledgment completes (the client's
+confirmation, ``vault/cases/acknowledged_steps.py``). Exactly one acknowledgment per receipt: the link
+is claimed by a conditional UPDATE and the acknowledgment row is unique per receipt. Emails go out after
+the commit (``answer_mail.notify``).
 
 A token that does not open a live link gets its ``LinkStatus`` back instead of a view or an outcome, so
 the page can say why (used, voided, expired) or treat it as a guess (unknown).
@@ -23,6 +25,7 @@ from sqlmodel import Session, col
 
 from signing.detached import DetachedSignature
 from vault.cases import gate
+from vault.cases.acknowledged_steps import complete_by_acknowledgment
 from vault.cases.lifecycle import CaseStatus
 from vault.clock import Clock, system_clock
 from vault.config import Settings
@@ -278,6 +281,7 @@ def acknowledge(
         void_links(session, receipt.id, now, keep=link.id)
         ack.ledger_index = _log_acknowledgment(session, claimed, block, ack, counter)
         session.add(ack)
+        complete_by_acknowledgment(session, claimed.case, receipt=receipt, acknowledgment=ack, now=now)
         return Outcome(
             ReceiptStatus.ACKNOWLEDGED,
             receipt.id,

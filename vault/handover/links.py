@@ -122,8 +122,8 @@ def lookup(session: Session, token: str, now: datetime) -> tuple[LinkStatus, Rec
     if link.status == LinkState.USED:
         used_at = aware(link.used_at) if link.used_at is not None else None
         return LinkStatus(LinkState.USED, link.id, expires, used_at, receipt.status), None
-    # A waived receipt can leave live links behind when its case closes; a closed case is immutable, so
-    # they no longer open anything.
+    # Closing a case voids its links (``void_case_links``); a link left live by a case closed before that
+    # still opens nothing, since a closed case is immutable.
     closed = case.status == CaseStatus.FULLY_OFFBOARDED
     if link.status != LinkState.LIVE or receipt.status != ReceiptStatus.SENT or closed:
         return LinkStatus(LinkState.VOIDED, link.id, expires), None
@@ -149,6 +149,22 @@ def void_links(session: Session, receipt_id: str, now: datetime, *, keep: str | 
         voided.append(link.id)
     session.flush()
     return voided
+
+
+def void_case_links(session: Session, case: Case, actor: str, now: datetime, *, reason: str) -> list[str]:
+    """Void every live link of every receipt of ``case``, one ``receipt.links_voided`` per receipt that had
+    any; returns the voided link ids. Closing a case calls it: a link must not outlive the case's end,
+    even when a dispute later reopens the case."""
+    query = select(Receipt.id).where(Receipt.case_id == case.id).order_by(col(Receipt.created_at))
+    voided_all: list[str] = []
+    for receipt_id in session.exec(query).all():
+        voided = void_links(session, receipt_id, now)
+        if voided:
+            data = {"receipt": receipt_id, "voided": voided, "reason": reason}
+            draft = EntryDraft("receipt.links_voided", case.organization_id, case.id, actor, data)
+            log.append(session, draft, clock=lambda: now)
+            voided_all.extend(voided)
+    return voided_all
 
 
 def claim_link(session: Session, link: ReceiptLink, now: datetime) -> bool:

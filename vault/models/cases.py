@@ -139,7 +139,8 @@ class CaseNote(SQLModel, table=True):
 
 
 class CaseWaiver(SQLModel, table=True):
-    """An admin's written decision that an obligation of the gate is waived (today: acknowledgments)."""
+    """An admin's written decision that an obligation of the gate is waived: the client's acknowledgment
+    of receipts (scope ``acknowledgment``) or of one deliverable (scope ``deliverable``)."""
 
     __tablename__ = "case_waiver"
 
@@ -149,6 +150,8 @@ class CaseWaiver(SQLModel, table=True):
     scope: str = Field(default="acknowledgment", max_length=32)
     #: The one receipt waived, or ``None`` for every receipt of the case.
     receipt_id: str | None = Field(default=None, max_length=36)
+    #: Scope ``deliverable``: the one deliverable (evidence id) no acknowledged receipt needs to cover.
+    evidence_id: str | None = Field(default=None, max_length=36)
     reason: str
     actor: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=system_clock)
