@@ -260,3 +260,41 @@ def test_evidence_uploaded_later_is_offered_to_the_forms(setup: CaseSetup, clien
     with signed_in(services) as browser:
         text = browser.get(f"/cases/{setup.case_id}").text
     assert f'value="{later}"' in text and "signed-off.pdf" in text
+
+
+def test_every_form_refuses_a_missing_token_and_a_viewer(setup: CaseSetup, client: TestClient, services: Any) -> None:
+    url = f"/cases/{setup.case_id}"
+    item = client.post(f"/api/v1/cases/{setup.case_id}/access", json={"name": "Jira", "kind": "app"}).json()["id"]
+    assert client.post(f"/api/v1/cases/{setup.case_id}/contacts", json={"email": "a@client.example"}).status_code == 201
+    forms: list[tuple[str, dict[str, Any]]] = [
+        (f"{url}/steps/complete", {"step": "confirm-intent", "evidence": [setup.communication]}),
+        (f"{url}/access", {"name": "X", "kind": "app"}),
+        (f"{url}/access/revoke", {"item": item, "method": "m", "evidence": [setup.other]}),
+        (f"{url}/access/{item}/verify", {}),
+        (f"{url}/contacts", {"email": "b@client.example"}),
+        (f"{url}/contacts/remove", {"email": "a@client.example"}),
+        (f"{url}/close", {}),
+        (f"{url}/waivers", {"kind": "acknowledgment", "reason": "client refused to respond"}),
+    ]
+    before = client.get(f"/api/v1/cases/{setup.case_id}/timeline").json()
+    with signed_in(services, ADMIN) as admin:
+        for action, data in [*forms, (f"{url}/bundle", {})]:
+            response = admin.post(action, data=data)
+            assert response.status_code == 403 and "security token is missing" in response.text, action
+    with signed_in(services, VIEWER) as viewer:
+        for action, data in forms:
+            assert post_form(viewer, url, action, data).status_code == 403, action
+    assert client.get(f"/api/v1/cases/{setup.case_id}/timeline").json() == before, "nothing was recorded"
+
+
+def test_overdue_steps_are_marked(client: TestClient, services: Any, initialized: Any) -> None:
+    from datetime import date, timedelta
+
+    from tests.integration.cases_helpers import open_case
+
+    add_signin_staff(services, initialized.organization_id)
+    case_id = open_case(client, intent_date=(date.today() - timedelta(days=10)).isoformat())["id"]
+    with signed_in(services) as browser:
+        text = browser.get(f"/cases/{case_id}").text
+    step = text[text.index('id="step-confirm-intent"') : text.index('id="step-review-contract"')]
+    assert "Overdue by 8 days" in step
