@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import signin, sso
+from api.console import case_access, case_page, case_timeline, signin, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(sso.router)
+router.include_router(case_page.router)
+router.include_router(case_access.router)
+router.include_router(case_timeline.router)
 
 __all__ = ["router"]

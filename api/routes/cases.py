@@ -21,6 +21,7 @@ from api.schemas import (
     CaseCreate,
     CasePublic,
     CommunicationCreate,
+    ContactCreate,
     EvidencePublic,
     GatePublic,
     NoteCreate,
@@ -33,7 +34,7 @@ from api.schemas import (
     WaiverCreate,
     WaiverPublic,
 )
-from vault.cases import access, gate, progress
+from vault.cases import access, contacts, gate, progress
 from vault.cases import lifecycle as cases
 from vault.db import Unit, read_session
 from vault.handover.communications import log_communication
@@ -177,6 +178,28 @@ def verify_access(
             session, principal, case_id, item_id, verified_by=body.verified_by, clock=services.clock
         )
         return AccessPublic.of(item)
+
+    return services.transact(work)
+
+
+@router.post("/{case_id}/contacts", status_code=status.HTTP_201_CREATED, responses=WRITE)
+def add_contact(case_id: str, body: ContactCreate, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
+    """Add a client contact (who will receive acknowledgment links); 409 if already one."""
+
+    def work(session: Unit) -> CasePublic:
+        contacts.add_contact(session, principal, case_id, email=body.email, clock=services.clock)
+        return view(session, cases.get_case(session, principal.organization_id, case_id), services)
+
+    return services.transact(work)
+
+
+@router.delete("/{case_id}/contacts/{email}", responses=WRITE)
+def remove_contact(case_id: str, email: str, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
+    """Remove a client contact; their live acknowledgment links are voided. 404 if not a contact."""
+
+    def work(session: Unit) -> CasePublic:
+        contacts.remove_contact(session, principal, case_id, email=email, clock=services.clock)
+        return view(session, cases.get_case(session, principal.organization_id, case_id), services)
 
     return services.transact(work)
 

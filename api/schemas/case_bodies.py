@@ -125,6 +125,12 @@ class OwnerChange(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320, description="The client contact's email address.")
+
+
 class GatePublic(BaseModel):
     ready: bool = Field(description="True when the case may be closed now.")
     missing: list[dict[str, Any]] = Field(description="Every unmet obligation: kind, reason and what it is.")

@@ -105,8 +105,9 @@ def test_api_bundle_errors(client: TestClient, services: Any, initialized: Any, 
         viewer = create_token(session, organization_id=initialized.organization_id, name="v", role=Role.VIEWER)
         other = create_organization(session, name="Other Co")
         stranger = create_token(session, organization_id=other.id, name="s", role=Role.ADMIN)
-    denied = client.post(f"/api/v1/cases/{case_id}/bundle", headers={"Authorization": f"Bearer {viewer.secret}"})
-    assert denied.status_code == 403 and "needs the role admin or member" in denied.json()["detail"]
+    # A viewer sees and exports but changes nothing (issue 13): the export is custody, not a change.
+    allowed = client.post(f"/api/v1/cases/{case_id}/bundle", headers={"Authorization": f"Bearer {viewer.secret}"})
+    assert allowed.status_code == 200 and allowed.content[:4] == b"PK\x03\x04"
     hidden = client.post(f"/api/v1/cases/{case_id}/bundle", headers={"Authorization": f"Bearer {stranger.secret}"})
     assert hidden.status_code == 404
     anonymous = client.post(f"/api/v1/cases/{case_id}/bundle", headers={"Authorization": ""})

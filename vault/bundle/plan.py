@@ -219,9 +219,10 @@ def build_plan(
 ) -> BundlePlan:
     """Record the export, sign the checkpoint that ends with it, and collect the case's bundle.
 
-    Runs in the caller's transaction; the caller commits (the entry and the checkpoint, or neither).
+    Runs in the caller's transaction; the caller commits (the entry and the checkpoint, or neither). Every
+    role may export, viewers included (issue 13: "a viewer sees and exports but changes nothing"): the
+    entries it writes record who took a copy (chain of custody); they change nothing about the case.
     """
-    principal.can_write()
     case = get_case(session, principal.organization_id, case_id)
     org = session.get(Organization, case.organization_id)
     assert org is not None  # noqa: S101 - a case always belongs to an existing organization

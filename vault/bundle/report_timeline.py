@@ -17,6 +17,8 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "case.playbook_snapshot": ("playbook", "version", "sha256"),
     "case.status_changed": ("from", "to", "reason"),
     "case.owner_changed": ("from", "to", "reason"),
+    "case.contact_added": ("contact", "contacts"),
+    "case.contact_removed": ("contact", "contacts", "links_voided"),
     "case.waiver": ("scope", "receipt", "evidence", "filename", "reason"),
     "case.note": ("text",),
     "step.completed": ("step", "title", "note", "evidence"),

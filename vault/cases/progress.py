@@ -120,21 +120,32 @@ def timeline(session: Session, organization_id: str, case_id: str) -> list[Timel
         .where(LedgerEntry.organization_id == organization_id, LedgerEntry.case_id == case_id)
         .order_by(col(LedgerEntry.idx))
     ).all()
-    events = []
-    for row in rows:
-        body = decode_entry(bytes(row.body))
-        if body.get("case") != case_id:
-            raise VerificationFailed(
-                f"ledger entry {row.idx} is indexed under case {case_id} but names {body.get('case')}"
-            )
-        events.append(
-            TimelineEvent(
-                index=row.idx,
-                type=str(body["type"]),
-                time=str(body["time"]),
-                actor=str(body["actor"]),
-                data=dict(body["data"]),
-                leaf_hash=bytes(row.leaf_hash).hex(),
-            )
-        )
-    return events
+    return [_event(row, case_id) for row in rows]
+
+
+def timeline_page(
+    session: Session, organization_id: str, case_id: str, *, before: int | None = None, limit: int = 200
+) -> list[TimelineEvent]:
+    """Up to ``limit`` of the case's entries, newest first, those with an index below ``before`` when given.
+
+    One page is one indexed query of ``limit`` rows, so a case with thousands of entries pages quickly."""
+    get_case(session, organization_id, case_id)
+    query = select(LedgerEntry).where(LedgerEntry.organization_id == organization_id, LedgerEntry.case_id == case_id)
+    if before is not None:
+        query = query.where(LedgerEntry.idx < before)
+    rows = session.exec(query.order_by(col(LedgerEntry.idx).desc()).limit(limit)).all()
+    return [_event(row, case_id) for row in rows]
+
+
+def _event(row: LedgerEntry, case_id: str) -> TimelineEvent:
+    body = decode_entry(bytes(row.body))
+    if body.get("case") != case_id:
+        raise VerificationFailed(f"ledger entry {row.idx} is indexed under case {case_id} but names {body.get('case')}")
+    return TimelineEvent(
+        index=row.idx,
+        type=str(body["type"]),
+        time=str(body["time"]),
+        actor=str(body["actor"]),
+        data=dict(body["data"]),
+        leaf_hash=bytes(row.leaf_hash).hex(),
+    )

@@ -204,7 +204,9 @@ def issue_links(
         raise Conflict(f"case {case.id} is fully_offboarded and immutable; its receipts cannot be sent")
     contacts = [str(c) for c in loads_list(case.client_contacts)]
     if not contacts:
-        raise InvalidInput(f"case {case.id} has no client contacts to send the receipt to (add --contact EMAIL)")
+        raise InvalidInput(
+            f"case {case.id} has no client contacts to send the receipt to (offboard case contact add CASE EMAIL)"
+        )
     now = clock()
     expires = now + timedelta(days=settings.ack_link_days)
     voided = void_links(session, receipt.id, now)
