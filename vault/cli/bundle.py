@@ -20,9 +20,10 @@ from signing.timestamps import load_pem_roots
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
-from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
+from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
 from vault.db import read_session
 from vault.errors import InvalidInput
+from vault.models import Case
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
 app.add_typer(bundle_app, name="bundle")
@@ -40,7 +41,9 @@ NOT_PINNED = (
 
 @bundle_app.command("export")
 def export(
-    case_id: str,
+    case_id: Annotated[
+        str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundle ZIP.")],
     as_json: JsonOpt = False,
 ) -> None:
@@ -52,6 +55,7 @@ def export(
     with services() as svc:
         with read_session(svc.engine) as session:
             principal = operator(session)
+            case_id = resolve_in(session, Case, case_id)
         plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock)
         total = sum(plan.payload_sizes)

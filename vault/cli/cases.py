@@ -5,31 +5,47 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import Session
 
-from vault.cases import gate, progress
-from vault.cases import lifecycle as cases
-from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
-from vault.clock import rfc3339
-from vault.db import Unit, read_session
-from vault.errors import Conflict
-from vault.handover.communications import log_communication
-from vault.models import Case, CaseStep, PlaybookVersion
-from vault.services import Services
-from vault.states import StepStatus
+from vault.cli.common import (
+    JsonOpt,
+    app,
+    emit,
+    emit_json,
+    err,
+    id_text,
+    operator,
+    out,
+    resolve,
+    resolve_all,
+    resolve_in,
+    services,
+    short_id_map,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from vault.db import Unit
+    from vault.models import Case, CaseStep
+    from vault.services import Services
 
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
 app.add_typer(case_app, name="case")
 
-CaseArg = Annotated[str, typer.Argument(help="Case id.")]
+CaseArg = Annotated[
+    str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+]
 
 
 def case_json(case: Case, session: Session | None = None, svc: Services | None = None) -> dict[str, Any]:
     """The case as JSON; with a session it also carries playbook, progress and overdue items."""
+    from vault.cases import progress
+    from vault.clock import rfc3339
+    from vault.models import PlaybookVersion
+
     out_: dict[str, Any] = {
         "id": case.id,
         "organization_id": case.organization_id,
@@ -61,6 +77,9 @@ def case_json(case: Case, session: Session | None = None, svc: Services | None =
 
 
 def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
+    from vault.cases import progress
+    from vault.clock import rfc3339
+
     return {
         "key": step.key,
         "title": step.title,
@@ -77,8 +96,13 @@ def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
 
 
 def _show(case_id: str, as_json: bool) -> None:
+    from vault.cases import lifecycle as cases
+    from vault.db import read_session
+    from vault.models import Case
+
     with services() as svc, read_session(svc.engine) as session:
-        case = cases.get_case(session, operator(session).organization_id, case_id)
+        full_id = resolve_in(session, Case, case_id)
+        case = cases.get_case(session, operator(session).organization_id, full_id)
         data = case_json(case, session, svc)
     if as_json:
         emit_json(data)
@@ -105,6 +129,8 @@ def case_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open an offboarding case (the playbook version is snapshotted)."""
+    from vault.cases import lifecycle as cases
+
     with services() as svc:
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
@@ -135,6 +161,13 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the organization's cases."""
+    from rich.table import Table
+
+    from vault.cases import lifecycle as cases
+    from vault.cases import progress
+    from vault.db import read_session
+    from vault.models import Case
+
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
         rows = (
@@ -143,15 +176,20 @@ def case_list(
             else cases.list_cases(session, org)
         )
         data = [case_json(c, session, svc) for c in rows]
+        short = short_id_map(session, Case)
     if as_json:
         emit_json(data)
         return
-    table = Table("id", "client", "owner", "status", "steps", "access", "overdue")
+    table = Table()
+    # The id column never shrinks: a cut id could not be pasted back (issue 14, item 8).
+    table.add_column("id", no_wrap=True)
+    for heading in ("client", "owner", "status", "steps", "access", "overdue"):
+        table.add_column(heading)
     for c in data:
         p = c["progress"]
         steps = f"{p['steps_done']}/{p['steps_required']}"
         table.add_row(
-            c["id"],
+            short[c["id"]],
             c["client_name"],
             c["owner_email"],
             c["status"],
@@ -171,8 +209,14 @@ def case_show(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 @case_app.command("steps")
 def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the case's steps with due dates."""
+    from vault.cases import lifecycle as cases
+    from vault.db import read_session
+    from vault.models import Case
+    from vault.states import StepStatus
+
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
+        case_id = resolve_in(session, Case, case_id)
         case = cases.get_case(session, org, case_id)
         data = [step_json(case, s) for s in cases.list_steps(session, org, case_id)]
     if as_json:
@@ -188,18 +232,23 @@ def case_complete(
     case_id: CaseArg,
     step: Annotated[str, typer.Argument(help="Step key.")],
     evidence: Annotated[
-        list[str] | None, typer.Option("--evidence", help="Evidence id (repeatable).")
+        list[str] | None, typer.Option("--evidence", help="Evidence id (repeatable).", parser=id_text)
     ] = None,
     note: Annotated[str | None, typer.Option(help="What was done.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Complete a step (its dependencies must be done and its criteria met)."""
+    from vault.cases import lifecycle as cases
+    from vault.models import Case, Evidence
+
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
+        evidence = resolve_all(svc, Evidence, evidence or [])
 
         def work(session: Unit) -> tuple[CaseStep, dict[str, Any]]:
             principal = operator(session)
             row = cases.complete_step(
-                session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
+                session, principal, case_id, step, evidence_ids=evidence, note=note, clock=svc.clock
             )
             return row, step_json(cases.get_case(session, principal.organization_id, case_id), row)
 
@@ -215,7 +264,11 @@ def case_owner(
     as_json: JsonOpt = False,
 ) -> None:
     """Reassign the case owner."""
+    from vault.cases import lifecycle as cases
+    from vault.models import Case
+
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             case = cases.change_owner(
@@ -230,7 +283,11 @@ def case_owner(
 @case_app.command("note")
 def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
     """Add a note (allowed even after the case is fully offboarded)."""
+    from vault.cases import lifecycle as cases
+    from vault.models import Case
+
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
         note = svc.transact(lambda session: cases.add_note(session, operator(session), case_id, text, clock=svc.clock))
     if as_json:
         emit_json({"id": note.id, "text": note.text, "ledger_index": note.ledger_index})
@@ -251,8 +308,13 @@ def case_log(
     as_json: JsonOpt = False,
 ) -> None:
     """Log an email, call or meeting as evidence of kind communication."""
+    from vault.db import read_session
+    from vault.handover.communications import log_communication
+    from vault.models import Case
+
     body = file.read_text(encoding="utf-8") if file is not None else (text or "")
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
         with read_session(svc.engine) as session:
             principal = operator(session)
             result = log_communication(
@@ -274,7 +336,11 @@ def case_log(
 
 
 def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
+    from vault.cases import gate
+    from vault.models import Case
+
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             principal = operator(session)
@@ -328,11 +394,18 @@ def case_waive(
     reason: Annotated[
         str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")
     ],
-    receipt: Annotated[str | None, typer.Option("--receipt", help="One receipt id; default all.")] = None,
+    receipt: Annotated[
+        str | None, typer.Option("--receipt", help="One receipt id; default all.", parser=id_text)
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Waive the client's acknowledgment (admins only)."""
+    from vault.cases import gate
+    from vault.models import Case, Receipt
+
     with services() as svc:
+        case_id = resolve(svc, Case, case_id)
+        receipt = resolve(svc, Receipt, receipt) if receipt is not None else None
         waiver = svc.transact(
             lambda session: gate.waive_acknowledgment(
                 session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
@@ -347,6 +420,8 @@ def case_waive(
 @case_app.command("close")
 def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """Move the case to fully_offboarded through the gate; lists what is missing otherwise."""
+    from vault.errors import Conflict
+
     try:
         _transition(case_id, as_json, "close")
     except Conflict as exc:
@@ -363,7 +438,12 @@ def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 @case_app.command("timeline")
 def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """The case's ledger entries with their indexes."""
+    from vault.cases import progress
+    from vault.db import read_session
+    from vault.models import Case
+
     with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, Case, case_id)
         events = progress.timeline(session, operator(session).organization_id, case_id)
     if as_json:
         emit_json(

@@ -10,7 +10,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlmodel import Session
 
+    from templates.render import Renderer
     from vault.ids import IdTable
+    from vault.mail import RenderedEmail
     from vault.orgs.organizations import Principal
     from vault.services import Services
 
@@ -98,14 +100,38 @@ def _global(
     state.debug = debug
 
 
+class LazyRenderer:
+    """The jinja2 renderer (``vault.rendering.Renderer``), built on first use: most commands render nothing."""
+
+    def __init__(self) -> None:
+        self._renderer: Renderer | None = None
+
+    @property
+    def _built(self) -> Renderer:
+        if self._renderer is None:
+            from templates.render import Renderer
+
+            self._renderer = Renderer()
+        return self._renderer
+
+    @property
+    def csp(self) -> str:
+        return self._built.csp
+
+    def page(self, template: str, /, **context: Any) -> str:
+        return self._built.page(template, **context)
+
+    def email(self, name: str, context: Mapping[str, Any]) -> RenderedEmail:
+        return self._built.email(name, context)
+
+
 @contextmanager
 def services() -> Iterator[Services]:
-    """The deployment's services for one command, with the jinja2 renderer (imported only when used)."""
-    from templates.render import Renderer
+    """The deployment's services for one command, with the jinja2 renderer (built only when used)."""
     from vault.config import get_settings
     from vault.services import build_services
 
-    svc = build_services(get_settings(), renderer=Renderer())
+    svc = build_services(get_settings(), renderer=LazyRenderer())
     try:
         yield svc
     finally:
@@ -135,21 +161,27 @@ def id_text(value: str) -> str:
         raise typer.BadParameter(exc.message) from None
 
 
-def resolve(svc: Services, table: IdTable, text: str) -> str:
+def resolve_in(session: Session, table: IdTable, text: str) -> str:
     """The full id that ``text`` (a full id or a unique prefix) names in the selected organization."""
+    from vault.ids import resolve_id
+
+    return resolve_id(session, organization_id=operator(session).organization_id, table=table, text=text)
+
+
+def resolve(svc: Services, table: IdTable, text: str) -> str:
+    """``resolve_in`` in a read session of its own, before a command's unit of work."""
     return resolve_all(svc, table, [text])[0]
 
 
 def resolve_all(svc: Services, table: IdTable, texts: Sequence[str]) -> list[str]:
-    """``resolve`` for several ids, in one read session."""
-    if not texts:
-        return []
+    """``resolve`` for several ids, in one read session (none when every id is given in full)."""
     from vault.db import read_session
-    from vault.ids import resolve_id
+    from vault.ids import is_full_id
 
+    if all(is_full_id(text) for text in texts):
+        return list(texts)
     with read_session(svc.engine) as session:
-        org = operator(session).organization_id
-        return [resolve_id(session, organization_id=org, table=table, text=text) for text in texts]
+        return [resolve_in(session, table, text) for text in texts]
 
 
 def short_id_map(session: Session, table: IdTable) -> dict[str, str]:
