@@ -9,7 +9,7 @@ the organization's rows of one table.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Literal
 
 from sqlmodel import Session, col, select
 
@@ -22,20 +22,19 @@ MIN_PREFIX = 8
 _SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 _HEX = frozenset("0123456789abcdef")
 
-IdTable = type[Case] | type[Evidence] | type[Receipt] | type[AccessItem]
-
-
-@dataclass(frozen=True, slots=True)
-class _Noun:
-    one: str
-    many: str
-
-
-_NOUNS: dict[IdTable, _Noun] = {
-    Case: _Noun("case", "cases"),
-    Evidence: _Noun("evidence", "evidence items"),
-    Receipt: _Noun("receipt", "receipts"),
-    AccessItem: _Noun("access item", "access items"),
+#: What an id names; each kind is one table, and a prefix is unique among the organization's rows of it.
+IdKind = Literal["case", "evidence", "receipt", "access item"]
+_TABLES: dict[IdKind, type[Case] | type[Evidence] | type[Receipt] | type[AccessItem]] = {
+    "case": Case,
+    "evidence": Evidence,
+    "receipt": Receipt,
+    "access item": AccessItem,
+}
+_PLURALS: dict[IdKind, str] = {
+    "case": "cases",
+    "evidence": "evidence items",
+    "receipt": "receipts",
+    "access item": "access items",
 }
 
 
@@ -59,8 +58,8 @@ def is_full_id(text: str) -> bool:
     return len(text) == len(_SHAPE)
 
 
-def resolve_id(session: Session, *, organization_id: str, table: IdTable, text: str) -> str:
-    """The full id in ``table`` of the organization that ``text`` names (a full id or a unique prefix).
+def resolve_id(session: Session, *, organization_id: str, kind: IdKind, text: str) -> str:
+    """The full id of the organization's ``kind`` that ``text`` names (a full id or a unique prefix).
 
     A full id is returned as is: the caller's lookup says whether it exists. A prefix that names no row
     is ``NotFound``; one that names several is ``InvalidInput`` naming how many.
@@ -68,7 +67,7 @@ def resolve_id(session: Session, *, organization_id: str, table: IdTable, text: 
     value = parse_id_text(text)
     if is_full_id(value):
         return value
-    noun = _NOUNS[table]
+    table = _TABLES[kind]
     found = list(
         session.exec(
             select(table.id)
@@ -77,10 +76,10 @@ def resolve_id(session: Session, *, organization_id: str, table: IdTable, text: 
         )
     )
     if not found:
-        raise NotFound(f"no {noun.one} {text!r} in this organization")
+        raise NotFound(f"no {kind} {text!r} in this organization")
     if len(found) > 1:
         raise InvalidInput(
-            f"{noun.one} id prefix {text!r} is ambiguous: {len(found)} {noun.many} start with it; "
+            f"{kind} id prefix {text!r} is ambiguous: {len(found)} {_PLURALS[kind]} start with it; "
             "give more characters"
         )
     return str(found[0])
@@ -97,8 +96,9 @@ def shortest_prefixes(ids: Iterable[str]) -> dict[str, str]:
     return shortest
 
 
-def short_ids(session: Session, *, organization_id: str, table: IdTable) -> dict[str, str]:
-    """Every id of the organization's rows in ``table``, mapped to its shortest unique prefix."""
+def short_ids(session: Session, *, organization_id: str, kind: IdKind) -> dict[str, str]:
+    """Every id of the organization's ``kind``, mapped to its shortest unique prefix."""
+    table = _TABLES[kind]
     ids = session.exec(select(table.id).where(table.organization_id == organization_id))
     return shortest_prefixes(str(value) for value in ids)
 

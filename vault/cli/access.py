@@ -68,10 +68,9 @@ def access_add(
 ) -> None:
     """Register a system in the access register."""
     from vault.cases import access
-    from vault.models import Case
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
+        case_id = resolve(svc, "case", case_id)
         item = svc.transact(
             lambda session: access.add_item(
                 session,
@@ -100,12 +99,11 @@ def access_revoke(
 ) -> None:
     """Record a revocation with its evidence."""
     from vault.cases import access
-    from vault.models import AccessItem, Case, Evidence
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        item_id = resolve(svc, AccessItem, item_id)
-        evidence = resolve_all(svc, Evidence, evidence)
+        case_id = resolve(svc, "case", case_id)
+        item_id = resolve(svc, "access item", item_id)
+        evidence = resolve_all(svc, "evidence", evidence)
         item = svc.transact(
             lambda session: access.revoke_item(
                 session,
@@ -130,11 +128,10 @@ def access_verify(
 ) -> None:
     """A second person confirms a revocation."""
     from vault.cases import access
-    from vault.models import AccessItem, Case
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        item_id = resolve(svc, AccessItem, item_id)
+        case_id = resolve(svc, "case", case_id)
+        item_id = resolve(svc, "access item", item_id)
         item = svc.transact(
             lambda session: access.verify_item(
                 session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
@@ -148,12 +145,11 @@ def access_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the access register of a case."""
     from vault.cases import access
     from vault.db import read_session
-    from vault.models import AccessItem, Case
 
     with services() as svc, read_session(svc.engine) as session:
-        case_id = resolve_in(session, Case, case_id)
+        case_id = resolve_in(session, "case", case_id)
         items = access.list_items(session, operator(session).organization_id, case_id)
-        short = short_id_map(session, AccessItem)
+        short = short_id_map(session, "access item")
     if as_json:
         emit_json([access_json(i) for i in items])
         return

@@ -23,7 +23,6 @@ from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
 from vault.db import read_session
 from vault.errors import InvalidInput
-from vault.models import Case
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
 app.add_typer(bundle_app, name="bundle")
@@ -55,7 +54,7 @@ def export(
     with services() as svc:
         with read_session(svc.engine) as session:
             principal = operator(session)
-            case_id = resolve_in(session, Case, case_id)
+            case_id = resolve_in(session, "case", case_id)
         plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock)
         total = sum(plan.payload_sizes)

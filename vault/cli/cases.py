@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -98,10 +97,9 @@ def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
 def _show(case_id: str, as_json: bool) -> None:
     from vault.cases import lifecycle as cases
     from vault.db import read_session
-    from vault.models import Case
 
     with services() as svc, read_session(svc.engine) as session:
-        full_id = resolve_in(session, Case, case_id)
+        full_id = resolve_in(session, "case", case_id)
         case = cases.get_case(session, operator(session).organization_id, full_id)
         data = case_json(case, session, svc)
     if as_json:
@@ -166,7 +164,6 @@ def case_list(
     from vault.cases import lifecycle as cases
     from vault.cases import progress
     from vault.db import read_session
-    from vault.models import Case
 
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
@@ -176,7 +173,7 @@ def case_list(
             else cases.list_cases(session, org)
         )
         data = [case_json(c, session, svc) for c in rows]
-        short = short_id_map(session, Case)
+        short = short_id_map(session, "case")
     if as_json:
         emit_json(data)
         return
@@ -211,12 +208,11 @@ def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the case's steps with due dates."""
     from vault.cases import lifecycle as cases
     from vault.db import read_session
-    from vault.models import Case
     from vault.states import StepStatus
 
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
-        case_id = resolve_in(session, Case, case_id)
+        case_id = resolve_in(session, "case", case_id)
         case = cases.get_case(session, org, case_id)
         data = [step_json(case, s) for s in cases.list_steps(session, org, case_id)]
     if as_json:
@@ -239,11 +235,10 @@ def case_complete(
 ) -> None:
     """Complete a step (its dependencies must be done and its criteria met)."""
     from vault.cases import lifecycle as cases
-    from vault.models import Case, Evidence
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        evidence = resolve_all(svc, Evidence, evidence or [])
+        case_id = resolve(svc, "case", case_id)
+        evidence = resolve_all(svc, "evidence", evidence or [])
 
         def work(session: Unit) -> tuple[CaseStep, dict[str, Any]]:
             principal = operator(session)
@@ -265,10 +260,9 @@ def case_owner(
 ) -> None:
     """Reassign the case owner."""
     from vault.cases import lifecycle as cases
-    from vault.models import Case
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
+        case_id = resolve(svc, "case", case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             case = cases.change_owner(
@@ -284,10 +278,9 @@ def case_owner(
 def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
     """Add a note (allowed even after the case is fully offboarded)."""
     from vault.cases import lifecycle as cases
-    from vault.models import Case
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
+        case_id = resolve(svc, "case", case_id)
         note = svc.transact(lambda session: cases.add_note(session, operator(session), case_id, text, clock=svc.clock))
     if as_json:
         emit_json({"id": note.id, "text": note.text, "ledger_index": note.ledger_index})
@@ -295,52 +288,11 @@ def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
         out.print(note.id)
 
 
-@case_app.command("log")
-def case_log(
-    case_id: CaseArg,
-    channel: Annotated[str, typer.Option("--channel", help="email, call or meeting.")],
-    text: Annotated[str | None, typer.Option("--text", help="What was said (or --file).")] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")
-    ] = None,
-    subject: Annotated[str, typer.Option("--subject")] = "",
-    participant: Annotated[list[str] | None, typer.Option("--participant", help="Repeatable.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Log an email, call or meeting as evidence of kind communication."""
-    from vault.db import read_session
-    from vault.handover.communications import log_communication
-    from vault.models import Case
-
-    body = file.read_text(encoding="utf-8") if file is not None else (text or "")
-    with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        with read_session(svc.engine) as session:
-            principal = operator(session)
-            result = log_communication(
-                session,
-                svc.transact,
-                svc.store,
-                principal,
-                case_id,
-                svc.ingest_limits,
-                channel=channel,
-                text=body,
-                subject=subject,
-                participants=participant or [],
-                clock=svc.clock,
-            )
-    row = result.evidence
-    data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
-    emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
-
-
 def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
     from vault.cases import gate
-    from vault.models import Case
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
+        case_id = resolve(svc, "case", case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             principal = operator(session)
@@ -401,11 +353,10 @@ def case_waive(
 ) -> None:
     """Waive the client's acknowledgment (admins only)."""
     from vault.cases import gate
-    from vault.models import Case, Receipt
 
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        receipt = resolve(svc, Receipt, receipt) if receipt is not None else None
+        case_id = resolve(svc, "case", case_id)
+        receipt = resolve(svc, "receipt", receipt) if receipt is not None else None
         waiver = svc.transact(
             lambda session: gate.waive_acknowledgment(
                 session, operator(session), case_id, reason=reason, receipt_id=receipt, clock=svc.clock
@@ -433,32 +384,3 @@ def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
             for m in missing:
                 err.print(f"  - [{m['kind']}] {m['reason']}", markup=False)
         raise typer.Exit(1) from None
-
-
-@case_app.command("timeline")
-def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
-    """The case's ledger entries with their indexes."""
-    from vault.cases import progress
-    from vault.db import read_session
-    from vault.models import Case
-
-    with services() as svc, read_session(svc.engine) as session:
-        case_id = resolve_in(session, Case, case_id)
-        events = progress.timeline(session, operator(session).organization_id, case_id)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "index": e.index,
-                    "type": e.type,
-                    "time": e.time,
-                    "actor": e.actor,
-                    "data": e.data,
-                    "leaf_hash": e.leaf_hash,
-                }
-                for e in events
-            ]
-        )
-        return
-    for e in events:
-        out.print(f"{e.index:>6}  {e.time}  {e.type:22} {e.actor}", markup=False)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from templates.render import Renderer
-    from vault.ids import IdTable
+    from vault.ids import IdKind
     from vault.mail import RenderedEmail
     from vault.orgs.organizations import Principal
     from vault.services import Services
@@ -161,19 +161,19 @@ def id_text(value: str) -> str:
         raise typer.BadParameter(exc.message) from None
 
 
-def resolve_in(session: Session, table: IdTable, text: str) -> str:
+def resolve_in(session: Session, kind: IdKind, text: str) -> str:
     """The full id that ``text`` (a full id or a unique prefix) names in the selected organization."""
     from vault.ids import resolve_id
 
-    return resolve_id(session, organization_id=operator(session).organization_id, table=table, text=text)
+    return resolve_id(session, organization_id=operator(session).organization_id, kind=kind, text=text)
 
 
-def resolve(svc: Services, table: IdTable, text: str) -> str:
+def resolve(svc: Services, kind: IdKind, text: str) -> str:
     """``resolve_in`` in a read session of its own, before a command's unit of work."""
-    return resolve_all(svc, table, [text])[0]
+    return resolve_all(svc, kind, [text])[0]
 
 
-def resolve_all(svc: Services, table: IdTable, texts: Sequence[str]) -> list[str]:
+def resolve_all(svc: Services, kind: IdKind, texts: Sequence[str]) -> list[str]:
     """``resolve`` for several ids, in one read session (none when every id is given in full)."""
     from vault.db import read_session
     from vault.ids import is_full_id
@@ -181,14 +181,14 @@ def resolve_all(svc: Services, table: IdTable, texts: Sequence[str]) -> list[str
     if all(is_full_id(text) for text in texts):
         return list(texts)
     with read_session(svc.engine) as session:
-        return [resolve_in(session, table, text) for text in texts]
+        return [resolve_in(session, kind, text) for text in texts]
 
 
-def short_id_map(session: Session, table: IdTable) -> dict[str, str]:
-    """Every id of ``table`` in the selected organization, mapped to the prefix a table shows."""
+def short_id_map(session: Session, kind: IdKind) -> dict[str, str]:
+    """Every id of that kind in the selected organization, mapped to the prefix a table shows."""
     from vault.ids import short_ids
 
-    return short_ids(session, organization_id=operator(session).organization_id, table=table)
+    return short_ids(session, organization_id=operator(session).organization_id, kind=kind)
 
 
 def emit_json(value: Any) -> None:

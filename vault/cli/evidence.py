@@ -66,12 +66,11 @@ def evidence_add(
     """Stream files into a case: hashed, stored, recorded in the ledger."""
     from vault.db import read_session
     from vault.evidence import ingest as evidence
-    from vault.models import Case
 
     evidence.parse_kind(kind)
     results = []
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
+        case_id = resolve(svc, "case", case_id)
         with read_session(svc.engine) as session:
             principal = operator(session)
         with progress_bar(json_mode=as_json) as progress:
@@ -124,11 +123,10 @@ def evidence_get(
     """Write a stored file, re-hashing it on the way out; a file that does not match is not left behind."""
     from vault.db import read_session
     from vault.evidence import ingest as evidence
-    from vault.models import Evidence
 
     with services() as svc:
         with read_session(svc.engine) as session:
-            evidence_id = resolve_in(session, Evidence, evidence_id)
+            evidence_id = resolve_in(session, "evidence", evidence_id)
             row = evidence.get_evidence(session, operator(session).organization_id, evidence_id)
         temp = output.with_name(f".{output.name}.offboard-partial")
         try:
@@ -153,12 +151,11 @@ def evidence_list(case_id: CaseOpt, as_json: JsonOpt = False) -> None:
     """List a case's evidence."""
     from vault.db import read_session
     from vault.evidence import ingest as evidence
-    from vault.models import Case, Evidence
 
     with services() as svc, read_session(svc.engine) as session:
-        case_id = resolve_in(session, Case, case_id)
+        case_id = resolve_in(session, "case", case_id)
         rows = evidence.list_evidence(session, operator(session).organization_id, case_id)
-        short = short_id_map(session, Evidence)
+        short = short_id_map(session, "evidence")
     if as_json:
         emit_json([evidence_json(r) for r in rows])
         return

@@ -101,7 +101,6 @@ def create(
     """Build and sign a receipt of what was handed over for CASE."""
     from vault.errors import InvalidInput
     from vault.handover import receipts
-    from vault.models import Case, Evidence
 
     if terms is not None and terms_file is not None:
         raise InvalidInput("give --terms or --terms-file, not both")
@@ -111,8 +110,8 @@ def create(
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read the terms file {terms_file}: {exc}") from exc
     with services() as svc:
-        case_id = resolve(svc, Case, case_id)
-        evidence = resolve_all(svc, Evidence, evidence) if evidence is not None else None
+        case_id = resolve(svc, "case", case_id)
+        evidence = resolve_all(svc, "evidence", evidence) if evidence is not None else None
 
         def work(session: Unit) -> tuple[Receipt, dict[str, Any]]:
             row = receipts.create_receipt(
@@ -136,12 +135,11 @@ def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     from vault.clock import rfc3339
     from vault.db import read_session
     from vault.handover import links
-    from vault.models import Receipt
 
     with services() as svc:
         with read_session(svc.engine) as session:
             principal = operator(session)
-            receipt_id = resolve_in(session, Receipt, receipt_id)
+            receipt_id = resolve_in(session, "receipt", receipt_id)
         result = links.send_receipt(
             svc.transact,
             svc.settings,
@@ -177,10 +175,9 @@ def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Show a receipt and its status: draft, sent, acknowledged or disputed."""
     from vault.db import read_session
     from vault.handover import receipts
-    from vault.models import Receipt
 
     with services() as svc, read_session(svc.engine) as session:
-        receipt_id = resolve_in(session, Receipt, receipt_id)
+        receipt_id = resolve_in(session, "receipt", receipt_id)
         row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
         receipts.verify_receipt(session, row)
         value = receipt_json(row, _ack(session, row.id))
@@ -204,13 +201,12 @@ def list_(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """The receipts of a case."""
     from vault.db import read_session
     from vault.handover import receipts
-    from vault.models import Case, Receipt
 
     with services() as svc, read_session(svc.engine) as session:
-        case_id = resolve_in(session, Case, case_id)
+        case_id = resolve_in(session, "case", case_id)
         rows = receipts.list_receipts(session, operator(session).organization_id, case_id)
         values = [receipt_json(r, _ack(session, r.id)) for r in rows]
-        short = short_id_map(session, Receipt)
+        short = short_id_map(session, "receipt")
     if as_json:
         emit_json(values)
     else:
@@ -228,11 +224,10 @@ def pdf(
     from vault.errors import InvalidInput
     from vault.handover import receipts
     from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
-    from vault.models import Receipt
 
     with services() as svc:
         with read_session(svc.engine) as session:
-            receipt_id = resolve_in(session, Receipt, receipt_id)
+            receipt_id = resolve_in(session, "receipt", receipt_id)
             row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
             source = receipt_pdf_source(session, row)
         data = render_receipt_pdf(source, svc.settings, clock=svc.clock)
