@@ -179,7 +179,7 @@ def case_list(
         return
     table = Table()
     # The id column never shrinks: a cut id could not be pasted back (issue 14, item 8).
-    table.add_column("id", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=max((len(short[c["id"]]) for c in data), default=2))
     for heading in ("client", "owner", "status", "steps", "access", "overdue"):
         table.add_column(heading)
     for c in data:
