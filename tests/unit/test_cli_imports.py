@@ -80,3 +80,14 @@ def test_the_local_store_default_multipart_threshold_is_the_s3_one() -> None:
     from storage.s3 import DEFAULT_MULTIPART_THRESHOLD as S3_DEFAULT
 
     assert DEFAULT_MULTIPART_THRESHOLD == S3_DEFAULT
+
+
+def test_the_head_revision_read_from_the_files_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from vault.db import MIGRATIONS, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
