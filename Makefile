@@ -47,6 +47,7 @@ bench: install-dev
 	$(PY) bench/upload.py
 	@if [ -f bench/ledger.py ]; then $(PY) bench/ledger.py; fi
 	@if [ -f bench/bundle.py ]; then $(PY) bench/bundle.py; fi
+	$(PY) bench/cli.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -130,7 +130,9 @@ def test_errors_are_messages_not_tracebacks(case_id: str, tmp_path: Path, capsys
     source = tmp_path / "x.txt"
     source.write_bytes(b"x")
     code, _, stderr = run_cli(capsys, "evidence", "add", "--case", "missing-case", str(source))
-    assert code == 1 and "no case 'missing-case'" in stderr and "Traceback" not in stderr
+    assert code == 2 and "'missing-case' is not an id" in stderr and "Traceback" not in stderr
+    code, _, stderr = run_cli(capsys, "evidence", "add", "--case", "0000000f", str(source))
+    assert code == 1 and "no case '0000000f'" in stderr and "Traceback" not in stderr
     code, _, stderr = run_cli(capsys, "evidence", "add", "--case", case_id, "--kind", "bogus", str(source))
     assert code == 1 and "kind must be one of" in stderr
     code, _, stderr = run_cli(capsys, "token", "create", "--name", "ci", "--role", "root")

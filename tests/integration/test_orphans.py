@@ -86,10 +86,13 @@ def aging(services: Any, cli_env: Any, monkeypatch: pytest.MonkeyPatch) -> Aging
             store, TWO_DAYS,
             S3Store(store.bucket, store.prefix, endpoint_url=cli_env.s3_endpoint_url, clock=lambda: found.now()),
         )
-    import vault.cli.common as common
+    # The CLI imports build_services when a command runs (vault/cli/common.py), so it finds this one.
+    import vault.services as services_module
 
-    build = common.build_services
-    monkeypatch.setattr(common, "build_services", lambda settings, **kw: build(settings, clock=found.now, **kw))
+    build = services_module.build_services
+    monkeypatch.setattr(
+        services_module, "build_services", lambda settings, **kw: build(settings, clock=found.now, **kw)
+    )
     return found
 
 

@@ -14,6 +14,8 @@ from vault.db import session_scope
 from vault.orgs.organizations import create_token, default_organization
 
 CONTACT = "client@globex.example"
+#: Shaped like an id (a prefix of 8+ hex characters) but naming nothing.
+UNKNOWN = "0000000f-0000"
 
 
 @pytest.fixture
@@ -68,15 +70,17 @@ def test_create_send_show_and_pdf(cli: pytest.CaptureFixture[str], tmp_path: Pat
 def test_cli_errors(cli: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     case_id, _ = _case_with_files(cli, tmp_path, [])
     for args, message in [
-        (("receipt", "show", "nope"), "no receipt"),
-        (("receipt", "send", "nope"), "no receipt"),
-        (("receipt", "pdf", "nope", "-o", str(tmp_path / "x.pdf")), "no receipt"),
-        (("receipt", "create", "nope"), "no case"),
+        (("receipt", "show", UNKNOWN), "no receipt"),
+        (("receipt", "send", UNKNOWN), "no receipt"),
+        (("receipt", "pdf", UNKNOWN, "-o", str(tmp_path / "x.pdf")), "no receipt"),
+        (("receipt", "create", UNKNOWN), "no case"),
         (("receipt", "create", case_id, "--terms", "a", "--terms-file", "t"), "not both"),
         (("receipt", "create", case_id, "--terms-file", str(tmp_path / "missing.txt")), "cannot read the terms"),
     ]:
         code, _, err = run_cli(cli, *args)
         assert code == 1 and message in err, (args, err)
+    code, _, err = run_cli(cli, "receipt", "show", "nope")  # not an id at all: a usage mistake
+    assert code == 2 and "'nope' is too short for an id" in err
     receipt = cli_json(cli, "receipt", "create", case_id)
     code, _, err = run_cli(cli, "receipt", "send", receipt["id"])
     assert code == 1 and "no client contacts" in err

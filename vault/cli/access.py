@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vault.cases import access
 from vault.cli.cases import CaseArg, case_app
-from vault.cli.common import JsonOpt, emit, emit_json, operator, out, services
-from vault.db import read_session
-from vault.models import AccessItem
+from vault.cli.common import (
+    JsonOpt,
+    emit,
+    emit_json,
+    id_text,
+    operator,
+    out,
+    resolve,
+    resolve_all,
+    resolve_in,
+    services,
+    short_id_map,
+)
+
+if TYPE_CHECKING:
+    from vault.models import AccessItem
 
 access_app = typer.Typer(no_args_is_help=True, help="The access-revocation register of a case.")
 case_app.add_typer(access_app, name="access")
+
+ItemArg = Annotated[
+    str, typer.Argument(help="Access item id, or its first 8+ characters.", metavar="ITEM", parser=id_text)
+]
 
 
 def access_json(item: AccessItem) -> dict[str, Any]:
@@ -51,7 +67,10 @@ def access_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a system in the access register."""
+    from vault.cases import access
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
         item = svc.transact(
             lambda session: access.add_item(
                 session,
@@ -70,16 +89,21 @@ def access_add(
 @access_app.command("revoke")
 def access_revoke(
     case_id: CaseArg,
-    item_id: Annotated[str, typer.Argument(help="Access item id.")],
+    item_id: ItemArg,
     method: Annotated[str, typer.Option("--method", help="How the access was removed.")],
     evidence: Annotated[
-        list[str], typer.Option("--evidence", help="Evidence id (repeatable, at least one).")
+        list[str], typer.Option("--evidence", help="Evidence id (repeatable, at least one).", parser=id_text)
     ],
     by: Annotated[str | None, typer.Option("--by", help="Staff email of who revoked it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a revocation with its evidence."""
+    from vault.cases import access
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        item_id = resolve(svc, "access item", item_id)
+        evidence = resolve_all(svc, "evidence", evidence)
         item = svc.transact(
             lambda session: access.revoke_item(
                 session,
@@ -98,12 +122,16 @@ def access_revoke(
 @access_app.command("verify")
 def access_verify(
     case_id: CaseArg,
-    item_id: Annotated[str, typer.Argument(help="Access item id.")],
+    item_id: ItemArg,
     by: Annotated[str | None, typer.Option("--by", help="Staff email of the second person.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A second person confirms a revocation."""
+    from vault.cases import access
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        item_id = resolve(svc, "access item", item_id)
         item = svc.transact(
             lambda session: access.verify_item(
                 session, operator(session), case_id, item_id, verified_by=by, clock=svc.clock
@@ -115,10 +143,15 @@ def access_verify(
 @access_app.command("list")
 def access_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the access register of a case."""
+    from vault.cases import access
+    from vault.db import read_session
+
     with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
         items = access.list_items(session, operator(session).organization_id, case_id)
+        short = short_id_map(session, "access item")
     if as_json:
         emit_json([access_json(i) for i in items])
         return
     for i in items:
-        out.print(f"{i.id} {i.status:8} {i.kind:15} {i.name}", markup=False)
+        out.print(f"{short[i.id]} {i.status:8} {i.kind:15} {i.name}", markup=False)

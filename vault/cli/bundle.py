@@ -20,7 +20,7 @@ from signing.timestamps import load_pem_roots
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.verify import BundleVerification, verify_bundle
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
-from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
+from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
 from vault.db import read_session
 from vault.errors import InvalidInput
 
@@ -40,7 +40,9 @@ NOT_PINNED = (
 
 @bundle_app.command("export")
 def export(
-    case_id: str,
+    case_id: Annotated[
+        str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundle ZIP.")],
     sha512: Annotated[
         bool, typer.Option("--sha512", help="Also write SHA-512 manifests, for archives that demand them.")
@@ -55,6 +57,7 @@ def export(
     with services() as svc:
         with read_session(svc.engine) as session:
             principal = operator(session)
+            case_id = resolve_in(session, "case", case_id)
         plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
         total = sum(plan.payload_sizes)

@@ -4,32 +4,47 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import Session
 
-from vault.cases import gate, progress
-from vault.cases import lifecycle as cases
-from vault.cli.common import JsonOpt, app, emit, emit_json, err, operator, out, services
-from vault.clock import rfc3339
-from vault.db import Unit, read_session
-from vault.errors import Conflict, InvalidInput
-from vault.handover.communications import log_communication
-from vault.models import Case, CaseStep, CaseWaiver, PlaybookVersion
-from vault.services import Services
-from vault.states import StepStatus
+from vault.cli.common import (
+    JsonOpt,
+    app,
+    emit,
+    emit_json,
+    err,
+    id_text,
+    operator,
+    out,
+    resolve,
+    resolve_all,
+    resolve_in,
+    services,
+    short_id_map,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from vault.db import Unit
+    from vault.models import Case, CaseStep, CaseWaiver
+    from vault.services import Services
 
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
 app.add_typer(case_app, name="case")
 
-CaseArg = Annotated[str, typer.Argument(help="Case id.")]
+CaseArg = Annotated[
+    str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+]
 
 
 def case_json(case: Case, session: Session | None = None, svc: Services | None = None) -> dict[str, Any]:
     """The case as JSON; with a session it also carries playbook, progress and overdue items."""
+    from vault.cases import progress
+    from vault.clock import rfc3339
+    from vault.models import PlaybookVersion
+
     out_: dict[str, Any] = {
         "id": case.id,
         "organization_id": case.organization_id,
@@ -61,6 +76,9 @@ def case_json(case: Case, session: Session | None = None, svc: Services | None =
 
 
 def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
+    from vault.cases import progress
+    from vault.clock import rfc3339
+
     return {
         "key": step.key,
         "title": step.title,
@@ -77,8 +95,12 @@ def step_json(case: Case, step: CaseStep) -> dict[str, Any]:
 
 
 def _show(case_id: str, as_json: bool) -> None:
+    from vault.cases import lifecycle as cases
+    from vault.db import read_session
+
     with services() as svc, read_session(svc.engine) as session:
-        case = cases.get_case(session, operator(session).organization_id, case_id)
+        full_id = resolve_in(session, "case", case_id)
+        case = cases.get_case(session, operator(session).organization_id, full_id)
         data = case_json(case, session, svc)
     if as_json:
         emit_json(data)
@@ -105,6 +127,8 @@ def case_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open an offboarding case (the playbook version is snapshotted)."""
+    from vault.cases import lifecycle as cases
+
     with services() as svc:
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
@@ -135,6 +159,12 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the organization's cases."""
+    from rich.table import Table
+
+    from vault.cases import lifecycle as cases
+    from vault.cases import progress
+    from vault.db import read_session
+
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
         rows = (
@@ -143,15 +173,20 @@ def case_list(
             else cases.list_cases(session, org)
         )
         data = [case_json(c, session, svc) for c in rows]
+        short = short_id_map(session, "case")
     if as_json:
         emit_json(data)
         return
-    table = Table("id", "client", "owner", "status", "steps", "access", "overdue")
+    table = Table()
+    # The id column never shrinks: a cut id could not be pasted back (issue 14, item 8).
+    table.add_column("id", no_wrap=True, min_width=max((len(short[c["id"]]) for c in data), default=2))
+    for heading in ("client", "owner", "status", "steps", "access", "overdue"):
+        table.add_column(heading)
     for c in data:
         p = c["progress"]
         steps = f"{p['steps_done']}/{p['steps_required']}"
         table.add_row(
-            c["id"],
+            short[c["id"]],
             c["client_name"],
             c["owner_email"],
             c["status"],
@@ -171,8 +206,13 @@ def case_show(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 @case_app.command("steps")
 def case_steps(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """List the case's steps with due dates."""
+    from vault.cases import lifecycle as cases
+    from vault.db import read_session
+    from vault.states import StepStatus
+
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
+        case_id = resolve_in(session, "case", case_id)
         case = cases.get_case(session, org, case_id)
         data = [step_json(case, s) for s in cases.list_steps(session, org, case_id)]
     if as_json:
@@ -188,18 +228,22 @@ def case_complete(
     case_id: CaseArg,
     step: Annotated[str, typer.Argument(help="Step key.")],
     evidence: Annotated[
-        list[str] | None, typer.Option("--evidence", help="Evidence id (repeatable).")
+        list[str] | None, typer.Option("--evidence", help="Evidence id (repeatable).", parser=id_text)
     ] = None,
     note: Annotated[str | None, typer.Option(help="What was done.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Complete a step (its dependencies must be done and its criteria met)."""
+    from vault.cases import lifecycle as cases
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        evidence = resolve_all(svc, "evidence", evidence or [])
 
         def work(session: Unit) -> tuple[CaseStep, dict[str, Any]]:
             principal = operator(session)
             row = cases.complete_step(
-                session, principal, case_id, step, evidence_ids=evidence or [], note=note, clock=svc.clock
+                session, principal, case_id, step, evidence_ids=evidence, note=note, clock=svc.clock
             )
             return row, step_json(cases.get_case(session, principal.organization_id, case_id), row)
 
@@ -215,7 +259,10 @@ def case_owner(
     as_json: JsonOpt = False,
 ) -> None:
     """Reassign the case owner."""
+    from vault.cases import lifecycle as cases
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             case = cases.change_owner(
@@ -230,7 +277,10 @@ def case_owner(
 @case_app.command("note")
 def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
     """Add a note (allowed even after the case is fully offboarded)."""
+    from vault.cases import lifecycle as cases
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
         note = svc.transact(lambda session: cases.add_note(session, operator(session), case_id, text, clock=svc.clock))
     if as_json:
         emit_json({"id": note.id, "text": note.text, "ledger_index": note.ledger_index})
@@ -238,43 +288,11 @@ def case_note(case_id: CaseArg, text: str, as_json: JsonOpt = False) -> None:
         out.print(note.id)
 
 
-@case_app.command("log")
-def case_log(
-    case_id: CaseArg,
-    channel: Annotated[str, typer.Option("--channel", help="email, call or meeting.")],
-    text: Annotated[str | None, typer.Option("--text", help="What was said (or --file).")] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")
-    ] = None,
-    subject: Annotated[str, typer.Option("--subject")] = "",
-    participant: Annotated[list[str] | None, typer.Option("--participant", help="Repeatable.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Log an email, call or meeting as evidence of kind communication."""
-    body = file.read_text(encoding="utf-8") if file is not None else (text or "")
-    with services() as svc:
-        with read_session(svc.engine) as session:
-            principal = operator(session)
-            result = log_communication(
-                session,
-                svc.transact,
-                svc.store,
-                principal,
-                case_id,
-                svc.ingest_limits,
-                channel=channel,
-                text=body,
-                subject=subject,
-                participants=participant or [],
-                clock=svc.clock,
-            )
-    row = result.evidence
-    data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
-    emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
-
-
 def _transition(case_id: str, as_json: bool, action: str, reason: str | None = None) -> None:
+    from vault.cases import gate
+
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
 
         def work(session: Unit) -> tuple[Case, dict[str, Any]]:
             principal = operator(session)
@@ -328,27 +346,36 @@ def case_waive(
     reason: Annotated[
         str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")
     ],
-    receipt: Annotated[str | None, typer.Option("--receipt", help="One receipt id; default all.")] = None,
+    receipt: Annotated[
+        str | None, typer.Option("--receipt", help="One receipt id; default all.", parser=id_text)
+    ] = None,
     deliverable: Annotated[
-        str | None, typer.Option("--deliverable", help="One deliverable (evidence id) in no acknowledged receipt.")
+        str | None,
+        typer.Option("--deliverable", help="One deliverable (evidence id) in no acknowledged receipt.", parser=id_text),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Waive the client's acknowledgment of receipts, or of one deliverable (admins only)."""
+    from vault.cases import gate
+    from vault.errors import InvalidInput
+
     if receipt is not None and deliverable is not None:
         raise InvalidInput("name --receipt or --deliverable, not both")
-
-    def work(session: Unit) -> CaseWaiver:
-        principal = operator(session)
-        if deliverable is not None:
-            return gate.waive_deliverable(
-                session, principal, case_id, evidence_id=deliverable, reason=reason, clock=svc.clock
-            )
-        return gate.waive_acknowledgment(
-            session, principal, case_id, reason=reason, receipt_id=receipt, clock=svc.clock
-        )
-
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        receipt = resolve(svc, "receipt", receipt) if receipt is not None else None
+        evidence_id = resolve(svc, "evidence", deliverable) if deliverable is not None else None
+
+        def work(session: Unit) -> CaseWaiver:
+            principal = operator(session)
+            if evidence_id is not None:
+                return gate.waive_deliverable(
+                    session, principal, case_id, evidence_id=evidence_id, reason=reason, clock=svc.clock
+                )
+            return gate.waive_acknowledgment(
+                session, principal, case_id, reason=reason, receipt_id=receipt, clock=svc.clock
+            )
+
         waiver = svc.transact(work)
     if as_json:
         emit_json(
@@ -367,6 +394,8 @@ def case_waive(
 @case_app.command("close")
 def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """Move the case to fully_offboarded through the gate; lists what is missing otherwise."""
+    from vault.errors import Conflict
+
     try:
         _transition(case_id, as_json, "close")
     except Conflict as exc:
@@ -378,27 +407,3 @@ def case_close(case_id: CaseArg, as_json: JsonOpt = False) -> None:
             for m in missing:
                 err.print(f"  - [{m['kind']}] {m['reason']}", markup=False)
         raise typer.Exit(1) from None
-
-
-@case_app.command("timeline")
-def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
-    """The case's ledger entries with their indexes."""
-    with services() as svc, read_session(svc.engine) as session:
-        events = progress.timeline(session, operator(session).organization_id, case_id)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "index": e.index,
-                    "type": e.type,
-                    "time": e.time,
-                    "actor": e.actor,
-                    "data": e.data,
-                    "leaf_hash": e.leaf_hash,
-                }
-                for e in events
-            ]
-        )
-        return
-    for e in events:
-        out.print(f"{e.index:>6}  {e.time}  {e.type:22} {e.actor}", markup=False)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from vault.cli.cases import CaseArg, case_app
-from vault.cli.common import JsonOpt, emit, operator, out, services
+from vault.cli.common import JsonOpt, emit, operator, out, resolve, resolve_in, services
 
 contact_app = typer.Typer(no_args_is_help=True, help="The client contacts of a case (who receive links).")
 case_app.add_typer(contact_app, name="contact")
@@ -24,6 +24,7 @@ def contact_add(case_id: CaseArg, email: EmailArg, as_json: JsonOpt = False) -> 
     from vault.cases import contacts
 
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
         listed = svc.transact(
             lambda session: contacts.add_contact(session, operator(session), case_id, email=email, clock=svc.clock)
         )
@@ -36,6 +37,7 @@ def contact_remove(case_id: CaseArg, email: EmailArg, as_json: JsonOpt = False) 
     from vault.cases import contacts
 
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
         listed = svc.transact(
             lambda session: contacts.remove_contact(session, operator(session), case_id, email=email, clock=svc.clock)
         )
@@ -50,6 +52,7 @@ def contact_list(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     from vault.db import read_session
 
     with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
         listed = contacts.list_contacts(session, operator(session).organization_id, case_id)
     if as_json:
         emit(True, {"case": case_id, "contacts": listed}, "")

@@ -5,22 +5,40 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, progress_bar, services
-from vault.clock import rfc3339
-from vault.db import read_session
-from vault.evidence import ingest as evidence
-from vault.models import Evidence
+from vault.cli.common import (
+    JsonOpt,
+    app,
+    emit_json,
+    err,
+    id_text,
+    operator,
+    out,
+    progress_bar,
+    resolve,
+    resolve_in,
+    services,
+    short_id_map,
+)
+
+if TYPE_CHECKING:
+    from vault.models import Evidence
 
 CHUNK = 1024 * 1024
 evidence_app = typer.Typer(no_args_is_help=True, help="Evidence: store and retrieve files.")
 app.add_typer(evidence_app, name="evidence")
 
+CaseOpt = Annotated[
+    str, typer.Option("--case", help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+]
+
 
 def evidence_json(row: Evidence, *, duplicate: bool = False) -> dict[str, Any]:
+    from vault.clock import rfc3339
+
     return {
         "id": row.id,
         "case_id": row.case_id,
@@ -40,15 +58,19 @@ def evidence_json(row: Evidence, *, duplicate: bool = False) -> dict[str, Any]:
 @evidence_app.command("add")
 def evidence_add(
     files: Annotated[list[Path], typer.Argument(help="Files to store.", exists=True, dir_okay=False, readable=True)],
-    case_id: Annotated[str, typer.Option("--case", help="Case id.")],
+    case_id: CaseOpt,
     kind: Annotated[str, typer.Option(help="deliverable, confirmation, communication or other.")] = "deliverable",
     description: Annotated[str | None, typer.Option(help="Free text kept with each file.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Stream files into a case: hashed, stored, recorded in the ledger."""
+    from vault.db import read_session
+    from vault.evidence import ingest as evidence
+
     evidence.parse_kind(kind)
     results = []
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
         with read_session(svc.engine) as session:
             principal = operator(session)
         with progress_bar(json_mode=as_json) as progress:
@@ -92,15 +114,20 @@ def _guess_type(path: Path) -> str:
 
 @evidence_app.command("get")
 def evidence_get(
-    evidence_id: str,
+    evidence_id: Annotated[
+        str, typer.Argument(help="Evidence id, or its first 8+ characters.", metavar="EVIDENCE", parser=id_text)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Write a stored file, re-hashing it on the way out; a file that does not match is not left behind."""
+    from vault.db import read_session
+    from vault.evidence import ingest as evidence
     from vault.evidence.retrieval import Channel, record_retrieval
 
     with services() as svc:
         with read_session(svc.engine) as session:
+            evidence_id = resolve_in(session, "evidence", evidence_id)
             principal = operator(session)
         row = svc.transact(
             lambda session: record_retrieval(session, principal, evidence_id, channel=Channel.CLI, clock=svc.clock)
@@ -124,12 +151,17 @@ def evidence_get(
 
 
 @evidence_app.command("list")
-def evidence_list(case_id: Annotated[str, typer.Option("--case", help="Case id.")], as_json: JsonOpt = False) -> None:
+def evidence_list(case_id: CaseOpt, as_json: JsonOpt = False) -> None:
     """List a case's evidence."""
+    from vault.db import read_session
+    from vault.evidence import ingest as evidence
+
     with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
         rows = evidence.list_evidence(session, operator(session).organization_id, case_id)
+        short = short_id_map(session, "evidence")
     if as_json:
         emit_json([evidence_json(r) for r in rows])
         return
     for r in rows:
-        out.print(f"{r.id}  {r.kind:<13} {r.sha256}  {r.size:>12}  {r.original_filename}")
+        out.print(f"{short[r.id]}  {r.kind:<13} {r.sha256}  {r.size:>12}  {r.original_filename}")

@@ -8,26 +8,46 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session, select
 
-from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
-from vault.clock import rfc3339
-from vault.db import Unit, read_session
-from vault.errors import InvalidInput
-from vault.handover import links, receipts
-from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
-from vault.models import Acknowledgment, Receipt
+from vault.cli.common import (
+    JsonOpt,
+    app,
+    emit_json,
+    err,
+    id_text,
+    operator,
+    out,
+    resolve,
+    resolve_all,
+    resolve_in,
+    services,
+    short_id_map,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from vault.db import Unit
+    from vault.models import Acknowledgment, Receipt
 
 receipt_app = typer.Typer(no_args_is_help=True, help="Handover receipts and acknowledgment links.")
 app.add_typer(receipt_app, name="receipt")
 
-ReceiptArg = Annotated[str, typer.Argument(help="Receipt id.")]
+ReceiptArg = Annotated[
+    str, typer.Argument(help="Receipt id, or its first 8+ characters.", metavar="RECEIPT", parser=id_text)
+]
+CaseArg = Annotated[
+    str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
+]
 
 
 def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:
+    from vault.clock import rfc3339
+    from vault.handover import receipts
+
     signed = receipts.signed_of(row)
     value: dict[str, Any] = {
         "id": row.id,
@@ -60,20 +80,28 @@ def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:
 
 
 def _ack(session: Session, receipt_id: str) -> Acknowledgment | None:
+    from sqlmodel import select
+
+    from vault.models import Acknowledgment
+
     return session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == receipt_id)).first()
 
 
 @receipt_app.command("create")
 def create(
-    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    case_id: CaseArg,
     evidence: Annotated[
-        list[str] | None, typer.Option("--evidence", help="Deliverable evidence id (repeatable; default: all).")
+        list[str] | None,
+        typer.Option("--evidence", help="Deliverable evidence id (repeatable; default: all).", parser=id_text),
     ] = None,
     terms: Annotated[str | None, typer.Option("--terms", help="Terms text (default: the organization's).")] = None,
     terms_file: Annotated[Path | None, typer.Option("--terms-file", help="Read the terms text from FILE.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build and sign a receipt of what was handed over for CASE."""
+    from vault.errors import InvalidInput
+    from vault.handover import receipts
+
     if terms is not None and terms_file is not None:
         raise InvalidInput("give --terms or --terms-file, not both")
     if terms_file is not None:
@@ -82,6 +110,8 @@ def create(
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read the terms file {terms_file}: {exc}") from exc
     with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        evidence = resolve_all(svc, "evidence", evidence) if evidence is not None else None
 
         def work(session: Unit) -> tuple[Receipt, dict[str, Any]]:
             row = receipts.create_receipt(
@@ -102,9 +132,14 @@ def create(
 @receipt_app.command("send")
 def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Email each client contact a fresh acknowledgment link (voiding earlier ones)."""
+    from vault.clock import rfc3339
+    from vault.db import read_session
+    from vault.handover import links
+
     with services() as svc:
         with read_session(svc.engine) as session:
             principal = operator(session)
+            receipt_id = resolve_in(session, "receipt", receipt_id)
         result = links.send_receipt(
             svc.transact,
             svc.settings,
@@ -138,7 +173,11 @@ def send(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 @receipt_app.command("show")
 def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
     """Show a receipt and its status: draft, sent, acknowledged or disputed."""
+    from vault.db import read_session
+    from vault.handover import receipts
+
     with services() as svc, read_session(svc.engine) as session:
+        receipt_id = resolve_in(session, "receipt", receipt_id)
         row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
         receipts.verify_receipt(session, row)
         value = receipt_json(row, _ack(session, row.id))
@@ -158,16 +197,21 @@ def show(receipt_id: ReceiptArg, as_json: JsonOpt = False) -> None:
 
 
 @receipt_app.command("list")
-def list_(case_id: Annotated[str, typer.Argument(help="Case id.")], as_json: JsonOpt = False) -> None:
+def list_(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """The receipts of a case."""
+    from vault.db import read_session
+    from vault.handover import receipts
+
     with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
         rows = receipts.list_receipts(session, operator(session).organization_id, case_id)
         values = [receipt_json(r, _ack(session, r.id)) for r in rows]
+        short = short_id_map(session, "receipt")
     if as_json:
         emit_json(values)
     else:
         for v in values:
-            out.print(f"{v['id']}  {v['status']:<12}  {v['created_at']}")
+            out.print(f"{short[v['id']]}  {v['status']:<12}  {v['created_at']}")
 
 
 @receipt_app.command("pdf")
@@ -176,8 +220,14 @@ def pdf(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed PDF.")],
 ) -> None:
     """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
+    from vault.db import read_session
+    from vault.errors import InvalidInput
+    from vault.handover import receipts
+    from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+
     with services() as svc:
         with read_session(svc.engine) as session:
+            receipt_id = resolve_in(session, "receipt", receipt_id)
             row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
             source = receipt_pdf_source(session, row)
         data = render_receipt_pdf(source, svc.settings, clock=svc.clock)

@@ -1,0 +1,79 @@
+"""``offboard case log`` and ``offboard case timeline``: the case's records, a logged communication
+and its ledger entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vault.cli.cases import CaseArg, case_app
+from vault.cli.common import JsonOpt, emit, emit_json, operator, out, resolve, resolve_in, services
+
+
+@case_app.command("log")
+def case_log(
+    case_id: CaseArg,
+    channel: Annotated[str, typer.Option("--channel", help="email, call or meeting.")],
+    text: Annotated[str | None, typer.Option("--text", help="What was said (or --file).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")
+    ] = None,
+    subject: Annotated[str, typer.Option("--subject")] = "",
+    participant: Annotated[list[str] | None, typer.Option("--participant", help="Repeatable.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log an email, call or meeting as evidence of kind communication."""
+    from vault.db import read_session
+    from vault.handover.communications import log_communication
+
+    body = file.read_text(encoding="utf-8") if file is not None else (text or "")
+    with services() as svc:
+        case_id = resolve(svc, "case", case_id)
+        with read_session(svc.engine) as session:
+            principal = operator(session)
+            result = log_communication(
+                session,
+                svc.transact,
+                svc.store,
+                principal,
+                case_id,
+                svc.ingest_limits,
+                channel=channel,
+                text=body,
+                subject=subject,
+                participants=participant or [],
+                clock=svc.clock,
+            )
+    row = result.evidence
+    data = {"id": row.id, "sha256": row.sha256, "kind": row.kind, "ledger_index": row.ledger_index}
+    emit(as_json, {**data, "duplicate": result.duplicate}, row.id)
+
+
+@case_app.command("timeline")
+def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """The case's ledger entries with their indexes."""
+    from vault.cases import progress
+    from vault.db import read_session
+
+    with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
+        events = progress.timeline(session, operator(session).organization_id, case_id)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "index": e.index,
+                    "type": e.type,
+                    "time": e.time,
+                    "actor": e.actor,
+                    "data": e.data,
+                    "leaf_hash": e.leaf_hash,
+                }
+                for e in events
+            ]
+        )
+        return
+    for e in events:
+        out.print(f"{e.index:>6}  {e.time}  {e.type:22} {e.actor}", markup=False)

@@ -1,0 +1,133 @@
+"""Which module defines each ``offboard`` command: the root group lists the commands from this table and
+imports a command's module only when that command runs (issue 14, item 6).
+
+Importing every command module, and through them the whole domain, made ``offboard --help`` take
+seconds. A command module still registers its group or command on the root ``app`` when imported; a new
+one is also named here (``tests/unit/test_cli_registry.py`` fails otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+import typer.core
+import typer.main
+from typer import _click  # typer parses with its own copy of click; its classes are not re-exported
+
+import vault
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One root command: its one-line help (shown by ``offboard --help``) and what imports its modules."""
+
+    help: str
+    load: Callable[[], None]
+
+
+# Each loader imports the modules that register one command (explicit imports, which test_layers.py reads).
+def _admin() -> None:
+    from vault.cli import admin  # noqa: F401
+
+
+def _orgs() -> None:
+    from vault.cli import orgs  # noqa: F401
+
+
+def _staff() -> None:
+    from vault.cli import orgs, signin  # noqa: F401
+
+
+def _cases() -> None:
+    from vault.cli import access, case_records, cases, contacts  # noqa: F401
+
+
+def _evidence() -> None:
+    from vault.cli import evidence  # noqa: F401
+
+
+def _receipts() -> None:
+    from vault.cli import receipts  # noqa: F401
+
+
+def _bundle() -> None:
+    from vault.cli import bundle  # noqa: F401
+
+
+def _ledger() -> None:
+    from vault.cli import ledger  # noqa: F401
+
+
+def _audit() -> None:
+    from vault.cli import audit  # noqa: F401
+
+
+COMMANDS: dict[str, Entry] = {
+    "init": Entry(
+        "Create the data folder, database, default organization and the first admin token (shown once).", _admin
+    ),
+    "serve": Entry("Serve the API and pages.", _admin),
+    "token": Entry("API tokens.", _admin),
+    "org": Entry("Organizations (tenants).", _orgs),
+    "staff": Entry("Staff members of the organization (case owners).", _staff),
+    "playbook": Entry("Playbooks: standardized steps per service type.", _orgs),
+    "case": Entry("Offboarding cases.", _cases),
+    "evidence": Entry("Evidence: store and retrieve files.", _evidence),
+    "receipt": Entry("Handover receipts and acknowledgment links.", _receipts),
+    "bundle": Entry("Evidence bundles: one file that proves a case.", _bundle),
+    "verify": Entry(
+        "Check an evidence bundle offline; exit 0 only if every check passes, else list every failure.", _bundle
+    ),
+    "ledger": Entry("The organization's Merkle ledger.", _ledger),
+    "audit": Entry(
+        "Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit
+    ),
+}
+
+
+def version_text() -> str:
+    return f"offboard {vault.__version__}"
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: lists ``COMMANDS`` without importing them and loads one when it is invoked."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._loaded: set[str] = set()
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        del ctx  # the same commands in every context
+        return list(COMMANDS)
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        # Built from its modules even when typer already built it: an earlier call in this process may have
+        # imported only some of them (``org`` brings ``staff`` without ``staff set-password``).
+        if cmd_name not in self._loaded:
+            self.commands[cmd_name] = load_command(cmd_name)
+            self._loaded.add(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name].help) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def load_command(name: str) -> _click.Command:
+    """Import the modules of root command ``name`` and build its click command from the root app."""
+    COMMANDS[name].load()
+    from vault.cli.common import app
+
+    # Built from the root app as it stands: only the command modules imported so far are in it.
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)  # noqa: S101 - the root app has a callback, so it is a group
+    command = root.commands.get(name)
+    # A loader that registers nothing is a programming error, which test_cli_registry.py catches first.
+    assert command is not None, f"the modules of {name!r} registered no such command"  # noqa: S101
+    return command
