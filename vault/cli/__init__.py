@@ -12,7 +12,7 @@ import sys
 import click
 import typer
 
-from vault.cli import access, admin, audit, bundle, cases, evidence, ledger, orgs, receipts, signin  # noqa: F401  (registers the command groups)
+from vault.cli import access, admin, audit, bundle, cases, config, evidence, ledger, orgs, receipts, signin  # noqa: F401  (registers the command groups)
 from vault.cli.common import app, err
 from vault.errors import OffboardError
 

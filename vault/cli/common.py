@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from sqlmodel import Session
 
-from vault.config import get_settings
+from vault.config import Settings, initialized_settings
 from vault.orgs.organizations import Principal, Role, organization_by_slug
 from vault.services import Services, build_services
 
@@ -43,11 +43,15 @@ def _global(
 
 
 @contextmanager
-def services() -> Iterator[Services]:
-    """The deployment's services for one command, with the jinja2 renderer (imported only when used)."""
+def services(settings: Settings | None = None) -> Iterator[Services]:
+    """The deployment's services for one command, with the jinja2 renderer (imported only when used).
+
+    Without ``settings``, those of the initialized home: a command run where ``offboard init`` never ran
+    stops with one line naming it, before anything (a folder, a database) is created.
+    """
     from templates.render import Renderer
 
-    svc = build_services(get_settings(), renderer=Renderer())
+    svc = build_services(settings or initialized_settings(), renderer=Renderer())
     try:
         yield svc
     finally:
