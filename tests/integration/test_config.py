@@ -140,3 +140,16 @@ def test_serve_warns_when_the_base_url_names_another_port(capsys: pytest.Capture
     assert capsys.readouterr().err == ""
     warn_port_mismatch(Settings(base_url="http://localhost:8000"), 8100)
     assert "port 8100" in capsys.readouterr().err
+
+
+def test_a_port_changed_after_init_moves_links_not_the_checkpoint_origin(
+    bare: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_json(capsys, "init")
+    cli_json(capsys, "staff", "add", "pm@agency.example")
+    before = run_cli(capsys, "ledger", "checkpoint")[1]
+    cli_json(capsys, "init", "--port", "8100")
+    cli_json(capsys, "staff", "add", "qa@agency.example")
+    after = run_cli(capsys, "ledger", "checkpoint")[1]
+    assert before.splitlines()[0] == after.splitlines()[0] == "127.0.0.1:8000/default"
+    assert cli_json(capsys, "ledger", "verify")["ok"] is True

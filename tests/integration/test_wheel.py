@@ -8,11 +8,9 @@ Slow-ish (a build, an install and a server start, about half a minute), and part
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 
 from tests.integration.receipts_support import create_receipt, handover, path_of, send_manual
 from tests.services import free_port, unavailable
+from tests.serving import offboard_serve, user_environment
 
 pytestmark = pytest.mark.slow
 
@@ -67,44 +66,16 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
-def _environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("OFFBOARD_") and k != "PYTHONPATH"}
-    return {**env, "OFFBOARD_HOME": str(home)}
-
-
 @pytest.fixture(scope="module")
 def served(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``offboard init --port P`` then ``offboard serve`` from the installed wheel; (base URL, admin token)."""
     work = tmp_path_factory.mktemp("served")
-    env = _environment(work / "home")
+    env = user_environment(OFFBOARD_HOME=str(work / "home"))
     port = free_port()
-    token = json.loads(_run(installed / "offboard", "init", "--port", str(port), "--json", cwd=work, env=env))[
-        "admin_token"
-    ]
-    log = (work / "serve.log").open("w")
+    init = _run(installed / "offboard", "init", "--port", str(port), "--json", cwd=work, env=env)
     # The port comes from offboard.env, which init wrote: the server reads the same configuration.
-    server = subprocess.Popen([str(installed / "offboard"), "serve"], cwd=work, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, (work / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "offboard serve did not answer in 90 s"
-            time.sleep(0.3)
-        yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    with offboard_serve(installed / "offboard", cwd=work, env=env, port=port) as base:
+        yield base, json.loads(init)["admin_token"]
 
 
 def test_the_wheel_carries_every_template_static_file_and_data_file(wheel: Path) -> None:
