@@ -153,3 +153,11 @@ def test_a_port_changed_after_init_moves_links_not_the_checkpoint_origin(
     after = run_cli(capsys, "ledger", "checkpoint")[1]
     assert before.splitlines()[0] == after.splitlines()[0] == "127.0.0.1:8000/default"
     assert cli_json(capsys, "ledger", "verify")["ok"] is True
+
+
+def test_offline_bundle_verification_needs_no_home(bare: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A third party verifies a bundle without any Offboard home: ``offboard verify`` is not refused."""
+    (bare / "bundle.zip").write_bytes(b"not a zip")
+    code, _, err = run_cli(capsys, "verify", "bundle.zip")
+    assert code == 1 and "not a bundle" in err and "offboard init" not in err
+    assert [p.name for p in bare.iterdir()] == ["bundle.zip"]
