@@ -53,7 +53,7 @@ def test_the_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
             env={**env, "TOKEN": json.loads(init.stdout)["admin_token"], "API": api},
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=900,
         )
     assert done.returncode == 0, f"the walkthrough failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     assert "VERIFIED" in done.stdout + done.stderr
