@@ -151,7 +151,11 @@ def client(app, initialized):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def cli_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    """Point the CLI (which reads OFFBOARD_* variables) at the test's backends."""
+    """Point the CLI (which reads OFFBOARD_* variables) at the test's backends, in a home marked as
+    initialized (its offboard.env, which `offboard init` writes), as tests build the deployment themselves."""
+    from vault.config_file import write_env_file
+
+    write_env_file(settings.env_file, {})
     monkeypatch.setenv("OFFBOARD_HOME", str(settings.home))
     for name in ("database_url", "storage_url", "s3_endpoint_url"):
         value = getattr(settings, name)

@@ -1,25 +1,34 @@
-"""Settings, read from ``OFFBOARD_*`` environment variables (pydantic-settings).
+"""Settings, read from ``OFFBOARD_*`` environment variables and the home's ``offboard.env`` (pydantic-settings).
 
+One configuration for the CLI and the server: ``offboard init`` writes ``<home>/offboard.env`` and every
+command and ``offboard serve`` read it, with environment variables winning over it. The home is found through
+``OFFBOARD_HOME`` (or the default ``./offboard-data``) and made absolute once, when the settings are built.
 Nothing is read at import time: ``get_settings()`` builds a fresh ``Settings`` and tests build their own.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vault.errors import ConfigurationError, NotInitialized
+
 GIB = 1024**3
+ENV_PREFIX = "OFFBOARD_"
+ENV_FILE_NAME = "offboard.env"
+DEFAULT_HOME = Path("offboard-data")
 
 
 class Settings(BaseSettings):
     """Every knob of an Offboard deployment. Defaults give the embedded setup under ``home``."""
 
-    model_config = SettingsConfigDict(env_prefix="OFFBOARD_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    home: Path = Field(default=Path("offboard-data"), description="Data folder of the embedded default.")
+    home: Path = Field(default=DEFAULT_HOME, description="Data folder of the embedded default.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
     storage_url: str | None = Field(
         default=None, description="file:///path or s3://bucket/prefix; default a blob folder in home."
@@ -31,7 +40,7 @@ class Settings(BaseSettings):
     s3_multipart_threshold: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL; links are built from it.")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of `offboard serve`; match base_url.")
     max_upload_bytes: int = Field(default=5 * GIB, ge=1)
     keys_dir: Path | None = Field(default=None, description="Folder of private signing keys; default home/keys.")
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority for checkpoints.")
@@ -87,6 +96,17 @@ class Settings(BaseSettings):
     )
     pdf_key_file: Path | None = Field(default=None, description="PEM private key matching pdf_cert_file.")
 
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        # Made absolute once: a relative home would mean another folder for each working directory.
+        return value.expanduser().resolve()
+
+    @property
+    def env_file(self) -> Path:
+        """``<home>/offboard.env``: the settings chosen at ``offboard init``."""
+        return self.home / ENV_FILE_NAME
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -114,6 +134,37 @@ class Settings(BaseSettings):
         return urlsplit(self.base_url).netloc or "localhost"
 
 
+def home_from_env(override: object = None) -> Path:
+    """The home folder, absolute: ``override``, else ``OFFBOARD_HOME``, else ``./offboard-data``."""
+    raw = override if override is not None else os.environ.get(f"{ENV_PREFIX}HOME") or DEFAULT_HOME
+    return Path(str(raw)).expanduser().resolve()
+
+
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides winning."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from explicit overrides, then the environment, then ``<home>/offboard.env``, then defaults.
+
+    A value that does not parse is a ``ConfigurationError`` naming the variable, not a traceback.
+    """
+    home = home_from_env(overrides.pop("home", None))
+    try:
+        # The home is passed in, so an OFFBOARD_HOME line in the file cannot move the file it is read from.
+        return Settings(_env_file=home / ENV_FILE_NAME, home=home, **overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings ({problems})") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {home / ENV_FILE_NAME}: {exc.strerror or exc}") from exc
+
+
+def initialized_settings() -> Settings:
+    """The settings of an initialized home; ``NotInitialized`` (creating nothing) when init never ran there."""
+    settings = get_settings()
+    if not settings.env_file.is_file():
+        raise NotInitialized(
+            f"no initialized Offboard home at {settings.home} (no {ENV_FILE_NAME}): run `offboard init` "
+            f"there first, or point {ENV_PREFIX}HOME at the home"
+        )
+    return settings

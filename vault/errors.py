@@ -103,3 +103,9 @@ class ConfigurationError(OffboardError):
     """Settings, keys or files on disk are missing or unsafe; the service refuses to start."""
 
     code = "configuration-error"
+
+
+class NotInitialized(ConfigurationError):
+    """The home holds no ``offboard.env``: ``offboard init`` never ran there (or another home was meant)."""
+
+    code = "not-initialized"

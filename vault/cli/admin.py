@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from vault.cli.common import JsonOpt, app, emit_json, err, operator, out, services
-from vault.config import get_settings
+from vault.config import get_settings, initialized_settings
 from vault.orgs.organizations import create_token
 from vault.setup import initialize
 
@@ -16,12 +16,37 @@ app.add_typer(token_app, name="token")
 
 
 @app.command()
-def init(as_json: JsonOpt = False) -> None:
-    """Create the data folder, database, default organization and the first admin token (shown once)."""
-    settings = get_settings()
+def init(
+    base_url: Annotated[str | None, typer.Option(help="Public URL links are built from (match --port).")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address of `offboard serve`.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port of `offboard serve`.")] = None,
+    smtp_url: Annotated[str | None, typer.Option(help="smtp://user:pass@host:port for the emails.")] = None,
+    smtp_from: Annotated[str | None, typer.Option(help="Sender address of the emails.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: SQLite in the home).")] = None,
+    storage_url: Annotated[str | None, typer.Option(help="file:///path or s3://bucket/prefix.")] = None,
+    s3_endpoint_url: Annotated[str | None, typer.Option(help="S3-compatible endpoint (MinIO).")] = None,
+    s3_object_lock_days: Annotated[int | None, typer.Option(min=1, help="COMPLIANCE retention in days.")] = None,
+    tsa_url: Annotated[str | None, typer.Option(help="RFC 3161 timestamp authority for checkpoints.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the home (its offboard.env, database, default organization) and the first admin token (shown once).
+
+    The options given are saved in <home>/offboard.env, which every later command and `offboard serve` read
+    (environment variables still win). Running init again keeps what is there and updates what is given.
+    """
+    from vault.cli.config import init_choices
+    from vault.config_file import write_env_file
+
+    options = {"base_url": base_url, "host": host, "port": port, "smtp_url": smtp_url, "smtp_from": smtp_from}
+    options |= {"database_url": database_url, "storage_url": storage_url, "s3_endpoint_url": s3_endpoint_url}
+    options |= {"s3_object_lock_days": s3_object_lock_days, "tsa_url": tsa_url}
+    chosen = init_choices(options)
+    settings = get_settings(**chosen)
     settings.home.mkdir(parents=True, exist_ok=True)
-    with services() as svc:
+    with services(settings) as svc:
         result = initialize(svc)
+    # Written last: a home whose initialization failed is not marked as initialized.
+    write_env_file(settings.env_file, chosen)
     token = result.admin_token
     if as_json:
         emit_json(
@@ -29,11 +54,13 @@ def init(as_json: JsonOpt = False) -> None:
                 "organization": result.organization_slug,
                 "created": result.created,
                 "admin_token": token.secret if token else None,
-                "home": str(settings.home.resolve()),
+                "home": str(settings.home),
+                "env_file": str(settings.env_file),
             }
         )
         return
-    err.print(f"Offboard data: {settings.home.resolve()} (organization '{result.organization_slug}')")
+    err.print(f"Offboard data: {settings.home} (organization '{result.organization_slug}')")
+    err.print(f"Settings: {settings.env_file} (`offboard config show` prints them)")
     if token is not None:
         err.print("Admin API token (shown only this once; only its hash is stored):")
         out.print(token.secret)
@@ -49,7 +76,10 @@ def serve(
     """Serve the API and pages."""
     import uvicorn
 
-    settings = get_settings()
+    from vault.cli.config import warn_port_mismatch
+
+    settings = initialized_settings()
+    warn_port_mismatch(settings, port or settings.port)
     # By name: the domain package never imports the API package.
     uvicorn.run(
         "api.app:app_from_env",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from templates.render import Renderer
+    from vault.config import Settings
     from vault.ids import IdKind
     from vault.mail import RenderedEmail
     from vault.orgs.organizations import Principal
@@ -126,12 +127,16 @@ class LazyRenderer:
 
 
 @contextmanager
-def services() -> Iterator[Services]:
-    """The deployment's services for one command, with the jinja2 renderer (built only when used)."""
-    from vault.config import get_settings
+def services(settings: Settings | None = None) -> Iterator[Services]:
+    """The deployment's services for one command, with the jinja2 renderer (built only when used).
+
+    Without ``settings``, those of the initialized home: a command run where ``offboard init`` never ran
+    stops with one line naming it, before anything (a folder, a database) is created.
+    """
+    from vault.config import initialized_settings
     from vault.services import build_services
 
-    svc = build_services(get_settings(), renderer=LazyRenderer())
+    svc = build_services(settings or initialized_settings(), renderer=LazyRenderer())
     try:
         yield svc
     finally:

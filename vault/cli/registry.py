@@ -65,9 +65,14 @@ def _audit() -> None:
     from vault.cli import audit  # noqa: F401
 
 
+def _config() -> None:
+    from vault.cli import config  # noqa: F401
+
+
 COMMANDS: dict[str, Entry] = {
     "init": Entry(
-        "Create the data folder, database, default organization and the first admin token (shown once).", _admin
+        "Create the home (its offboard.env, database, default organization) and the first admin token (shown once).",
+        _admin,
     ),
     "serve": Entry("Serve the API and pages.", _admin),
     "token": Entry("API tokens.", _admin),
@@ -82,6 +87,7 @@ COMMANDS: dict[str, Entry] = {
         "Check an evidence bundle offline; exit 0 only if every check passes, else list every failure.", _bundle
     ),
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
+    "config": Entry("The settings of this deployment (offboard.env).", _config),
     "audit": Entry(
         "Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit
     ),

@@ -98,11 +98,15 @@ def _create(session: Session, settings: Settings, org: Organization, now: dateti
 
 
 def ensure_key(session: Session, settings: Settings, org: Organization, *, clock: Clock = system_clock) -> SigningKey:
-    """The organization's active key, creating the first one if it has none."""
+    """The organization's active key, creating the first one if it has none; pins the checkpoint origin."""
     rows = keys_of(session, org.id)
-    if rows:
-        return active_key(session, org.id)
-    return _create(session, settings, org, clock())[0]
+    key = active_key(session, org.id) if rows else _create(session, settings, org, clock())[0]
+    if org.origin is None:
+        # The origin the key was named for, kept: a base URL changed later (a new port, a proxy in front)
+        # moves the links only, never the origin that the checkpoints already signed and verifiers expect.
+        org.origin = rows[0].name if rows else key.name
+        session.add(org)
+    return key
 
 
 def load_signer(settings: Settings, row: SigningKey) -> Signer:
