@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES
+from api.params import Count
 from api.schemas import ConsistencyProofOut, InclusionProofOut
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
@@ -65,7 +66,7 @@ def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextRespo
     response_class=Response,
     responses={200: {"content": {"application/json": {}}, "description": "The exact entry bytes"}},
 )
-def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
+def entry(index: Count, principal: PrincipalDep, session: SessionDep) -> Response:
     row = log.entry(session, principal.organization_id, index)
     return Response(
         bytes(row.body),
@@ -78,15 +79,15 @@ def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
 def inclusion(
     principal: PrincipalDep,
     session: SessionDep,
-    index: Annotated[int, Query()],
-    tree_size: Annotated[int | None, Query()] = None,
+    index: Annotated[Count, Query()],
+    tree_size: Annotated[Count | None, Query()] = None,
 ) -> InclusionProofJSON:
     return service.prove_inclusion(session, principal.organization_id, index, tree_size).to_json()
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProofOut)
 def consistency(
-    principal: PrincipalDep, session: SessionDep, first: Annotated[int, Query()], second: Annotated[int, Query()]
+    principal: PrincipalDep, session: SessionDep, first: Annotated[Count, Query()], second: Annotated[Count, Query()]
 ) -> ConsistencyProofJSON:
     return service.prove_consistency(session, principal.organization_id, first, second).to_json()
 
