@@ -381,9 +381,7 @@ def get_version(
 ) -> PlaybookVersion:
     """A published version (the latest when ``version`` is ``None``)."""
     playbook = get_playbook(session, organization_id, key, clock=clock)
-    row = _version_row(
-        session, organization_id, key, version if version is not None else playbook.latest_version
-    )
+    row = _version_row(session, organization_id, key, playbook.latest_version if version is None else version)
     if row is None:
         raise NotFound(f"playbook {key!r} has no version {version} in this organization")
     return row
