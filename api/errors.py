@@ -25,6 +25,7 @@ PROBLEM_BASE = "https://offboard.invalid/problems/"
 #: Each domain error class's status, most specific first; a title only where the status's own would mislead.
 STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.PayloadTooLarge, 413, None),
+    (errors.UnacceptableUpload, 422, None),
     (errors.InvalidInput, 400, None),
     (errors.NotFound, 404, None),
     (errors.Conflict, 409, None),
@@ -99,7 +100,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.OffboardError)
     async def _domain(_request: Request, exc: errors.OffboardError) -> JSONResponse:
         status, title = status_for(exc)
-        return problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
+        response = problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
+        if isinstance(exc, errors.RateLimited) and "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
