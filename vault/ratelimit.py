@@ -4,8 +4,10 @@
 inside the window is refused (``RateLimited``, HTTP 429) until the oldest of them ages out. The
 acknowledgment pages keep two (``docs/receipts.md``, "Link security"): one keyed by client address that
 counts guesses (tokens no link has), one keyed by link id that counts refused answers on a live link.
-State lives in the process: behind several workers each counts on its own, which multiplies the
-thresholds by the worker count but keeps the 2^256 token space far out of reach.
+``take`` spends the budget on every request instead, for endpoints open to anyone (the verifier keys,
+``/.well-known/offboard/keys``, keyed by client address). State lives in the process: behind several
+workers each counts on its own, which multiplies the thresholds by the worker count but keeps the 2^256
+token space far out of reach.
 
 ``client_ip`` trusts ``X-Forwarded-For`` only when the direct peer is a configured proxy, and then takes
 the right-most address that is not itself a trusted proxy (the left part is whatever the client wrote).
@@ -58,27 +60,37 @@ class FailureLimiter:
             del self._failures[key]
         return times
 
+    def _refuse_if_spent(self, times: deque[datetime], now: datetime) -> None:
+        if len(times) >= self.max_failures:
+            wait = self.window - (now - times[0]).total_seconds()
+            raise RateLimited(self.refusal, details={"retry_after": max(1, math.ceil(wait))})
+
+    def _count(self, key: str, times: deque[datetime], now: datetime) -> None:
+        times.append(now)
+        self._failures[key] = times
+        self._failures.move_to_end(key)
+        while len(self._failures) > MAX_KEYS:
+            self._failures.popitem(last=False)
+
     def check(self, key: str) -> None:
         """Raise ``RateLimited`` (with ``retry_after`` seconds) if ``key`` has used up its failures."""
         with self._lock:
             now = self._clock()
-            times = self._recent(key, now)
-            if len(times) >= self.max_failures:
-                wait = self.window - (now - times[0]).total_seconds()
-                raise RateLimited(
-                    self.refusal,
-                    details={"retry_after": max(1, math.ceil(wait))},
-                )
+            self._refuse_if_spent(self._recent(key, now), now)
 
     def fail(self, key: str) -> None:
         with self._lock:
             now = self._clock()
+            self._count(key, self._recent(key, now), now)
+
+    def take(self, key: str) -> None:
+        """``check``, then count this attempt: a budget of every request (the public keys), not only of
+        failures. A refused request is not counted, so a flood does not push the window on."""
+        with self._lock:
+            now = self._clock()
             times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
-            self._failures.move_to_end(key)
-            while len(self._failures) > MAX_KEYS:
-                self._failures.popitem(last=False)
+            self._refuse_if_spent(times, now)
+            self._count(key, times, now)
 
 
 def _networks(trusted: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
