@@ -11,6 +11,7 @@ from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, new_
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
+from vault.models.limits import RateLimitFailure
 from vault.models.signin import ConsoleSession, StaffCredential
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Organization",
     "Playbook",
     "PlaybookVersion",
+    "RateLimitFailure",
     "Receipt",
     "ReceiptLink",
     "SigningKey",
