@@ -11,7 +11,7 @@ import hashlib
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -123,6 +123,13 @@ def keys_limiter(request: Request) -> FailureLimiter:
     return found
 
 
+def spend_keys_budget(request: Request, services: ServicesDep) -> None:
+    """One request of the client address's budget; a dependency so it runs before the session opens."""
+    peer = request.client.host if request.client else None
+    address = client_ip(peer, request.headers.get("x-forwarded-for"), services.settings.trusted_proxies)
+    keys_limiter(request).take(address)
+
+
 def _keys_organization(request: Request, session: Session, slug: str | None) -> Organization:
     # The slug chooses; else a token's organization (clients that always sent one keep their answer); else
     # the default organization.
@@ -142,6 +149,7 @@ def _keys_organization(request: Request, session: Session, slug: str | None) -> 
     },
 )
 def keys(
+    _budget: Annotated[None, Depends(spend_keys_budget)],
     request: Request,
     services: ServicesDep,
     session: SessionDep,
@@ -151,9 +159,6 @@ def keys(
 ) -> Response:
     """The organization's checkpoint keys with their validity windows (public halves only); no credential
     needed, rate-limited per client address, cacheable for five minutes."""
-    peer = request.client.host if request.client else None
-    address = client_ip(peer, request.headers.get("x-forwarded-for"), services.settings.trusted_proxies)
-    keys_limiter(request).take(address)
     org = _keys_organization(request, session, organization)
     body = KeysOut(
         organization=org.slug,
