@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import console, errors, pages
+from api.docs_ui import docs_router
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
 from templates.render import Renderer
 from vault.config import Settings
@@ -44,6 +45,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         version="0.1.0",
         summary="Client offboarding cases, hashed evidence, signed receipts and a verifiable ledger.",
         lifespan=lifespan,
+        # /docs comes from api/docs_ui.py (assets served from the package, not a CDN); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     # The one renderer of this deployment, handed to the services (emails) and, through them, the pages.
     if services is None:
@@ -63,6 +67,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(receipts.router)
     app.include_router(pages.router)
     app.include_router(console.router)
+    app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

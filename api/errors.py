@@ -25,6 +25,7 @@ PROBLEM_BASE = "https://offboard.invalid/problems/"
 #: Each domain error class's status, most specific first; a title only where the status's own would mislead.
 STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.PayloadTooLarge, 413, None),
+    (errors.UnacceptableUpload, 422, None),
     (errors.InvalidInput, 400, None),
     (errors.NotFound, 404, None),
     (errors.Conflict, 409, None),
@@ -106,7 +107,10 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: errors.OffboardError) -> Response:
         status, title = status_for(exc)
         page = _page_problem(request, status, title or _TITLES.get(status, "Error"), exc.message)
-        return page or problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
+        response = page or problem(status, exc.code, title or _TITLES.get(status, "Error"), exc.message, **exc.details)
+        if isinstance(exc, errors.RateLimited) and "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

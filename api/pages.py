@@ -44,7 +44,7 @@ from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
 from vault.models import Receipt
 from vault.orgs.organizations import Principal, Role
-from vault.ratelimit import FailureLimiter, client_ip
+from vault.ratelimit import Limiter, StoredFailureLimiter, client_ip
 from vault.rendering import Renderer
 from vault.services import Services
 
@@ -60,9 +60,9 @@ class AckState:
 
     services: Services
     #: Unknown tokens per client address.
-    guesses: FailureLimiter
+    guesses: Limiter
     #: Refused answers per link id.
-    refusals: FailureLimiter
+    refusals: Limiter
 
     @property
     def renderer(self) -> Renderer:
@@ -96,15 +96,22 @@ def ack_state(request: Request) -> AckState:
             if found is None:
                 svc: Services = state.services
                 settings = svc.settings
-                guesses = FailureLimiter(
+                # Counted in the database, so every process of the deployment spends the same budget.
+                guesses = StoredFailureLimiter(
+                    "ack-address",
                     settings.ack_rate_limit_failures,
                     settings.ack_rate_limit_window_seconds,
+                    read=svc.read,
+                    transact=svc.transact,
                     clock=svc.clock,
                     refusal="too many unknown links were tried from this address; try again later",
                 )
-                refusals = FailureLimiter(
+                refusals = StoredFailureLimiter(
+                    "ack-link",
                     settings.ack_link_rate_limit_failures,
                     settings.ack_link_rate_limit_window_seconds,
+                    read=svc.read,
+                    transact=svc.transact,
                     clock=svc.clock,
                     refusal="too many answers on this link were refused; try again later",
                 )
@@ -122,7 +129,7 @@ def _meta(request: Request, st: AckState) -> acks.ClientMeta:
     return acks.ClientMeta(ip=_ip(request, st), user_agent=request.headers.get("user-agent", ""))
 
 
-def _limited(st: AckState, limiter: FailureLimiter, key: str, scope: str) -> HTMLResponse | None:
+def _limited(st: AckState, limiter: Limiter, key: str, scope: str) -> HTMLResponse | None:
     """The 429 page when ``key`` (an address or a link id) is over ``limiter``'s budget, else None; ``scope``
     tells the page which ("address" or "link")."""
     try:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Refused answers one live link may get per window before 429 on that link."
     )
     ack_link_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    keys_rate_limit_requests: int = Field(
+        default=120, ge=1, description="Requests for /.well-known/offboard/keys one IP may make per window before 429."
+    )
+    keys_rate_limit_window_seconds: int = Field(default=60, ge=1)
     receipt_terms: str = Field(
         default=(
             "The organization hands over the deliverables listed in this receipt, each identified by its "

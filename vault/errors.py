@@ -28,6 +28,13 @@ class InvalidInput(OffboardError):
     code = "invalid-input"
 
 
+class UnacceptableUpload(InvalidInput):
+    """A well-formed upload that cannot be evidence: an empty file, or a file name with a control character
+    or longer than 255 bytes."""
+
+    code = "unacceptable-upload"
+
+
 class NotFound(OffboardError):
     """The thing does not exist, or exists in another organization (never said which)."""
 

@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
+from api.headers import content_disposition
 from vault.bundle.export import BundleStream, prepare
 
 router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
@@ -42,7 +43,7 @@ def export_bundle(
         iter(stream),
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="{plan.root}.zip"',
+            "Content-Disposition": content_disposition(f"{plan.root}.zip"),
             "Cache-Control": "no-store",
             "X-Offboard-Checkpoint-Size": str(plan.checkpoint.size),
         },

@@ -7,14 +7,19 @@ docs/bundle.md).
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
-from api.deps import PrincipalDep, ServicesDep, SessionDep
-from api.errors import COMMON_RESPONSES
+from api.deps import PrincipalDep, ServicesDep, SessionDep, bearer_secret
+from api.errors import COMMON_RESPONSES, responses
+from api.headers import content_disposition
+from api.params import Count
 from api.schemas import ConsistencyProofOut, InclusionProofOut
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
@@ -23,6 +28,9 @@ from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
 from vault.models import Organization
+from vault.orgs.organizations import authenticate, organization_by_slug
+from vault.ratelimit import FailureLimiter, client_ip
+from vault.services import Services
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=COMMON_RESPONSES)
 well_known = APIRouter(tags=["ledger"])
@@ -65,7 +73,7 @@ def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextRespo
     response_class=Response,
     responses={200: {"content": {"application/json": {}}, "description": "The exact entry bytes"}},
 )
-def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
+def entry(index: Count, principal: PrincipalDep, session: SessionDep) -> Response:
     row = log.entry(session, principal.organization_id, index)
     return Response(
         bytes(row.body),
@@ -78,25 +86,81 @@ def entry(index: int, principal: PrincipalDep, session: SessionDep) -> Response:
 def inclusion(
     principal: PrincipalDep,
     session: SessionDep,
-    index: Annotated[int, Query()],
-    tree_size: Annotated[int | None, Query()] = None,
+    index: Annotated[Count, Query()],
+    tree_size: Annotated[Count | None, Query()] = None,
 ) -> InclusionProofJSON:
     return service.prove_inclusion(session, principal.organization_id, index, tree_size).to_json()
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProofOut)
 def consistency(
-    principal: PrincipalDep, session: SessionDep, first: Annotated[int, Query()], second: Annotated[int, Query()]
+    principal: PrincipalDep, session: SessionDep, first: Annotated[Count, Query()], second: Annotated[Count, Query()]
 ) -> ConsistencyProofJSON:
     return service.prove_consistency(session, principal.organization_id, first, second).to_json()
 
 
-@well_known.get("/.well-known/offboard/keys", responses=COMMON_RESPONSES)
-def keys(principal: PrincipalDep, services: ServicesDep, session: SessionDep) -> KeysOut:
-    """The organization's checkpoint keys with their validity windows (public halves only)."""
-    org = session.get(Organization, principal.organization_id)
-    assert org is not None  # noqa: S101 - a valid token always names an existing organization
-    return KeysOut(
+#: Keys change only with a rotation; five minutes of caching delays a verifier that little.
+KEYS_CACHE = "public, max-age=300"
+_keys_lock = threading.Lock()
+
+
+def keys_limiter(request: Request) -> FailureLimiter:
+    """The app's per-address budget for the public keys (made on first use from the settings)."""
+    state = request.app.state
+    found: FailureLimiter | None = getattr(state, "keys_limiter", None)
+    if found is None:
+        with _keys_lock:
+            found = getattr(state, "keys_limiter", None)
+            if found is None:
+                svc: Services = state.services
+                found = FailureLimiter(
+                    svc.settings.keys_rate_limit_requests,
+                    svc.settings.keys_rate_limit_window_seconds,
+                    clock=svc.clock,
+                    refusal="too many requests for the keys from this address; try again later",
+                )
+                state.keys_limiter = found
+    return found
+
+
+def spend_keys_budget(request: Request, services: ServicesDep) -> None:
+    """One request of the client address's budget; a dependency so it runs before the session opens."""
+    peer = request.client.host if request.client else None
+    address = client_ip(peer, request.headers.get("x-forwarded-for"), services.settings.trusted_proxies)
+    keys_limiter(request).take(address)
+
+
+def _keys_organization(request: Request, session: Session, slug: str | None) -> Organization:
+    # The slug chooses; else a token's organization (clients that always sent one keep their answer); else
+    # the default organization.
+    if slug is None and (secret := bearer_secret(request)) is not None:
+        org = session.get(Organization, authenticate(session, secret).organization_id)
+        assert org is not None  # noqa: S101 - a valid token always names an existing organization
+        return org
+    return organization_by_slug(session, slug)
+
+
+@well_known.get(
+    "/.well-known/offboard/keys",
+    response_model=KeysOut,
+    responses={
+        **responses(401, 404, 422, 429),
+        304: {"description": "Not modified (the ETag in If-None-Match is current)"},
+    },
+)
+def keys(
+    _budget: Annotated[None, Depends(spend_keys_budget)],
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    organization: Annotated[
+        str | None, Query(max_length=200, description="Organization slug. Default: the token's, else the default.")
+    ] = None,
+) -> Response:
+    """The organization's checkpoint keys with their validity windows (public halves only); no credential
+    needed, rate-limited per client address, cacheable for five minutes."""
+    org = _keys_organization(request, session, organization)
+    body = KeysOut(
         organization=org.slug,
         origin=keyring.origin_of(services.settings, org),
         keys=[
@@ -109,7 +173,12 @@ def keys(principal: PrincipalDep, services: ServicesDep, session: SessionDep) ->
             )
             for k in keyring.public_keys(session, org.id)
         ],
-    )
+    ).model_dump_json().encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"Cache-Control": KEYS_CACHE, "ETag": etag, "Vary": "Authorization"}
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @well_known.get(
@@ -137,7 +206,7 @@ def verify_page_copy() -> Response:
         verify_page(),
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Disposition": 'attachment; filename="verify.html"',
+            "Content-Disposition": content_disposition("verify.html"),
             "Content-Security-Policy": "sandbox",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": PAGE_CACHE,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
+from api.params import Positive
 from api.schemas import PlaybookPublic, PlaybookUpload, PlaybookVersionPublic
 from vault.cases import playbooks
 from vault.db import Unit
@@ -31,7 +32,7 @@ def get_playbook(
     key: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    version: Annotated[int | None, Query(ge=1, description="Default: the latest version.")] = None,
+    version: Annotated[Positive | None, Query(description="Default: the latest version.")] = None,
 ) -> PlaybookVersionPublic:
     def work(session: Unit) -> PlaybookVersionPublic:
         row = playbooks.get_version(session, principal.organization_id, key, version, clock=services.clock)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
+from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
@@ -188,5 +189,5 @@ def receipt_pdf(receipt_id: str, principal: PrincipalDep, services: ServicesDep)
     return Response(
         data,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="receipt-{row.id}.pdf"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": content_disposition(f"receipt-{row.id}.pdf"), "Cache-Control": "no-store"},
     )

@@ -46,7 +46,8 @@ def test_api_bundle_streams_and_verifies(client: TestClient, owner: str, tmp_pat
     response = client.post(f"/api/v1/cases/{case_id}/bundle")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
-    assert response.headers["content-disposition"] == f'attachment; filename="offboard-case-{case_id}.zip"'
+    name = f"offboard-case-{case_id}.zip"
+    assert response.headers["content-disposition"] == f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     path = tmp_path / "case.zip"
     path.write_bytes(response.content)
     keys = client.get("/.well-known/offboard/keys").json()

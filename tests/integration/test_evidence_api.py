@@ -139,12 +139,10 @@ def test_upload_over_limit_is_413_and_leaves_nothing(
         assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
+#: Names that look like paths are kept as sent (they never become one); names with control characters or
+#: over 255 bytes are refused (tests/integration/test_upload_names.py).
 HOSTILE_NAMES = [
     "../../../etc/passwd",
-    "evil\x00.pdf",
-    "bell\x07\x1b[31mred",
-    "a" * 300 + ".pdf",
-    "invoice\u202egnp.exe",
     "/absolute/path.txt",
     "..\\..\\windows\\system32",
 ]
@@ -157,16 +155,14 @@ def test_hostile_filenames_never_become_paths(client: TestClient, services: Any,
     response = upload(client, case_id, data, filename=name)
     assert response.status_code == 201, response.text
     body = response.json()
-    kept = body["original_filename"]
-    assert "\x00" not in kept and "\u202e" not in kept and "\x1b" not in kept
-    assert len(kept) <= 255
+    assert body["original_filename"] == name
     keys = list(services.store.keys())
     assert keys == [next(k for k in keys if k.endswith(body["sha256"]))]
     assert all(name not in k for k in keys)
     assert not (settings.home.parent / "etc").exists()
     download = client.get(f"/api/v1/evidence/{body['id']}/content")
     assert download.content == data
-    assert "\x00" not in download.headers["content-disposition"]
+    assert download.headers["content-disposition"].startswith('attachment; filename="')
 
 
 def test_missing_and_wrong_token_are_401(client: TestClient) -> None:

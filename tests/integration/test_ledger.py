@@ -115,14 +115,11 @@ def test_entries_proofs_and_checkpoint_over_http(client: TestClient, services: A
     [
         ("/api/v1/ledger/proof/inclusion", {"index": 5, "tree_size": 5}, "index must be in [0, 5)"),
         ("/api/v1/ledger/proof/inclusion", {"index": "size"}, "index must be in [0, {size})"),
-        ("/api/v1/ledger/proof/inclusion", {"index": -1}, "index must be in"),
         ("/api/v1/ledger/proof/inclusion", {"index": 0, "tree_size": 999}, "beyond the log"),
-        ("/api/v1/ledger/proof/inclusion", {"index": 0, "tree_size": -3}, "must be >= 0"),
         ("/api/v1/ledger/proof/consistency", {"first": 4, "second": 2}, "must not exceed"),
         ("/api/v1/ledger/proof/consistency", {"first": 0, "second": 2}, "first must be >= 1"),
         ("/api/v1/ledger/proof/consistency", {"first": 1, "second": 500}, "beyond the log"),
         ("/api/v1/ledger/entries/{size}", {}, "beyond the log"),
-        ("/api/v1/ledger/entries/-1", {}, "must be >= 0"),
     ],
 )
 def test_bad_ranges_are_400_problems(

@@ -51,6 +51,8 @@ def test_acknowledged_receipt_pdf_is_signed_attached_and_readable(
     )
     response = client.get(f"/api/v1/receipts/{receipt['id']}/pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    name = f"receipt-{receipt['id']}.pdf"  # RFC 6266, as every download (api/headers.py)
+    assert response.headers["content-disposition"] == f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     pdf = response.content
     got = client.get(f"/api/v1/receipts/{receipt['id']}").json()
 

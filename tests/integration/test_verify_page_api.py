@@ -26,7 +26,7 @@ def test_digest_and_page_are_public_cacheable_and_agree(client: TestClient, tmp_
     assert page.status_code == 200
     assert page.content == page_bytes
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert page.headers["content-disposition"] == 'attachment; filename="verify.html"'
+    assert page.headers["content-disposition"] == "attachment; filename=\"verify.html\"; filename*=UTF-8''verify.html"
     assert page.headers["content-security-policy"] == "sandbox"
     assert page.headers["x-content-type-options"] == "nosniff"
 

@@ -23,7 +23,7 @@ from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.models import Playbook, PlaybookVersion
+from vault.models import INT_COLUMN_MAX, Playbook, PlaybookVersion
 from vault.orgs.organizations import Principal, Role
 
 SHIPPED_DIR = Path(__file__).parent / "shipped_playbooks"
@@ -258,6 +258,8 @@ def _playbook_row(session: Session, organization_id: str, key: str) -> Playbook 
 
 
 def _version_row(session: Session, organization_id: str, key: str, version: int) -> PlaybookVersion | None:
+    if not 0 <= version <= INT_COLUMN_MAX:
+        return None
     return session.exec(
         select(PlaybookVersion).where(
             PlaybookVersion.organization_id == organization_id,
@@ -379,9 +381,7 @@ def get_version(
 ) -> PlaybookVersion:
     """A published version (the latest when ``version`` is ``None``)."""
     playbook = get_playbook(session, organization_id, key, clock=clock)
-    row = _version_row(
-        session, organization_id, key, version if version is not None else playbook.latest_version
-    )
+    row = _version_row(session, organization_id, key, playbook.latest_version if version is None else version)
     if row is None:
         raise NotFound(f"playbook {key!r} has no version {version} in this organization")
     return row

@@ -21,8 +21,15 @@ from storage.base import ObjectCorrupt, ObjectMissing, ObjectStore, ObjectWriter
 from vault.cases.lifecycle import get_case, writable_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.db import Transact, Unit
-from vault.errors import InvalidInput, NotFound, PayloadTooLarge, StorageError, VerificationFailed
-from vault.evidence.filenames import escape_filename
+from vault.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    StorageError,
+    UnacceptableUpload,
+    VerificationFailed,
+)
+from vault.evidence.filenames import checked_filename
 from vault.evidence.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -171,8 +178,14 @@ class EvidenceIngest:
         """Commit the object, then the row and its ledger entry; returns the existing row for duplicates."""
         try:
             evidence_kind = parse_kind(kind)
+            name = checked_filename(filename)
             if description is not None and len(description) > 4000:
                 raise InvalidInput("description must be at most 4000 characters")
+            if self.size == 0:
+                raise UnacceptableUpload(
+                    "the file is empty (0 bytes): an empty file is never evidence; a confirmation given in "
+                    "words is recorded as a case note"
+                )
             if self._undecided is not None:
                 self._decide_pdf()
             try:
@@ -187,7 +200,7 @@ class EvidenceIngest:
         finally:
             if self._done:
                 self._drop_pdf_tee()
-        return self._record(stored, evidence_kind, escape_filename(filename), content_type, description, pdf_info)
+        return self._record(stored, evidence_kind, name, content_type, description, pdf_info)
 
     def _inspect_pdf(self) -> PdfInfo | None:
         if self._pdf is None:

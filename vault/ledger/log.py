@@ -34,7 +34,7 @@ from vault.ledger.driver import node_row as node_row  # re-exported: callers ask
 from vault.ledger.entries import CaseLink, EntryDraft, encode_entry
 from vault.ledger.hashing import LeafHash, leaf_hash
 from vault.ledger.tree import NodeId, nodes_completed_by_append, root_nodes_needed
-from vault.models import LedgerEntry
+from vault.models import INT_COLUMN_MAX, LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +366,7 @@ def entry(session: Session, organization_id: str, index: int) -> LedgerEntry:
     if index < 0:
         raise InvalidInput(f"index must be >= 0; got {index}")
     _pending_written(session)
-    row = session.get(LedgerEntry, (organization_id, index))
+    row = session.get(LedgerEntry, (organization_id, index)) if index <= INT_COLUMN_MAX else None
     if row is None:
         raise InvalidInput(f"index {index} is beyond the log (size {size(session, organization_id)})")
     return row

@@ -7,13 +7,15 @@ UUID strings; times are aware UTC datetimes.
 from __future__ import annotations
 
 from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playbook, PlaybookVersion, StaffMember
-from vault.models.core import ApiToken, Case, Organization, new_id
+from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
+from vault.models.limits import RateLimitFailure
 from vault.models.signin import ConsoleSession, StaffCredential
 
 __all__ = [
+    "INT_COLUMN_MAX",
     "AccessItem",
     "Acknowledgment",
     "ApiToken",
@@ -28,6 +30,7 @@ __all__ = [
     "Organization",
     "Playbook",
     "PlaybookVersion",
+    "RateLimitFailure",
     "Receipt",
     "ReceiptLink",
     "SigningKey",

@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 from vault.clock import system_clock
 from vault.states import CaseStatus
 
+#: The largest value an ``int`` column holds on every backend: SQLModel maps ``int`` to ``sa.Integer``, which is
+#: 32-bit on PostgreSQL, so a lookup by a larger number is answered "not there" before it reaches the driver.
+INT_COLUMN_MAX = 2**31 - 1
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
