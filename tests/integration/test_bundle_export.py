@@ -151,5 +151,7 @@ def test_cli_export_and_verify(cli_env: Any, tmp_path: Path, capsys: pytest.Capt
 
     code, _, err = run_cli(capsys, "bundle", "export", case_id, "-o", str(tmp_path))
     assert code == 1 and "is a directory" in err
+    code, _, err = run_cli(capsys, "bundle", "export", "0000000f", "-o", str(tmp_path / "x.zip"))
+    assert code == 1 and "no case '0000000f'" in err and not (tmp_path / "x.zip").exists()
     code, _, err = run_cli(capsys, "bundle", "export", "no-such-case", "-o", str(tmp_path / "x.zip"))
-    assert code == 1 and "no case 'no-such-case'" in err and not (tmp_path / "x.zip").exists()
+    assert code == 2 and "'no-such-case' is not an id" in err and not (tmp_path / "x.zip").exists()
