@@ -13,13 +13,15 @@ $(VENV)/bin/python:
 $(UV): $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
 
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (as on the development machines) nothing would
+# ever write .pyc files, and every `offboard` call would compile every module it imports again.
 $(VENV)/.runtime: requirements.lock pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(PY) -r requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: requirements-dev.lock pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-dev.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@ $(VENV)/.runtime
 
