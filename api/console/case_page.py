@@ -30,6 +30,14 @@ Text = Annotated[str, Form(max_length=10_000)]
 Short = Annotated[str, Form(max_length=320)]
 Ids = Annotated[list[str], Form(max_length=100)]
 #: Missing items of the gate that an admin may waive, and the form field naming what is waived.
+#: Where the close page sends a person to fix each kind of missing item: (tab path, link text).
+FIXES = {
+    "step": ("", "Complete the step"),
+    "access": ("", "Go to the access register"),
+    "acknowledgment": ("/receipts", "Go to the receipts"),
+    "deliverable": ("/receipts", "Send a receipt that lists it"),
+    "status": ("/timeline", "See the dispute in the timeline"),
+}
 #: Missing items of the gate an admin may waive, with the field of the item the waiver names.
 WAIVABLE = {"acknowledgment": "receipt", "deliverable": "evidence"}
 
@@ -97,6 +105,7 @@ def _close_page(
         case=header,
         tab="overview",
         missing=missing,
+        fixes=FIXES,
         waivable=WAIVABLE,
         errors=[{"field": target, "message": error}] if error else [],
         field_errors={target: error} if error else {},
