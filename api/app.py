@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import console, errors, pages
 from api.docs_ui import docs_router
-from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff
+from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff, tlog
 from templates.render import Renderer
 from vault.config import Settings
 from vault.db import read_session
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(orgs.router)
     app.include_router(ledger.router)
     app.include_router(ledger.well_known)
+    app.include_router(tlog.router)
     app.include_router(bundles.router)
     app.include_router(receipts.router)
     app.include_router(pages.router)

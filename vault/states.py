@@ -76,3 +76,14 @@ STORED: dict[tuple[str, str], frozenset[str]] = {
     ("receipt", "status"): frozenset(ReceiptStatus),
     ("receipt_link", "status"): STORED_LINK_STATES,
 }
+
+
+class LogVisibility(StrEnum):
+    """``organization.log_visibility``: who may read the log's tiles (``docs/ledger.md``, "Tiles")."""
+
+    #: Everything needs a token of the organization.
+    PRIVATE = "private"
+    #: The checkpoint and the tiles of hashes are public; entry bundles need a token.
+    HASHES = "hashes"
+    #: Checkpoint, hashes and entries are public.
+    PUBLIC = "public"

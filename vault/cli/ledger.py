@@ -177,3 +177,35 @@ def verify(as_json: JsonOpt = False) -> None:
             out.print(f"ledger FAILED: first bad index {report.first_bad_index}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@ledger_app.command("visibility")
+def visibility(
+    value: Annotated[str | None, typer.Argument(help="private, hashes or public; omit it to see the current.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who may read the log's tiles (/tlog/<slug>/) without a token: private, hashes or public."""
+    from vault.orgs.log_visibility import set_log_visibility
+
+    with services() as svc:
+        if value is None:
+            with read_session(svc.engine) as session:
+                org = session.get(Organization, operator(session).organization_id)
+                assert org is not None  # noqa: S101 - the operator's organization exists
+                shown, slug = org.log_visibility, org.slug
+        else:
+            shown = svc.transact(
+                lambda session: set_log_visibility(session, operator(session), value, clock=svc.clock)
+            ).value
+            with read_session(svc.engine) as session:
+                slug = operator_slug(session)
+    if as_json:
+        emit_json({"organization": slug, "log_visibility": shown})
+    else:
+        out.print(f"{slug}: {shown} (tiles at /tlog/{slug}/)", markup=False)
+
+
+def operator_slug(session: Session) -> str:
+    org = session.get(Organization, operator(session).organization_id)
+    assert org is not None  # noqa: S101 - the operator's organization exists
+    return org.slug

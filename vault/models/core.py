@@ -32,6 +32,8 @@ class Organization(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=200)
     is_default: bool = Field(default=False)
     created_at: datetime = Field(default_factory=system_clock)
+    #: Who may read the log's tiles without a token: a ``LogVisibility`` value (migration 0010).
+    log_visibility: str = Field(default="private", max_length=16, sa_column_kwargs={"server_default": "private"})
 
 
 class ApiToken(SQLModel, table=True):
