@@ -77,7 +77,8 @@ async def check_file(request: Request, page: PageDep) -> Response:
 
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        raise InvalidInput("the file check takes a multipart/form-data form")
+        # Not the page's form, so no token can be read from it: refused like any form without one.
+        require_form_token(request, page.st, page.live, None)
     form = MultipartUpload(content_type, sink)
     async for chunk in request.stream():
         form.write(chunk)

@@ -72,6 +72,9 @@ def _seed(client: TestClient, services: Any, organization_id: str, client_name: 
         "step_key": steps[0]["key"],
         "key": playbooks[0]["key"],
         "index": str(index),
+        "version": "1",
+        "staff_id": next(m["id"] for m in client.get("/api/v1/staff").json() if m["email"] == MEMBER),
+        "token_id": client.get("/api/v1/tokens").json()[0]["id"],
     }
     return Org(organization_id, ids)
 
