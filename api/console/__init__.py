@@ -2,14 +2,14 @@
 
 An adapter like the API routes and the acknowledgment pages: every page action calls the same domain
 functions, writes go through ``services.transact`` and reads through a session on ``vault.db.reader``.
-Only sign-in (password or OpenID Connect), sign-out and the start page exist so far.
+Sign-in (password or OpenID Connect), sign-out, the case list, opening a case and the ledger page.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import case_access, case_page, case_timeline, signin, sso
+from api.console import case_access, case_page, case_timeline, cases, ledger_page, signin, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -17,5 +17,7 @@ router.include_router(sso.router)
 router.include_router(case_page.router)
 router.include_router(case_access.router)
 router.include_router(case_timeline.router)
+router.include_router(cases.router)
+router.include_router(ledger_page.router)
 
 __all__ = ["router"]

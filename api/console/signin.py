@@ -1,4 +1,5 @@
-"""The console's sign-in pages: ``GET/POST /login``, ``POST /logout`` and ``/`` (``docs/console.md``).
+"""The console's sign-in pages: ``GET/POST /login`` and ``POST /logout`` (``docs/console.md``); ``/`` is the
+case list (``api/console/cases.py``).
 
 The sign-in form has no session yet, so its CSRF token is a double-submit one: a random value in a
 ``SameSite=Strict``, ``HttpOnly`` cookie scoped to ``/login`` and in the form, which must be equal. That
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.auth import forget_session, require_form_token, session_secret, signed_in, to_login
-from api.console.page import EXPIRED_FORM, PageDep
+from api.console.page import EXPIRED_FORM
 from api.console.state import ConsoleState, console_state
 from vault.errors import Forbidden, RateLimited, Unauthorized
 from vault.orgs import signin
@@ -27,12 +28,6 @@ from vault.orgs import signin
 router = APIRouter(include_in_schema=False)
 StateDep = Annotated[ConsoleState, Depends(console_state)]
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def home(page: PageDep) -> Response:
-    """The signed-in start page; ``PageDep`` sends everyone else to ``/login``."""
-    return page.render("home")
 
 
 def login_token(request: Request, st: ConsoleState) -> str:
