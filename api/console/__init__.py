@@ -14,10 +14,11 @@ from api.console import case_access, case_page, case_timeline, cases, ledger_pag
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(sso.router)
+# The case list first: its /cases/new must win over the case page's /cases/{case_id}.
+router.include_router(cases.router)
 router.include_router(case_page.router)
 router.include_router(case_access.router)
 router.include_router(case_timeline.router)
-router.include_router(cases.router)
 router.include_router(ledger_page.router)
 
 __all__ = ["router"]

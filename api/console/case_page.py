@@ -134,6 +134,7 @@ def close(case_id: str, page: FormDep) -> Response:
 def waive(case_id: str, page: FormDep, kind: Short = "", ref: Short = "", reason: Text = "") -> Response:
     """An admin waives one item the gate offers a waiver for, with a written reason."""
     page.principal.require(Role.ADMIN)
+    page.services.read(lambda session: case_header(session, page.principal, case_id))  # 404 for another's
     if kind not in WAIVABLE:
         raise InvalidInput(f"the gate offers no waiver for {kind!r}")
     clock = page.services.clock

@@ -45,6 +45,8 @@ EXCLUDED = {
 #: POST routes that change nothing, so a viewer may use them (they still need the CSRF token).
 READ_ONLY_POSTS = {
     "/ledger/check-file": "hashes an uploaded file to look it up in the log; nothing is stored",
+    "/cases/{case_id}/bundle": "exports the evidence bundle, which a viewer may do (issue 13: a viewer sees "
+    "and exports but changes nothing); the export is recorded in the ledger as the API's is",
 }
 #: Path parameters that are not ids of a row of the organization, so another organization's value means
 #: nothing in this one: a ledger index is a position in the session's own log, a playbook key a name.
