@@ -71,10 +71,10 @@ def test_sign_in_and_out_in_the_browser(base_url: str, page: Any) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + "/")
-    assert page.locator("h1").inner_text() == "Signed in"
+    assert page.locator("h1").inner_text() == "Cases"  # the start page is the case list
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    summary_text = page.locator("dl.summary").inner_text()
-    assert "Pat Morgan" in summary_text and STAFF in summary_text and "Default organization" in summary_text
+    who = page.locator(".who").inner_text()
+    assert "Pat Morgan" in who and "Default organization" in who and "member" in who
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "offboard_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script sees the session
