@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
@@ -58,14 +59,20 @@ def _staff_choices(session: Session, organization_id: str) -> list[Choice]:
     ]
 
 
+#: Cases a page of the list shows: the overdue ones come first, so they are on the first page.
+PAGE_SIZE = 100
+
+
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def case_list(
     page: PageDep,
     status: Annotated[str, Query(max_length=40)] = "",
     owner: Annotated[str, Query(max_length=320)] = "",
     q: Annotated[str, Query(max_length=listing.MAX_SEARCH)] = "",
+    number: Annotated[int, Query(alias="page", ge=1, lt=2**31)] = 1,
 ) -> Response:
-    """Every case of the organization, overdue first; ``PageDep`` sends anyone not signed in to ``/login``."""
+    """Every case of the organization, overdue first, ``PAGE_SIZE`` to a page; ``PageDep`` sends anyone not
+    signed in to ``/login``."""
     chosen = lifecycle.CaseStatus(status) if status in {s.value for s in CaseStatus} else None
     narrow = listing.CaseListFilter(status=chosen, owner_email=owner.strip().lower() or None, search=q)
     org, today = page.principal.organization_id, page.services.clock().date()
@@ -75,10 +82,22 @@ def case_list(
         return rows, _staff_choices(session, org)
 
     rows, owners = page.services.read(read)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    number = min(number, pages)
+    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    query = {k: v for k, v in (("status", status), ("owner", owner), ("q", q)) if v}
     return page.render(
         "cases",
         section="cases",
-        rows=rows,
+        rows=shown,
+        total=len(rows),
+        paging={
+            "number": number,
+            "pages": pages,
+            "previous": "/?" + urlencode({**query, "page": number - 1}) if number > 1 else None,
+            "next": "/?" + urlencode({**query, "page": number + 1}) if number < pages else None,
+            "first": (number - 1) * PAGE_SIZE + 1,
+        },
         owners=owners,
         statuses=[Choice(s.value, label) for s, label in STATUS_LABELS.items()],
         status_labels={s.value: label for s, label in STATUS_LABELS.items()},

@@ -178,3 +178,29 @@ def test_the_list_is_a_few_queries_whatever_the_number_of_cases(services: Any, w
     assert len(rows(page.text)) == 13
     listing = [s for s in statements if "case_step" in s or "access_item" in s or "offboarding_case" in s]
     assert len(listing) <= 4, listing
+
+
+def test_the_list_pages_keeping_overdue_first_and_the_filters(
+    services: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.console import cases as console_cases
+
+    monkeypatch.setattr(console_cases, "PAGE_SIZE", 2)
+    today = services.clock().date()
+    open_through_api(services, world.a.organization_id, "Old Overdue", intent_date=today - timedelta(days=90))
+    for name in ("Beta", "Gamma", "Delta"):
+        open_through_api(services, world.a.organization_id, name)
+    with console_client(services) as client:
+        sign_in(client, MEMBER)
+        first = client.get("/")
+        assert rows(first.text)[0] == "Old Overdue" and len(rows(first.text)) == 2
+        assert "5 cases; showing 1 to 2." in first.text and "Page 1 of 3" in first.text
+        assert 'href="/?page=2" rel="next"' in first.text and 'rel="prev"' not in first.text
+        last = client.get("/?page=3")
+        assert len(rows(last.text)) == 1 and 'href="/?page=2" rel="prev"' in last.text and 'rel="next"' not in last.text
+        seen = rows(first.text) + rows(client.get("/?page=2").text) + rows(last.text)
+        assert sorted(seen) == sorted(["Old Overdue", "Beta", "Gamma", "Delta", "Acme Ltd"])
+        assert rows(client.get("/?page=99").text) == rows(last.text)  # past the end: the last page
+        filtered = client.get("/?q=a&page=1")
+        assert "q=a&amp;page=2" in filtered.text or "Page" not in filtered.text
+        assert client.get("/?page=0").status_code == 422
