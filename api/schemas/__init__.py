@@ -32,6 +32,7 @@ from api.schemas.case_record_bodies import (
 from api.schemas.evidence_bodies import EvidencePublic
 from api.schemas.org_bodies import (
     OrganizationPublic,
+    OrganizationRename,
     StaffCreate,
     StaffPublic,
     StaffUpdate,
@@ -57,6 +58,7 @@ __all__ = [
     "NoteCreate",
     "NotePublic",
     "OrganizationPublic",
+    "OrganizationRename",
     "OverduePublic",
     "OwnerChange",
     "PlaybookPublic",

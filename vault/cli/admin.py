@@ -16,12 +16,17 @@ app.add_typer(token_app, name="token")
 
 
 @app.command()
-def init(as_json: JsonOpt = False) -> None:
+def init(
+    org_name: Annotated[
+        str | None, typer.Option("--org-name", help="The organization name clients see (renames it if set up).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Create the data folder, database, default organization and the first admin token (shown once)."""
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     with services() as svc:
-        result = initialize(svc)
+        result = initialize(svc, org_name=org_name)
     token = result.admin_token
     if as_json:
         emit_json(
