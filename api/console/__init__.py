@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import signin, sso
+from api.console import settings, settings_people, signin, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(sso.router)
+router.include_router(settings.router)
+router.include_router(settings_people.router)
 
 __all__ = ["router"]
