@@ -1,11 +1,12 @@
 """The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
-name, its API tokens and its checkpoint signing keys. Staff and playbooks are in ``settings_people.py``.
+name and branding (accent colour, Reply-To of client emails), its API tokens and its checkpoint signing
+keys. Staff and playbooks are in ``settings_people.py``.
 
 Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
-``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on every page and
-form. A refused value answers the same page again with status 422, an error summary and the message at
-the field; a new token's secret is shown in the answer to the form itself (never in a redirect, a cookie
-or a later page), once.
+``set_branding``, ``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on
+every page and form. A refused value answers the same page again with status 422, an error summary and
+the message at the field; a new token's secret is shown in the answer to the form itself (never in a
+redirect, a cookie or a later page), once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from vault.ledger import keyring
 from vault.ledger import service as ledger_service
 from vault.models import Organization
 from vault.orgs import staff
+from vault.orgs.branding import DEFAULT_ACCENT, accent_colour, reply_address, set_branding
 from vault.orgs.organizations import IssuedToken, Role, create_token, rename_organization
 
 router = APIRouter(prefix="/settings")
@@ -79,8 +81,8 @@ def _org_page(
     page: ConsolePage, status: int = 200, *, errors: list[FieldError] | None = None, **values: Any
 ) -> HTMLResponse:
     org = page.services.read(lambda session: _organization(session, page))
-    context = {"name": org.name, **values}
-    return render(page, "organization", status, errors=errors, org=org, **context)
+    context = {"name": org.name, "accent": org.accent_colour or "", "reply_to": org.reply_to or "", **values}
+    return render(page, "organization", status, errors=errors, org=org, default_accent=DEFAULT_ACCENT, **context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -98,6 +100,29 @@ def rename(page: FormDep, name: Annotated[str, Form(max_length=1000)] = "") -> R
     except InvalidInput as exc:
         return _org_page(page, 422, errors=[FieldError("name", sentence(str(exc)))], name=name)
     return page.done("/settings", f"The organization is now called {org.name}.")
+
+
+@router.post("/branding", response_class=HTMLResponse)
+def branding(
+    page: FormDep,
+    accent: Annotated[str, Form(max_length=100)] = "",
+    reply_to: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    admin(page)
+    errors = []
+    for field, check, value in (("accent", accent_colour, accent), ("reply-to", reply_address, reply_to)):
+        try:
+            check(value)
+        except InvalidInput as exc:
+            errors.append(FieldError(field, sentence(str(exc))))
+    if errors:
+        return _org_page(page, 422, errors=errors, accent=accent, reply_to=reply_to)
+    page.services.transact(
+        lambda session: set_branding(
+            session, page.principal, accent=accent, reply_to=reply_to, clock=page.services.clock
+        )
+    )
+    return page.done("/settings", "The branding clients see is saved.")
 
 
 def _tokens_page(

@@ -1,6 +1,6 @@
 """The settings pages as an admin uses them, in Chromium against a real server: rename the organization,
-create a token (shown once) and revoke it, publish a playbook that is refused and then fixed, replace the
-signing key after confirming; axe on every state, no sideways scrolling at 360 px, screenshots
+set its branding, create a token (shown once) and revoke it, publish a playbook that is refused and then
+fixed, replace the signing key after confirming; axe on every state, no sideways scrolling at 360 px, screenshots
 ``console-settings-*``. SQLite + local folder only: tests/integration/test_console_settings.py covers both
 backends."""
 
@@ -44,14 +44,22 @@ def test_settings_in_the_browser(settings: Any, page: Any) -> None:
         page.wait_for_url(base_url + "/settings")
         check(page, "console-settings-organization")
 
-        page.get_by_label("Name").fill("")
+        page.get_by_label("Name", exact=True).fill("")
         page.get_by_role("button", name="Save the name").click()
         assert "must not be empty" in page.locator(".error-summary").inner_text()
         check(page, "console-settings-organization-error")
-        page.get_by_label("Name").fill("Lima Studio")
+        page.get_by_label("Name", exact=True).fill("Lima Studio")
         page.get_by_role("button", name="Save the name").click()
         assert page.locator(".notice").inner_text() == "The organization is now called Lima Studio."
         assert "Lima Studio" in page.locator(".who").inner_text()
+        page.get_by_label("Accent colour").fill("teal")
+        page.get_by_label("Reply-to address").fill("desk@lima.example")
+        page.get_by_role("button", name="Save the branding").click()
+        assert "six hexadecimal digits" in page.locator("#accent-error").inner_text()
+        page.get_by_label("Accent colour").fill("#00695c")
+        page.get_by_role("button", name="Save the branding").click()
+        assert page.locator(".notice").inner_text() == "The branding clients see is saved."
+        assert page.get_by_label("Reply-to address").input_value() == "desk@lima.example"
 
         page.get_by_role("link", name="API tokens").click()
         page.get_by_label("What it is for").fill("ci uploader")

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from tests.integration.console_support import PASSWORD, add_signin_staff, console_client, form_token, sign_in
 from vault.db import session_scope
 from vault.ledger import keyring
-from vault.models import LedgerEntry, StaffMember
+from vault.models import LedgerEntry, Organization, StaffMember
 from vault.orgs.organizations import Principal, Role, create_token
 from vault.setup import new_organization
 
@@ -63,6 +63,7 @@ def inline_error(response: Any, field: str, words: str) -> None:
 def test_members_and_viewers_get_403_and_no_settings_in_the_nav(services: Any, people: str) -> None:
     forms = [
         ("/settings/organization", {"name": "Mine now"}),
+        ("/settings/branding", {"accent": "#000000"}),
         ("/settings/tokens", {"name": "x", "role": "admin"}),
         ("/settings/keys/rotate", {"confirm": "yes"}),
         ("/settings/staff", {"email": "new@agency.example", "role": "admin"}),
@@ -94,6 +95,7 @@ def test_forms_without_csrf_are_refused(services: Any, people: str) -> None:
         sign_in(client, ADMIN, PASSWORD)
         for url in [
             "/settings/organization",
+            "/settings/branding",
             "/settings/tokens",
             "/settings/keys/rotate",
             "/settings/staff",
@@ -115,6 +117,25 @@ def test_rename_form(services: Any, people: str) -> None:
         page = client.get("/settings")
         assert "The organization is now called Lima Studio." in page.text and 'value="Lima Studio"' in page.text
     assert entry_types(services, people)[-1] == "organization.renamed"
+
+
+def test_branding_form(services: Any, people: str) -> None:
+    with console_client(services) as client:
+        sign_in(client, ADMIN, PASSWORD)
+        refused = post(client, "/settings/branding", "/settings", accent="blue", reply_to="not an address")
+        inline_error(refused, "accent", "Accent colour must be # and six hexadecimal digits")
+        inline_error(refused, "reply-to", "Not a valid email address")
+        assert 'value="blue"' in refused.text, "the typed values are kept"
+        done = post(client, "/settings/branding", "/settings", accent="#1A2B3C", reply_to="desk@agency.example")
+        assert done.status_code == 303
+        page = client.get("/settings")
+        assert 'value="#1a2b3c"' in page.text and 'value="desk@agency.example"' in page.text
+        cleared = post(client, "/settings/branding", "/settings", accent="", reply_to="")
+        assert cleared.status_code == 303
+    assert entry_types(services, people)[-2:] == ["organization.branding_changed"] * 2
+    with Session(services.engine) as session:
+        org = session.get(Organization, people)
+        assert org is not None and (org.accent_colour, org.reply_to) == (None, None)
 
 
 def test_token_shown_once_then_revoked(services: Any, people: str, app: Any) -> None:

@@ -28,8 +28,11 @@ from tests.integration.receipts_support import (
     smtp_server,
     text_body,
 )
+from vault.db import session_scope
 from vault.ledger import keyring
 from vault.models import LedgerEntry, Organization
+from vault.orgs.branding import set_branding
+from vault.orgs.organizations import Principal, Role
 
 NEW_NAME = "Lima & Partners Studio"
 #: "3 Dec 2026, 14:05 UTC", as templates/humanize.py says a time.
@@ -122,14 +125,19 @@ def test_api_rename_is_admin_only_and_validated(client: Any) -> None:
 def test_renamed_organization_reaches_the_email_the_page_and_the_pdf(services: Any, initialized: Any) -> None:
     with smtp_server() as (url, inbox), app_client(services, initialized.admin_token.secret, smtp_url=url) as client:
         assert client.patch("/api/v1/organization", json={"name": NEW_NAME}).status_code == 200
+        with session_scope(services.engine) as session:
+            admin = Principal(initialized.organization_id, Role.ADMIN, "test:brand")
+            set_branding(session, admin, accent="#AA3300", reply_to="Desk@Lima.example")
         receipt = create_receipt(client, handover(client))
         assert client.post(f"/api/v1/receipts/{receipt['id']}/send").status_code == 200
         [mail] = inbox.wait_for(1)
         body = text_body(mail)
         assert NEW_NAME in body and "Default organization" not in body
+        assert mail["Reply-To"] == "Desk@lima.example"
         assert READABLE.search(body), body
         html_part = mail.get_body(preferencelist=("html",))
         assert html_part is not None and "Lima &amp; Partners Studio" in html_part.get_content()
+        assert "background: #aa3300;" in html_part.get_content()
 
         path = path_of(link_in(mail))
         page = client.get(path)
@@ -141,6 +149,7 @@ def test_renamed_organization_reaches_the_email_the_page_and_the_pdf(services: A
         assert done.status_code == 200 and READABLE.search(done.text), done.text
         confirmation = [m for m in inbox.wait_for(3) if m["To"] == CONTACT and "recorded" in m["Subject"]][0]
         assert NEW_NAME in text_body(confirmation) and READABLE.search(text_body(confirmation))
+        assert confirmation["Reply-To"] == "Desk@lima.example"
 
         pdf = client.get(f"/api/v1/receipts/{receipt['id']}/pdf")
         assert pdf.status_code == 200

@@ -28,6 +28,10 @@ class Organization(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=200)
     is_default: bool = Field(default=False)
     created_at: datetime = Field(default_factory=system_clock)
+    #: Branding shown to clients (``vault/orgs/branding.py``): ``#rrggbb``, or ``None`` for Offboard's own.
+    accent_colour: str | None = Field(default=None, max_length=7)
+    #: The Reply-To of the emails sent to clients; ``None``: replies go to the sender address.
+    reply_to: str | None = Field(default=None, max_length=320)
 
 
 class ApiToken(SQLModel, table=True):
