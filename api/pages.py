@@ -23,7 +23,6 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -151,10 +150,6 @@ def _view_link(svc: Services, token: str) -> acks.LinkView | LinkStatus:
         return acks.view_link(session, token, clock=svc.clock)
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
-
-
 def _not_live(st: AckState, status: LinkStatus, ip: str) -> HTMLResponse:
     """A token that does not open a live link: a guess, or a link whose holder is told its state.
 
@@ -170,8 +165,8 @@ def _not_live(st: AckState, status: LinkStatus, ip: str) -> HTMLResponse:
         410,
         state=status.state.value,
         answer=status.answer,
-        used_at=_when(status.used_at),
-        expires_at=_when(status.expires_at),
+        used_at=status.used_at,
+        expires_at=status.expires_at,
     )
 
 
@@ -202,7 +197,7 @@ def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: i
         recipient=view.recipient,
         doc=view.document,
         shown=view.shown_sha256,
-        expires_at=view.expires_at.strftime("%Y-%m-%d %H:%M"),
+        expires_at=view.expires_at,
         csrf=csrf,
         base_path=f"/ack/{token}",
         consent_text=CONSENT_TEXT,
@@ -316,7 +311,7 @@ def _done(st: AckState, outcome: acks.Outcome, name: str) -> HTMLResponse:
         name=" ".join(name.split()),
         organization=outcome.organization,
         recipient=outcome.recipient,
-        at=outcome.at.strftime("%Y-%m-%d %H:%M:%S"),
+        at=outcome.at,
         ledger_index=outcome.ledger_index,
         sha256=outcome.countersignature.sha256 if outcome.countersignature is not None else "",
         reason=outcome.reason,

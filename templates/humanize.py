@@ -20,8 +20,19 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def when_text(value: datetime | date | None) -> str:
+def _parsed(value: datetime | date | str | None) -> datetime | date | None:
+    # Signed documents (receipts) and email contexts carry RFC 3339 text, not datetimes.
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 time: {value!r}") from None
+
+
+def when_text(value: datetime | date | str | None) -> str:
     """``3 Dec 2026, 14:05 UTC`` (a date alone: ``3 Dec 2026``); an em dash for nothing."""
+    value = _parsed(value)
     if value is None:
         return "—"
     if not isinstance(value, datetime):
@@ -34,8 +45,9 @@ def iso_utc(value: datetime) -> str:
     return _utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def when(value: datetime | date | None) -> Markup:
+def when(value: datetime | date | str | None) -> Markup:
     """A ``<time>`` element: readable text, the exact UTC instant on hover and in ``datetime``."""
+    value = _parsed(value)
     if value is None:
         return Markup("—")
     if not isinstance(value, datetime):

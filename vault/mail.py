@@ -50,6 +50,8 @@ class Message:
     to: str
     body: RenderedEmail
     attachments: tuple[Attachment, ...] = ()
+    #: The organization's Reply-To for client emails (its branding); ``None``: replies go to the sender.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class Mailer:
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = message.to
+        if message.reply_to:
+            mail["Reply-To"] = message.reply_to
         mail["Subject"] = message.body.subject
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import case_access, case_page, case_timeline, cases, ledger_page, signin, sso
+from api.console import (
+    case_access,
+    case_page,
+    case_timeline,
+    cases,
+    ledger_page,
+    settings,
+    settings_people,
+    signin,
+    sso,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -20,5 +30,7 @@ router.include_router(case_page.router)
 router.include_router(case_access.router)
 router.include_router(case_timeline.router)
 router.include_router(ledger_page.router)
+router.include_router(settings.router)
+router.include_router(settings_people.router)
 
 __all__ = ["router"]

@@ -9,12 +9,12 @@ from fastapi import APIRouter, status
 
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
-from api.schemas import OrganizationPublic, TokenCreate, TokenPublic
+from api.schemas import OrganizationPublic, OrganizationRename, TokenCreate, TokenPublic
 from vault.db import Unit
 from vault.errors import NotFound
 from vault.models import Organization
 from vault.orgs import staff
-from vault.orgs.organizations import Role, create_token
+from vault.orgs.organizations import Role, create_token, rename_organization
 
 router = APIRouter(prefix="/api/v1", tags=["organization"], responses=COMMON_RESPONSES)
 
@@ -25,6 +25,17 @@ def get_organization(principal: PrincipalDep, session: SessionDep) -> Organizati
     if org is None:
         raise NotFound("the token's organization no longer exists")
     return OrganizationPublic.of(org)
+
+
+@router.patch("/organization", responses=responses(403))
+def rename(body: OrganizationRename, principal: PrincipalDep, services: ServicesDep) -> OrganizationPublic:
+    """Rename the organization (admins only; an ``organization.renamed`` ledger entry)."""
+
+    def work(session: Unit) -> OrganizationPublic:
+        org = rename_organization(session, principal, name=body.name, clock=services.clock)
+        return OrganizationPublic.of(org)
+
+    return services.transact(work)
 
 
 @router.get("/tokens", responses=responses(403))

@@ -33,6 +33,7 @@ from api.schemas.case_record_bodies import (
 from api.schemas.evidence_bodies import EvidencePublic
 from api.schemas.org_bodies import (
     OrganizationPublic,
+    OrganizationRename,
     StaffCreate,
     StaffPublic,
     StaffUpdate,
@@ -59,6 +60,7 @@ __all__ = [
     "NoteCreate",
     "NotePublic",
     "OrganizationPublic",
+    "OrganizationRename",
     "OverduePublic",
     "OwnerChange",
     "PlaybookPublic",

@@ -21,6 +21,12 @@ class OrganizationPublic(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
+class OrganizationRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="The name clients see.")
+
+
 class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from signing.keys import parse_vkey
+from templates.humanize import when
 from tests.helpers import sha256
 from tests.integration.cases_helpers import complete_all_steps, open_case, problem, revoke_all_access, upload
 from tests.integration.receipts_support import (
@@ -361,7 +362,7 @@ def test_unknown_tokens_share_one_page_and_existing_links_say_their_state(client
         link = session.exec(select(ReceiptLink).where(ReceiptLink.receipt_id == expired_receipt["id"])).one()
         link.expires_at = system_clock() - timedelta(seconds=1)
         session.add(link)
-        expired_on = aware(link.expires_at).strftime("%Y-%m-%d %H:%M")
+        expired_on = when(aware(link.expires_at))
     pages = {
         name: _fetch(client, p)
         for name, p in {
@@ -381,7 +382,7 @@ def test_unknown_tokens_share_one_page_and_existing_links_say_their_state(client
         "used": b"This link has already been used",
         "voided": b"This link is no longer valid",
         "answered by another contact": b"This link is no longer valid",
-        "expired": f"This link expired on {expired_on} (UTC)".encode(),
+        "expired": f"This link expired on {expired_on}".encode(),
     }
     for name, text in words.items():
         status, body, headers = pages[name]

@@ -54,6 +54,7 @@ def test_emails_have_a_one_line_subject_and_unescaped_text() -> None:
         "ack_request",
         {
             "organization": "Smith & Jones",
+            "accent": "#1f5fbf",
             "client_name": HOSTILE,
             "case_id": "c1",
             "receipt_id": "r1",

@@ -27,6 +27,9 @@ def init(
     s3_endpoint_url: Annotated[str | None, typer.Option(help="S3-compatible endpoint (MinIO).")] = None,
     s3_object_lock_days: Annotated[int | None, typer.Option(min=1, help="COMPLIANCE retention in days.")] = None,
     tsa_url: Annotated[str | None, typer.Option(help="RFC 3161 timestamp authority for checkpoints.")] = None,
+    org_name: Annotated[
+        str | None, typer.Option("--org-name", help="The organization name clients see (renames it if set up).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create the home (its offboard.env, database, default organization) and the first admin token (shown once).
@@ -44,7 +47,7 @@ def init(
     settings = get_settings(**chosen)
     settings.home.mkdir(parents=True, exist_ok=True)
     with services(settings) as svc:
-        result = initialize(svc)
+        result = initialize(svc, org_name=org_name)
     # Written last: a home whose initialization failed is not marked as initialized.
     write_env_file(settings.env_file, chosen)
     token = result.admin_token

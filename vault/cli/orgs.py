@@ -15,6 +15,7 @@ from vault.clock import rfc3339
 from vault.db import read_session
 from vault.models import Playbook, PlaybookVersion, StaffMember
 from vault.orgs import staff
+from vault.orgs.organizations import rename_organization
 from vault.setup import new_organization
 
 org_app = typer.Typer(no_args_is_help=True, help="Organizations (tenants).")
@@ -72,6 +73,22 @@ def org_create(
         emit_json({"id": org.id, "slug": org.slug, "name": org.name})
     else:
         out.print(org.slug)
+
+
+@org_app.command("rename")
+def org_rename(
+    name: Annotated[str, typer.Argument(help="The new name, as clients see it in emails, pages and PDFs.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename the organization (recorded in the ledger); receipts already issued keep their name."""
+    with services() as svc:
+        org = svc.transact(
+            lambda session: rename_organization(session, operator(session), name=name, clock=svc.clock)
+        )
+    if as_json:
+        emit_json({"id": org.id, "slug": org.slug, "name": org.name})
+    else:
+        out.print(org.name, markup=False)
 
 
 @staff_app.command("add")

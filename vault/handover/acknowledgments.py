@@ -84,6 +84,8 @@ class Outcome:
     owner_email: str = ""
     organization: str = ""
     reason: str = ""
+    #: The organization's Reply-To for the client's confirmation email (its branding), if it set one.
+    reply_to: str = ""
 
 
 def _view(session: Session, link: ReceiptLink) -> LinkView:
@@ -211,6 +213,11 @@ def _organization_name(session: Session, receipt: Receipt) -> str:
     return org.name if org else ""
 
 
+def _reply_to(session: Session, receipt: Receipt) -> str:
+    org = session.get(Organization, receipt.organization_id)
+    return (org.reply_to or "") if org else ""
+
+
 def _acknowledgment(claimed: _Claimed, name: str, shown_sha256: str, meta: ClientMeta) -> Acknowledgment:
     """The acknowledgment row, its signature fields still empty (they sign a block that names its id)."""
     return Acknowledgment(
@@ -293,6 +300,7 @@ def acknowledge(
             counter.detached,
             claimed.case.owner_email,
             _organization_name(session, receipt),
+            reply_to=_reply_to(session, receipt),
         )
 
     try:

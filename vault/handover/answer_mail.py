@@ -61,7 +61,8 @@ def notify(
                 files.append(Attachment(f"receipt-{outcome.receipt_id}.pdf", pdf(), "application/pdf"))
             except Exception:  # the JSON receipt is the evidence; a PDF failure must not stop the email
                 logger.exception("could not render the PDF of receipt %s", outcome.receipt_id)
-        messages.append(Message(outcome.recipient, render("ack_confirmation", context), tuple(files)))
+        confirmation = render("ack_confirmation", context)
+        messages.append(Message(outcome.recipient, confirmation, tuple(files), reply_to=outcome.reply_to or None))
         messages.append(Message(outcome.owner_email, render("owner_acknowledged", context)))
     else:
         messages.append(Message(outcome.owner_email, render("owner_disputed", context)))

@@ -34,6 +34,7 @@ from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.mail import EmailRenderer, Mailer, Message
 from vault.models import Case, Organization, Receipt, ReceiptLink
+from vault.orgs.branding import DEFAULT_ACCENT
 from vault.orgs.organizations import Principal
 from vault.states import LinkState as LinkState  # re-exported: a token's state is asked of this module
 
@@ -242,6 +243,7 @@ def _request_email(settings: Settings, org: Organization, receipt: Receipt, link
     document = document_of(receipt)
     return {
         "organization": org.name,
+        "accent": org.accent_colour or DEFAULT_ACCENT,
         "client_name": document["case"]["client_name"],
         "case_id": receipt.case_id,
         "receipt_id": receipt.id,
@@ -280,7 +282,11 @@ def send_receipt(
         org = session.get(Organization, receipt.organization_id)
         assert org is not None  # noqa: S101 - foreign key
         messages = [
-            Message(link.recipient, render("ack_request", _request_email(settings, org, receipt, link)))
+            Message(
+                link.recipient,
+                render("ack_request", _request_email(settings, org, receipt, link)),
+                reply_to=org.reply_to,
+            )
             for link in issued
         ]
         return receipt, issued, voided, index, messages

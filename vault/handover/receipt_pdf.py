@@ -99,7 +99,21 @@ class _Doc:
         self.pdf.set_font("DejaVu", "", 9)
 
 
-def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | None) -> bytes:
+def how_to_verify(base_url: str, key_id: str) -> str:
+    """The PDF's closing words: how a client checks the receipt without Offboard, and where the key is."""
+    base = base_url.rstrip("/")
+    return (
+        "How to check this receipt: the receipt is attached to this PDF as a signed file (open the "
+        "attachments panel of your PDF reader), and its signature proves the organization issued exactly "
+        "these items and terms. The organization publishes its verifier key at "
+        f"{base}/.well-known/offboard/keys (the key id must be {key_id}). To check everything offline, ask "
+        "for the evidence bundle of this case and open its verifier page (verify.html in the bundle, or a "
+        f"copy from {base}/.well-known/offboard/verify.html) in a browser: give it the bundle and that key, "
+        "and it checks this receipt's signature and its place in the organization's ledger."
+    )
+
+
+def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | None, *, base_url: str) -> bytes:
     """The visible pages of the receipt (no attachments, no signature)."""
     pdf = FPDF(format="A4")
     pdf.set_creation_date(receipt.created_at)
@@ -156,7 +170,8 @@ def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | Non
         qr_text += f"\ncountersigned {ack.sha256} ledger-index {ack.ledger_index}"
     pdf.ln(2)
     pdf.image(_qr_png(qr_text), w=38)
-    doc.line("The signed JSON of this receipt is attached to this PDF; docs/receipts.md explains how to verify it.")
+    pdf.ln(2)
+    doc.line(how_to_verify(base_url, signed.key_id))
     return bytes(pdf.output())
 
 
@@ -212,4 +227,5 @@ def render_receipt_pdf(source: ReceiptPdfSource, settings: Settings, *, clock: C
         stem = f"receipt-{receipt.id}-acknowledged"
         files[f"{stem}.json"] = bytes(ack.document)
         files[f"{stem}.sig.json"] = json.dumps(countersignature_of(ack).to_json(), indent=2).encode()
-    return sign(attach(layout(document, receipt, ack), files), settings, source.organization, clock=clock)
+    pages = layout(document, receipt, ack, base_url=settings.base_url)
+    return sign(attach(pages, files), settings, source.organization, clock=clock)

@@ -59,6 +59,28 @@ def current_checkpoint(
     return publish(session, settings, org, clock=clock)
 
 
+def ensure_first_key(
+    session: Session, settings: Settings, org: Organization, actor: str, *, clock: Clock = system_clock
+) -> bool:
+    """Give an organization without a signing key its first one and record ``key.created`` in the log, as
+    ``rotate_key`` records the later ones; returns whether a key was created."""
+    if keyring.keys_of(session, org.id):
+        return False
+    key = keyring.ensure_key(session, settings, org, clock=clock)
+    log.append(
+        session,
+        EntryDraft(
+            type="key.created",
+            organization_id=org.id,
+            case_id=None,
+            actor=actor,
+            data={"new": keyring.verifier_of(key).vkey()},
+        ),
+        clock=clock,
+    )
+    return True
+
+
 def rotate_key(
     session: Session, settings: Settings, org: Organization, actor: str, *, clock: Clock = system_clock
 ) -> int:
@@ -83,6 +105,7 @@ def rotate_key(
 
 __all__ = [
     "current_checkpoint",
+    "ensure_first_key",
     "head",
     "prove_consistency",
     "prove_inclusion",

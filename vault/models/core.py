@@ -32,6 +32,10 @@ class Organization(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=200)
     is_default: bool = Field(default=False)
     created_at: datetime = Field(default_factory=system_clock)
+    #: Branding shown to clients (``vault/orgs/branding.py``): ``#rrggbb``, or ``None`` for Offboard's own.
+    accent_colour: str | None = Field(default=None, max_length=7)
+    #: The Reply-To of the emails sent to clients; ``None``: replies go to the sender address.
+    reply_to: str | None = Field(default=None, max_length=320)
     #: Who may read the log's tiles without a token: a ``LogVisibility`` value (migration 0010).
     log_visibility: str = Field(default="private", max_length=16, sa_column_kwargs={"server_default": "private"})
 

@@ -1,4 +1,7 @@
-"""Organizations (tenants) and their API tokens.
+"""Organizations (tenants), their name as clients see it, and their API tokens.
+
+A rename is an admin's act and a ``organization.renamed`` ledger entry; receipts already issued keep the name
+they were signed with, later emails, pages, receipts and bundle reports use the new one.
 
 A token secret is 256 random bits from ``secrets``; only its SHA-256 is stored. Lookup is by that hash, and
 the stored hash is then compared in constant time, so neither the database index nor Python's string
@@ -18,6 +21,8 @@ from sqlmodel import Session, select
 
 from vault.clock import Clock, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from vault.ledger import log
+from vault.ledger.entries import EntryDraft
 from vault.models import ApiToken, Organization
 
 TOKEN_PREFIX = "obt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
@@ -71,12 +76,22 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def organization_name(value: str) -> str:
+    """A name clients are shown: 1 to 200 characters, no control characters, outer spaces dropped."""
+    name = value.strip()
+    if not name:
+        raise InvalidInput("organization name must not be empty")
+    if len(name) > 200:
+        raise InvalidInput(f"organization name must be at most 200 characters; got {len(name)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidInput("organization name must not contain control characters (tabs, line breaks, ...)")
+    return name
+
+
 def create_organization(
     session: Session, *, name: str, slug: str | None = None, is_default: bool = False, clock: Clock = system_clock
 ) -> Organization:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("organization name must not be empty")
+    name = organization_name(name)
     slug = slug or slugify(name)
     if not _SLUG.match(slug):
         raise InvalidInput(f"organization slug must be lower-case letters, digits and dashes; got {slug!r}")
@@ -85,6 +100,34 @@ def create_organization(
     org = Organization(name=name, slug=slug, is_default=is_default, created_at=clock())
     session.add(org)
     session.flush()
+    return org
+
+
+def rename_organization(
+    session: Session, principal: Principal, *, name: str, clock: Clock = system_clock
+) -> Organization:
+    """Rename the principal's organization (admins only) and record ``organization.renamed``; the same
+    name again changes and records nothing."""
+    principal.require(Role.ADMIN)
+    new_name = organization_name(name)
+    org = session.get(Organization, principal.organization_id)
+    if org is None:
+        raise NotFound("the organization no longer exists")
+    if org.name == new_name:
+        return org
+    old_name, org.name = org.name, new_name
+    session.add(org)
+    log.append(
+        session,
+        EntryDraft(
+            type="organization.renamed",
+            organization_id=org.id,
+            case_id=None,
+            actor=principal.actor,
+            data={"old": old_name, "new": new_name},
+        ),
+        clock=clock,
+    )
     return org
 
 

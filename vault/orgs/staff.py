@@ -1,7 +1,8 @@
 """The people and credentials of an organization: staff members (case owners) and API token management.
 
 Only admins add or change staff and tokens. A staff member or token of another organization is reported
-exactly like one that does not exist.
+exactly like one that does not exist. The last active admin can be neither demoted nor deactivated, so an
+organization always keeps someone who can manage it.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def set_staff_active(
     member = get_staff(session, principal.organization_id, staff_id)
     if member.active == active:
         return member
+    if not active:
+        _keep_an_admin(session, member, "deactivate")
     member.active = active
     session.add(member)
     log.append(
@@ -93,6 +96,47 @@ def set_staff_active(
         clock=clock,
     )
     return member
+
+
+def set_staff_role(
+    session: Session, principal: Principal, staff_id: str, *, role: Role | str, clock: Clock = system_clock
+) -> StaffMember:
+    """Change a staff member's role (admins only) and record ``staff.role_changed``; the same role is a no-op."""
+    principal.require(Role.ADMIN)
+    new_role = parse_role(role)
+    member = get_staff(session, principal.organization_id, staff_id)
+    if member.role == new_role.value:
+        return member
+    if new_role is not Role.ADMIN:
+        _keep_an_admin(session, member, f"make {new_role.value}")
+    old_role, member.role = member.role, new_role.value
+    session.add(member)
+    log.append(
+        session,
+        EntryDraft(
+            type="staff.role_changed",
+            organization_id=principal.organization_id,
+            case_id=None,
+            actor=principal.actor,
+            data={"staff": member.id, "email": member.email, "old": old_role, "new": new_role.value},
+        ),
+        clock=clock,
+    )
+    return member
+
+
+def _keep_an_admin(session: Session, member: StaffMember, action: str) -> None:
+    if member.role != Role.ADMIN.value or not member.active:
+        return
+    others = [
+        m for m in list_staff(session, member.organization_id)
+        if m.id != member.id and m.active and m.role == Role.ADMIN.value
+    ]
+    if not others:
+        raise Conflict(
+            f"cannot {action} {member.email}: they are the organization's last active admin; make someone else "
+            "an admin first"
+        )
 
 
 def find_staff(session: Session, organization_id: str, email: str) -> StaffMember | None:

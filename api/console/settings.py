@@ -1,0 +1,212 @@
+"""The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
+name and branding (accent colour, Reply-To of client emails), its API tokens and its checkpoint signing
+keys. Staff and playbooks are in ``settings_people.py``.
+
+Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
+``set_branding``, ``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on
+every page and form. A refused value answers the same page again with status 422, an error summary and
+the message at the field; a new token's secret is shown in the answer to the form itself (never in a
+redirect, a cookie or a later page), once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from api.console.page import ConsolePage, FormDep, PageDep
+from vault.db import Unit
+from vault.errors import InvalidInput, NotFound
+from vault.ledger import keyring
+from vault.ledger import service as ledger_service
+from vault.models import Organization
+from vault.orgs import staff
+from vault.orgs.branding import DEFAULT_ACCENT, accent_colour, reply_address, set_branding
+from vault.orgs.organizations import IssuedToken, Role, create_token, rename_organization
+
+router = APIRouter(prefix="/settings")
+#: The settings pages, in the order their tabs show them.
+TABS = (
+    ("organization", "Organization", "/settings"),
+    ("staff", "Staff", "/settings/staff"),
+    ("tokens", "API tokens", "/settings/tokens"),
+    ("playbooks", "Playbooks", "/settings/playbooks"),
+    ("keys", "Signing keys", "/settings/keys"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem to show in the error summary and, when ``field`` names a control, next to it."""
+
+    field: str
+    message: str
+
+
+def admin(page: ConsolePage) -> ConsolePage:
+    """Settings are for admins: ``Forbidden`` (a 403 page) for anyone else."""
+    page.principal.require(Role.ADMIN)
+    return page
+
+
+def render(
+    page: ConsolePage, tab: str, status: int = 200, /, *, errors: list[FieldError] | None = None, **context: Any
+) -> HTMLResponse:
+    """A settings page: its tab, and the error summary and field messages of a refused form."""
+    found = errors or []
+    return page.render(
+        f"settings_{tab}",
+        status,
+        section="settings",
+        tab=tab,
+        tabs=TABS,
+        errors=found,
+        field_errors={e.field: e.message for e in found},
+        **context,
+    )
+
+
+def _organization(session: Session, page: ConsolePage) -> Organization:
+    org = session.get(Organization, page.principal.organization_id)
+    if org is None:
+        raise NotFound("the organization no longer exists")
+    return org
+
+
+def _org_page(
+    page: ConsolePage, status: int = 200, *, errors: list[FieldError] | None = None, **values: Any
+) -> HTMLResponse:
+    org = page.services.read(lambda session: _organization(session, page))
+    context = {"name": org.name, "accent": org.accent_colour or "", "reply_to": org.reply_to or "", **values}
+    return render(page, "organization", status, errors=errors, org=org, default_accent=DEFAULT_ACCENT, **context)
+
+
+@router.get("", response_class=HTMLResponse)
+def organization_page(page: PageDep) -> Response:
+    return _org_page(admin(page))
+
+
+@router.post("/organization", response_class=HTMLResponse)
+def rename(page: FormDep, name: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    admin(page)
+    try:
+        org = page.services.transact(
+            lambda session: rename_organization(session, page.principal, name=name, clock=page.services.clock)
+        )
+    except InvalidInput as exc:
+        return _org_page(page, 422, errors=[FieldError("name", sentence(str(exc)))], name=name)
+    return page.done("/settings", f"The organization is now called {org.name}.")
+
+
+@router.post("/branding", response_class=HTMLResponse)
+def branding(
+    page: FormDep,
+    accent: Annotated[str, Form(max_length=100)] = "",
+    reply_to: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    admin(page)
+    errors = []
+    for field, check, value in (("accent", accent_colour, accent), ("reply-to", reply_address, reply_to)):
+        try:
+            check(value)
+        except InvalidInput as exc:
+            errors.append(FieldError(field, sentence(str(exc))))
+    if errors:
+        return _org_page(page, 422, errors=errors, accent=accent, reply_to=reply_to)
+    page.services.transact(
+        lambda session: set_branding(
+            session, page.principal, accent=accent, reply_to=reply_to, clock=page.services.clock
+        )
+    )
+    return page.done("/settings", "The branding clients see is saved.")
+
+
+def _tokens_page(
+    page: ConsolePage,
+    status: int = 200,
+    *,
+    errors: list[FieldError] | None = None,
+    issued: IssuedToken | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    tokens = page.services.read(lambda session: staff.list_tokens(session, page.principal))
+    context = {"token_name": "", "token_role": Role.MEMBER.value, **values}
+    return render(page, "tokens", status, errors=errors, tokens=tokens, issued=issued, roles=list(Role), **context)
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(page: PageDep) -> Response:
+    return _tokens_page(admin(page))
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def token_create(
+    page: FormDep,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    role: Annotated[str, Form(max_length=32)] = Role.MEMBER.value,
+) -> Response:
+    admin(page)
+    try:
+        issued = page.services.transact(
+            lambda session: create_token(
+                session,
+                organization_id=page.principal.organization_id,
+                name=name,
+                role=role,
+                clock=page.services.clock,
+            )
+        )
+    except InvalidInput as exc:
+        field = "token-role" if "role" in str(exc) else "token-name"
+        return _tokens_page(page, 422, errors=[FieldError(field, sentence(str(exc)))], token_name=name, token_role=role)
+    return _tokens_page(page, 201, issued=issued)
+
+
+@router.post("/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def token_revoke(token_id: str, page: FormDep) -> Response:
+    admin(page)
+    row = page.services.transact(
+        lambda session: staff.revoke_token(session, page.principal, token_id, clock=page.services.clock)
+    )
+    return page.done("/settings/tokens", f"The token {row.name} is revoked; it no longer works.")
+
+
+def _keys_page(page: ConsolePage, status: int = 200, *, errors: list[FieldError] | None = None) -> HTMLResponse:
+    keys = page.services.read(lambda session: keyring.public_keys(session, page.principal.organization_id))
+    return render(page, "keys", status, errors=errors, keys=list(reversed(keys)))
+
+
+@router.get("/keys", response_class=HTMLResponse)
+def keys_page(page: PageDep) -> Response:
+    return _keys_page(admin(page))
+
+
+@router.post("/keys/rotate", response_class=HTMLResponse)
+def key_rotate(page: FormDep, confirm: Annotated[str, Form(max_length=8)] = "") -> Response:
+    admin(page)
+    if confirm != "yes":
+        problem = FieldError("confirm", "Tick the box to confirm that you want to replace the signing key")
+        return _keys_page(page, 422, errors=[problem])
+
+    def work(session: Unit) -> int:
+        org = _organization(session, page)
+        return ledger_service.rotate_key(
+            session, page.services.settings, org, page.principal.actor, clock=page.services.clock
+        )
+
+    index = page.services.transact(work)
+    return page.done(
+        "/settings/keys", f"A new signing key is in use (ledger entry {index}); old checkpoints still verify."
+    )
+
+
+def sentence(text: str) -> str:
+    """A domain message as a form shows it: the CLI's one lower-case line, starting with a capital."""
+    return text[:1].upper() + text[1:]
+
+
+__all__ = ["TABS", "FieldError", "admin", "render", "router", "sentence"]
