@@ -79,6 +79,8 @@ def staff_role(staff_id: str, page: FormDep, role: Annotated[str, Form(max_lengt
 @router.post("/staff/{staff_id}/active", response_class=HTMLResponse)
 def staff_active(staff_id: str, page: FormDep, active: Annotated[str, Form(max_length=8)] = "") -> Response:
     admin(page)
+    # Another organization's staff id is not found before the form is read.
+    page.services.read(lambda session: staff.get_staff(session, page.principal.organization_id, staff_id))
     if active not in ("yes", "no"):
         return _staff_page(page, 422, errors=[FieldError("", "Choose whether the staff member is active")])
     try:

@@ -103,8 +103,8 @@ def set_staff_role(
 ) -> StaffMember:
     """Change a staff member's role (admins only) and record ``staff.role_changed``; the same role is a no-op."""
     principal.require(Role.ADMIN)
+    member = get_staff(session, principal.organization_id, staff_id)  # another organization's: NotFound first
     new_role = parse_role(role)
-    member = get_staff(session, principal.organization_id, staff_id)
     if member.role == new_role.value:
         return member
     if new_role is not Role.ADMIN:
