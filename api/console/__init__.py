@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import signin, sso
+from api.console import case_evidence, signin, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(sso.router)
+router.include_router(case_evidence.router)
 
 __all__ = ["router"]
