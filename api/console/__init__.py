@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import case_evidence, signin, sso
+from api.console import case_evidence, case_receipts, signin, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(sso.router)
 router.include_router(case_evidence.router)
+router.include_router(case_receipts.router)
 
 __all__ = ["router"]

@@ -105,7 +105,7 @@ def test_data_route_stores_one_file_per_request(services: Any, initialized: Any,
         bad = browser.post(
             f"/cases/{case_id}/evidence/upload", content=b"x", headers={**headers, "X-Offboard-Kind": "poem"}
         )
-        assert bad.status_code == 422 and "kind must be one of" in bad.json()["detail"]
+        assert bad.status_code == 400 and "kind must be one of" in bad.json()["detail"]
         assert "Übergabe.txt" in browser.get(f"/cases/{case_id}/evidence").text
     with console_client(services) as stranger:
         assert stranger.post(f"/cases/{case_id}/evidence/upload", content=b"x").status_code == 401
