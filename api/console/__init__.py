@@ -11,7 +11,9 @@ from fastapi import APIRouter
 
 from api.console import (
     case_access,
+    case_evidence,
     case_page,
+    case_receipts,
     case_timeline,
     cases,
     ledger_page,
@@ -32,5 +34,7 @@ router.include_router(case_timeline.router)
 router.include_router(ledger_page.router)
 router.include_router(settings.router)
 router.include_router(settings_people.router)
+router.include_router(case_evidence.router)
+router.include_router(case_receipts.router)
 
 __all__ = ["router"]

@@ -8,14 +8,9 @@ from the query or ``X-Offboard-Kind`` / ``X-Offboard-Description``. A ``multipar
 
 from __future__ import annotations
 
-import mimetypes
-import queue
-import threading
-from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import unquote
 
-import anyio
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -25,19 +20,12 @@ from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.multipart import MultipartUpload
 from api.schemas import EvidencePublic
-from vault.db import read_session
+from api.upload_stream import begin_ingest, declared_type, pump
 from vault.errors import PayloadTooLarge
 from vault.evidence import ingest as evidence
 from vault.evidence.retrieval import Channel, record_retrieval
-from vault.orgs.organizations import Principal
-from vault.services import Services
 
 router = APIRouter(tags=["evidence"], responses=COMMON_RESPONSES)
-
-# Chunks from the server are small (often 64 KiB); batching them cuts thread hand-offs per byte.
-BATCH_BYTES = 1024 * 1024
-#: Batches in flight between the receiving loop and the writing thread (bounds memory to a few MiB).
-QUEUE_BATCHES = 4
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -58,76 +46,6 @@ UPLOAD_BODY = {
         },
     }
 }
-
-
-async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
-    """Stream the request body into ``sink`` (which hashes and writes) on a worker thread.
-
-    Receiving and writing overlap: the event loop keeps reading the next chunks while the thread writes
-    the previous ones, through a small bounded queue, so memory stays flat and neither side waits for the
-    other on every chunk. Chunks are handed over in batches of about 1 MiB to keep thread hand-offs rare.
-    """
-    handoff: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
-    failed = threading.Event()
-    errors: list[BaseException] = []
-
-    def drain() -> None:
-        while (batch := handoff.get()) is not None:
-            if failed.is_set():
-                continue  # keep draining so the producer never blocks on a dead consumer
-            try:
-                for chunk in batch:
-                    sink(chunk)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, outside the task group
-                errors.append(exc)
-                failed.set()
-
-    async def put(item: list[bytes] | None) -> None:
-        try:
-            handoff.put_nowait(item)
-        except queue.Full:
-            await anyio.to_thread.run_sync(handoff.put, item)
-
-    async with anyio.create_task_group() as group:
-        consumer_done = anyio.Event()
-
-        async def consume() -> None:
-            try:
-                await anyio.to_thread.run_sync(drain)
-            finally:
-                consumer_done.set()
-
-        group.start_soon(consume)
-        try:
-            pending: list[bytes] = []
-            size = 0
-            async for chunk in request.stream():
-                if failed.is_set():
-                    break
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= BATCH_BYTES:
-                    await put(pending)
-                    pending, size = [], 0
-            if pending and not failed.is_set():
-                await put(pending)
-        finally:
-            await put(None)
-            await consumer_done.wait()
-    if errors:
-        raise errors[0]
-
-
-GENERIC_TYPES = {"", "application/octet-stream", "application/x-www-form-urlencoded"}
-
-
-def declared_type(header: str | None, filename: str | None) -> str:
-    """The client's content type, or a guess from the filename when it sent only a generic one (curl's
-    ``--data-binary`` says form-urlencoded); the type is metadata only and never trusted for serving."""
-    value = (header or "").split(";")[0].strip().lower()
-    if value not in GENERIC_TYPES:
-        return value
-    return mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -185,19 +103,6 @@ async def upload_evidence(
     code = status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
     body = EvidencePublic.of(result.evidence, duplicate=result.duplicate)
     return JSONResponse(body.model_dump(mode="json"), status_code=code)
-
-
-def begin_ingest(services: Services, principal: Principal, case_id: str) -> evidence.EvidenceIngest:
-    with read_session(services.engine) as session:
-        return evidence.EvidenceIngest.begin(
-            session,
-            services.store,
-            principal,
-            case_id,
-            services.ingest_limits,
-            transact=services.transact,
-            clock=services.clock,
-        )
 
 
 @router.get("/api/v1/cases/{case_id}/evidence")

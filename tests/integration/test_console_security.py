@@ -45,6 +45,8 @@ EXCLUDED = {
 #: POST routes that change nothing, so a viewer may use them (they still need the CSRF token).
 READ_ONLY_POSTS = {
     "/ledger/check-file": "hashes an uploaded file to look it up in the log; nothing is stored",
+    "/cases/{case_id}/receipts/{receipt_id}/preview": "where the preview's buttons post: it changes nothing "
+    "and answers that it is a preview (409)",
     "/cases/{case_id}/bundle": "exports the evidence bundle, which a viewer may do (issue 13: a viewer sees "
     "and exports but changes nothing); the export is recorded in the ledger as the API's is",
 }
