@@ -66,6 +66,7 @@
     var left = files.length;
     var stored = 0;
     status.textContent = "";
+    form.removeAttribute("data-finished");
     Array.prototype.forEach.call(files, function (file) {
       send(file, function (ok) {
         if (ok) { stored += 1; }
