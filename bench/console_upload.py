@@ -94,8 +94,10 @@ def run(scratch: Path, size: int) -> dict[str, float | int | bool]:
     note(f"baseline {mib_per_s(size, baseline.seconds):,.0f} MiB/s")
     with deployment(scratch, size) as dep, serving(dep) as base_url:
         client, token = signed_in_client(base_url, dep)
-        with client:
+        try:
             found, console = measure(partial(upload_console, client, token, dep.case_id, source))
+        finally:
+            client.close()
     check_hash("console upload", expected, found)
     note(f"console upload {mib_per_s(size, console.seconds):,.0f} MiB/s")
     return summary(size, baseline, console)

@@ -29,7 +29,7 @@ from api.headers import content_disposition
 from api.upload_stream import begin_ingest, declared_type, pump
 from vault.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from vault.evidence.ingest import EvidenceKind, stream_verified
-from vault.evidence.listing import evidence_with_uploaders
+from vault.evidence.inventory import evidence_with_uploaders
 from vault.evidence.retrieval import Channel, record_retrieval
 from vault.models import Evidence
 

@@ -24,7 +24,7 @@ from api.console.page import FormDep, PageDep
 from vault.cases.lifecycle import get_case, loads_list
 from vault.db import Unit
 from vault.errors import Conflict, InvalidInput, NotFound
-from vault.evidence.listing import evidence_with_uploaders
+from vault.evidence.inventory import evidence_with_uploaders
 from vault.handover import links, receipts
 from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.tracking import tracked_receipts, void_receipt_links
