@@ -51,6 +51,19 @@ SHORT = "3f2a9c1e"
         (["bundle", "export", SHORT], "missing option '-o' / '--output'", "offboard bundle export --output OUTPUT"),
         (["verify"], "missing argument 'bundle'", "offboard verify [OPTIONS] BUNDLE"),
         (["ledger", "entry", "x"], "invalid value for 'index'", "offboard ledger entry [OPTIONS] INDEX"),
+        # Integers are bounded like the API's (issue 14, item 13): 0 <= n < 2^63.
+        (["ledger", "entry", str(2**63)], "invalid value for 'index'", "offboard ledger entry [OPTIONS] INDEX"),
+        (["ledger", "entry", "--", "-1"], "invalid value for 'index'", "offboard ledger entry [OPTIONS] INDEX"),
+        (
+            ["ledger", "consistency", "1", str(2**63)],
+            "invalid value for 'second'",
+            "offboard ledger consistency [OPTIONS] FIRST SECOND",
+        ),
+        (
+            ["playbook", "show", "web", "--version", str(2**63)],
+            "invalid value for '--version'",
+            "offboard playbook show [OPTIONS] KEY",
+        ),
         (["audit", "--nope"], "no such option: --nope", "offboard audit [OPTIONS]"),
         (["nosuch"], "no such command 'nosuch'", "offboard [OPTIONS] COMMAND [ARGS]..."),
     ],

@@ -18,6 +18,10 @@ from vault.ledger.proofs import InclusionProof, TlogProof
 from vault.ledger.publish import latest_checkpoint
 from vault.models import Checkpoint, Organization
 
+#: A ledger index or tree size: bounded like the API's integers (0 <= n < 2^63), a usage error beyond.
+Index = Annotated[int, typer.Argument(min=0, max=2**63 - 1, help="A ledger index (0 or more).")]
+Size = Annotated[int, typer.Argument(min=0, max=2**63 - 1, help="A tree size.")]
+
 ledger_app = typer.Typer(no_args_is_help=True, help="The organization's Merkle ledger.")
 app.add_typer(ledger_app, name="ledger")
 
@@ -42,7 +46,7 @@ def checkpoint(as_json: JsonOpt = False) -> None:
 
 
 @ledger_app.command("entry")
-def entry(index: int) -> None:
+def entry(index: Index) -> None:
     """Write the exact bytes of entry INDEX to stdout."""
     with services() as svc, read_session(svc.engine) as session:
         row = log.entry(session, operator(session).organization_id, index)
@@ -52,8 +56,10 @@ def entry(index: int) -> None:
 
 @ledger_app.command("prove")
 def prove(
-    index: int,
-    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: latest checkpoint).")] = None,
+    index: Index,
+    size: Annotated[
+        int | None, typer.Option("--size", min=0, max=2**63 - 1, help="Tree size (default: latest checkpoint).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Inclusion proof of entry INDEX: a C2SP tlog-proof by default, JSON with --json."""
@@ -89,7 +95,7 @@ def prove(
 
 
 @ledger_app.command("consistency")
-def consistency(first: int, second: int, as_json: JsonOpt = False) -> None:
+def consistency(first: Size, second: Size, as_json: JsonOpt = False) -> None:
     """Consistency proof between tree sizes FIRST and SECOND."""
     with services() as svc, read_session(svc.engine) as session:
         proof = service.prove_consistency(session, operator(session).organization_id, first, second)

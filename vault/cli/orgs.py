@@ -152,7 +152,7 @@ def playbook_list(as_json: JsonOpt = False) -> None:
 @playbook_app.command("show")
 def playbook_show(
     key: str,
-    version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None,
+    version: Annotated[int | None, typer.Option(min=1, max=2**63 - 1, help="Default: the latest.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one playbook version with its steps and SHA-256."""
