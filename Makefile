@@ -39,6 +39,7 @@ system-deps:
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 ## Lint, then the whole suite on both backend pairs; the tests start and stop PostgreSQL and S3 themselves.

@@ -31,6 +31,7 @@ MEDIA_TYPES = {
     "favicon-32x32.png": "image/png",
 }
 
+
 @cache
 def _asset(name: str) -> bytes:
     return (ASSETS / name).read_bytes()

@@ -24,6 +24,7 @@ BATCH_BYTES = 1024 * 1024
 #: Batches in flight between the receiving loop and the writing thread (bounds memory to a few MiB).
 QUEUE_BATCHES = 4
 
+
 async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
     """Stream the request body into ``sink`` (which hashes and writes) on a worker thread.
 

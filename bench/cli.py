@@ -159,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         default="as-is",
         help="as-is: the environment as given; cached: compiled bytecode kept in a scratch folder",
     )
-    parser.add_argument(
-        "--dir", type=Path, default=SCRATCH, help="parent of the scratch folder (default bench/out)"
-    )
+    parser.add_argument("--dir", type=Path, default=SCRATCH, help="parent of the scratch folder (default bench/out)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     args = parser.parse_args(argv)
     if args.cases < 0 or args.repeat < 1:

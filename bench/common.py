@@ -127,9 +127,7 @@ def format_table(figures: Sequence[Figure]) -> str:
         verdict = "" if fig.ok is None else ("ok" if fig.ok else "MISSED")
         rows.append((fig.name, f"{fig.value:,.2f} {fig.unit}", fig.target, verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

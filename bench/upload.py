@@ -184,9 +184,7 @@ def upload_http(base_url: str, dep: Deployment, source: Path) -> str:
             content=file_chunks(source),
         )
     if response.status_code != 201:
-        raise RuntimeError(
-            f"expected 201 from the upload, found {response.status_code}: {response.text[:500]}"
-        )
+        raise RuntimeError(f"expected 201 from the upload, found {response.status_code}: {response.text[:500]}")
     sha256: str = response.json()["sha256"]
     return sha256
 
@@ -275,9 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--size-mib", type=int, default=1024, help="test file size in MiB (default 1024)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; figures are medians (default 3)")
-    parser.add_argument(
-        "--dir", type=Path, default=SCRATCH, help="parent of the scratch folder (default bench/out)"
-    )
+    parser.add_argument("--dir", type=Path, default=SCRATCH, help="parent of the scratch folder (default bench/out)")
     parser.add_argument("--skip-http", action="store_true", help="measure only the baseline and (a)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
     args = parser.parse_args(argv)

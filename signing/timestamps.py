@@ -218,9 +218,7 @@ def _verify_response(
         except ValueError:
             name = "unknown"
         text = "; ".join(response.status_string) or "no status text"
-        raise TimestampError(
-            f"TSA did not grant the timestamp: status {status} ({name}), expected 0 (granted): {text}"
-        )
+        raise TimestampError(f"TSA did not grant the timestamp: status {status} ({name}), expected 0 (granted): {text}")
     try:
         info = response.tst_info
         algorithm = info.message_imprint.hash_algorithm
@@ -233,9 +231,7 @@ def _verify_response(
         raise TimestampError(f"timestamp imprint algorithm is {algorithm.dotted_string}, expected {expected}")
     digest = hashlib.sha256(data).digest()
     if imprint != digest:
-        raise TimestampError(
-            f"timestamp is over other data: imprint {imprint.hex()}, expected SHA-256 {digest.hex()}"
-        )
+        raise TimestampError(f"timestamp is over other data: imprint {imprint.hex()}, expected SHA-256 {digest.hex()}")
     if nonce is not None and found_nonce != nonce:
         raise TimestampError(f"timestamp nonce is {found_nonce}, expected {nonce} (the request's)")
 

@@ -130,9 +130,7 @@ class LocalWriter:
             if existing is not None:
                 # Same hash: the bytes are already stored. Keep the old file's bytes untouched.
                 if existing.size != self._size:
-                    raise StoreError(
-                        f"object {key} already exists with size {existing.size}, expected {self._size}"
-                    )
+                    raise StoreError(f"object {key} already exists with size {existing.size}, expected {self._size}")
                 try:
                     # This write's row is about to name the object: restart its age so the orphan
                     # repair, which only deletes objects not written for a day, leaves it alone.
@@ -355,4 +353,3 @@ class LocalStore:
             raise ObjectMissing(f"no temp file {temp.name} in {self.url}") from exc
         except OSError as exc:
             raise StoreError(f"cannot remove {temp.name} in {self.url}: {exc}") from exc
-

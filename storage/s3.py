@@ -83,9 +83,7 @@ class S3Store:
         # Path-style addressing: MinIO and moto on loopback have no per-bucket host names.
         config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5})
         try:
-            self.client: S3Client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url, config=config
-            )
+            self.client: S3Client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
         except (BotoCoreError, ValueError) as exc:
             raise StoreError(f"cannot create an S3 client for {self.url}: {exc}") from exc
 

@@ -115,9 +115,7 @@ def _versions(store: S3Store, full_key: str) -> list[_Version]:
             ]
             for entry, marker in entries:
                 if entry.get("Key") == full_key:
-                    found.append(
-                        _Version(version_of(entry.get("VersionId")), marker, _utc(entry["LastModified"]))
-                    )
+                    found.append(_Version(version_of(entry.get("VersionId")), marker, _utc(entry["LastModified"])))
     return found
 
 
@@ -249,7 +247,10 @@ def stale_temp_files(store: S3Store, older_than: datetime) -> Iterator[TempFile]
                 touched, size = _upload_touched(store, upload["Key"], upload["UploadId"], _utc(upload["Initiated"]))
                 if touched < older_than:
                     yield TempFile(
-                        name=upload["Key"], size=size, modified=touched, what="incomplete multipart upload",
+                        name=upload["Key"],
+                        size=size,
+                        modified=touched,
+                        what="incomplete multipart upload",
                         ref=_UPLOAD + upload["UploadId"],
                     )
     with s3_call("ListObjectVersions", store.url + STAGING):
@@ -262,7 +263,10 @@ def stale_temp_files(store: S3Store, older_than: datetime) -> Iterator[TempFile]
                 modified = _utc(entry["LastModified"])
                 if modified < older_than:
                     yield TempFile(
-                        name=entry["Key"], size=int(entry.get("Size", 0)), modified=modified, what=what,
+                        name=entry["Key"],
+                        size=int(entry.get("Size", 0)),
+                        modified=modified,
+                        what=what,
                         ref=_VERSION + (version_of(entry.get("VersionId")) or ""),
                     )
 

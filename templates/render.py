@@ -59,4 +59,3 @@ class Renderer:
             text=self.env.get_template(f"email/{name}.txt").render(**context),
             html=self.env.get_template(f"email/{name}.html").render(**context),
         )
-

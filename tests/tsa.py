@@ -100,17 +100,13 @@ def make_ca(common_name: str = "Offboard test TSA root", *, issuer: Issued | Non
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
         .sign(signer_key, hashes.SHA256())
     )
     return Issued(cert, key)
 
 
-def make_tsa_certificate(
-    ca: Issued, *, common_name: str = "Offboard test TSA", eku_critical: bool = True
-) -> Issued:
+def make_tsa_certificate(ca: Issued, *, common_name: str = "Offboard test TSA", eku_critical: bool = True) -> Issued:
     """An RSA TSA certificate issued by ``ca`` with the id-kp-timeStamping EKU (RFC 3161 section 2.3)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
@@ -140,9 +136,7 @@ def make_tsa_certificate(
         # RFC 3161 section 2.3: the TSA certificate's only EKU is timeStamping and it must be critical.
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=eku_critical)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         .sign(ca.key, hashes.SHA256())
     )
     return Issued(cert, key)
@@ -182,9 +176,7 @@ class LocalTSA:
     ) -> None:
         self.ca = make_ca()
         # Real TSAs usually sign under an intermediate CA and embed it in the token (certReq=True).
-        self.intermediate = (
-            make_ca("Offboard test TSA intermediate", issuer=self.ca) if intermediate else None
-        )
+        self.intermediate = make_ca("Offboard test TSA intermediate", issuer=self.ca) if intermediate else None
         self.tsa = make_tsa_certificate(self.intermediate or self.ca, eku_critical=eku_critical)
         self.mode = mode
         #: Seconds each request waits before it is answered (a slow TSA, a congested network).

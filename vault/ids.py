@@ -79,8 +79,7 @@ def resolve_id(session: Session, *, organization_id: str, kind: IdKind, text: st
         raise NotFound(f"no {kind} {text!r} in this organization")
     if len(found) > 1:
         raise InvalidInput(
-            f"{kind} id prefix {text!r} is ambiguous: {len(found)} {_PLURALS[kind]} start with it; "
-            "give more characters"
+            f"{kind} id prefix {text!r} is ambiguous: {len(found)} {_PLURALS[kind]} start with it; give more characters"
         )
     return str(found[0])
 

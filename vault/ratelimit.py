@@ -125,9 +125,7 @@ def failures_since(session: Session, *, scope: str, key: str, since: datetime) -
 def record_failure(session: Session, *, scope: str, key: str, at: datetime, forget_before: datetime) -> None:
     """Count one failure, and delete the scope's failures that have aged out (so the table stays small)."""
     session.exec(
-        delete(RateLimitFailure).where(
-            col(RateLimitFailure.scope) == scope, col(RateLimitFailure.at) <= forget_before
-        )
+        delete(RateLimitFailure).where(col(RateLimitFailure.scope) == scope, col(RateLimitFailure.at) <= forget_before)
     )
     session.add(RateLimitFailure(scope=scope, key=key, at=at))
 

@@ -48,9 +48,7 @@ def _context(page: PageDep, case_id: str) -> dict[str, Any]:
 
 def _page(page: PageDep, case_id: str, code: int = 200, **extra: Any) -> HTMLResponse:
     context: dict[str, Any] = {"outcomes": [], "errors": [], "field_errors": {}, "kind": "deliverable", **extra}
-    return page.render(
-        "case_evidence", code, tab="evidence", kinds=KINDS, **_context(page, case_id), **context
-    )
+    return page.render("case_evidence", code, tab="evidence", kinds=KINDS, **_context(page, case_id), **context)
 
 
 @router.get("/cases/{case_id}/evidence", response_class=HTMLResponse)
@@ -105,8 +103,14 @@ def _answer(page: PageDep, case_id: str, outcomes: list[FileOutcome], fields: di
         field_errors["kind"] = "Choose a kind from the list"
         errors.append({"field": "kind", "message": field_errors["kind"]})
     return _page(
-        page, case_id, 422, outcomes=outcomes, errors=errors, field_errors=field_errors,
-        kind=kind, description=fields.get("description", ""),
+        page,
+        case_id,
+        422,
+        outcomes=outcomes,
+        errors=errors,
+        field_errors=field_errors,
+        kind=kind,
+        description=fields.get("description", ""),
     )
 
 
@@ -132,7 +136,9 @@ async def upload_one(case_id: str, request: Request, page: DataDep) -> JSONRespo
         content_type = declared_type(request.headers.get("content-type"), name)
         result = await run_in_threadpool(
             lambda: ingest.finish(
-                filename=name, kind=_header(request, "x-offboard-kind"), content_type=content_type,
+                filename=name,
+                kind=_header(request, "x-offboard-kind"),
+                content_type=content_type,
                 description=description,
             )
         )
@@ -141,8 +147,13 @@ async def upload_one(case_id: str, request: Request, page: DataDep) -> JSONRespo
         raise
     row = result.evidence
     body = {
-        "id": row.id, "name": row.original_filename, "kind": row.kind, "size": row.size, "sha256": row.sha256,
-        "ledger_index": row.ledger_index, "duplicate": result.duplicate,
+        "id": row.id,
+        "name": row.original_filename,
+        "kind": row.kind,
+        "size": row.size,
+        "sha256": row.sha256,
+        "ledger_index": row.ledger_index,
+        "duplicate": result.duplicate,
     }
     return JSONResponse(body, status_code=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 

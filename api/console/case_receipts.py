@@ -69,8 +69,13 @@ def create(
 
     def work(session: Unit) -> Receipt:
         return receipts.create_receipt(
-            session, page.services.settings, page.principal, case_id,
-            evidence_ids=chosen, terms=terms.strip() or None, clock=page.services.clock,
+            session,
+            page.services.settings,
+            page.principal,
+            case_id,
+            evidence_ids=chosen,
+            terms=terms.strip() or None,
+            clock=page.services.clock,
         )
 
     try:
@@ -97,8 +102,11 @@ def preview(case_id: str, receipt_id: str, page: PageDep) -> HTMLResponse:
         contacts = [str(c) for c in loads_list(get_case(session, row.organization_id, case_id).client_contacts)]
         document = receipts.document_of(row)
         return {
-            "organization": org.name if org else "", "doc": document, "shown": receipts.shown_digest(document),
-            "recipient": ", ".join(contacts) or "the client's contacts", "receipt": row,
+            "organization": org.name if org else "",
+            "doc": document,
+            "shown": receipts.shown_digest(document),
+            "recipient": ", ".join(contacts) or "the client's contacts",
+            "receipt": row,
         }
 
     context = page.services.read(read)
@@ -107,8 +115,16 @@ def preview(case_id: str, receipt_id: str, page: PageDep) -> HTMLResponse:
     expires_at = page.services.clock() + timedelta(days=page.services.settings.ack_link_days)
     html = ack.page(
         "preview",
-        expires_at=expires_at, csrf=page.live.csrf_token, base_path="#preview", consent_text=CONSENT_TEXT,
-        error=None, name="", dispute_open=False, note=PREVIEW_NOTE, back=f"/cases/{case_id}/receipts", **context,
+        expires_at=expires_at,
+        csrf=page.live.csrf_token,
+        base_path="#preview",
+        consent_text=CONSENT_TEXT,
+        error=None,
+        name="",
+        dispute_open=False,
+        note=PREVIEW_NOTE,
+        back=f"/cases/{case_id}/receipts",
+        **context,
     )
     headers = {**page.st.headers(), "Content-Security-Policy": ack.csp}
     return HTMLResponse(html, headers=headers)
@@ -128,8 +144,13 @@ def preview_answer(
 def send(case_id: str, receipt_id: str, page: FormDep) -> Response:
     page.services.read(lambda session: _receipt(session, page, case_id, receipt_id))
     result = links.send_receipt(
-        page.services.transact, page.services.settings, page.principal, receipt_id,
-        mailer=page.services.mailer, render=page.services.templates.email, clock=page.services.clock,
+        page.services.transact,
+        page.services.settings,
+        page.principal,
+        receipt_id,
+        mailer=page.services.mailer,
+        render=page.services.templates.email,
+        clock=page.services.clock,
     )
     if result.manual_links:
         # No SMTP server: the links exist only in this answer, shown once (as the API's send does).

@@ -26,9 +26,7 @@ MAX_INDEX = 2**63 - 1
 
 
 @router.api_route("/cases/{case_id}/timeline", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def timeline(
-    case_id: str, page: PageDep, before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None
-) -> Response:
+def timeline(case_id: str, page: PageDep, before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
     def read(session: Session) -> tuple[CaseHeader, list[TimelineEvent]]:
         header = case_header(session, page.principal, case_id)
         org = page.principal.organization_id

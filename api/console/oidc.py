@@ -101,8 +101,7 @@ class OidcClient:
                     raise Unauthorized(f"single sign-on: the provider's metadata lacks {exc.args[0]}") from None
                 if found.issuer.rstrip("/") != self.issuer:
                     raise Unauthorized(
-                        f"single sign-on: the provider says its issuer is {found.issuer!r}, "
-                        f"expected {self.issuer!r}"
+                        f"single sign-on: the provider says its issuer is {found.issuer!r}, expected {self.issuer!r}"
                     )
                 self._metadata = found
             return self._metadata

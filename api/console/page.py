@@ -84,7 +84,12 @@ class ConsolePage:
         response = RedirectResponse(url, status_code=303, headers=self.st.headers())
         if notice:
             response.set_cookie(
-                NOTICE_COOKIE, quote(notice), max_age=60, path="/", httponly=True, samesite="strict",
+                NOTICE_COOKIE,
+                quote(notice),
+                max_age=60,
+                path="/",
+                httponly=True,
+                samesite="strict",
                 secure=self.st.cookies.secure,
             )
         return response

@@ -130,9 +130,7 @@ def list_access(case_id: str, principal: PrincipalDep, session: SessionDep) -> l
 
 
 @router.post("/{case_id}/access", status_code=status.HTTP_201_CREATED, responses=WRITE)
-def add_access(
-    case_id: str, body: AccessCreate, principal: PrincipalDep, services: ServicesDep
-) -> AccessPublic:
+def add_access(case_id: str, body: AccessCreate, principal: PrincipalDep, services: ServicesDep) -> AccessPublic:
     def work(session: Unit) -> AccessPublic:
         item = access.add_item(
             session,
@@ -218,9 +216,7 @@ def add_note(case_id: str, body: NoteCreate, principal: PrincipalDep, services: 
 
 
 @router.post("/{case_id}/owner", responses=WRITE)
-def change_owner(
-    case_id: str, body: OwnerChange, principal: PrincipalDep, services: ServicesDep
-) -> CasePublic:
+def change_owner(case_id: str, body: OwnerChange, principal: PrincipalDep, services: ServicesDep) -> CasePublic:
     def work(session: Unit) -> CasePublic:
         case = cases.change_owner(
             session,

@@ -123,9 +123,7 @@ def get_evidence(evidence_id: str, principal: PrincipalDep, session: SessionDep)
 def download_evidence(evidence_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
     """The stored bytes, re-hashed on the way out; the retrieval is a ledger entry before the first byte."""
     row = services.transact(
-        lambda session: record_retrieval(
-            session, principal, evidence_id, channel=Channel.API, clock=services.clock
-        )
+        lambda session: record_retrieval(session, principal, evidence_id, channel=Channel.API, clock=services.clock)
     )
 
     # A mismatch found at the end aborts the connection, so the client never gets a complete, wrong file

@@ -160,20 +160,24 @@ def keys(
     """The organization's checkpoint keys with their validity windows (public halves only); no credential
     needed, rate-limited per client address, cacheable for five minutes."""
     org = _keys_organization(request, session, organization)
-    body = KeysOut(
-        organization=org.slug,
-        origin=keyring.origin_of(services.settings, org),
-        keys=[
-            PublicKeyOut(
-                name=k.name,
-                key_id=k.key_id,
-                vkey=k.vkey,
-                valid_from=rfc3339(k.valid_from),
-                valid_until=rfc3339(k.valid_until) if k.valid_until else None,
-            )
-            for k in keyring.public_keys(session, org.id)
-        ],
-    ).model_dump_json().encode()
+    body = (
+        KeysOut(
+            organization=org.slug,
+            origin=keyring.origin_of(services.settings, org),
+            keys=[
+                PublicKeyOut(
+                    name=k.name,
+                    key_id=k.key_id,
+                    vkey=k.vkey,
+                    valid_from=rfc3339(k.valid_from),
+                    valid_until=rfc3339(k.valid_until) if k.valid_until else None,
+                )
+                for k in keyring.public_keys(session, org.id)
+            ],
+        )
+        .model_dump_json()
+        .encode()
+    )
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers = {"Cache-Control": KEYS_CACHE, "ETag": etag, "Vary": "Authorization"}
     if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:

@@ -47,6 +47,7 @@ def list_tokens(principal: PrincipalDep, session: SessionDep) -> list[TokenPubli
 def create(body: TokenCreate, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
     """Issue a token; its secret is in this response only."""
     principal.require(Role.ADMIN)
+
     def work(session: Unit) -> TokenPublic:
         issued = create_token(
             session,

@@ -64,11 +64,10 @@ def publish(
     """Publish a new version from YAML text or a JSON document; its ``key`` must match the path."""
     if (body.yaml is None) == (body.document is None):
         raise InvalidInput("send exactly one of 'yaml' (text) or 'document' (object)")
-    spec = (
-        playbooks.parse_yaml(body.yaml) if body.yaml is not None else playbooks.parse_playbook(body.document)
-    )
+    spec = playbooks.parse_yaml(body.yaml) if body.yaml is not None else playbooks.parse_playbook(body.document)
     if spec.key != key:
         raise InvalidInput(f"the document's key {spec.key!r} does not match the path's {key!r}")
+
     def work(session: Unit) -> PlaybookVersionPublic:
         row, created = playbooks.publish(session, principal, spec, clock=services.clock)
         if not created:

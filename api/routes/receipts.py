@@ -149,9 +149,7 @@ def get_receipt(receipt_id: str, principal: PrincipalDep, session: SessionDep) -
 
 
 @router.post("/api/v1/receipts/{receipt_id}/send", responses={**WRITE, **responses(503)})
-def send_receipt(
-    receipt_id: str, response: Response, principal: PrincipalDep, services: ServicesDep
-) -> SendPublic:
+def send_receipt(receipt_id: str, response: Response, principal: PrincipalDep, services: ServicesDep) -> SendPublic:
     # Without SMTP this response carries live links: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     result = links.send_receipt(

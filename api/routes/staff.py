@@ -35,13 +35,9 @@ def get_staff(staff_id: str, principal: PrincipalDep, session: SessionDep) -> St
 
 
 @router.patch("/{staff_id}", responses=responses(403))
-def update_staff(
-    staff_id: str, body: StaffUpdate, principal: PrincipalDep, services: ServicesDep
-) -> StaffPublic:
+def update_staff(staff_id: str, body: StaffUpdate, principal: PrincipalDep, services: ServicesDep) -> StaffPublic:
     def work(session: Unit) -> StaffPublic:
-        member = staff.set_staff_active(
-            session, principal, staff_id, active=body.active, clock=services.clock
-        )
+        member = staff.set_staff_active(session, principal, staff_id, active=body.active, clock=services.clock)
         return StaffPublic.of(member)
 
     return services.transact(work)

@@ -80,6 +80,4 @@ class TokenPublic(BaseModel):
 
     @classmethod
     def of(cls, row: ApiToken) -> TokenPublic:
-        return cls(
-            id=row.id, name=row.name, role=row.role, created_at=row.created_at, revoked_at=row.revoked_at
-        )
+        return cls(id=row.id, name=row.name, role=row.role, created_at=row.created_at, revoked_at=row.revoked_at)

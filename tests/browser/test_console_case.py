@@ -32,8 +32,13 @@ PLAYBOOK = {
     "title": "Short exit",
     "steps": [
         {"key": "confirm", "title": "Confirm the exit", "criteria": ["evidence:communication"], "due_days": 1},
-        {"key": "revoke", "title": "Revoke every access", "depends_on": ["confirm"],
-         "criteria": ["access:all_revoked"], "due_days": 2},
+        {
+            "key": "revoke",
+            "title": "Revoke every access",
+            "depends_on": ["confirm"],
+            "criteria": ["access:all_revoked"],
+            "due_days": 2,
+        },
     ],
 }
 
@@ -55,9 +60,10 @@ def deployment(settings: Any) -> Iterator[Deployment]:
         with session_scope(services.engine) as session:
             secret.append(create_token(session, organization_id=organization_id, name="setup", role=Role.ADMIN).secret)
 
-    with serve(settings, prepare) as (url, _services), httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {secret[0]}"}
-    ) as api:
+    with (
+        serve(settings, prepare) as (url, _services),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret[0]}"}) as api,
+    ):
         published = api.put("/api/v1/playbooks/short-exit", json={"document": PLAYBOOK})
         assert published.status_code == 201, published.text
         body = {"client_name": "Acme Ltd", "owner_email": STAFF, "service_type": "short-exit"}

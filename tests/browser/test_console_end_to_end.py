@@ -58,9 +58,10 @@ def deployment(settings: Any) -> Iterator[Deployment]:
 
     with smtp_server() as (smtp_url, inbox):
         configured = settings.model_copy(update={"smtp_url": smtp_url, "smtp_from": "offboard@agency.example"})
-        with serve(configured, prepare) as (url, _services), httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {secret[0]}"}, timeout=60
-        ) as api:
+        with (
+            serve(configured, prepare) as (url, _services),
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret[0]}"}, timeout=60) as api,
+        ):
             assert api.put("/api/v1/playbooks/e2e-exit", json={"document": PLAYBOOK}).status_code == 201
             yield Deployment(url, api, inbox)
 

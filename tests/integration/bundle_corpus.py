@@ -235,9 +235,7 @@ def sha512_cases(built: Built) -> list[Tamper]:
     root, files = unzip(with_sha512(built))
     evidence = json.loads(files[layout.INDEX])["evidence"][0]["path"]
     dropped = {p: d for p, d in files.items() if p not in (layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512)}
-    wrong512 = files[layout.MANIFEST_SHA512].replace(
-        hashlib.sha512(files[evidence]).hexdigest().encode(), b"0" * 128
-    )
+    wrong512 = files[layout.MANIFEST_SHA512].replace(hashlib.sha512(files[evidence]).hexdigest().encode(), b"0" * 128)
     flipped = {
         name: rezip(root, {**files, name: flip(files[name])})
         for name in (layout.MANIFEST_SHA512, layout.TAGMANIFEST_SHA512)

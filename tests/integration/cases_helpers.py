@@ -24,9 +24,7 @@ def open_case(client: TestClient, **fields: Any) -> dict[str, Any]:
 
 
 def upload(client: TestClient, case_id: str, data: bytes, kind: str = "deliverable", name: str = "f") -> str:
-    response = client.post(
-        f"/api/v1/cases/{case_id}/evidence", params={"filename": name, "kind": kind}, content=data
-    )
+    response = client.post(f"/api/v1/cases/{case_id}/evidence", params={"filename": name, "kind": kind}, content=data)
     assert response.status_code in (200, 201), response.text
     return str(response.json()["id"])
 
@@ -47,9 +45,7 @@ def complete_all_steps(
     steps = client.get(f"/api/v1/cases/{case_id}/steps").json()
     done: set[str] = {s["key"] for s in steps if s["status"] == "done"}
     todo = [
-        s
-        for s in steps
-        if s["status"] != "done" and (s["required"] or not required_only) and s["key"] not in leave
+        s for s in steps if s["status"] != "done" and (s["required"] or not required_only) and s["key"] not in leave
     ]
     while todo:
         ready = [s for s in todo if set(s["depends_on"]) <= done]

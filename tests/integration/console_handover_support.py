@@ -31,4 +31,3 @@ def other_org_case(services: Any) -> str:
     with TestClient(create_app(services.settings, services=services)) as api:
         api.headers["Authorization"] = f"Bearer {token.secret}"
         return str(open_case(api, client_name="Other Client")["id"])
-

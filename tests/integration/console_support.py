@@ -58,9 +58,7 @@ def console_client(
 
     settings = services.settings.model_copy(update=overrides)
     svc = Services(settings=settings, engine=services.engine, store=services.store, clock=clock or services.clock)
-    with TestClient(
-        create_app(settings, services=svc), client=peer, base_url=url, follow_redirects=False
-    ) as client:
+    with TestClient(create_app(settings, services=svc), client=peer, base_url=url, follow_redirects=False) as client:
         client.headers["User-Agent"] = "console-test/1.0"
         yield client
 

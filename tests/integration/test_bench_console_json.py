@@ -23,5 +23,9 @@ def test_bench_console_json_names_each_page_and_its_p95() -> None:
     assert "/" in figures["pages"]
     for row in figures["pages"].values():
         assert row["requests"] == 3 and row["p95_ms"] >= row["median_ms"] > 0 and isinstance(row["meets_target"], bool)
-    assert set(figures["pages"]) | set(figures["skipped"]) == {"/", "/cases/{id}", "/cases/{id}/evidence",
-                                                               "/cases/{id}/timeline"}
+    assert set(figures["pages"]) | set(figures["skipped"]) == {
+        "/",
+        "/cases/{id}",
+        "/cases/{id}/evidence",
+        "/cases/{id}/timeline",
+    }

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bench_console_upload_json_has_the_ratio_and_rss_keys() -> None:
     result = subprocess.run(
         [sys.executable, "bench/console_upload.py", "--json", "--gib", "0.002"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]  # 1: a target missed on a busy machine
     figures = json.loads(result.stdout)

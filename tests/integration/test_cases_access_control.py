@@ -114,18 +114,14 @@ def test_another_organization_gets_404_on_every_route(client: TestClient, servic
     for url in reads:
         problem(client.get(url, headers=headers), 404, "in this organization")
     for method, url, body in write_routes(ids, proof):
-        if url in ("/api/v1/cases", "/api/v1/staff", "/api/v1/tokens") or url.startswith(
-            "/api/v1/playbooks/private"
-        ):
+        if url in ("/api/v1/cases", "/api/v1/staff", "/api/v1/tokens") or url.startswith("/api/v1/playbooks/private"):
             continue  # creations in the rival's own organization; playbooks checked below
         problem(client.request(method, url, json=body, headers=headers), 404, "in this organization")
     problem(client.post("/api/v1/playbooks/private-playbook/default", headers=headers), 404, "no playbook")
     assert client.get("/api/v1/cases", headers=headers).json() == []
     assert client.get("/api/v1/cases", params={"overdue": "true"}, headers=headers).json() == []
     assert [s["email"] for s in client.get("/api/v1/staff", headers=headers).json()] == [OWNER]
-    assert "private-playbook" not in {
-        p["key"] for p in client.get("/api/v1/playbooks", headers=headers).json()
-    }
+    assert "private-playbook" not in {p["key"] for p in client.get("/api/v1/playbooks", headers=headers).json()}
     assert client.get("/api/v1/organization", headers=headers).json()["id"] == rival_id
     assert ids["token"] not in {t["id"] for t in client.get("/api/v1/tokens", headers=headers).json()}
     # The rival cannot name another organization's evidence as proof in its own case either.
@@ -160,9 +156,7 @@ def test_tokens_are_managed_by_admins(client: TestClient) -> None:
 
 def test_staff_rules(client: TestClient) -> None:
     problem(client.post("/api/v1/staff", json={"email": "not an email"}), 400, "not a valid email")
-    problem(
-        client.post("/api/v1/staff", json={"email": "a@agency.example", "role": "boss"}), 400, "role must be"
-    )
+    problem(client.post("/api/v1/staff", json={"email": "a@agency.example", "role": "boss"}), 400, "role must be")
     first = client.post("/api/v1/staff", json={"email": "A@Agency.example", "name": "A"})
     assert first.status_code == 201 and first.json()["email"] == "A@agency.example"
     problem(client.post("/api/v1/staff", json={"email": "A@agency.example"}), 409, "already a staff member")

@@ -97,19 +97,13 @@ def test_full_offboarding_reaches_the_final_state_only_through_the_gate(client: 
 
     # Immutable now: no work, no evidence; notes and a dispute still enter.
     problem(client.post(f"/api/v1/cases/{case_id}/steps/exit-call/complete", json={}), 409, "immutable")
-    problem(
-        client.post(f"/api/v1/cases/{case_id}/access", json={"name": "x", "kind": "app"}), 409, "immutable"
-    )
-    late = client.post(
-        f"/api/v1/cases/{case_id}/evidence", params={"filename": "x", "kind": "other"}, content=b"late"
-    )
+    problem(client.post(f"/api/v1/cases/{case_id}/access", json={"name": "x", "kind": "app"}), 409, "immutable")
+    late = client.post(f"/api/v1/cases/{case_id}/evidence", params={"filename": "x", "kind": "other"}, content=b"late")
     problem(late, 409, "immutable")
     problem(client.post(f"/api/v1/cases/{case_id}/close"), 409, "already fully_offboarded")
     note = client.post(f"/api/v1/cases/{case_id}/notes", json={"text": "Client called to say thanks."})
     assert note.status_code == 201 and note.json()["ledger_index"] is not None
-    disputed = client.post(
-        f"/api/v1/cases/{case_id}/dispute", json={"reason": "Client says the export is incomplete"}
-    )
+    disputed = client.post(f"/api/v1/cases/{case_id}/dispute", json={"reason": "Client says the export is incomplete"})
     assert disputed.json()["status"] == "disputed"
     kinds = [n["kind"] for n in client.get(f"/api/v1/cases/{case_id}/notes").json()]
     assert kinds == ["note", "dispute"]
@@ -119,21 +113,15 @@ def test_step_rules_over_http(client: TestClient) -> None:
     case_id = open_case(client, service_type="it-managed-services")["id"]
     other_case = open_case(client, client_name="Other")["id"]
     early = client.post(f"/api/v1/cases/{case_id}/steps/review-contract/complete", json={"note": "read"})
-    assert problem(early, 409, "depends on steps not completed yet")["pending_dependencies"] == [
-        "confirm-intent"
-    ]
+    assert problem(early, 409, "depends on steps not completed yet")["pending_dependencies"] == ["confirm-intent"]
     foreign = upload(client, other_case, b"someone else's email", "communication")
     problem(
-        client.post(
-            f"/api/v1/cases/{case_id}/steps/confirm-intent/complete", json={"evidence_ids": [foreign]}
-        ),
+        client.post(f"/api/v1/cases/{case_id}/steps/confirm-intent/complete", json={"evidence_ids": [foreign]}),
         404,
         "no evidence",
     )
     wrong_kind = upload(client, case_id, b"a deliverable", "deliverable")
-    unmet = client.post(
-        f"/api/v1/cases/{case_id}/steps/confirm-intent/complete", json={"evidence_ids": [wrong_kind]}
-    )
+    unmet = client.post(f"/api/v1/cases/{case_id}/steps/confirm-intent/complete", json={"evidence_ids": [wrong_kind]})
     assert problem(unmet, 409, "does not meet its completion criteria")["unmet"] == [
         "evidence:communication: attach evidence of kind communication (attached kinds: ['deliverable'])"
     ]
@@ -191,15 +179,11 @@ def test_communication_is_stored_as_hashed_evidence(client: TestClient) -> None:
 
 
 def test_owner_must_be_staff_and_reassignment_needs_a_reason(client: TestClient) -> None:
-    response = client.post(
-        "/api/v1/cases", json={"client_name": "A", "owner_email": "stranger@agency.example"}
-    )
+    response = client.post("/api/v1/cases", json={"client_name": "A", "owner_email": "stranger@agency.example"})
     problem(response, 400, "is not a staff member of this organization")
     case_id = open_case(client)["id"]
     problem(
-        client.post(
-            f"/api/v1/cases/{case_id}/owner", json={"owner_email": "new@agency.example", "reason": "x"}
-        ),
+        client.post(f"/api/v1/cases/{case_id}/owner", json={"owner_email": "new@agency.example", "reason": "x"}),
         400,
         "not a staff member",
     )
@@ -215,9 +199,7 @@ def test_owner_must_be_staff_and_reassignment_needs_a_reason(client: TestClient)
     )
     assert moved.status_code == 200, moved.text
     assert (moved.json()["owner_email"], moved.json()["owner_id"]) == ("new@agency.example", new["id"])
-    entry = [
-        e for e in client.get(f"/api/v1/cases/{case_id}/timeline").json() if e["type"] == "case.owner_changed"
-    ]
+    entry = [e for e in client.get(f"/api/v1/cases/{case_id}/timeline").json() if e["type"] == "case.owner_changed"]
     assert entry[0]["data"]["reason"] == "Owner on leave" and entry[0]["data"]["from"] == OWNER
     deactivated = client.patch(f"/api/v1/staff/{new['id']}", json={"active": False})
     assert deactivated.json()["active"] is False
@@ -285,9 +267,7 @@ def test_playbook_versions_never_rewrite_an_open_case(client: TestClient) -> Non
     assert v1["sha256"] == hashlib.sha256(rfc8785.dumps(v1["document"])).hexdigest()
     before = open_case(client, service_type="consulting-engagement")
     snapshot = next(
-        e
-        for e in client.get(f"/api/v1/cases/{before['id']}/timeline").json()
-        if e["type"] == "case.playbook_snapshot"
+        e for e in client.get(f"/api/v1/cases/{before['id']}/timeline").json() if e["type"] == "case.playbook_snapshot"
     )
     assert snapshot["data"] == {
         "playbook": "consulting-engagement",
@@ -298,15 +278,11 @@ def test_playbook_versions_never_rewrite_an_open_case(client: TestClient) -> Non
 
     document = {**v1["document"], "version": 2}
     document["steps"] = [s for s in document["steps"] if s["key"] != "working-papers"]
-    same_version = client.put(
-        "/api/v1/playbooks/consulting-engagement", json={"document": {**document, "version": 1}}
-    )
+    same_version = client.put("/api/v1/playbooks/consulting-engagement", json={"document": {**document, "version": 1}})
     problem(same_version, 409, "already exists with different content")
     v2 = client.put("/api/v1/playbooks/consulting-engagement", json={"document": document})
     assert v2.status_code == 201, v2.text
-    assert (
-        client.put("/api/v1/playbooks/consulting-engagement", json={"document": document}).status_code == 200
-    )
+    assert client.put("/api/v1/playbooks/consulting-engagement", json={"document": document}).status_code == 200
     problem(
         client.put(
             "/api/v1/playbooks/consulting-engagement",
@@ -315,14 +291,10 @@ def test_playbook_versions_never_rewrite_an_open_case(client: TestClient) -> Non
         409,
         "already exists",
     )
-    problem(
-        client.put("/api/v1/playbooks/other-key", json={"document": document}), 400, "does not match the path"
-    )
+    problem(client.put("/api/v1/playbooks/other-key", json={"document": document}), 400, "does not match the path")
     problem(client.put("/api/v1/playbooks/x", json={}), 400, "exactly one of")
     bad = client.put("/api/v1/playbooks/x", json={"yaml": "key: x\nversion: 1\ntitle: X\nsteps: []\n"})
-    assert problem(bad, 400, "invalid playbook")["errors"] == [
-        "steps: expected a non-empty list of steps, found []"
-    ]
+    assert problem(bad, 400, "invalid playbook")["errors"] == ["steps: expected a non-empty list of steps, found []"]
 
     after = open_case(client, service_type="consulting-engagement", client_name="After")
     assert after["playbook"]["version"] == 2
@@ -331,10 +303,7 @@ def test_playbook_versions_never_rewrite_an_open_case(client: TestClient) -> Non
     assert "working-papers" in keys_before and "working-papers" not in keys_after
     versions = client.get("/api/v1/playbooks/consulting-engagement/versions").json()
     assert [v["version"] for v in versions] == [1, 2]
-    assert (
-        client.get("/api/v1/playbooks/consulting-engagement", params={"version": 1}).json()["sha256"]
-        == v1["sha256"]
-    )
+    assert client.get("/api/v1/playbooks/consulting-engagement", params={"version": 1}).json()["sha256"] == v1["sha256"]
     problem(client.get("/api/v1/playbooks/consulting-engagement", params={"version": 9}), 404, "no version 9")
 
     assert client.post("/api/v1/playbooks/it-managed-services/default").json()["is_default"] is True
@@ -343,9 +312,7 @@ def test_playbook_versions_never_rewrite_an_open_case(client: TestClient) -> Non
 
 def test_timeline_indexes_verify_with_inclusion_proofs(client: TestClient, services: Any) -> None:
     case_id = open_case(client)["id"]
-    item = client.post(
-        f"/api/v1/cases/{case_id}/access", json={"name": "GitHub", "kind": "code_repository"}
-    ).json()
+    item = client.post(f"/api/v1/cases/{case_id}/access", json={"name": "GitHub", "kind": "code_repository"}).json()
     revoke_all_access(client, case_id)
     verified = client.post(f"/api/v1/cases/{case_id}/access/{item['id']}/verify", json={"verified_by": OWNER})
     assert verified.status_code == 200, verified.text

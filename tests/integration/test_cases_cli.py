@@ -76,9 +76,7 @@ def test_close_lists_what_is_missing_then_succeeds(cli: pytest.CaptureFixture[st
     proof = tmp_path / "audit.json"
     proof.write_text('{"event": "user removed"}')
     evidence = cli_json(cli, "evidence", "add", "--case", case_id, "--kind", "other", str(proof))[0]["id"]
-    cli_json(
-        cli, "case", "access", "revoke", case_id, item["id"], "--method", "removed", "--evidence", evidence
-    )
+    cli_json(cli, "case", "access", "revoke", case_id, item["id"], "--method", "removed", "--evidence", evidence)
     for step in cli_json(cli, "case", "steps", case_id):
         if not step["required"]:
             continue
@@ -113,9 +111,7 @@ def test_close_lists_what_is_missing_then_succeeds(cli: pytest.CaptureFixture[st
 
 def test_overdue_owner_dispute_waive_and_log(cli: pytest.CaptureFixture[str]) -> None:
     old = (date.today() - timedelta(days=45)).isoformat()
-    late = cli_json(
-        cli, "case", "open", "--client", "Late", "--owner", "pm@agency.example", "--intent-date", old
-    )
+    late = cli_json(cli, "case", "open", "--client", "Late", "--owner", "pm@agency.example", "--intent-date", old)
     cli_json(cli, "case", "open", "--client", "Fresh", "--owner", "pm@agency.example")
     overdue = cli_json(cli, "case", "list", "--overdue")
     assert [c["id"] for c in overdue] == [late["id"]] and overdue[0]["overdue"]
@@ -124,9 +120,7 @@ def test_overdue_owner_dispute_waive_and_log(cli: pytest.CaptureFixture[str]) ->
     cli_json(cli, "staff", "add", "lead@agency.example")
     moved = cli_json(cli, "case", "owner", late["id"], "lead@agency.example", "--reason", "PM left")
     assert moved["owner_email"] == "lead@agency.example"
-    logged = cli_json(
-        cli, "case", "log", late["id"], "--channel", "meeting", "--text", "Kick-off of the exit"
-    )
+    logged = cli_json(cli, "case", "log", late["id"], "--channel", "meeting", "--text", "Kick-off of the exit")
     assert logged["kind"] == "communication" and logged["duplicate"] is False
     waiver = cli_json(cli, "case", "waive", late["id"], "--reason", "client refused to respond")
     assert waiver["ledger_index"] is not None
@@ -141,9 +135,7 @@ def test_org_option_selects_the_tenant(cli: pytest.CaptureFixture[str], tmp_path
     org = cli_json(cli, "org", "create", "Rival Agency")
     assert org["slug"] == "rival-agency"
     cli_json(cli, "--org", "rival-agency", "staff", "add", "boss@rival.example", "--role", "admin")
-    theirs = cli_json(
-        cli, "--org", "rival-agency", "case", "open", "--client", "C", "--owner", "boss@rival.example"
-    )
+    theirs = cli_json(cli, "--org", "rival-agency", "case", "open", "--client", "C", "--owner", "boss@rival.example")
     assert cli_json(cli, "case", "list") == []
     code, _, err = run_cli(cli, "case", "show", theirs["id"])
     assert code == 1 and "no case" in err

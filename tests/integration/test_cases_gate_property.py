@@ -85,9 +85,7 @@ def run(client: TestClient, case_id: str, op: str, pick: int, good: bool) -> Any
     if op == "complete":
         key = "abc"[pick % 3]
         kind = {"a": "other", "b": "deliverable", "c": "confirmation"}[key] if good else "other"
-        evidence = (
-            [upload(client, case_id, f"{key}{pick}{good}".encode(), kind)] if key != "a" or not good else []
-        )
+        evidence = [upload(client, case_id, f"{key}{pick}{good}".encode(), kind)] if key != "a" or not good else []
         return client.post(
             f"{base}/steps/{key}/complete", json={"evidence_ids": evidence, "note": "x" if good else None}
         )
@@ -112,9 +110,7 @@ def run(client: TestClient, case_id: str, op: str, pick: int, good: bool) -> Any
     if op in ("dispute", "resolve"):
         return client.post(f"{base}/{op}", json={"reason": f"{op} reason"})
     if op == "waive":
-        return client.post(
-            f"{base}/waivers", json={"reason": "the client refused to respond" if good else "no"}
-        )
+        return client.post(f"{base}/waivers", json={"reason": "the client refused to respond" if good else "no"})
     if op == "waive_deliverable":
         evidence = client.get(f"{base}/evidence").json()
         deliverables = [e["id"] for e in evidence if e["kind"] == "deliverable"]
@@ -159,12 +155,8 @@ SUCCESS = [
     ]
 )
 @given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 5), st.booleans()), min_size=1, max_size=14))
-def test_no_sequence_reaches_final_state_without_the_gate(
-    api: TestClient, ops: list[tuple[str, int, bool]]
-) -> None:
-    opened = api.post(
-        "/api/v1/cases", json={"client_name": "Prop", "owner_email": OWNER, "service_type": "mini"}
-    )
+def test_no_sequence_reaches_final_state_without_the_gate(api: TestClient, ops: list[tuple[str, int, bool]]) -> None:
+    opened = api.post("/api/v1/cases", json={"client_name": "Prop", "owner_email": OWNER, "service_type": "mini"})
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["id"]
     previous = "open"

@@ -29,7 +29,12 @@ sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys
 def _run(home: Path, *argv: str) -> tuple[int, set[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OFFBOARD_")} | {"OFFBOARD_HOME": str(home)}
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", _PROBE, *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
     line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))

@@ -114,7 +114,9 @@ def test_opening_a_case_through_the_form(services: Any, world: World) -> None:
         assert case is not None and case.organization_id == world.a.organization_id
         assert case.owner_email == ADMIN and case.intent_date == today - timedelta(days=2)
         assert lifecycle.loads_list(case.client_contacts) == [
-            "Peter@initech.example", "bill@initech.example", "milton@initech.example"
+            "Peter@initech.example",
+            "bill@initech.example",
+            "milton@initech.example",
         ]
 
 

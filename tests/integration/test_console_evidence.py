@@ -95,7 +95,9 @@ def test_data_route_stores_one_file_per_request(services: Any, initialized: Any,
         signed_in(browser, services, initialized.organization_id, STAFF, "member")
         token = form_token(browser.get(f"/cases/{case_id}/evidence").text)
         headers = {
-            "X-CSRF-Token": token, "X-Offboard-Filename": "%C3%9Cbergabe.txt", "X-Offboard-Kind": "deliverable",
+            "X-CSRF-Token": token,
+            "X-Offboard-Filename": "%C3%9Cbergabe.txt",
+            "X-Offboard-Kind": "deliverable",
             "Content-Type": "text/plain",
         }
         first = browser.post(f"/cases/{case_id}/evidence/upload", content=b"handover", headers=headers)

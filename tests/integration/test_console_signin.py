@@ -79,9 +79,7 @@ def test_https_base_url_makes_the_cookies_secure_and_host_prefixed(services: Any
         page = client.get("/login")
         (form_cookie,) = set_cookie_headers(page, "__Host-offboard_login_csrf")
         assert "Secure" in form_cookie
-        response = client.post(
-            "/login", data={"email": STAFF, "password": PASSWORD, "csrf": form_token(page.text)}
-        )
+        response = client.post("/login", data={"email": STAFF, "password": PASSWORD, "csrf": form_token(page.text)})
         assert response.status_code == 303
         (cookie,) = set_cookie_headers(response, "__Host-offboard_session")
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie

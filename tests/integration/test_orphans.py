@@ -83,7 +83,8 @@ def aging(services: Any, cli_env: Any, monkeypatch: pytest.MonkeyPatch) -> Aging
         found = Aging(store, timedelta(0), store)
     else:
         found = Aging(
-            store, TWO_DAYS,
+            store,
+            TWO_DAYS,
             S3Store(store.bucket, store.prefix, endpoint_url=cli_env.s3_endpoint_url, clock=lambda: found.now()),
         )
     # The CLI imports build_services when a command runs (vault/cli/common.py), so it finds this one.
@@ -139,8 +140,9 @@ class Scene:
 
 
 @pytest.fixture
-def scene(case: str, services: Any, aging: Aging, cli_env: Any, tmp_path: Path,
-          capsys: pytest.CaptureFixture[str]) -> Scene:
+def scene(
+    case: str, services: Any, aging: Aging, cli_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Scene:
     source = tmp_path / "handover.txt"
     source.write_bytes(b"the committed deliverable")
     added = cli_json(capsys, "evidence", "add", "--case", case, str(source))[0]
@@ -291,11 +293,13 @@ def test_an_orphan_whose_row_commits_during_the_audit_is_kept(
     retry.write_bytes(data)
     (row,) = cli_json(capsys, "evidence", "add", "--case", case, str(retry))
     aging.make_old(key)  # as if the freshen had not happened: only the row re-check can save it now
-    repaired = orphans.repair(services.read, services.store, report.orphans, now=aging.now(),
-                              orphan_min_age=orphans.ORPHAN_MIN_AGE)
+    repaired = orphans.repair(
+        services.read, services.store, report.orphans, now=aging.now(), orphan_min_age=orphans.ORPHAN_MIN_AGE
+    )
     (action,) = [a for a in repaired.actions if a.subject == "orphan"]
     assert (action.outcome, action.detail) == (
-        "kept", f"now named by evidence {row['id']} (an upload committed it during the audit)"
+        "kept",
+        f"now named by evidence {row['id']} (an upload committed it during the audit)",
     )
     assert services.store.stat(key) is not None
 
@@ -308,8 +312,9 @@ def test_an_orphan_an_upload_is_writing_again_is_kept(case: str, services: Any, 
     aging.make_old(key)
     report = audit(services.read, services.store, clock=aging.now)
     aging.write_again(data)
-    repaired = orphans.repair(services.read, services.store, report.orphans, now=aging.now(),
-                              orphan_min_age=orphans.ORPHAN_MIN_AGE)
+    repaired = orphans.repair(
+        services.read, services.store, report.orphans, now=aging.now(), orphan_min_age=orphans.ORPHAN_MIN_AGE
+    )
     (action,) = [a for a in repaired.actions if a.subject == "orphan"]
     assert action.outcome == "kept" and action.detail.startswith("written again at ")
     assert services.store.stat(key) is not None

@@ -261,7 +261,7 @@ def test_the_acknowledgment_completes_the_client_confirmation_step(client: TestC
     paths = [path_of(send_manual(client, r["id"])["links"][0]["url"]) for r in (first, second)]
     assert client.get(f"/api/v1/cases/{h.case_id}/gate").json()["missing"][0] == {
         "kind": "step",
-        "reason": "required step \"Obtain the client's confirmation of the handover\" is not completed",
+        "reason": 'required step "Obtain the client\'s confirmation of the handover" is not completed',
         "step": CONFIRMATION_STEP,
     }
     early = client.post(f"/api/v1/cases/{h.case_id}/steps/{CONFIRMATION_STEP}/complete", json={})

@@ -214,8 +214,14 @@ def test_missing_object(store: ObjectStore) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["../../etc/passwd", "/etc/passwd", "staging/abc", "tmp/write-1.part", "sha256/AB/CD/" + "ab" * 32,
-     "sha256/ab/cd/" + "ab" * 32],  # the last one's fan-out does not match its hash
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "staging/abc",
+        "tmp/write-1.part",
+        "sha256/AB/CD/" + "ab" * 32,
+        "sha256/ab/cd/" + "ab" * 32,
+    ],  # the last one's fan-out does not match its hash
 )
 def test_keys_that_are_not_content_keys_are_refused(store: ObjectStore, key: str) -> None:
     for action in (store.open, store.stat, store.delete, store.retention):
@@ -254,7 +260,9 @@ def test_open_store_file_url_creates_the_folder(tmp_path: Path) -> None:
 
 def test_open_store_s3_url() -> None:
     store = open_store(
-        "s3://my-bucket/some/prefix/", endpoint_url="http://127.0.0.1:9", object_lock_days=3,
+        "s3://my-bucket/some/prefix/",
+        endpoint_url="http://127.0.0.1:9",
+        object_lock_days=3,
         multipart_threshold=6 * MIB,
     )
     assert isinstance(store, S3Store)
@@ -384,9 +392,9 @@ def test_s3_puts_carry_sha256_checksums(s3_endpoint: str, s3_bucket: str) -> Non
     write_all(store, small).commit()
     write_all(store, payload(SIZES["multipart"])).commit()
     assert len(puts) == 1
-    assert puts[0].headers["x-amz-checksum-sha256"].decode() == base64.b64encode(
-        hashlib.sha256(small).digest()
-    ).decode()
+    assert (
+        puts[0].headers["x-amz-checksum-sha256"].decode() == base64.b64encode(hashlib.sha256(small).digest()).decode()
+    )
     assert len(parts) == 3
     for request in parts:
         expected = base64.b64encode(hashlib.sha256(_body(request)).digest()).decode()
@@ -412,9 +420,7 @@ def test_s3_multipart_write_uses_a_staging_key_until_commit(s3_endpoint: str, s3
     assert [u["Key"].rsplit("/", 1)[0] for u in uploads] == ["vault/staging"]
     stored = writer.commit()
     assert leftovers(store) == []
-    assert [o["Key"] for o in store.client.list_objects_v2(Bucket=s3_bucket)["Contents"]] == [
-        "vault/" + stored.key
-    ]
+    assert [o["Key"] for o in store.client.list_objects_v2(Bucket=s3_bucket)["Contents"]] == ["vault/" + stored.key]
 
 
 @pytest.mark.parametrize(
@@ -522,7 +528,6 @@ def test_s3_store_refuses_bad_settings(options: dict[str, Any], message: str) ->
         S3Store("bucket", **options)
     with pytest.raises(StoreError, match="expected a bucket name"):
         S3Store("")
-
 
 
 def test_s3_unremovable_corrupt_object_is_named_in_the_error(s3_endpoint: str, s3_bucket: str) -> None:

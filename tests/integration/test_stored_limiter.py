@@ -43,9 +43,9 @@ def test_the_stored_window_slides_and_forgets(services: Any) -> None:
             process.check("link-1")
         assert caught.value.details["retry_after"] == 30
     second.check("link-2")  # other keys are unaffected
-    StoredFailureLimiter(
-        "ack-address", 1, 60, read=services.read, transact=services.transact, clock=clock
-    ).check("link-1")  # nor is another scope
+    StoredFailureLimiter("ack-address", 1, 60, read=services.read, transact=services.transact, clock=clock).check(
+        "link-1"
+    )  # nor is another scope
     clock.now += timedelta(seconds=30)  # the first failure ages out
     first.check("link-1")
     clock.now += timedelta(seconds=120)

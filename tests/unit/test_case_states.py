@@ -164,9 +164,7 @@ def test_dependencies_and_criteria_are_enforced(svc: Services, admin: Principal)
         act(svc, cases.complete_step, admin, case_id, "review-engagement-letter", note="read it")
     assert caught.value.details == {"pending_dependencies": ["confirm-close"]}
     deliverable = evidence(svc, admin, case_id, "deliverable", "d")
-    with pytest.raises(
-        Conflict, match="evidence:communication: attach evidence of kind communication"
-    ) as unmet:
+    with pytest.raises(Conflict, match="evidence:communication: attach evidence of kind communication") as unmet:
         act(svc, cases.complete_step, admin, case_id, "confirm-close", evidence_ids=[deliverable])
     assert unmet.value.details["unmet"][0].startswith("evidence:communication")
     assert status(svc, case_id) == "open", "a refused completion changes nothing"
@@ -318,9 +316,7 @@ def test_fully_offboarded_is_immutable_except_notes_and_dispute(svc: Services, a
     refusals = [
         lambda: act(svc, cases.complete_step, admin, case_id, "working-papers"),
         lambda: act(svc, access.add_item, admin, case_id, name="x", kind="app"),
-        lambda: act(
-            svc, cases.change_owner, admin, case_id, owner_email="second@agency.example", reason="leave"
-        ),
+        lambda: act(svc, cases.change_owner, admin, case_id, owner_email="second@agency.example", reason="leave"),
         lambda: act(svc, gate.waive_acknowledgment, admin, case_id, reason="long enough reason"),
         lambda: act(svc, gate.waive_deliverable, admin, case_id, evidence_id="x", reason="long enough reason"),
         lambda: act(svc, gate.start_work, admin, case_id),

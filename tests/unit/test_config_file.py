@@ -59,7 +59,10 @@ def test_the_home_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     ("url", "shown"),
     [
         ("smtp://user:hunter2@mail.example:587", f"smtp://user:{MASK}@mail.example:587"),
-        ("postgresql+psycopg://app:pw@db/offboard?sslmode=require", f"postgresql+psycopg://app:{MASK}@db/offboard?sslmode=require"),
+        (
+            "postgresql+psycopg://app:pw@db/offboard?sslmode=require",
+            f"postgresql+psycopg://app:{MASK}@db/offboard?sslmode=require",
+        ),
         ("https://tsa.example/?token=abc&x=1", f"https://tsa.example/?token={MASK}&x=1"),
         ("smtp://mail.example:25", "smtp://mail.example:25"),
         ("smtp://onlyuser@mail.example", "smtp://onlyuser@mail.example"),

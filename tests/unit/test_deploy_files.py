@@ -61,9 +61,7 @@ def env(service: dict[str, Any]) -> dict[str, str]:
 def script(service: dict[str, Any]) -> list[list[str]]:
     """The minio-init shell script, one tokenized command per line (comments dropped)."""
     text = "\n".join(service["command"])
-    return [
-        shlex.split(line, comments=True) for line in text.splitlines() if shlex.split(line, comments=True)
-    ]
+    return [shlex.split(line, comments=True) for line in text.splitlines() if shlex.split(line, comments=True)]
 
 
 def test_the_four_services_exist(services: dict[str, Any]) -> None:
@@ -108,9 +106,7 @@ def test_app_variables_are_settings_fields_or_standard_aws_names(services: dict[
 
 def test_app_environment_builds_scale_out_settings(services: dict[str, Any]) -> None:
     values = env(services["app"])
-    overrides = {
-        k.removeprefix("OFFBOARD_").lower(): v for k, v in values.items() if k.startswith("OFFBOARD_")
-    }
+    overrides = {k.removeprefix("OFFBOARD_").lower(): v for k, v in values.items() if k.startswith("OFFBOARD_")}
     settings = get_settings(**overrides)
     assert settings.resolved_database_url.startswith("postgresql+psycopg://")
     assert settings.resolved_storage_url == "s3://offboard/vault"
@@ -152,9 +148,7 @@ def test_secrets_have_no_defaults(compose: dict[str, Any]) -> None:
     for secret in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "OFFBOARD_S3_SECRET_KEY"):
         uses = [m for m in _VARIABLE.finditer(text) if m.group("name") == secret]
         assert uses, secret
-        assert all((m.group("op") or "").endswith("?") for m in uses), (
-            f"{secret} must be required, not defaulted"
-        )
+        assert all((m.group("op") or "").endswith("?") for m in uses), f"{secret} must be required, not defaulted"
     assert compose["services"]
 
 

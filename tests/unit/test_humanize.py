@@ -28,8 +28,17 @@ def test_a_time_element_carries_the_exact_utc_value_for_hover_and_for_the_script
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"), (3_000_000, "3.0 MB"),
-     (999_949, "999.9 kB"), (999_950, "1.0 MB"), (2 * 1024**3, "2.1 GB"), (10**18, "1000.0 PB")],
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (999, "999 bytes"),
+        (1000, "1.0 kB"),
+        (3_000_000, "3.0 MB"),
+        (999_949, "999.9 kB"),
+        (999_950, "1.0 MB"),
+        (2 * 1024**3, "2.1 GB"),
+        (10**18, "1000.0 PB"),
+    ],
 )
 def test_sizes_in_decimal_units(n: int, text: str) -> None:
     assert size(n) == text

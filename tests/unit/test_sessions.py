@@ -87,9 +87,5 @@ def test_the_domain_never_opens_a_read_session_itself() -> None:
     """Domain code receives the session it reads in, or a ``Read`` (``Services.read``) when it reads in
     steps between slow I/O; only the adapters, ``Services`` and ``vault/db.py`` open the read session."""
     adapters = ("api/", "vault/cli/", "vault/services.py")
-    found = {
-        path: lines
-        for path, lines in _offenders({"read_session"}).items()
-        if not path.startswith(adapters)
-    }
+    found = {path: lines for path, lines in _offenders({"read_session"}).items() if not path.startswith(adapters)}
     assert not found, f"pass the session (or Services.read) down instead of opening a read session: {found}"

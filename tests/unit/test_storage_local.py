@@ -80,14 +80,17 @@ def test_commit_syncs_file_then_renames_then_syncs_directories(store: LocalStore
     temp_name = os.path.relpath(next(store.tmp_dir.iterdir()), store.root)
     writer.commit()
     fan = f"sha256/{DIGEST[:2]}/{DIGEST[2:4]}"
-    assert events == [
-        f"fsync {temp_name}",
-        "fsync .",  # new sha256/
-        "fsync sha256",  # new sha256/ab
-        f"fsync sha256/{DIGEST[:2]}",  # new sha256/ab/cd
-        "rename",
-        f"fsync {fan}",
-    ]
+    assert (
+        events
+        == [
+            f"fsync {temp_name}",
+            "fsync .",  # new sha256/
+            "fsync sha256",  # new sha256/ab
+            f"fsync sha256/{DIGEST[:2]}",  # new sha256/ab/cd
+            "rename",
+            f"fsync {fan}",
+        ]
+    )
 
 
 # --- error paths ----------------------------------------------------------------------------------------

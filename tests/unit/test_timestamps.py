@@ -206,9 +206,7 @@ def test_silent_tsa_times_out_as_timestamp_error() -> None:
         sock.listen(1)
         port = sock.getsockname()[1]
         with pytest.raises(TimestampError, match="could not reach TSA.*timed out"):
-            request_timestamp(
-                f"http://127.0.0.1:{port}/tsa", NOTE, roots=[make_ca().certificate], timeout=0.3
-            )
+            request_timestamp(f"http://127.0.0.1:{port}/tsa", NOTE, roots=[make_ca().certificate], timeout=0.3)
 
 
 # --- offline re-verification ----------------------------------------------------------------------------
@@ -426,9 +424,7 @@ def test_openssl_ts_verify_accepts_the_token(tmp_path: Path, intermediate: bool)
     assert "Verification: OK" in result.stdout
 
 
-def test_openssl_ts_verify_rejects_other_data(
-    tmp_path: Path, record: TimestampRecord, shared_tsa: LocalTSA
-) -> None:
+def test_openssl_ts_verify_rejects_other_data(tmp_path: Path, record: TimestampRecord, shared_tsa: LocalTSA) -> None:
     result = _openssl_verify(tmp_path, record.token_der, NOTE + b"x", shared_tsa.root_certificate)
     assert result.returncode != 0
     assert "Verification: FAILED" in result.stdout

@@ -79,9 +79,7 @@ def prepare(
     carries, so a verifier can render ``report.html`` again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock)
-    plan = transact(
-        lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source)
-    )
+    plan = transact(lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source))
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()

@@ -48,6 +48,7 @@ def manifest_algorithms(names: set[str] | frozenset[str]) -> tuple[str, ...]:
     used = {PAYLOAD_MANIFESTS.get(name) or TAG_MANIFESTS[name] for name in present}
     return tuple(sorted(used, key=lambda algorithm: algorithm != "sha256"))
 
+
 INDEX = "data/bundle.json"
 CHECKPOINT = "data/ledger/checkpoint"
 ENTRIES_DIR = "data/ledger/entries/"

@@ -55,7 +55,7 @@ _INTRO = (
     "<p>Rendered from this bundle's signed ledger entries alone: <code>offboard verify</code> and "
     "<code>verify.html</code> render it again from the entries they verified and fail if this file differs "
     "by one byte. It is a reading aid; the record is the entries in <code>data/ledger/entries</code>. What no "
-    "entry records reads <span class=\"absent\">absent</span>. <code>report.pdf</code> is a convenience "
+    'entry records reads <span class="absent">absent</span>. <code>report.pdf</code> is a convenience '
     "copy that no verifier checks.</p>\n"
 )
 

@@ -107,9 +107,7 @@ def add_item(
     session.add(item)
     session.flush()
     if case.status == CaseStatus.AWAITING_ACKNOWLEDGMENT:
-        change_status(
-            session, case, principal, CaseStatus.IN_PROGRESS, f"access item {name!r} registered", clock=clock
-        )
+        change_status(session, case, principal, CaseStatus.IN_PROGRESS, f"access item {name!r} registered", clock=clock)
     begin_work(session, case, principal, clock=clock)
     data = {
         "access_item": item.id,
@@ -144,9 +142,7 @@ def revoke_item(
     if not method or len(method) > 4000:
         raise InvalidInput("say how the access was revoked (1 to 4000 characters)")
     if not evidence_ids:
-        raise InvalidInput(
-            "a revocation needs evidence: attach at least one evidence id (screenshot, audit log)"
-        )
+        raise InvalidInput("a revocation needs evidence: attach at least one evidence id (screenshot, audit log)")
     evidence = case_evidence(session, case, evidence_ids)
     who = _who(session, case, principal, revoked_by)
     begin_work(session, case, principal, clock=clock)

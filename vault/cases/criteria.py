@@ -21,9 +21,7 @@ def acknowledged_receipt(session: Session, case: Case) -> Receipt | None:
     return session.exec(select(Receipt).where(Receipt.case_id == case.id, acknowledged)).first()
 
 
-def unmet_criteria(
-    session: Session, case: Case, criteria: list[str], evidence: list[Evidence], note: str
-) -> list[str]:
+def unmet_criteria(session: Session, case: Case, criteria: list[str], evidence: list[Evidence], note: str) -> list[str]:
     """Every criterion the given evidence and note do not meet, each with why."""
     unmet = []
     kinds = {row.kind for row in evidence}
@@ -33,9 +31,7 @@ def unmet_criteria(
         elif criterion.startswith("evidence:") and criterion != "evidence:any":
             kind = criterion.removeprefix("evidence:")
             if kind not in kinds:
-                unmet.append(
-                    f"{criterion}: attach evidence of kind {kind} (attached kinds: {sorted(kinds) or 'none'})"
-                )
+                unmet.append(f"{criterion}: attach evidence of kind {kind} (attached kinds: {sorted(kinds) or 'none'})")
         elif criterion == CLIENT_CONFIRMATION and "confirmation" not in kinds:
             if acknowledged_receipt(session, case) is None:
                 unmet.append(

@@ -87,16 +87,12 @@ def _waived(waivers: list[CaseWaiver], receipt_id: str) -> bool:
     return any(w.receipt_id is None or w.receipt_id == receipt_id for w in waivers)
 
 
-def evaluate_gate(
-    session: Session, case: Case, *, pending: PendingSource = pending_acknowledgments
-) -> list[Missing]:
+def evaluate_gate(session: Session, case: Case, *, pending: PendingSource = pending_acknowledgments) -> list[Missing]:
     """Every obligation standing between ``case`` and ``fully_offboarded``; empty means it may close."""
     missing: list[Missing] = []
     if case.status == CaseStatus.DISPUTED:
         missing.append(Missing("status", "the case is disputed; resolve the dispute first"))
-    steps = session.exec(
-        select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))
-    ).all()
+    steps = session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))).all()
     for step in steps:
         if step.required and step.status != StepStatus.DONE:
             missing.append(Missing("step", f"required step {step.title!r} is not completed", step=step.key))
@@ -107,9 +103,7 @@ def evaluate_gate(
         if item.status != AccessStatus.REVOKED:
             missing.append(Missing("access", f"access to {item.name!r} is not revoked", access_item=item.id))
         elif not evidence_of(item):
-            missing.append(
-                Missing("access", f"revocation of {item.name!r} has no evidence", access_item=item.id)
-            )
+            missing.append(Missing("access", f"revocation of {item.name!r} has no evidence", access_item=item.id))
     waivers = list(session.exec(select(CaseWaiver).where(CaseWaiver.case_id == case.id)).all())
     receipt_waivers = [w for w in waivers if w.scope == "acknowledgment"]
     for receipt in pending(session, case):
@@ -176,9 +170,7 @@ def request_acknowledgment(
             f"case {case_id} still has {len(work)} obligation(s) before it can await acknowledgment",
             details={"missing": [m.to_dict() for m in work]},
         )
-    change_status(
-        session, case, principal, CaseStatus.AWAITING_ACKNOWLEDGMENT, "handover complete", clock=clock
-    )
+    change_status(session, case, principal, CaseStatus.AWAITING_ACKNOWLEDGMENT, "handover complete", clock=clock)
     return case
 
 
@@ -269,9 +261,7 @@ def list_waivers(session: Session, organization_id: str, case_id: str) -> list[C
     return list(session.exec(query).all())
 
 
-def dispute(
-    session: Session, principal: Principal, case_id: str, *, reason: str, clock: Clock = system_clock
-) -> Case:
+def dispute(session: Session, principal: Principal, case_id: str, *, reason: str, clock: Clock = system_clock) -> Case:
     """Record a disagreement; allowed in every state but ``disputed``, fully offboarded included."""
     principal.can_write()
     case = get_case(session, principal.organization_id, case_id)
@@ -292,9 +282,7 @@ def resolve_dispute(
     if case.status != CaseStatus.DISPUTED:
         raise Conflict(f"case {case_id} is {case.status}, not disputed")
     note = write_note(session, case, principal, "resolution", reason, entry=None, clock=clock)
-    note.ledger_index = change_status(
-        session, case, principal, CaseStatus.IN_PROGRESS, note.text, clock=clock
-    )
+    note.ledger_index = change_status(session, case, principal, CaseStatus.IN_PROGRESS, note.text, clock=clock)
     case.closed_at = None
     session.add_all([note, case])
     return case

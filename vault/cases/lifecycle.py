@@ -65,9 +65,7 @@ def dumps_list(values: list[Any]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
-def record(
-    session: Session, case: Case, principal: Principal, type_: str, data: dict[str, Any], clock: Clock
-) -> int:
+def record(session: Session, case: Case, principal: Principal, type_: str, data: dict[str, Any], clock: Clock) -> int:
     """Append a case entry in the caller's transaction; returns its ledger index."""
     draft = EntryDraft(
         type=type_, organization_id=case.organization_id, case_id=case.id, actor=principal.actor, data=data
@@ -86,9 +84,7 @@ def writable_case(session: Session, organization_id: str, case_id: str) -> Case:
     """The case, unless it is fully offboarded: then only notes and a dispute may add to it."""
     case = get_case(session, organization_id, case_id)
     if case.status == CaseStatus.FULLY_OFFBOARDED:
-        raise Conflict(
-            f"case {case_id} is fully_offboarded and immutable; add a note or open a dispute instead"
-        )
+        raise Conflict(f"case {case_id} is fully_offboarded and immutable; add a note or open a dispute instead")
     return case
 
 
@@ -208,9 +204,7 @@ def open_case(
     now = clock()
     intent = intent_date or now.date()
     if intent > now.date():
-        raise InvalidInput(
-            f"the intent date is when the client said they are leaving; {intent} is in the future"
-        )
+        raise InvalidInput(f"the intent date is when the client said they are leaving; {intent} is in the future")
     key = service_type.strip() if service_type else default_playbook(session, org, clock=clock).key
     version = get_version(session, org, key, clock=clock)
     spec = spec_of(version)
@@ -278,9 +272,7 @@ def complete_step(
     case = writable_case(session, principal.organization_id, case_id)
     step = get_step(session, case, step_key)
     if step.status == StepStatus.DONE:
-        raise Conflict(
-            f"step {step_key!r} was already completed at {rfc3339(step.completed_at or case.opened_at)}"
-        )
+        raise Conflict(f"step {step_key!r} was already completed at {rfc3339(step.completed_at or case.opened_at)}")
     deps = loads_list(step.depends_on)
     if deps:
         query = select(CaseStep).where(CaseStep.case_id == case.id, col(CaseStep.key).in_(deps))
@@ -385,9 +377,7 @@ def write_note(
     session.add(row)
     session.flush()
     if entry is not None:
-        row.ledger_index = record(
-            session, case, principal, entry, {"note": row.id, "text": text}, lambda: now
-        )
+        row.ledger_index = record(session, case, principal, entry, {"note": row.id, "text": text}, lambda: now)
         session.add(row)
     return row
 

@@ -124,21 +124,16 @@ def _step(errors: list[str], where: str, raw: Any) -> StepSpec | None:
         depends = []
     criteria = raw.get("criteria")
     if not isinstance(criteria, list) or not criteria:
-        errors.append(
-            f"{where}.criteria: expected a non-empty list such as [evidence:deliverable], found {criteria!r}"
-        )
+        errors.append(f"{where}.criteria: expected a non-empty list such as [evidence:deliverable], found {criteria!r}")
         criteria = []
     for i, criterion in enumerate(criteria):
         if not isinstance(criterion, str) or criterion not in CRITERIA:
             errors.append(
-                f"{where}.criteria[{i}]: unknown criterion {criterion!r} "
-                f"(allowed: {', '.join(sorted(CRITERIA))})"
+                f"{where}.criteria[{i}]: unknown criterion {criterion!r} (allowed: {', '.join(sorted(CRITERIA))})"
             )
     due = raw.get("due_days")
     if isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= MAX_DUE_DAYS:
-        errors.append(
-            f"{where}.due_days: expected a whole number of days from 0 to {MAX_DUE_DAYS}, found {due!r}"
-        )
+        errors.append(f"{where}.due_days: expected a whole number of days from 0 to {MAX_DUE_DAYS}, found {due!r}")
         due = 0
     return StepSpec(
         key=key,
@@ -165,8 +160,7 @@ def _check_graph(errors: list[str], steps: list[StepSpec]) -> None:
                 errors.append(f"steps[{i}].depends_on: unknown step {dep!r}")
             elif step.required and not by_key[dep].required:
                 errors.append(
-                    f"steps[{i}].depends_on: required step {step.key!r} "
-                    f"cannot depend on optional step {dep!r}"
+                    f"steps[{i}].depends_on: required step {step.key!r} cannot depend on optional step {dep!r}"
                 )
     # Kahn's algorithm: whatever cannot be ordered lies on a cycle.
     pending = {s.key: {d for d in s.depends_on if d in by_key and d != s.key} for s in by_key.values()}
@@ -331,9 +325,7 @@ def _store(
 def ensure_shipped(session: Session, organization_id: str, *, clock: Clock = system_clock) -> None:
     """Install the shipped playbooks an organization does not have yet (the first one becomes its default)."""
     log.lock_log(session, organization_id)  # serializes concurrent first uses
-    first_install = (
-        session.exec(select(Playbook).where(Playbook.organization_id == organization_id)).first() is None
-    )
+    first_install = session.exec(select(Playbook).where(Playbook.organization_id == organization_id)).first() is None
     for spec in shipped_playbooks():
         current = _playbook_row(session, organization_id, spec.key)
         if current is None or current.latest_version < spec.version:
@@ -361,9 +353,7 @@ def list_playbooks(session: Session, organization_id: str, *, clock: Clock = sys
     return list(session.exec(query).all())
 
 
-def get_playbook(
-    session: Session, organization_id: str, key: str, *, clock: Clock = system_clock
-) -> Playbook:
+def get_playbook(session: Session, organization_id: str, key: str, *, clock: Clock = system_clock) -> Playbook:
     ensure_shipped(session, organization_id, clock=clock)
     row = _playbook_row(session, organization_id, key)
     if row is None:

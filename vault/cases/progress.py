@@ -86,9 +86,7 @@ def overdue_items(session: Session, case: Case, today: date) -> list[OverdueItem
     if case.status == CaseStatus.FULLY_OFFBOARDED:
         return []
     out: list[OverdueItem] = []
-    steps = session.exec(
-        select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))
-    ).all()
+    steps = session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))).all()
     for step in steps:
         due = step_due(case, step)
         if step.required and step.status != StepStatus.DONE and due < today:
@@ -107,9 +105,7 @@ def overdue_cases(session: Session, organization_id: str, today: date) -> list[C
     query = select(Case).where(
         Case.organization_id == organization_id, Case.status != CaseStatus.FULLY_OFFBOARDED.value
     )
-    return [
-        c for c in session.exec(query.order_by(col(Case.opened_at))).all() if overdue_items(session, c, today)
-    ]
+    return [c for c in session.exec(query.order_by(col(Case.opened_at))).all() if overdue_items(session, c, today)]
 
 
 def timeline(session: Session, organization_id: str, case_id: str) -> list[TimelineEvent]:

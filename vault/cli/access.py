@@ -57,13 +57,9 @@ def access_json(item: AccessItem) -> dict[str, Any]:
 def access_add(
     case_id: CaseArg,
     name: Annotated[str, typer.Option("--name", help="The system, e.g. 'Google Workspace'.")],
-    kind: Annotated[
-        str, typer.Option("--kind", help="sso, app, code_repository, cloud_account, shared_drive, other.")
-    ],
+    kind: Annotated[str, typer.Option("--kind", help="sso, app, code_repository, cloud_account, shared_drive, other.")],
     held_by: Annotated[str, typer.Option("--held-by", help="client or team.")] = "client",
-    account: Annotated[
-        list[str] | None, typer.Option("--account", help="Account identifier (repeatable).")
-    ] = None,
+    account: Annotated[list[str] | None, typer.Option("--account", help="Account identifier (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a system in the access register."""

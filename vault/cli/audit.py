@@ -47,13 +47,9 @@ def audit(
         total = audit_mod.total_recorded_bytes(svc.read)
         with progress_bar(json_mode=as_json) as progress:
             task = progress.add_task("audit", total=total)
-            report = audit_mod.audit(
-                svc.read, svc.store, clock=svc.clock, progress=lambda n: progress.advance(task, n)
-            )
+            report = audit_mod.audit(svc.read, svc.store, clock=svc.clock, progress=lambda n: progress.advance(task, n))
         if repair:
-            repaired = orphans.repair(
-                svc.read, svc.store, report.orphans, now=svc.clock(), orphan_min_age=min_age
-            )
+            repaired = orphans.repair(svc.read, svc.store, report.orphans, now=svc.clock(), orphan_min_age=min_age)
     ok = report.ok and (repaired is None or repaired.ok)
     if as_json:
         emit_json(_report_json(report, repaired) | {"ok": ok})

@@ -192,4 +192,3 @@ def verify(
         _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
-

@@ -17,9 +17,7 @@ def case_log(
     case_id: CaseArg,
     channel: Annotated[str, typer.Option("--channel", help="email, call or meeting.")],
     text: Annotated[str | None, typer.Option("--text", help="What was said (or --file).")] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")
-    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", exists=True, dir_okay=False, help="Text file.")] = None,
     subject: Annotated[str, typer.Option("--subject")] = "",
     participant: Annotated[list[str] | None, typer.Option("--participant", help="Repeatable.")] = None,
     as_json: JsonOpt = False,

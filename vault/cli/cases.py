@@ -34,9 +34,7 @@ if TYPE_CHECKING:
 case_app = typer.Typer(no_args_is_help=True, help="Offboarding cases.")
 app.add_typer(case_app, name="case")
 
-CaseArg = Annotated[
-    str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
-]
+CaseArg = Annotated[str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)]
 
 
 def case_json(case: Case, session: Session | None = None, svc: Services | None = None) -> dict[str, Any]:
@@ -113,16 +111,10 @@ def _show(case_id: str, as_json: bool) -> None:
 def case_open(
     client: Annotated[str, typer.Option("--client", help="Client name.")],
     owner: Annotated[str, typer.Option("--owner", help="Owner's email (a staff member).")],
-    contact: Annotated[
-        list[str] | None, typer.Option("--contact", help="Client contact email (repeatable).")
-    ] = None,
+    contact: Annotated[list[str] | None, typer.Option("--contact", help="Client contact email (repeatable).")] = None,
     service_type: Annotated[str | None, typer.Option("--service-type", help="Playbook key.")] = None,
-    trigger: Annotated[
-        str | None, typer.Option(help="cancellation, contract_end, early_termination...")
-    ] = None,
-    intent_date: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Default: today.")
-    ] = None,
+    trigger: Annotated[str | None, typer.Option(help="cancellation, contract_end, early_termination...")] = None,
+    intent_date: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Default: today.")] = None,
     target_end_date: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -167,11 +159,7 @@ def case_list(
 
     with services() as svc, read_session(svc.engine) as session:
         org = operator(session).organization_id
-        rows = (
-            progress.overdue_cases(session, org, svc.clock().date())
-            if overdue
-            else cases.list_cases(session, org)
-        )
+        rows = progress.overdue_cases(session, org, svc.clock().date()) if overdue else cases.list_cases(session, org)
         data = [case_json(c, session, svc) for c in rows]
         short = short_id_map(session, "case")
     if as_json:
@@ -325,17 +313,13 @@ def case_await(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 
 
 @case_app.command("dispute")
-def case_dispute(
-    case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False
-) -> None:
+def case_dispute(case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False) -> None:
     """Record a dispute (allowed even after the case is fully offboarded)."""
     _transition(case_id, as_json, "dispute", reason)
 
 
 @case_app.command("resolve")
-def case_resolve(
-    case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False
-) -> None:
+def case_resolve(case_id: CaseArg, reason: Annotated[str, typer.Option("--reason")], as_json: JsonOpt = False) -> None:
     """End a dispute; the case returns to in_progress and must pass the gate again."""
     _transition(case_id, as_json, "resolve", reason)
 
@@ -343,9 +327,7 @@ def case_resolve(
 @case_app.command("waive")
 def case_waive(
     case_id: CaseArg,
-    reason: Annotated[
-        str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")
-    ],
+    reason: Annotated[str, typer.Option("--reason", help="Written reason, e.g. the client refused to respond.")],
     receipt: Annotated[
         str | None, typer.Option("--receipt", help="One receipt id; default all.", parser=id_text)
     ] = None,

@@ -82,9 +82,7 @@ def org_rename(
 ) -> None:
     """Rename the organization (recorded in the ledger); receipts already issued keep their name."""
     with services() as svc:
-        org = svc.transact(
-            lambda session: rename_organization(session, operator(session), name=name, clock=svc.clock)
-        )
+        org = svc.transact(lambda session: rename_organization(session, operator(session), name=name, clock=svc.clock))
     if as_json:
         emit_json({"id": org.id, "slug": org.slug, "name": org.name})
     else:
@@ -187,9 +185,7 @@ def playbook_publish(
     if as_json:
         emit_json({**version_json(row), "created": created})
     else:
-        out.print(
-            f"{row.key} v{row.version} {'published' if created else 'already published'} ({row.sha256})"
-        )
+        out.print(f"{row.key} v{row.version} {'published' if created else 'already published'} ({row.sha256})")
 
 
 @playbook_app.command("default")

@@ -39,9 +39,7 @@ app.add_typer(receipt_app, name="receipt")
 ReceiptArg = Annotated[
     str, typer.Argument(help="Receipt id, or its first 8+ characters.", metavar="RECEIPT", parser=id_text)
 ]
-CaseArg = Annotated[
-    str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)
-]
+CaseArg = Annotated[str, typer.Argument(help="Case id, or its first 8+ characters.", metavar="CASE", parser=id_text)]
 
 
 def receipt_json(row: Receipt, ack: Acknowledgment | None) -> dict[str, Any]:

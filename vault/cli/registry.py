@@ -88,9 +88,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
-    "audit": Entry(
-        "Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit
-    ),
+    "audit": Entry("Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit),
 }
 
 

@@ -28,7 +28,7 @@ def evidence_with_uploaders(session: Session, organization_id: str, case_id: str
     get_case(session, organization_id, case_id)
     entry = and_(
         col(LedgerEntry.organization_id) == col(Evidence.organization_id),
-        col(LedgerEntry.idx) == col(Evidence.ledger_index)
+        col(LedgerEntry.idx) == col(Evidence.ledger_index),
     )
     query = (
         select(Evidence, LedgerEntry.body)

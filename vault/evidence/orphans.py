@@ -149,7 +149,9 @@ def remove_temp_files_at_start(store: ObjectStore, *, now: datetime) -> int:
     removed = sum(1 for a in actions if a.outcome in {"removed", "restored"})
     logger.info(
         "start-up: removed %d stale temp file(s) (older than %s) from %s",
-        removed, age_text(TEMP_FILE_MIN_AGE), store.url,
+        removed,
+        age_text(TEMP_FILE_MIN_AGE),
+        store.url,
     )
     return removed
 

@@ -118,9 +118,7 @@ def open_link(
     if link is None:
         return status
     session.execute(
-        update(ReceiptLink)
-        .where(col(ReceiptLink.id) == link.id)
-        .values(opened_count=col(ReceiptLink.opened_count) + 1)
+        update(ReceiptLink).where(col(ReceiptLink.id) == link.id).values(opened_count=col(ReceiptLink.opened_count) + 1)
     )
     session.refresh(link)
     if link.opened_count <= MAX_OPEN_ENTRIES:
@@ -245,9 +243,7 @@ def _log_acknowledgment(
     index of the second."""
     org_id, case_id, now = claimed.receipt.organization_id, claimed.case.id, claimed.now
     acked = {k: v for k, v in block.items() if k != "consent"}
-    log.append(
-        session, EntryDraft("receipt.acknowledged", org_id, case_id, claimed.actor, acked), clock=lambda: now
-    )
+    log.append(session, EntryDraft("receipt.acknowledged", org_id, case_id, claimed.actor, acked), clock=lambda: now)
     draft = EntryDraft("receipt.countersigned", org_id, case_id, "system:offboard", countersigned_entry(ack, counter))
     return log.append(session, draft, clock=lambda: now).index
 

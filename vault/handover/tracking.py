@@ -60,9 +60,7 @@ def _contact_status(receipt: Receipt, link: ReceiptLink, now: datetime) -> Conta
         status = "expired"
     else:
         status = "opened" if link.opened_count else "sent"
-    return ContactStatus(
-        link.recipient, str(status), link.opened_count, link.created_at, link.expires_at, link.used_at
-    )
+    return ContactStatus(link.recipient, str(status), link.opened_count, link.created_at, link.expires_at, link.used_at)
 
 
 def tracked_receipts(

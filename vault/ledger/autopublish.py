@@ -41,9 +41,7 @@ def tsa_roots(settings: Settings) -> list[x509.Certificate]:
 class Anchorer:
     """Requests at most one timestamp per interval, for the newest checkpoint of each organization."""
 
-    def __init__(
-        self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock
-    ) -> None:
+    def __init__(self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock) -> None:
         self._read = read
         self._transact = transact
         self._settings = settings
@@ -103,9 +101,7 @@ def publish_and_anchor(
 class Publisher:
     """A daemon thread running ``publish_and_anchor`` every ``checkpoint_delay_seconds``."""
 
-    def __init__(
-        self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock
-    ) -> None:
+    def __init__(self, read: Read, settings: Settings, *, transact: Transact, clock: Clock = system_clock) -> None:
         self._read = read
         self._transact = transact
         self._settings = settings

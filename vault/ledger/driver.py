@@ -97,5 +97,3 @@ def read_nodes(db: Driver, organization_id: str, wanted: Iterable[NodeId]) -> di
             details={"missing": [list(node) for node in missing]},
         )
     return found
-
-

@@ -105,8 +105,7 @@ class _Cursor:
 
 
 _INSERT = (
-    "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, parents, body, entry_type, case_id, created_at) "
-    "VALUES "
+    "INSERT INTO ledger_entry (organization_id, idx, leaf_hash, parents, body, entry_type, case_id, created_at) VALUES "
 )
 #: Rows per INSERT statement: 8 parameters each stays far below both drivers' parameter limits.
 INSERT_CHUNK = 500

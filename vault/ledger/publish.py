@@ -109,9 +109,7 @@ _STALE = text(
 )
 
 
-def publish_all(
-    read: Read, transact: Transact, settings: Settings, *, clock: Clock = system_clock
-) -> list[Checkpoint]:
+def publish_all(read: Read, transact: Transact, settings: Settings, *, clock: Clock = system_clock) -> list[Checkpoint]:
     """Sign a checkpoint for every organization that has unsigned entries; one unit of work each.
 
     Which organizations are stale is read without the write lock (``read``, every few hundred

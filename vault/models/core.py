@@ -73,9 +73,7 @@ class Case(SQLModel, table=True):
     client_contacts: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})
     #: The playbook key, e.g. ``web-agency-retainer``.
     service_type: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
-    trigger: str = Field(
-        default="cancellation", max_length=32, sa_column_kwargs={"server_default": "cancellation"}
-    )
+    trigger: str = Field(default="cancellation", max_length=32, sa_column_kwargs={"server_default": "cancellation"})
     #: The day the client communicated the intent to leave; step due dates count from it.
     intent_date: date = Field(
         default_factory=lambda: system_clock().date(),

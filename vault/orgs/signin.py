@@ -117,12 +117,8 @@ class SignInLimits:
         window = settings.signin_rate_limit_window_seconds
         refusal = "too many failed sign-ins; wait a while and try again"
         return cls(
-            account=FailureLimiter(
-                settings.signin_rate_limit_account_failures, window, clock=clock, refusal=refusal
-            ),
-            address=FailureLimiter(
-                settings.signin_rate_limit_address_failures, window, clock=clock, refusal=refusal
-            ),
+            account=FailureLimiter(settings.signin_rate_limit_account_failures, window, clock=clock, refusal=refusal),
+            address=FailureLimiter(settings.signin_rate_limit_address_failures, window, clock=clock, refusal=refusal),
         )
 
 

@@ -129,7 +129,8 @@ def _keep_an_admin(session: Session, member: StaffMember, action: str) -> None:
     if member.role != Role.ADMIN.value or not member.active:
         return
     others = [
-        m for m in list_staff(session, member.organization_id)
+        m
+        for m in list_staff(session, member.organization_id)
         if m.id != member.id and m.active and m.role == Role.ADMIN.value
     ]
     if not others:
@@ -166,11 +167,7 @@ def staff_by_email(session: Session, organization_id: str, email: str) -> StaffM
 
 
 def list_staff(session: Session, organization_id: str) -> list[StaffMember]:
-    query = (
-        select(StaffMember)
-        .where(StaffMember.organization_id == organization_id)
-        .order_by(col(StaffMember.email))
-    )
+    query = select(StaffMember).where(StaffMember.organization_id == organization_id).order_by(col(StaffMember.email))
     return list(session.exec(query).all())
 
 
@@ -178,9 +175,7 @@ def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
     """The organization's tokens (hashes never leave the domain); admins only."""
     principal.require(Role.ADMIN)
     query = (
-        select(ApiToken)
-        .where(ApiToken.organization_id == principal.organization_id)
-        .order_by(col(ApiToken.created_at))
+        select(ApiToken).where(ApiToken.organization_id == principal.organization_id).order_by(col(ApiToken.created_at))
     )
     return list(session.exec(query).all())
 
@@ -194,9 +189,7 @@ def get_token(session: Session, principal: Principal, token_id: str) -> ApiToken
     return row
 
 
-def revoke_token(
-    session: Session, principal: Principal, token_id: str, *, clock: Clock = system_clock
-) -> ApiToken:
+def revoke_token(session: Session, principal: Principal, token_id: str, *, clock: Clock = system_clock) -> ApiToken:
     """Revoke a token of the organization (admins only); revoking twice is a no-op."""
     row = get_token(session, principal, token_id)
     if row.revoked_at is None:

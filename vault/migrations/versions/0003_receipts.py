@@ -118,7 +118,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("receipt_acknowledgment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_receipt_acknowledgment_organization_id"))
