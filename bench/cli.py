@@ -64,6 +64,10 @@ def make_home(home: Path, cases: int) -> None:
             )
     finally:
         services.close()
+    # What `offboard init` leaves: the home's offboard.env, which marks it initialized for every command.
+    from vault.config_file import write_env_file
+
+    write_env_file(services.settings.env_file, {})
 
 
 def offboard_command() -> list[str]:
