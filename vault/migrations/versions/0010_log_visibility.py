@@ -33,5 +33,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.drop_column("log_visibility")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch would recreate the table, which SQLite
+    # refuses while other tables' foreign keys point at it.
+    op.drop_column("organization", "log_visibility")

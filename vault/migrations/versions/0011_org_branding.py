@@ -26,6 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organization") as batch:
-        batch.drop_column("reply_to")
-        batch.drop_column("accent_colour")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch would recreate the table, which SQLite
+    # refuses while other tables' foreign keys point at it.
+    op.drop_column("organization", "reply_to")
+    op.drop_column("organization", "accent_colour")
