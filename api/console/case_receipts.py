@@ -24,6 +24,7 @@ from api.console.page import FormDep, PageDep
 from vault.cases.lifecycle import get_case, loads_list
 from vault.db import Unit
 from vault.errors import Conflict, InvalidInput, NotFound
+from vault.evidence.ingest import EvidenceKind
 from vault.evidence.inventory import evidence_with_uploaders
 from vault.handover import links, receipts
 from vault.handover.countersigning import CONSENT_TEXT
@@ -46,7 +47,10 @@ def _tab(page: PageDep, case_id: str, code: int = 200, **extra: Any) -> HTMLResp
         }
 
     context: dict[str, Any] = {"errors": [], "field_errors": {}, "chosen": None, "terms": "", "manual": None, **extra}
-    return page.render("case_receipts", code, tab="receipts", **page.services.read(read), **context)
+    found = page.services.read(read)
+    # Chosen by default: the deliverables, which the client is asked to acknowledge.
+    deliverables = {item.evidence.id for item in found["items"] if item.evidence.kind == EvidenceKind.DELIVERABLE}
+    return page.render("case_receipts", code, tab="receipts", deliverable_ids=deliverables, **found, **context)
 
 
 @router.get("/cases/{case_id}/receipts", response_class=HTMLResponse)

@@ -41,6 +41,10 @@ class ContactStatus:
     answered_at: datetime | None
 
 
+#: A contact's statuses while their link can still be answered.
+LIVE_CONTACT_STATUSES = frozenset({"sent", "opened"})
+
+
 @dataclass(frozen=True, slots=True)
 class TrackedReceipt:
     receipt: Receipt
@@ -48,7 +52,7 @@ class TrackedReceipt:
 
     @property
     def has_live_link(self) -> bool:
-        return any(c.status in ("sent", "opened") for c in self.contacts)
+        return any(c.status in LIVE_CONTACT_STATUSES for c in self.contacts)
 
 
 def _contact_status(receipt: Receipt, link: ReceiptLink, now: datetime) -> ContactStatus:
