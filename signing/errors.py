@@ -53,3 +53,7 @@ class UnverifiedNote(BadSignature):
 
 class TimestampError(SigningError):
     """An RFC 3161 timestamp could not be obtained, or a token does not verify. The message says why."""
+
+
+class SealBroken(SigningError):
+    """A sealed secret does not open: another key, or altered bytes or associated data."""

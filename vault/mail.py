@@ -52,6 +52,8 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     #: The organization's Reply-To for client emails (its branding); ``None``: replies go to the sender.
     reply_to: str | None = None
+    #: The Message-ID to send under, when the caller records it (reminders); ``None``: a fresh one.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,9 @@ class Mailer:
         self.target = target
         self.sender = sender
 
+    def new_message_id(self) -> str:
+        return make_msgid(domain=self.sender.rpartition("@")[2] or None)
+
     def build(self, message: Message) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.sender
@@ -102,7 +107,7 @@ class Mailer:
             mail["Reply-To"] = message.reply_to
         mail["Subject"] = message.body.subject
         mail["Date"] = formatdate(localtime=False, usegmt=True)
-        mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        mail["Message-ID"] = message.message_id or self.new_message_id()
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(message.body.text)
         mail.add_alternative(message.body.html, subtype="html")

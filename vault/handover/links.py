@@ -1,6 +1,7 @@
 """Acknowledgment links: one secret token per recipient and receipt (``docs/receipts.md``, "Link security").
 
-A token is 256 bits from ``secrets`` (base64url, 43 characters). Only its SHA-256 is stored, so neither
+A token is 256 bits from ``secrets`` (base64url, 43 characters). It is looked up by its SHA-256 and
+otherwise kept only sealed under the organization's key (``sealed_tokens.py``, for reminders), so neither
 staff nor a database dump can read a live link. A link is bound to one recipient and one receipt,
 expires (``OFFBOARD_ACK_LINK_DAYS``, default 14), is used once, and sending again voids every earlier
 link of the receipt. URLs are built from ``OFFBOARD_BASE_URL`` only, never from a request's Host header.
@@ -30,10 +31,11 @@ from vault.config import Settings
 from vault.db import Transact, Unit
 from vault.errors import Conflict, InvalidInput, MailError
 from vault.handover.receipts import ReceiptStatus, document_of, get_receipt
+from vault.handover.sealed_tokens import seal_token
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.mail import EmailRenderer, Mailer, Message
-from vault.models import Case, Organization, Receipt, ReceiptLink
+from vault.models import Case, Organization, Receipt, ReceiptLink, new_id
 from vault.orgs.branding import DEFAULT_ACCENT
 from vault.orgs.organizations import Principal
 from vault.states import LinkState as LinkState  # re-exported: a token's state is asked of this module
@@ -214,13 +216,18 @@ def issue_links(
     issued = []
     for recipient in contacts:
         token = new_token(random)
+        link_id = new_id()
+        sealed, sealed_by = seal_token(session, settings, receipt.organization_id, link_id, token)
         link = ReceiptLink(
+            id=link_id,
             organization_id=receipt.organization_id,
             receipt_id=receipt.id,
             recipient=recipient,
             token_hash=hash_token(token),
             created_at=now,
             expires_at=expires,
+            token_sealed=sealed,
+            sealed_by=sealed_by,
         )
         session.add(link)
         issued.append(IssuedLink(link.id, recipient, link_url(settings, token), expires))

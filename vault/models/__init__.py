@@ -12,6 +12,7 @@ from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.limits import RateLimitFailure
+from vault.models.reminders import ReminderSent, ReminderSettings
 from vault.models.signin import ConsoleSession, StaffCredential
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "RateLimitFailure",
     "Receipt",
     "ReceiptLink",
+    "ReminderSent",
+    "ReminderSettings",
     "SigningKey",
     "StaffCredential",
     "StaffMember",

@@ -58,6 +58,11 @@ class ReceiptLink(SQLModel, table=True):
     opened_count: int = 0
     used_at: datetime | None = None
     voided_at: datetime | None = None
+    #: The token sealed (AES-256-GCM) under a key derived from the organization's signing key ``sealed_by``,
+    #: so a reminder carries the same link without the token being stored readable (``docs/receipts.md``).
+    token_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    #: The 8-hex key id of the signing key the token is sealed under.
+    sealed_by: str | None = Field(default=None, max_length=8)
 
 
 class Acknowledgment(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Reminders: owners' daily digests, escalations to admins, client reminders and expiry notices."""
