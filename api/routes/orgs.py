@@ -15,6 +15,7 @@ from vault.errors import NotFound
 from vault.models import Organization
 from vault.orgs import staff
 from vault.orgs.organizations import Role, create_token, rename_organization
+from vault.reminders.policy import policy_of, set_policy
 
 router = APIRouter(prefix="/api/v1", tags=["organization"], responses=COMMON_RESPONSES)
 
@@ -24,16 +25,32 @@ def get_organization(principal: PrincipalDep, session: SessionDep) -> Organizati
     org = session.get(Organization, principal.organization_id)
     if org is None:
         raise NotFound("the token's organization no longer exists")
-    return OrganizationPublic.of(org)
+    return OrganizationPublic.of(org, policy_of(session, org.id))
 
 
 @router.patch("/organization", responses=responses(403))
 def rename(body: OrganizationRename, principal: PrincipalDep, services: ServicesDep) -> OrganizationPublic:
-    """Rename the organization (admins only; an ``organization.renamed`` ledger entry)."""
+    """Rename the organization (an ``organization.renamed`` ledger entry) or change when its reminders go out
+    (``organization.reminders_changed``); admins only."""
+    principal.require(Role.ADMIN)
+    schedule = None if body.client_schedule is None else ",".join(str(d) for d in body.client_schedule)
 
     def work(session: Unit) -> OrganizationPublic:
-        org = rename_organization(session, principal, name=body.name, clock=services.clock)
-        return OrganizationPublic.of(org)
+        if body.name is not None:
+            rename_organization(session, principal, name=body.name, clock=services.clock)
+        policy = set_policy(
+            session,
+            principal,
+            timezone=body.timezone,
+            hour=body.digest_hour,
+            escalate_after=body.escalate_after_days,
+            schedule=schedule,
+            clock=services.clock,
+        )
+        org = session.get(Organization, principal.organization_id)
+        if org is None:
+            raise NotFound("the token's organization no longer exists")
+        return OrganizationPublic.of(org, policy)
 
     return services.transact(work)
 
