@@ -89,6 +89,46 @@ def org_rename(
         out.print(org.name, markup=False)
 
 
+@org_app.command("reminders")
+def org_reminders(
+    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")] = None,
+    digest_hour: Annotated[
+        int | None, typer.Option("--digest-hour", min=0, max=23, help="Local hour of the owners' digest.")
+    ] = None,
+    escalate_after: Annotated[
+        int | None, typer.Option("--escalate-after", min=1, max=365, help="Overdue days before admins hear.")
+    ] = None,
+    client_schedule: Annotated[
+        str | None, typer.Option("--client-schedule", help="Days after sending to remind clients, e.g. 3,7.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or change when reminders go out (recorded in the ledger); no option shows them."""
+    from vault.reminders.policy import set_policy
+
+    with services() as svc:
+        policy = svc.transact(
+            lambda session: set_policy(
+                session,
+                operator(session),
+                timezone=timezone,
+                hour=digest_hour,
+                escalate_after=escalate_after,
+                schedule=client_schedule,
+                clock=svc.clock,
+            )
+        )
+    if as_json:
+        emit_json(policy.to_dict())
+        return
+    schedule = ",".join(str(d) for d in policy.client_schedule) or "none"
+    out.print(
+        f"time zone {policy.timezone}, digest at {policy.digest_hour}:00, escalation after "
+        f"{policy.escalate_after_days} days, client reminders on days {schedule}",
+        markup=False,
+    )
+
+
 @staff_app.command("add")
 def staff_add(
     email: Annotated[str, typer.Argument(help="The staff member's email.")],
