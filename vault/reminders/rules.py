@@ -70,7 +70,7 @@ def local_day(now: datetime, policy: ReminderPolicy) -> date:
     return now.astimezone(policy.zone).date()
 
 
-def _end_of_day(day: date, policy: ReminderPolicy) -> datetime:
+def end_of_day(day: date, policy: ReminderPolicy) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=policy.zone)
 
 
@@ -90,7 +90,7 @@ def case_items(session: Session, case: Case, now: datetime, policy: ReminderPoli
     steps = session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.position))).all()
     for step in steps:
         due = step_due(case, step)
-        if not step.required or step.status == StepStatus.DONE or _end_of_day(due, policy) > now + DUE_SOON:
+        if not step.required or step.status == StepStatus.DONE or end_of_day(due, policy) > now + DUE_SOON:
             continue
         items.append(DueItem(case.id, case.client_name, "step", step.id, step.title, due, max((today - due).days, 0)))
     target = case.target_end_date
