@@ -1,6 +1,6 @@
 """The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
-name and branding (accent colour, Reply-To of client emails), its API tokens and its checkpoint signing
-keys. Staff and playbooks are in ``settings_people.py``.
+name, branding (accent colour, Reply-To of client emails) and reminder settings, its API tokens and its
+checkpoint signing keys. Staff and playbooks are in ``settings_people.py``.
 
 Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
 ``set_branding``, ``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on
@@ -11,6 +11,7 @@ redirect, a cookie or a later page), once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,6 +28,8 @@ from vault.models import Organization
 from vault.orgs import staff
 from vault.orgs.branding import DEFAULT_ACCENT, accent_colour, reply_address, set_branding
 from vault.orgs.organizations import IssuedToken, Role, create_token, rename_organization
+from vault.reminders import policy
+from vault.reminders.policy import policy_of, time_zone
 
 router = APIRouter(prefix="/settings")
 #: The settings pages, in the order their tabs show them.
@@ -80,8 +83,17 @@ def _organization(session: Session, page: ConsolePage) -> Organization:
 def _org_page(
     page: ConsolePage, status: int = 200, *, errors: list[FieldError] | None = None, **values: Any
 ) -> HTMLResponse:
-    org = page.services.read(lambda session: _organization(session, page))
-    context = {"name": org.name, "accent": org.accent_colour or "", "reply_to": org.reply_to or "", **values}
+    org, policy = page.services.read(lambda session: (_organization(session, page), policy_of(session, org_id(page))))
+    context = {
+        "name": org.name,
+        "accent": org.accent_colour or "",
+        "reply_to": org.reply_to or "",
+        "timezone": policy.timezone,
+        "digest_hour": str(policy.digest_hour),
+        "escalate_after": str(policy.escalate_after_days),
+        "client_schedule": ",".join(str(d) for d in policy.client_schedule),
+        **values,
+    }
     return render(page, "organization", status, errors=errors, org=org, default_accent=DEFAULT_ACCENT, **context)
 
 
@@ -123,6 +135,56 @@ def branding(
         )
     )
     return page.done("/settings", "The branding clients see is saved.")
+
+
+def org_id(page: ConsolePage) -> str:
+    return page.principal.organization_id
+
+
+def _whole(value: str, check: Callable[[int], int], what: str) -> int:
+    text = value.strip()
+    if not text.isdigit():
+        raise InvalidInput(f"{what} must be a whole number; got {value!r}")
+    return check(int(text))
+
+
+@router.post("/reminders", response_class=HTMLResponse)
+def reminders(
+    page: FormDep,
+    timezone: Annotated[str, Form(max_length=100)] = "",
+    digest_hour: Annotated[str, Form(max_length=10)] = "",
+    escalate_after: Annotated[str, Form(max_length=10)] = "",
+    client_schedule: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """When reminders go out (``set_policy``, as ``offboard org reminders`` and the API)."""
+    admin(page)
+    errors, parsed = [], {}
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("timezone", lambda: time_zone(timezone)),
+        ("digest-hour", lambda: _whole(digest_hour, policy.digest_hour, "digest hour")),
+        ("escalate-after", lambda: _whole(escalate_after, policy.escalation_days, "escalation days")),
+        ("client-schedule", lambda: policy.client_schedule(client_schedule)),
+    ]
+    for field, check in checks:
+        try:
+            parsed[field] = check()
+        except InvalidInput as exc:
+            errors.append(FieldError(field, sentence(str(exc))))
+    if errors:
+        values = {"timezone": timezone, "digest_hour": digest_hour, "escalate_after": escalate_after}
+        return _org_page(page, 422, errors=errors, client_schedule=client_schedule, **values)
+    page.services.transact(
+        lambda session: policy.set_policy(
+            session,
+            page.principal,
+            timezone=timezone,
+            hour=int(digest_hour),
+            escalate_after=int(escalate_after),
+            schedule=client_schedule,
+            clock=page.services.clock,
+        )
+    )
+    return page.done("/settings", "The reminder settings are saved.")
 
 
 def _tokens_page(

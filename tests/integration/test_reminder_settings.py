@@ -71,3 +71,30 @@ def test_api_changes_reminders_admin_only_and_refuses_bad_values(client: Any) ->
     created = client.post("/api/v1/tokens", json={"name": "m", "role": "member"}).json()
     member = {"Authorization": f"Bearer {created['secret']}"}
     assert client.patch("/api/v1/organization", json={"digest_hour": 9}, headers=member).status_code == 403
+
+
+def test_console_reminders_form_shows_errors_inline_then_saves(services: Any, initialized: Any) -> None:
+    from tests.integration.console_support import PASSWORD, add_signin_staff, console_client, sign_in
+    from tests.integration.test_console_settings import inline_error, post
+
+    add_signin_staff(services, initialized.organization_id, email="admin@agency.example", role="admin")
+    with console_client(services) as client:
+        sign_in(client, "admin@agency.example", PASSWORD)
+        assert 'value="UTC"' in client.get("/settings").text
+        fields = {"timezone": "Mars/Olympus", "digest_hour": "25", "escalate_after": "x", "client_schedule": "7,3"}
+        refused = post(client, "/settings/reminders", "/settings", **fields)
+        inline_error(refused, "timezone", "IANA name")
+        inline_error(refused, "digest-hour", "0 to 23")
+        inline_error(refused, "escalate-after", "whole number")
+        inline_error(refused, "client-schedule", "must increase")
+        assert 'value="Mars/Olympus"' in refused.text, "the typed values are kept"
+        fields = {"timezone": "Europe/Berlin", "digest_hour": "7", "escalate_after": "5", "client_schedule": "2,4"}
+        assert post(client, "/settings/reminders", "/settings", **fields).status_code == 303
+        page = client.get("/settings").text
+        assert 'value="Europe/Berlin"' in page and 'value="2,4"' in page
+    assert last_entry(services)["data"] == {
+        "timezone": "Europe/Berlin",
+        "digest_hour": 7,
+        "escalate_after_days": 5,
+        "client_schedule": [2, 4],
+    }
