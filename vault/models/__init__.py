@@ -10,6 +10,7 @@ from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playb
 from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
+from vault.models.jobs import Job, WorkerLease
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.limits import RateLimitFailure
 from vault.models.reminders import ReminderSent, ReminderSettings
@@ -27,6 +28,7 @@ __all__ = [
     "Checkpoint",
     "ConsoleSession",
     "Evidence",
+    "Job",
     "LedgerEntry",
     "Organization",
     "Playbook",
@@ -40,5 +42,6 @@ __all__ = [
     "StaffCredential",
     "StaffMember",
     "TimestampToken",
+    "WorkerLease",
     "new_id",
 ]

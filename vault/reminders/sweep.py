@@ -19,6 +19,7 @@ from sqlmodel import select
 from vault.db import Unit
 from vault.handover.links import link_url
 from vault.handover.sealed_tokens import open_token
+from vault.jobs.registry import Registry
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.mail import Message
@@ -103,3 +104,12 @@ def sweep(services: Services, now: datetime) -> SweepResult:
         if services.transact(partial(_record, reminder=reminder, message_id=message_id, now=now)):
             sent.append(reminder.key)
     return SweepResult(tuple(sent), tuple(failed))
+
+
+def _tick(services: Services, now: datetime) -> None:
+    sweep(services, now)
+
+
+def register(registry: Registry) -> None:
+    """The worker runs ``sweep`` once per tick (``vault/jobs/catalog.py``)."""
+    registry.register_sweep("reminders", _tick)
