@@ -184,3 +184,25 @@ def test_the_digest_comes_at_the_local_hour_of_the_organization(
         assert sweep(worker, first - timedelta(minutes=1)).sent == ()
         assert len(sweep(worker, first).sent) == 1
         assert kinds(inbox, before) == [(OWNER, "digest")]
+
+
+def test_offboard_worker_once_at_sends_the_due_reminders_once(
+    services: Any, initialized: Any, cli_env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import run_cli
+
+    with world(services, initialized) as (client, worker, inbox, _clock):
+        monkeypatch.setenv("OFFBOARD_SMTP_URL", str(worker.settings.smtp_url))
+        monkeypatch.setenv("OFFBOARD_BASE_URL", "http://testserver")
+        case_id = tiny_case(client)
+        evidence = upload(client, case_id, b"the keys", "deliverable", "keys.txt")
+        receipt = create_receipt(client, Handover(case_id, {"keys.txt": evidence}))
+        assert client.post(f"/api/v1/receipts/{receipt['id']}/send").status_code == 200
+        first_link = link_in(inbox.wait_for(1)[0])
+        for n, wanted in {1: [], 2: [(OWNER, "digest")], 4: [(OWNER, "digest"), (CONTACT, "reminder")]}.items():
+            start = len(inbox.messages)
+            for _ in range(2):  # the same instant twice: each email once
+                code, _out, err = run_cli(capsys, "worker", "--once", "--at", day(n).isoformat().replace("+00:00", "Z"))
+                assert code == 0, err
+            assert kinds(inbox, start) == wanted, n
+        assert link_in(inbox.to(CONTACT)[-1]) == first_link
