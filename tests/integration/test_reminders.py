@@ -206,3 +206,24 @@ def test_offboard_worker_once_at_sends_the_due_reminders_once(
                 assert code == 0, err
             assert kinds(inbox, start) == wanted, n
         assert link_in(inbox.to(CONTACT)[-1]) == first_link
+
+
+def test_on_postgresql_a_second_worker_does_not_sweep_while_one_sweeps(services: Any, initialized: Any) -> None:
+    """On PostgreSQL the sweep's advisory lock; on SQLite the worker lease lets one worker tick, so there
+    the sweep takes no lock."""
+    from sqlalchemy import text
+
+    from vault.reminders.sweep import SWEEP_LOCK
+
+    with world(services, initialized) as (client, worker, inbox, _clock):
+        tiny_case(client)
+        if services.engine.dialect.name != "postgresql":
+            assert len(sweep(worker, day(2)).sent) == 1
+            return
+        with services.engine.connect() as other:
+            assert other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar()
+            assert sweep(worker, day(2)).sent == ()  # the other worker is sweeping
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+            other.commit()
+        assert len(sweep(worker, day(2)).sent) == 1
+        assert kinds(inbox, 0) == [(OWNER, "digest")]

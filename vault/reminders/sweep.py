@@ -9,11 +9,14 @@ due, so the next sweep tries it again. Mail leaves outside any transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from vault.db import Unit
@@ -31,6 +34,8 @@ from vault.services import Services
 logger = logging.getLogger("offboard.reminders")
 
 ACTOR = "system:reminders"
+#: The advisory lock key of the reminders sweep on PostgreSQL (a fixed signed 64-bit number: "rmndrswp").
+SWEEP_LOCK = int.from_bytes(b"rmndrswp", "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +88,38 @@ def _record(unit: Unit, *, reminder: Reminder, message_id: str, now: datetime) -
     return True
 
 
+@contextmanager
+def _only_sweeper(services: Services) -> Iterator[bool]:
+    """Whether this process may sweep now. Two workers on one PostgreSQL database sweep at once, and a
+    reminder is sent before it is recorded, so one session-level advisory lock lets one of them send; on
+    SQLite the worker lease already lets only one worker tick."""
+    if services.engine.dialect.name != "postgresql":
+        yield True
+        return
+    with services.engine.connect() as connection:
+        held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar())
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+                connection.commit()
+
+
 def sweep(services: Services, now: datetime) -> SweepResult:
-    """Send every reminder due at ``now`` and record each; nothing without an SMTP server configured."""
-    mailer = services.mailer
-    if mailer is None:
+    """Send every reminder due at ``now`` and record each; nothing without an SMTP server configured, or
+    while another worker sweeps."""
+    if services.mailer is None:
         logger.info("no SMTP configured: reminders are not sent")
         return SweepResult((), ())
+    with _only_sweeper(services) as held:
+        return _send_due(services, now) if held else SweepResult((), ())
+
+
+def _send_due(services: Services, now: datetime) -> SweepResult:
+    mailer = services.mailer
+    assert mailer is not None  # noqa: S101 - checked by sweep
     due = services.read(lambda session: due_reminders(session, now, services.settings.base_url))
     sent: list[str] = []
     failed: list[str] = []
