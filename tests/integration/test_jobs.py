@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from tests.helpers import cli_json, run_cli
 from tests.integration.receipts_support import smtp_server
 from vault.db import read_session
 from vault.errors import GiveUp, InvalidInput, RetryLater
@@ -18,6 +19,8 @@ from vault.mail import mailer_from_settings
 from vault.models import Job, LedgerEntry
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+MAIL_CONTEXT = {"recipient": "c@client.example", "receipt_id": "r", "case_id": "c", "client_name": "Acme"}
+MAIL_CONTEXT |= {"at": "2027-03-01T09:00:00Z", "ledger_index": 1, "reason": "missing files"}
 
 
 def _jobs(services: Any) -> dict[str, Job]:
@@ -170,3 +173,42 @@ def test_mail_jobs_wait_while_no_smtp_is_configured(services: Any, initialized: 
     assert report.retried == 1
     job = _jobs(services)["m"]
     assert job.run_at == T0 + timedelta(hours=1) and "OFFBOARD_SMTP_URL" in (job.last_error or "")
+
+
+def test_worker_once_at_runs_exactly_what_is_due_then(
+    services: Any, initialized: Any, cli_env: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    org = initialized.organization_id
+    for key, at in (("early", T0), ("late", T0 + timedelta(hours=1))):
+        services.transact(
+            lambda s, key=key, at=at: enqueue_mail(
+                s,
+                organization_id=org,
+                case_id=None,
+                key=key,
+                template="owner_disputed",
+                to=f"{key}@agency.example",
+                context=MAIL_CONTEXT,
+                run_at=at,
+            )
+        )
+    with smtp_server() as (url, inbox):
+        monkeypatch.setenv("OFFBOARD_SMTP_URL", url)
+        first = cli_json(capsys, "worker", "--once", "--at", "2027-03-01T09:59:59Z")
+        assert (first["claimed"], first["done"]) == (1, 1)
+        assert [m["To"] for m in inbox.wait_for(1)] == ["early@agency.example"]
+        second = cli_json(capsys, "worker", "--once", "--at", "2027-03-01T11:00:00+01:00")
+        assert (second["claimed"], second["done"]) == (1, 1)
+        assert sorted(m["To"] for m in inbox.wait_for(2)) == ["early@agency.example", "late@agency.example"]
+        assert cli_json(capsys, "worker", "--once", "--at", "2027-03-02T00:00:00Z")["claimed"] == 0
+
+
+def test_worker_refuses_a_bad_at_with_one_usage_line(cli_env: Any, capsys: Any) -> None:
+    for args in (
+        ["--once", "--at", "tomorrow"],
+        ["--once", "--at", "2027-03-01T09:00:00"],
+        ["--at", "2027-03-01T09:00:00Z"],
+    ):
+        code, out, err = run_cli(capsys, "worker", *args)
+        assert code == 2 and out == "", (args, err)
+        assert "--at" in err and len(err.strip().splitlines()) == 1, err
