@@ -4,6 +4,7 @@ are claimed again, and ``mail.send`` sends each email once and records it as ``e
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -212,3 +213,35 @@ def test_worker_refuses_a_bad_at_with_one_usage_line(cli_env: Any, capsys: Any) 
         code, out, err = run_cli(capsys, "worker", *args)
         assert code == 2 and out == "", (args, err)
         assert "--at" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_serve_runs_the_worker_in_process_unless_it_is_off(services: Any, initialized: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from vault.clock import system_clock
+
+    org = initialized.organization_id
+    services.transact(
+        lambda s: enqueue_mail(
+            s,
+            organization_id=org,
+            case_id=None,
+            key="now",
+            template="owner_disputed",
+            to="o@agency.example",
+            context=MAIL_CONTEXT,
+            run_at=system_clock(),
+        )
+    )
+    with smtp_server() as (url, inbox):
+        services.mailer = mailer_from_settings(services.settings.model_copy(update={"smtp_url": url}))
+        off = services.settings.model_copy(update={"worker": False})
+        services.settings = off
+        with TestClient(create_app(off, services=services)):
+            time.sleep(1.0)
+        assert inbox.messages == [] and _jobs(services)["now"].done_at is None
+        services.settings = off.model_copy(update={"worker": True})
+        with TestClient(create_app(services.settings, services=services)):
+            assert [m["To"] for m in inbox.wait_for(1)] == ["o@agency.example"]
+    assert _jobs(services)["now"].done_at is not None
