@@ -245,3 +245,26 @@ def test_serve_runs_the_worker_in_process_unless_it_is_off(services: Any, initia
         with TestClient(create_app(services.settings, services=services)):
             assert [m["To"] for m in inbox.wait_for(1)] == ["o@agency.example"]
     assert _jobs(services)["now"].done_at is not None
+
+
+def test_offboard_worker_exits_cleanly_on_sigterm_and_gives_its_lease_back(
+    services: Any, initialized: Any, cli_env: Any
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from vault.models import WorkerLease
+
+    del initialized
+    worker = subprocess.Popen(  # noqa: S603 - our own entry point
+        [str(Path(sys.executable).parent / "offboard"), "worker"], env=dict(os.environ), stderr=subprocess.PIPE
+    )
+    time.sleep(3.0)
+    assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+    with read_session(services.engine) as session:
+        assert session.exec(select(WorkerLease)).all() == []
