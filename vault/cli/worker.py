@@ -34,7 +34,7 @@ def worker(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run due jobs: reminders, digests, webhook deliveries, timestamping."""
+    """Run due jobs: emails, reminders, digests, webhook deliveries."""
     moment = _instant(at)
     if moment is not None and not once:
         raise typer.BadParameter("--at applies to --once only", param_hint="--at")
