@@ -4,11 +4,13 @@ are claimed again, and ``mail.send`` sends each email once and records it as ``e
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
+from tests.helpers import cli_json, run_cli
 from tests.integration.receipts_support import smtp_server
 from vault.db import read_session
 from vault.errors import GiveUp, InvalidInput, RetryLater
@@ -18,6 +20,8 @@ from vault.mail import mailer_from_settings
 from vault.models import Job, LedgerEntry
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+MAIL_CONTEXT = {"recipient": "c@client.example", "receipt_id": "r", "case_id": "c", "client_name": "Acme"}
+MAIL_CONTEXT |= {"at": "2027-03-01T09:00:00Z", "ledger_index": 1, "reason": "missing files"}
 
 
 def _jobs(services: Any) -> dict[str, Job]:
@@ -170,3 +174,97 @@ def test_mail_jobs_wait_while_no_smtp_is_configured(services: Any, initialized: 
     assert report.retried == 1
     job = _jobs(services)["m"]
     assert job.run_at == T0 + timedelta(hours=1) and "OFFBOARD_SMTP_URL" in (job.last_error or "")
+
+
+def test_worker_once_at_runs_exactly_what_is_due_then(
+    services: Any, initialized: Any, cli_env: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    org = initialized.organization_id
+    for key, at in (("early", T0), ("late", T0 + timedelta(hours=1))):
+        services.transact(
+            lambda s, key=key, at=at: enqueue_mail(
+                s,
+                organization_id=org,
+                case_id=None,
+                key=key,
+                template="owner_disputed",
+                to=f"{key}@agency.example",
+                context=MAIL_CONTEXT,
+                run_at=at,
+            )
+        )
+    with smtp_server() as (url, inbox):
+        monkeypatch.setenv("OFFBOARD_SMTP_URL", url)
+        first = cli_json(capsys, "worker", "--once", "--at", "2027-03-01T09:59:59Z")
+        assert (first["claimed"], first["done"]) == (1, 1)
+        assert [m["To"] for m in inbox.wait_for(1)] == ["early@agency.example"]
+        second = cli_json(capsys, "worker", "--once", "--at", "2027-03-01T11:00:00+01:00")
+        assert (second["claimed"], second["done"]) == (1, 1)
+        assert sorted(m["To"] for m in inbox.wait_for(2)) == ["early@agency.example", "late@agency.example"]
+        assert cli_json(capsys, "worker", "--once", "--at", "2027-03-02T00:00:00Z")["claimed"] == 0
+
+
+def test_worker_refuses_a_bad_at_with_one_usage_line(cli_env: Any, capsys: Any) -> None:
+    for args in (
+        ["--once", "--at", "tomorrow"],
+        ["--once", "--at", "2027-03-01T09:00:00"],
+        ["--at", "2027-03-01T09:00:00Z"],
+    ):
+        code, out, err = run_cli(capsys, "worker", *args)
+        assert code == 2 and out == "", (args, err)
+        assert "--at" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_serve_runs_the_worker_in_process_unless_it_is_off(services: Any, initialized: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from vault.clock import system_clock
+
+    org = initialized.organization_id
+    services.transact(
+        lambda s: enqueue_mail(
+            s,
+            organization_id=org,
+            case_id=None,
+            key="now",
+            template="owner_disputed",
+            to="o@agency.example",
+            context=MAIL_CONTEXT,
+            run_at=system_clock(),
+        )
+    )
+    with smtp_server() as (url, inbox):
+        services.mailer = mailer_from_settings(services.settings.model_copy(update={"smtp_url": url}))
+        off = services.settings.model_copy(update={"worker": False})
+        services.settings = off
+        with TestClient(create_app(off, services=services)):
+            time.sleep(1.0)
+        assert inbox.messages == [] and _jobs(services)["now"].done_at is None
+        services.settings = off.model_copy(update={"worker": True})
+        with TestClient(create_app(services.settings, services=services)):
+            assert [m["To"] for m in inbox.wait_for(1)] == ["o@agency.example"]
+    assert _jobs(services)["now"].done_at is not None
+
+
+def test_offboard_worker_exits_cleanly_on_sigterm_and_gives_its_lease_back(
+    services: Any, initialized: Any, cli_env: Any
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from vault.models import WorkerLease
+
+    del initialized
+    worker = subprocess.Popen(  # noqa: S603 - our own entry point
+        [str(Path(sys.executable).parent / "offboard"), "worker"], env=dict(os.environ), stderr=subprocess.PIPE
+    )
+    time.sleep(3.0)
+    assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+    with read_session(services.engine) as session:
+        assert session.exec(select(WorkerLease)).all() == []

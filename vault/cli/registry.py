@@ -92,7 +92,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
-    "worker": Entry("Run due jobs: reminders, digests, webhook deliveries, timestamping.", _worker),
+    "worker": Entry("Run due jobs: emails, reminders, digests, webhook deliveries.", _worker),
     "audit": Entry("Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit),
 }
 

@@ -18,9 +18,11 @@ def _instant(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise typer.BadParameter(f"expected an RFC 3339 time like 2027-03-01T09:00:00Z; got {value!r}") from None
+        raise typer.BadParameter(
+            f"expected an RFC 3339 time like 2027-03-01T09:00:00Z; got {value!r}", param_hint="--at"
+        ) from None
     if moment.tzinfo is None:
-        raise typer.BadParameter(f"the time needs its offset (Z or +hh:mm); got {value!r}")
+        raise typer.BadParameter(f"the time needs its offset (Z or +hh:mm); got {value!r}", param_hint="--at")
     return moment.astimezone(UTC)
 
 
@@ -32,7 +34,7 @@ def worker(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run due jobs: reminders, digests, webhook deliveries, timestamping."""
+    """Run due jobs: emails, reminders, digests, webhook deliveries."""
     moment = _instant(at)
     if moment is not None and not once:
         raise typer.BadParameter("--at applies to --once only", param_hint="--at")
