@@ -13,6 +13,7 @@ from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.limits import RateLimitFailure
 from vault.models.signin import ConsoleSession, StaffCredential
+from vault.models.webhooks import WebhookAttempt, WebhookCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "INT_COLUMN_MAX",
@@ -37,5 +38,9 @@ __all__ = [
     "StaffCredential",
     "StaffMember",
     "TimestampToken",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "new_id",
 ]
