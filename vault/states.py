@@ -68,8 +68,9 @@ class LinkState(StrEnum):
 #: The link states a ``receipt_link`` row can hold.
 STORED_LINK_STATES = frozenset({LinkState.LIVE, LinkState.USED, LinkState.VOIDED})
 
+
 class DeliveryStatus(StrEnum):
-    """``webhook_delivery.status``: pending until a 2xx answer, or until its retries are spent (``docs/webhooks.md``)."""
+    """``webhook_delivery.status``: pending until a 2xx answer or until its retries are spent (webhooks.md)."""
 
     PENDING = "pending"
     DELIVERED = "delivered"

@@ -48,7 +48,7 @@ def receiver(*answers: Answer) -> Iterator[Receiver]:
         do_POST = _answer  # noqa: N815
         do_GET = _answer  # noqa: N815
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, *_args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
