@@ -203,10 +203,11 @@ def send_test(services: Services, principal: Principal, endpoint_id: str, *, now
 
 
 def deliveries_of(
-    session: Session, organization_id: str, endpoint_id: str, *, limit: int = 100
+    session: Session, principal: Principal, endpoint_id: str, *, limit: int = 100
 ) -> list[WebhookDelivery]:
-    """An endpoint's latest deliveries, newest first."""
-    get_endpoint(session, organization_id, endpoint_id)
+    """An endpoint's latest deliveries, newest first (admins only)."""
+    principal.require(Role.ADMIN)
+    get_endpoint(session, principal.organization_id, endpoint_id)
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     return list(
         session.exec(query.order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id)).limit(limit))

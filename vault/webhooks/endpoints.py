@@ -148,10 +148,11 @@ def get_endpoint(session: Session, organization_id: str, endpoint_id: str) -> We
     return row
 
 
-def list_endpoints(session: Session, organization_id: str) -> list[WebhookEndpoint]:
-    """The organization's active endpoints, oldest first."""
+def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpoint]:
+    """The organization's active endpoints, oldest first (admins only: URLs name internal systems)."""
+    principal.require(Role.ADMIN)
     query = select(WebhookEndpoint).where(
-        WebhookEndpoint.organization_id == organization_id, col(WebhookEndpoint.active).is_(True)
+        WebhookEndpoint.organization_id == principal.organization_id, col(WebhookEndpoint.active).is_(True)
     )
     return list(session.exec(query.order_by(col(WebhookEndpoint.created_at), col(WebhookEndpoint.id))))
 
