@@ -14,6 +14,7 @@ from templates.render import Renderer
 from vault.config import Settings
 from vault.db import read_session
 from vault.evidence import orphans
+from vault.jobs.loop import Worker
 from vault.ledger import keyring
 from vault.ledger.autopublish import Publisher
 from vault.services import Services, build_services
@@ -32,9 +33,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         orphans.remove_temp_files_at_start(svc.store, now=svc.clock())
         publisher = Publisher(svc.read, svc.settings, transact=svc.transact, clock=svc.clock)
         publisher.start()
+        # The job worker runs beside the publisher unless OFFBOARD_WORKER=off (then `offboard worker` runs it).
+        worker = Worker(svc) if svc.settings.worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             publisher.stop()
             if owned:
                 svc.close()

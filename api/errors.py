@@ -39,6 +39,8 @@ STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.MailError, 503, None),
     (errors.ConfigurationError, 500, None),
     (errors.WritePathMisuse, 500, "Internal error"),
+    # A job's handler outcome never reaches a route; mapped so that one leaking by mistake is a plain 500.
+    (errors.JobOutcome, 500, "Internal error"),
 ]
 
 

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     checkpoint_delay_seconds: float = Field(
         default=0.2, ge=0, description="How long the publisher waits to batch appends into one checkpoint."
     )
+    # The job worker (docs/worker.md).
+    worker: bool = Field(
+        default=True, description="Run the job worker inside `offboard serve` (off: run `offboard worker` apart)."
+    )
+    worker_lease_seconds: int = Field(
+        default=300, ge=5, le=86400, description="How long a worker holds claimed jobs before another may take them."
+    )
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="How often a worker looks for due jobs.")
     # Handover receipts and acknowledgment links (docs/receipts.md).
     ack_link_days: int = Field(default=14, ge=1, le=365, description="How long an acknowledgment link lives.")
     ack_rate_limit_failures: int = Field(

@@ -7,6 +7,7 @@ non-zero with the message. Messages say what was expected and what was found.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 
@@ -123,3 +124,27 @@ class NotInitialized(ConfigurationError):
     """The home holds no ``offboard.env``: ``offboard init`` never ran there (or another home was meant)."""
 
     code = "not-initialized"
+
+
+class JobOutcome(OffboardError):
+    """Raised by a job's handler (``vault/jobs``) to say how its job ends this time; never meant for a user."""
+
+    code = "job-outcome"
+
+
+class RetryLater(JobOutcome):
+    """The job could not run now (a server down, something not ready yet): run it again after ``delay``.
+
+    Any other ``OffboardError`` from a handler also retries, after the kind's exponential backoff."""
+
+    code = "job-retry-later"
+
+    def __init__(self, delay: timedelta, message: str = "") -> None:
+        super().__init__(message or f"retry in {delay}")
+        self.delay = delay
+
+
+class GiveUp(JobOutcome):
+    """The job can never succeed (its case is gone, its recipient refused for good): fail it, no retry."""
+
+    code = "job-given-up"

@@ -52,6 +52,9 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     #: The organization's Reply-To for client emails (its branding); ``None``: replies go to the sender.
     reply_to: str | None = None
+    #: A deterministic ``Message-ID`` (``<...@...>``), so a message sent twice is one message to the receiver
+    #: (the worker's ``mail.send`` jobs); ``None``: a fresh one.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class Mailer:
             mail["Reply-To"] = message.reply_to
         mail["Subject"] = message.body.subject
         mail["Date"] = formatdate(localtime=False, usegmt=True)
-        mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        mail["Message-ID"] = message.message_id or make_msgid(domain=self.sender.rpartition("@")[2] or None)
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(message.body.text)
         mail.add_alternative(message.body.html, subtype="html")
@@ -130,25 +133,34 @@ class Mailer:
 
         Refusals of one recipient do not stop the others; a connection failure fails all of them.
         """
-        failed: list[str] = []
+        return [m.to for m, error in zip(messages, self.deliver(messages), strict=True) if error is not None]
+
+    def deliver(self, messages: list[Message]) -> list[str | None]:
+        """Send each message over one connection; per message, ``None`` when the server accepted it, else why
+        not (a connection failure fails all of them)."""
         try:
             client = self._connect()
         except (OSError, smtplib.SMTPException) as exc:
             logger.warning("cannot reach SMTP server %r: %s", self.target, exc)
-            return [m.to for m in messages]
+            return [f"cannot reach the SMTP server: {exc}"] * len(messages)
+        outcomes: list[str | None] = []
         try:
             for message in messages:
                 try:
                     client.send_message(self.build(message))
+                    outcomes.append(None)
                 except smtplib.SMTPException as exc:
                     logger.warning("SMTP refused a message to %s: %s", message.to, exc)
-                    failed.append(message.to)
+                    outcomes.append(f"the SMTP server refused it: {exc}")
+                except OSError as exc:  # the connection dropped: this and every later message is not sent
+                    outcomes.extend([f"the SMTP connection failed: {exc}"] * (len(messages) - len(outcomes)))
+                    break
         finally:
             try:
                 client.quit()
             except (OSError, smtplib.SMTPException):
                 client.close()
-        return failed
+        return outcomes
 
 
 def mailer_from_settings(settings: Settings) -> Mailer | None:

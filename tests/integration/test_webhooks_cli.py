@@ -50,3 +50,18 @@ def test_a_refused_test_exits_1(cli: pytest.CaptureFixture[str]) -> None:
         added = cli_json(cli, "webhook", "add", rx.url + "/x", "--events", "case.opened", "--allow-loopback-http")
         code, _, _ = run_cli(cli, "webhook", "test", added["id"])
     assert code == 1
+
+
+def test_the_worker_delivers_and_retries_when_stepped_with_at(cli: pytest.CaptureFixture[str]) -> None:
+    cli_json(cli, "staff", "add", "pm@agency.example", "--role", "member")
+    with receiver(Answer(500), Answer(500), Answer(200)) as rx:
+        added = cli_json(cli, "webhook", "add", rx.url + "/w", "--events", "case.opened", "--allow-loopback-http")
+        case = cli_json(cli, "case", "open", "--client", "Globex", "--owner", "pm@agency.example")
+        for at in ("2030-01-01T09:00:00Z", "2030-01-01T09:00:10Z", "2030-01-01T09:10:00Z", "2030-01-02T09:00:00Z"):
+            code, _, err = run_cli(cli, "worker", "--once", "--at", at)
+            assert code == 0, err
+        hits = rx.hits("/w")
+    assert len(hits) == 3
+    assert len({h["webhook-id"] for h, _ in hits}) == 1
+    for headers, body in hits:
+        assert Webhook(added["secret"]).verify(body, headers)["case"] == case["id"]

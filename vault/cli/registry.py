@@ -73,6 +73,10 @@ def _webhooks() -> None:
     from vault.cli import webhooks  # noqa: F401
 
 
+def _worker() -> None:
+    from vault.cli import worker  # noqa: F401
+
+
 COMMANDS: dict[str, Entry] = {
     "init": Entry(
         "Create the home (its offboard.env, database, default organization) and the first admin token (shown once).",
@@ -93,6 +97,7 @@ COMMANDS: dict[str, Entry] = {
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
     "webhook": Entry("Signed webhooks: endpoints that receive ledger events.", _webhooks),
+    "worker": Entry("Run due jobs: reminders, digests, webhook deliveries, timestamping.", _worker),
     "audit": Entry("Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit),
 }
 

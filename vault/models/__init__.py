@@ -10,6 +10,7 @@ from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playb
 from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, new_id
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
+from vault.models.jobs import Job, WorkerLease
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.limits import RateLimitFailure
 from vault.models.signin import ConsoleSession, StaffCredential
@@ -27,6 +28,7 @@ __all__ = [
     "Checkpoint",
     "ConsoleSession",
     "Evidence",
+    "Job",
     "LedgerEntry",
     "Organization",
     "Playbook",
@@ -42,5 +44,6 @@ __all__ = [
     "WebhookCursor",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerLease",
     "new_id",
 ]

@@ -96,6 +96,14 @@ def run_due(services: Services, *, now: datetime, limit: int = 100) -> list[Atte
     return results
 
 
+WEBHOOKS_SWEEP = "webhooks"
+
+
+def deliver_due(services: Services, now: datetime) -> None:
+    """The worker's sweep (``vault/jobs/catalog.py``): each tick, ``run_due`` at the tick's ``now``."""
+    run_due(services, now=now)
+
+
 def attempt(services: Services, delivery_id: str, *, now: datetime, trigger: str) -> AttemptResult | None:
     """Send one attempt of a delivery and record it; ``None`` when its endpoint was removed meanwhile."""
 

@@ -1,7 +1,7 @@
 """Webhooks: endpoints (sealed secrets), the per-organization ledger cursor, deliveries and their attempts.
 
 Revision ID: 0012_webhooks
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 20:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012_webhooks"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,28 @@
+"""The one composition of the worker: every job kind and sweep that exists, registered from its feature
+module, each imported only when a worker is built (a command that runs no worker imports none of them).
+
+A feature adds one line here: its module's ``register(registry)``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from vault.jobs.registry import Registry
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    from vault.jobs.mailing import MAIL_SEND, send_mail_jobs
+
+    registry.register_batch_handler(MAIL_SEND, send_mail_jobs)
+    from vault.webhooks.delivery import WEBHOOKS_SWEEP, deliver_due
+
+    registry.register_sweep(WEBHOOKS_SWEEP, deliver_due)
+    return registry
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry every worker of this process uses (built on first use, never at import time)."""
+    return build_registry()
