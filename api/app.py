@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import console, errors, pages
 from api.docs_ui import docs_router
-from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff, tlog
+from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff, tlog, webhooks
 from templates.render import Renderer
 from vault.config import Settings
 from vault.db import read_session
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(tlog.router)
     app.include_router(bundles.router)
     app.include_router(receipts.router)
+    app.include_router(webhooks.router)
     app.include_router(pages.router)
     app.include_router(console.router)
     app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))

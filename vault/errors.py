@@ -36,6 +36,13 @@ class UnacceptableUpload(InvalidInput):
     code = "unacceptable-upload"
 
 
+class UnacceptableWebhookUrl(InvalidInput):
+    """A webhook endpoint URL that Offboard will not call: not https, or plain http off loopback or without
+    the explicit loopback permission."""
+
+    code = "unacceptable-webhook-url"
+
+
 class NotFound(OffboardError):
     """The thing does not exist, or exists in another organization (never said which)."""
 

@@ -68,6 +68,16 @@ class LinkState(StrEnum):
 #: The link states a ``receipt_link`` row can hold.
 STORED_LINK_STATES = frozenset({LinkState.LIVE, LinkState.USED, LinkState.VOIDED})
 
+
+class DeliveryStatus(StrEnum):
+    """``webhook_delivery.status``: pending until a 2xx answer or until its retries are spent (webhooks.md)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    #: Every scheduled attempt failed, or its endpoint was removed; a replay may still deliver it.
+    FAILED = "failed"
+
+
 #: (table, column) -> the values it may hold.
 STORED: dict[tuple[str, str], frozenset[str]] = {
     ("offboarding_case", "status"): frozenset(CaseStatus),
@@ -75,6 +85,7 @@ STORED: dict[tuple[str, str], frozenset[str]] = {
     ("access_item", "status"): frozenset(AccessStatus),
     ("receipt", "status"): frozenset(ReceiptStatus),
     ("receipt_link", "status"): STORED_LINK_STATES,
+    ("webhook_delivery", "status"): frozenset(DeliveryStatus),
 }
 
 

@@ -69,6 +69,10 @@ def _config() -> None:
     from vault.cli import config  # noqa: F401
 
 
+def _webhooks() -> None:
+    from vault.cli import webhooks  # noqa: F401
+
+
 def _worker() -> None:
     from vault.cli import worker  # noqa: F401
 
@@ -93,6 +97,7 @@ COMMANDS: dict[str, Entry] = {
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
     "worker": Entry("Run due jobs: emails, reminders, digests, webhook deliveries.", _worker),
+    "webhook": Entry("Signed webhooks: endpoints that receive ledger events.", _webhooks),
     "audit": Entry("Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit),
 }
 

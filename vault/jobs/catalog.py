@@ -19,6 +19,9 @@ def build_registry() -> Registry:
     from vault.reminders.sweep import register as register_reminders
 
     register_reminders(registry)
+    from vault.webhooks.delivery import WEBHOOKS_SWEEP, deliver_due
+
+    registry.register_sweep(WEBHOOKS_SWEEP, deliver_due)
     return registry
 
 

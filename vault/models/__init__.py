@@ -15,6 +15,7 @@ from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampTo
 from vault.models.limits import RateLimitFailure
 from vault.models.reminders import ReminderSent, ReminderSettings
 from vault.models.signin import ConsoleSession, StaffCredential
+from vault.models.webhooks import WebhookAttempt, WebhookCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "INT_COLUMN_MAX",
@@ -42,6 +43,10 @@ __all__ = [
     "StaffCredential",
     "StaffMember",
     "TimestampToken",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerLease",
     "new_id",
 ]
