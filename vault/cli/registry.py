@@ -65,6 +65,10 @@ def _audit() -> None:
     from vault.cli import audit  # noqa: F401
 
 
+def _witness() -> None:
+    from vault.cli import witness  # noqa: F401
+
+
 def _config() -> None:
     from vault.cli import config  # noqa: F401
 
@@ -87,6 +91,7 @@ COMMANDS: dict[str, Entry] = {
         "Check an evidence bundle offline; exit 0 only if every check passes, else list every failure.", _bundle
     ),
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
+    "witness": Entry("A witness: cosigns checkpoints consistent with those before.", _witness),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
     "audit": Entry("Re-hash every stored object against the database; exit 1 if any is missing or altered.", _audit),
 }
