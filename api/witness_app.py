@@ -48,7 +48,8 @@ STATUS: tuple[tuple[type[OffboardError], int], ...] = (
 
 def _refusal(exc: OffboardError) -> Response:
     if isinstance(exc, SizeConflict):
-        return Response(f"{exc.size}\n", status_code=409, media_type=SIZE_TYPE)
+        # Exactly this type: Starlette would append "; charset=utf-8" to a text/* media type.
+        return Response(f"{exc.size}\n", status_code=409, headers={"Content-Type": SIZE_TYPE})
     status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
     return PlainTextResponse(exc.message + "\n", status_code=status)
 
