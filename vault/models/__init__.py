@@ -13,6 +13,7 @@ from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampToken
 from vault.models.limits import RateLimitFailure
 from vault.models.signin import ConsoleSession, StaffCredential
+from vault.models.witnessing import Cosignature, Witness, WitnessAlert
 
 __all__ = [
     "INT_COLUMN_MAX",
@@ -25,6 +26,7 @@ __all__ = [
     "CaseWaiver",
     "Checkpoint",
     "ConsoleSession",
+    "Cosignature",
     "Evidence",
     "LedgerEntry",
     "Organization",
@@ -37,5 +39,7 @@ __all__ = [
     "StaffCredential",
     "StaffMember",
     "TimestampToken",
+    "Witness",
+    "WitnessAlert",
     "new_id",
 ]
