@@ -130,7 +130,12 @@ def run_job(client: httpx.Client, read: Read, job: Job) -> Result:
 def record(session: Session, result: Result, *, clock: Clock) -> None:
     """Store a job's cosignatures, alert and the witness's new state (if it is still configured)."""
     job, now = result.job, clock()
+    held = select(Cosignature.witness_key_id).where(Cosignature.checkpoint_id == job.checkpoint_id)
+    stored = set(session.exec(held))  # another process's pass may have stored the same answer first
     for found in result.cosignatures:
+        if found.key.key_id in stored:
+            continue
+        stored.add(found.key.key_id)
         session.add(
             Cosignature(
                 checkpoint_id=job.checkpoint_id,
