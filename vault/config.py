@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         default=300, ge=5, le=86400, description="How long a worker holds claimed jobs before another may take them."
     )
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="How often a worker looks for due jobs.")
+    # Witnesses (docs/ledger.md, "Witnesses").
+    witness_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="How long one add-checkpoint request to a witness may take."
+    )
+    witness_retry_seconds: float = Field(
+        default=10.0, gt=0, description="How long before a checkpoint is sent again to a witness that failed."
+    )
     # Handover receipts and acknowledgment links (docs/receipts.md).
     ack_link_days: int = Field(default=14, ge=1, le=365, description="How long an acknowledgment link lives.")
     ack_rate_limit_failures: int = Field(

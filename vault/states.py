@@ -98,3 +98,21 @@ class LogVisibility(StrEnum):
     HASHES = "hashes"
     #: Checkpoint, hashes and entries are public.
     PUBLIC = "public"
+
+
+class WitnessStatus(StrEnum):
+    """``witness.status``: how the last submission of a checkpoint to a witness ended (``docs/ledger.md``)."""
+
+    #: Never submitted to.
+    NEW = "new"
+    #: The witness cosigned the checkpoint.
+    COSIGNED = "cosigned"
+    #: The witness refused the consistency proof or the checkpoint (422): an alert, never retried blindly.
+    REJECTED = "rejected"
+    #: The witness could not be reached or did not answer in time; retried later.
+    UNREACHABLE = "unreachable"
+    #: The witness answered something else (403, 404, a malformed or unverifiable answer); retried later.
+    FAILED = "failed"
+
+
+STORED[("witness", "status")] = frozenset(WitnessStatus)

@@ -31,6 +31,7 @@ from vault.models import Organization
 from vault.orgs.organizations import authenticate, organization_by_slug
 from vault.ratelimit import FailureLimiter, client_ip
 from vault.services import Services
+from vault.witnessing.cosigned import cosigned_checkpoint
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=COMMON_RESPONSES)
 well_known = APIRouter(tags=["ledger"])
@@ -52,20 +53,61 @@ class KeysOut(BaseModel):
     keys: list[PublicKeyOut]
 
 
+class CosignerOut(BaseModel):
+    name: str
+    key_id: str
+    timestamp: int
+
+
+class CheckpointOut(BaseModel):
+    """``PublishedCheckpoint``'s keys, then the witnesses' view of the same checkpoint."""
+
+    size: int
+    root_hash: str
+    key_id: str
+    note: str
+    cosigned_note: str
+    witnessed: bool
+    witnesses_required: int
+    witnesses_configured: int
+    cosigned_by: list[CosignerOut]
+    witness_summary: str
+
+
 @router.get(
     "/checkpoint",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint note"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {}, "application/json": {"schema": CheckpointOut.model_json_schema()}},
+            "description": "The cosigned checkpoint note (text), or with `Accept: application/json` the checkpoint "
+            "and its witnesses; header `X-Offboard-Witnessed: true|false`",
+        }
+    },
 )
-def checkpoint(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
+def checkpoint(request: Request, principal: PrincipalDep, services: ServicesDep) -> Response:
 
-    def work(session: Unit) -> str:
+    def work(session: Unit) -> CheckpointOut:
         org = session.get(Organization, principal.organization_id)
         assert org is not None  # noqa: S101 - a valid token always names an existing organization
         row = service.current_checkpoint(session, services.settings, org, clock=services.clock)
-        return PublishedCheckpoint(row.note, row.key_id).to_text()
+        published = PublishedCheckpoint(row.note, row.key_id).to_json()
+        view = cosigned_checkpoint(session, org, row)
+        return CheckpointOut(
+            **published,
+            cosigned_note=view.cosigned_note,
+            witnessed=view.witnessed,
+            witnesses_required=view.required,
+            witnesses_configured=view.configured,
+            cosigned_by=[CosignerOut(name=s.name, key_id=s.key_id, timestamp=s.timestamp) for s in view.signed_by],
+            witness_summary=view.summary,
+        )
 
-    return PlainTextResponse(services.transact(work), headers={"Cache-Control": "no-store"})
+    body = services.transact(work)
+    headers = {"Cache-Control": "no-store", "X-Offboard-Witnessed": "true" if body.witnessed else "false"}
+    if "application/json" in request.headers.get("accept", ""):
+        return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+    return PlainTextResponse(body.cosigned_note, headers=headers)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.integrity import verify_ledger
 from vault.ledger.proofs import InclusionProof, TlogProof
 from vault.ledger.publish import latest_checkpoint
-from vault.models import Checkpoint, Organization
+from vault.models import Checkpoint, Organization, Witness
 
 #: A ledger index or tree size: bounded like the API's integers (0 <= n < 2^63), a usage error beyond.
 Index = Annotated[int, typer.Argument(min=0, max=2**63 - 1, help="A ledger index (0 or more).")]
@@ -215,3 +215,79 @@ def operator_slug(session: Session) -> str:
     org = session.get(Organization, operator(session).organization_id)
     assert org is not None  # noqa: S101 - the operator's organization exists
     return org.slug
+
+
+witness_app = typer.Typer(no_args_is_help=True, help="The witnesses that cosign the log's checkpoints.")
+ledger_app.add_typer(witness_app, name="witness")
+
+
+def _witness_json(w: Witness) -> dict[str, object]:
+    return {
+        "id": w.id,
+        "name": w.name,
+        "url": w.url,
+        "vkey": w.vkey,
+        "status": w.status,
+        "known_size": w.known_size,
+        "detail": w.detail,
+    }
+
+
+@witness_app.command("add")
+def witness_add(
+    url: Annotated[str, typer.Argument(help="The witness's submission URL (add-checkpoint is posted below it).")],
+    vkey: Annotated[str, typer.Argument(help="The witness's cosigner vkey (name+keyid+base64, type 0x04).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Submit every new checkpoint to the witness at URL, whose key is VKEY (recorded in the log)."""
+    from vault.witnessing.roster import add_witness
+
+    with services() as svc:
+        shown = svc.transact(
+            lambda session: _witness_json(add_witness(session, operator(session), url=url, vkey=vkey, clock=svc.clock))
+        )
+    if as_json:
+        emit_json(shown)
+    else:
+        out.print(f"witness {shown['name']} added ({shown['url']})", markup=False)
+
+
+@witness_app.command("list")
+def witness_list(as_json: JsonOpt = False) -> None:
+    """The configured witnesses, what each last answered, and the policy."""
+    from vault.witnessing.roster import policy_of, witnesses_of
+
+    with services() as svc, read_session(svc.engine) as session:
+        org = _org(session)
+        shown = [_witness_json(w) for w in witnesses_of(session, org.id)]
+        policy = policy_of(session, org)
+    if as_json:
+        emit_json({"witnesses": shown, "required": policy.required, "configured": policy.configured})
+        return
+    for w in shown:
+        out.print(f"{w['name']}  {w['url']}  {w['status']} at size {w['known_size']}  {w['detail']}", markup=False)
+    out.print(f"policy: {policy.describe()}", markup=False)
+
+
+@witness_app.command("remove")
+def witness_remove(ref: Annotated[str, typer.Argument(help="The witness's name, id or vkey.")]) -> None:
+    """Stop submitting to a witness (recorded in the log); its stored cosignatures are kept."""
+    from vault.witnessing.roster import remove_witness
+
+    with services() as svc:
+        name = svc.transact(lambda session: remove_witness(session, operator(session), ref, clock=svc.clock).name)
+    out.print(f"witness {name} removed", markup=False)
+
+
+@witness_app.command("policy")
+def witness_policy(
+    value: Annotated[str, typer.Argument(help="How many witnesses must cosign: a number, or 'all'.")],
+) -> None:
+    """How many of the configured witnesses must cosign a checkpoint for it to count as witnessed."""
+    from vault.witnessing.roster import set_witness_policy
+
+    with services() as svc:
+        text = svc.transact(
+            lambda session: set_witness_policy(session, operator(session), value, clock=svc.clock).describe()
+        )
+    out.print(f"policy: {text}", markup=False)

@@ -65,6 +65,10 @@ def _audit() -> None:
     from vault.cli import audit  # noqa: F401
 
 
+def _witness() -> None:
+    from vault.cli import witness  # noqa: F401
+
+
 def _config() -> None:
     from vault.cli import config  # noqa: F401
 
@@ -95,6 +99,7 @@ COMMANDS: dict[str, Entry] = {
         "Check an evidence bundle offline; exit 0 only if every check passes, else list every failure.", _bundle
     ),
     "ledger": Entry("The organization's Merkle ledger.", _ledger),
+    "witness": Entry("A witness: cosigns checkpoints consistent with those before.", _witness),
     "config": Entry("The settings of this deployment (offboard.env).", _config),
     "worker": Entry("Run due jobs: emails, reminders, digests, webhook deliveries.", _worker),
     "webhook": Entry("Signed webhooks: endpoints that receive ledger events.", _webhooks),

@@ -24,6 +24,7 @@ from vault.db import Read, Transact
 from vault.errors import ConfigurationError, OffboardError
 from vault.ledger.publish import publish_all
 from vault.models import Checkpoint, TimestampToken
+from vault.witnessing.runner import WitnessRunner
 
 logger = logging.getLogger("offboard.ledger")
 
@@ -109,21 +110,27 @@ class Publisher:
         self._anchorer = Anchorer(read, settings, transact=transact, clock=clock) if settings.tsa_url else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="offboard-publisher", daemon=True)
+        # Witnesses are asked on their own thread, so a slow one never holds up signing.
+        self._witnesses = WitnessRunner(read, settings, transact=transact, clock=clock)
 
     def start(self) -> None:
+        self._witnesses.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        self._witnesses.stop()
 
     def _run(self) -> None:
         interval = max(self._settings.checkpoint_delay_seconds, 0.05)
         while not self._stop.wait(interval):
             try:
-                publish_and_anchor(
+                signed = publish_and_anchor(
                     self._read, self._settings, self._anchorer, transact=self._transact, clock=self._clock
                 )
+                if signed:
+                    self._witnesses.nudge()
             except OffboardError as exc:
                 # Must be loud but must not kill the thread; `offboard ledger verify` explains integrity failures.
                 logger.error("checkpoint publishing refused: %s", exc.message)

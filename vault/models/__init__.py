@@ -16,6 +16,7 @@ from vault.models.limits import RateLimitFailure
 from vault.models.reminders import ReminderSent, ReminderSettings
 from vault.models.signin import ConsoleSession, StaffCredential
 from vault.models.webhooks import WebhookAttempt, WebhookCursor, WebhookDelivery, WebhookEndpoint
+from vault.models.witnessing import Cosignature, Witness, WitnessAlert
 
 __all__ = [
     "INT_COLUMN_MAX",
@@ -28,6 +29,7 @@ __all__ = [
     "CaseWaiver",
     "Checkpoint",
     "ConsoleSession",
+    "Cosignature",
     "Evidence",
     "Job",
     "LedgerEntry",
@@ -48,5 +50,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WorkerLease",
+    "Witness",
+    "WitnessAlert",
     "new_id",
 ]

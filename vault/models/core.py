@@ -38,6 +38,9 @@ class Organization(SQLModel, table=True):
     reply_to: str | None = Field(default=None, max_length=320)
     #: Who may read the log's tiles without a token: a ``LogVisibility`` value (migration 0010).
     log_visibility: str = Field(default="private", max_length=16, sa_column_kwargs={"server_default": "private"})
+    #: How many of the organization's witnesses must cosign a checkpoint for it to count as witnessed;
+    #: ``None`` means all of them (migration 0012).
+    witness_policy: int | None = Field(default=None)
 
 
 class ApiToken(SQLModel, table=True):

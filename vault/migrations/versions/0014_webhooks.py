@@ -1,6 +1,6 @@
 """Webhooks: endpoints (sealed secrets), the per-organization ledger cursor, deliveries and their attempts.
 
-Revision ID: 0012_webhooks
+Revision ID: 0014
 Revises: 0012
 Create Date: 2026-12-03 20:30:00
 """

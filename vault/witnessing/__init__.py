@@ -1,0 +1,1 @@
+"""The witness client: an organization's witnesses, submitting checkpoints to them, and their cosignatures."""
