@@ -53,3 +53,9 @@ class UnverifiedNote(BadSignature):
 
 class TimestampError(SigningError):
     """An RFC 3161 timestamp could not be obtained, or a token does not verify. The message says why."""
+
+
+class LongTermError(SigningError):
+    """A long-term (PAdES B-LTA) signature or document timestamp could not be made: the validation material
+    of a certificate (its chain or revocation data) could not be gathered, or the PDF has no timestamp to
+    extend. The message says which."""
