@@ -57,3 +57,9 @@ class TimestampError(SigningError):
 
 class SealBroken(SigningError):
     """A sealed secret does not open: another key, or altered bytes or associated data."""
+
+
+class LongTermError(SigningError):
+    """A long-term (PAdES B-LTA) signature or document timestamp could not be made: the validation material
+    of a certificate (its chain or revocation data) could not be gathered, or the PDF has no timestamp to
+    extend. The message says which."""

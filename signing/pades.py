@@ -4,7 +4,10 @@ The signer is an ECDSA P-256 key with its X.509 certificate: Poppler's ``pdfsig`
 PDF signatures, so PDFs use P-256 while receipts and checkpoints keep Ed25519. ``credentials`` loads a
 configured pair or makes a self-signed one on first use (PKCS #8 PEM key, mode 0600, beside its
 certificate); a key file open to group or others is refused, and half a pair is never replaced. When a TSA
-URL is given, the signature carries an RFC 3161 timestamp (PAdES B-T).
+URL is given, the signature carries an RFC 3161 timestamp (PAdES B-T). With ``ltv`` (a ``LongTerm``: the
+trust roots and the known CRLs), the signer's chain and revocation data and those of the timestamp's TSA
+go into the document security store (DSS), and a document timestamp follows (PAdES B-LTA, ETSI EN 319
+142-1 section 6.3); ``retimestamp`` (``signing/pades_ltv.py``) extends that chain later.
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from signing.errors import KeyFileError, UnsafeKeyFile
+from signing.errors import KeyFileError, LongTermError, UnsafeKeyFile
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator import ValidationContext
 
 CERT_YEARS = 10
 _create_lock = threading.Lock()
@@ -37,6 +44,18 @@ class PdfCredentials:
 
     key_file: Path
     cert_file: Path
+    chain: tuple[Path, ...] = ()
+    """PEM certificates of the signer's issuers, embedded with the signature (none when self-signed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LongTerm:
+    """What a long-term signature needs to gather validation material: trust anchors (the organization's
+    issuing CA, the TSA roots) and CRLs already at hand (DER; the issuing CA's own). Revocation data of
+    other certificates is fetched from the addresses they name."""
+
+    trust_roots: tuple[x509.Certificate, ...]
+    crls: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +93,8 @@ def self_signed(folder: Path, stem: str, *, subject: str, organization: str, now
         if not key_path.exists():
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             key_pem, cert_pem = new_certificate(subject=subject, organization=organization, now=now)
-            _write_new(cert_path, cert_pem, 0o644)
-            _write_new(key_path, key_pem, 0o600)
+            write_new(cert_path, cert_pem, 0o644)
+            write_new(key_path, key_pem, 0o600)
     check_private(key_path)
     return PdfCredentials(key_path, cert_path)
 
@@ -119,15 +138,27 @@ def new_certificate(*, subject: str, organization: str, now: datetime) -> tuple[
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def sign_pdf(pdf_bytes: bytes, credentials: PdfCredentials, fields: SignatureFields, *, tsa_url: str | None) -> bytes:
-    """``pdf_bytes`` with a PAdES signature appended as an incremental update (timestamped if ``tsa_url``)."""
+def sign_pdf(
+    pdf_bytes: bytes,
+    credentials: PdfCredentials,
+    fields: SignatureFields,
+    *,
+    tsa_url: str | None,
+    ltv: LongTerm | None = None,
+) -> bytes:
+    """``pdf_bytes`` with a PAdES signature appended as an incremental update: B-B, B-T with ``tsa_url``,
+    B-LTA with ``tsa_url`` and ``ltv`` (validation material in the DSS, then a document timestamp)."""
     # Imported here: pyHanko pulls in a large stack that only signing needs (start-up counts).
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields as pdf_fields
     from pyhanko.sign import signers
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
-    signer = signers.SimpleSigner.load(str(credentials.key_file), str(credentials.cert_file))  # type: ignore[no-untyped-call]
+    if ltv is not None and not tsa_url:
+        raise LongTermError("a long-term signature needs a timestamp authority (a TSA URL)")
+    signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        str(credentials.key_file), str(credentials.cert_file), ca_chain_files=[str(p) for p in credentials.chain]
+    )
     if signer is None:
         raise KeyFileError(
             f"cannot load the PDF signing key {credentials.key_file} with certificate {credentials.cert_file}",
@@ -139,6 +170,9 @@ def sign_pdf(pdf_bytes: bytes, credentials: PdfCredentials, fields: SignatureFie
         subfilter=pdf_fields.SigSeedSubFilter.PADES,
         reason=fields.reason,
         name=fields.name,
+        validation_context=validation_context(ltv) if ltv is not None else None,
+        embed_validation_info=ltv is not None,
+        use_pades_lta=ltv is not None,
     )
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
 
@@ -146,7 +180,57 @@ def sign_pdf(pdf_bytes: bytes, credentials: PdfCredentials, fields: SignatureFie
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
         return bytes(signers.sign_pdf(writer, meta, signer, timestamper=timestamper).getvalue())
 
-    return _outside_event_loop(sign)
+    if ltv is None:
+        return _outside_event_loop(sign)
+    return _outside_event_loop(lambda: long_term_attempt(sign))
+
+
+def validation_context(ltv: LongTerm) -> ValidationContext:
+    """A pyHanko validation context that requires revocation data for every certificate but the roots,
+    using the known CRLs first and fetching the rest."""
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = [_asn1(cert) for cert in ltv.trust_roots]
+    return ValidationContext(trust_roots=roots, crls=list(ltv.crls), allow_fetching=True, revocation_mode="require")
+
+
+def retimestamp(pdf_bytes: bytes, *, tsa_url: str, ltv: LongTerm) -> bytes:
+    """``pdf_bytes`` with a new document timestamp appended as an incremental update, after the validation
+    material of its last document timestamp (the TSA's chain and revocation data) went into the DSS.
+
+    Done before the last timestamp's TSA certificate expires, this keeps every earlier signature provable:
+    the new timestamp proves the old one, and its material, existed while it was still valid.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    def stamp() -> bytes:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes))
+        if not reader.embedded_timestamp_signatures:
+            raise LongTermError("the PDF has no document timestamp to extend: it was not signed long-term")
+        stamper = PdfTimeStamper(HTTPTimeStamper(tsa_url))
+        out = stamper.update_archival_timestamp_chain(reader, validation_context(ltv), in_place=False)
+        return bytes(out.getvalue())
+
+    return _outside_event_loop(lambda: long_term_attempt(stamp))
+
+
+def long_term_attempt(work: Callable[[], bytes]) -> bytes:
+    """``work()``, with pyHanko's failures to gather validation material as one ``LongTermError``."""
+    from pyhanko.sign.general import SigningError as PyHankoSigningError
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+
+    try:
+        return work()
+    except (PathBuildingError, PathValidationError, PyHankoSigningError) as exc:
+        raise LongTermError(f"cannot gather the validation material for a long-term signature: {exc}") from exc
+
+
+def _asn1(cert: x509.Certificate) -> Any:
+    from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
@@ -160,7 +244,7 @@ def _outside_event_loop(work: Callable[[], bytes]) -> bytes:
         return pool.submit(work).result()
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
+def write_new(path: Path, data: bytes, mode: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         os.fchmod(fd, mode)

@@ -3,7 +3,10 @@
 Every instance makes its own throwaway CA, optionally an intermediate, and a TSA certificate (RSA:
 pyHanko's ``DummyTimeStamper`` signs with RSA only) and signs tokens with ``DummyTimeStamper``.
 ``mode`` makes it misbehave in the ways a real TSA or a hostile network can, so the client's error
-paths are tested over real HTTP; ``delay`` makes it slow (seconds before each answer):
+paths are tested over real HTTP; ``delay`` makes it slow (seconds before each answer). With
+``revocation=True`` the TSA certificate names a CRL distribution point on the same server (``GET /crl``,
+the CA's CRL, RFC 5280 section 4.2.1.13), so long-term signatures can gather its revocation data;
+``valid_for`` makes the TSA certificate short-lived, and ``name`` tells two TSAs of one test apart:
 
     with LocalTSA() as tsa:
         record = request_timestamp(tsa.url, data, roots=[tsa.root_certificate])
@@ -106,18 +109,25 @@ def make_ca(common_name: str = "Offboard test TSA root", *, issuer: Issued | Non
     return Issued(cert, key)
 
 
-def make_tsa_certificate(ca: Issued, *, common_name: str = "Offboard test TSA", eku_critical: bool = True) -> Issued:
+def make_tsa_certificate(
+    ca: Issued,
+    *,
+    common_name: str = "Offboard test TSA",
+    eku_critical: bool = True,
+    valid_for: timedelta = timedelta(days=30),
+    crl_url: str | None = None,
+) -> Issued:
     """An RSA TSA certificate issued by ``ca`` with the id-kp-timeStamping EKU (RFC 3161 section 2.3)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_after(now + valid_for)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -137,9 +147,26 @@ def make_tsa_certificate(ca: Issued, *, common_name: str = "Offboard test TSA", 
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=eku_critical)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+    )
+    if crl_url is not None:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    return Issued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def make_crl(ca: Issued) -> bytes:
+    """An empty CRL (nothing revoked) signed by ``ca``, valid from an hour ago for a week, in DER."""
+    now = datetime.now(UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(now - timedelta(hours=1))
+        .next_update(now + timedelta(days=7))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         .sign(ca.key, hashes.SHA256())
     )
-    return Issued(cert, key)
+    return crl.public_bytes(serialization.Encoding.DER)
 
 
 def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
@@ -173,11 +200,26 @@ class LocalTSA:
         fixed_time: datetime | None = None,
         mode: Mode = Mode.GRANT,
         delay: float = 0.0,
+        revocation: bool = False,
+        valid_for: timedelta = timedelta(days=30),
+        name: str = "Offboard test TSA",
     ) -> None:
-        self.ca = make_ca()
+        self.ca = make_ca(f"{name} root")
         # Real TSAs usually sign under an intermediate CA and embed it in the token (certReq=True).
         self.intermediate = make_ca("Offboard test TSA intermediate", issuer=self.ca) if intermediate else None
-        self.tsa = make_tsa_certificate(self.intermediate or self.ca, eku_critical=eku_critical)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        crl_url = None
+        if revocation:
+            # Bound now, served from start(): the certificate must name the CRL's address before it exists.
+            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+            crl_url = self.url.removesuffix("/tsa") + "/crl"
+        issuer = self.intermediate or self.ca
+        self.tsa = make_tsa_certificate(
+            issuer, common_name=name, eku_critical=eku_critical, valid_for=valid_for, crl_url=crl_url
+        )
+        #: The issuer's CRL (DER), served at ``GET /crl``.
+        self.crl = make_crl(issuer)
         self.mode = mode
         #: Seconds each request waits before it is answered (a slow TSA, a congested network).
         self.delay = delay
@@ -199,8 +241,6 @@ class LocalTSA:
             certs_to_embed=embedded,  # type: ignore[arg-type]
             fixed_dt=fixed_time,
         )
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def root_certificate(self) -> x509.Certificate:
@@ -218,9 +258,9 @@ class LocalTSA:
         return f"http://{host!s}:{port}/tsa"
 
     def start(self) -> LocalTSA:
-        if self._server is not None:
+        if self._thread is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = self._server or ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, name="local-tsa", daemon=True)
         thread.start()
@@ -230,10 +270,10 @@ class LocalTSA:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
         if self._thread is not None:
+            self._server.shutdown()  # waits for serve_forever, so only once it runs
             self._thread.join(timeout=5)
+        self._server.server_close()
         self._server, self._thread = None, None
 
     def __enter__(self) -> LocalTSA:
@@ -296,6 +336,15 @@ class LocalTSA:
 
 def _handler_for(tsa: LocalTSA) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+            found = self.path == "/crl"
+            body = tsa.crl if found else b"not found"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/pkix-crl" if found else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)

@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate for PAdES receipt signatures (default: self-signed P-256)."
     )
     pdf_key_file: Path | None = Field(default=None, description="PEM private key matching pdf_cert_file.")
+    pdf_ltv: bool = Field(
+        default=False,
+        description="Sign PDFs long-term (PAdES B-LTA) by the organization's issuing CA; needs tsa_url.",
+    )
 
     @field_validator("home")
     @classmethod

@@ -1,5 +1,6 @@
 """``/api/v1/ledger``: the organization's log, its checkpoints and proofs; ``/.well-known/offboard/keys``; and,
-for anyone, the offline verifier page and its SHA-256 (``/.well-known/offboard/verify.html[.sha256]``).
+for anyone, the PDF issuing CA certificate and its CRL (``/.well-known/offboard/pdf-ca.crt``, ``.crl``), and
+the offline verifier page and its SHA-256 (``/.well-known/offboard/verify.html[.sha256]``).
 
 These interfaces are scripted against by third parties: their shapes are fixed (see docs/ledger.md and
 docs/bundle.md).
@@ -24,6 +25,7 @@ from api.schemas import ConsistencyProofOut, InclusionProofOut
 from vault.bundle.verifier_page import verify_page, verify_page_sha256
 from vault.clock import rfc3339
 from vault.db import Unit
+from vault.handover.receipt_pdf import ca_crl, issuing_ca
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import PublishedCheckpoint, b64encode
 from vault.ledger.proofs import ConsistencyProofJSON, InclusionProofJSON
@@ -225,6 +227,42 @@ def keys(
     if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
+
+
+@well_known.get(
+    "/.well-known/offboard/pdf-ca.crt",
+    response_class=Response,
+    responses={**responses(401, 404, 422, 429), 200: {"content": {"application/x-pem-file": {}}}},
+)
+def pdf_ca_certificate(
+    _budget: Annotated[None, Depends(spend_keys_budget)],
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    organization: Annotated[str | None, Query(max_length=200, description="Organization slug.")] = None,
+) -> Response:
+    """The organization's PDF issuing CA certificate (PEM): the trust anchor of its long-term PDF signatures."""
+    org = _keys_organization(request, session, organization)
+    pem = issuing_ca(services.settings, org, clock=services.clock).cert_file.read_bytes()
+    return Response(pem, media_type="application/x-pem-file", headers={"Cache-Control": KEYS_CACHE})
+
+
+@well_known.get(
+    "/.well-known/offboard/pdf-ca.crl",
+    response_class=Response,
+    responses={**responses(401, 404, 422, 429), 200: {"content": {"application/pkix-crl": {}}}},
+)
+def pdf_ca_crl(
+    _budget: Annotated[None, Depends(spend_keys_budget)],
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    organization: Annotated[str | None, Query(max_length=200, description="Organization slug.")] = None,
+) -> Response:
+    """The current CRL (DER) of the organization's PDF issuing CA (RFC 5280 section 5)."""
+    org = _keys_organization(request, session, organization)
+    crl = ca_crl(services.settings, org, clock=services.clock)
+    return Response(crl, media_type="application/pkix-crl", headers={"Cache-Control": KEYS_CACHE})
 
 
 @well_known.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -104,6 +105,32 @@ def consistency(first: Size, second: Size, as_json: JsonOpt = False) -> None:
     else:
         for value in proof.hashes:
             out.print(b64encode(value))
+
+
+@ledger_app.command("pdf-ca")
+def pdf_ca(
+    crl: Annotated[bool, typer.Option("--crl", help="The CA's current CRL (DER) instead of its certificate.")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE (needed for --crl).")] = None,
+) -> None:
+    """Export the PDF issuing CA certificate (PEM), the trust anchor of long-term PDF signatures, or its CRL."""
+    from vault.handover.receipt_pdf import ca_crl, issuing_ca
+
+    if crl and output is None:
+        raise InvalidInput("--crl writes DER bytes: give -o FILE")
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            org = _org(session)
+        data = (
+            ca_crl(svc.settings, org, clock=svc.clock) if crl else issuing_ca(svc.settings, org).cert_file.read_bytes()
+        )
+    if output is None:
+        out.print(data.decode("ascii").rstrip("\n"), markup=False, highlight=False)
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from exc
+    err.print(f"wrote {output} ({len(data)} bytes)")
 
 
 @ledger_app.command("verifier-key")

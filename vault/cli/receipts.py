@@ -216,6 +216,10 @@ def list_(case_id: CaseArg, as_json: JsonOpt = False) -> None:
 def pdf(
     receipt_id: ReceiptArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed PDF.")],
+    ltv: Annotated[
+        bool | None,
+        typer.Option("--ltv/--no-ltv", help="Sign long-term (PAdES B-LTA); default OFFBOARD_PDF_LTV."),
+    ] = None,
 ) -> None:
     """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
     from vault.db import read_session
@@ -228,7 +232,7 @@ def pdf(
             receipt_id = resolve_in(session, "receipt", receipt_id)
             row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
             source = receipt_pdf_source(session, row)
-        data = render_receipt_pdf(source, svc.settings, clock=svc.clock)
+        data = render_receipt_pdf(source, svc.settings, ltv=ltv, clock=svc.clock)
     try:
         output.write_bytes(data)
     except OSError as exc:

@@ -8,6 +8,10 @@ timestamped when ``OFFBOARD_TSA_URL`` is set.
 The certificate is the one configured (``OFFBOARD_PDF_CERT_FILE`` + ``OFFBOARD_PDF_KEY_FILE``), else a
 self-signed one made on first use: ``<slug>-pdf-p256.key`` (PKCS #8 PEM, mode 0600) and
 ``<slug>-pdf-p256.crt`` next to the Ed25519 keys. A key file open to group or others is refused.
+
+Long-term signatures (``OFFBOARD_PDF_LTV=1`` or ``ltv=True``, PAdES B-LTA) use a signer issued by the
+organization's own CA (``<slug>-pdf-ca.*`` and ``<slug>-pdf-issued.*``, made on first LTV use, see
+``signing/pdf_ca.py``), whose certificate and CRL Offboard publishes; they need a TSA.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session, select
 
-from signing import pades
-from signing.errors import KeyFileError
-from signing.pades import PdfCredentials, SignatureFields
+from signing import pades, pdf_ca
+from signing.errors import KeyFileError, LongTermError
+from signing.pades import LongTerm, PdfCredentials, SignatureFields
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import ConfigurationError
 from vault.handover.receipts import countersignature_of, document_of, signed_of
+from vault.ledger.autopublish import tsa_roots
 from vault.models import Acknowledgment, Organization, Receipt
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -56,6 +61,56 @@ def pdf_credentials(settings: Settings, org: Organization, *, clock: Clock = sys
         )
     except KeyFileError as exc:
         raise ConfigurationError(str(exc)) from exc
+
+
+def issuing_ca(settings: Settings, org: Organization, *, clock: Clock = system_clock) -> pdf_ca.IssuingCA:
+    """The organization's PDF issuing CA, made on first use beside its other keys."""
+    try:
+        return pdf_ca.issuing_ca(settings.resolved_keys_dir, f"{org.slug}-pdf-ca", organization=org.name, now=clock())
+    except KeyFileError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
+def ca_crl(settings: Settings, org: Organization, *, clock: Clock = system_clock) -> bytes:
+    """The CA's current CRL (DER), signed anew once half of its validity is spent."""
+    try:
+        return pdf_ca.current_crl(issuing_ca(settings, org, clock=clock), now=clock())
+    except KeyFileError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
+def crl_url(settings: Settings, org: Organization) -> str:
+    """Where the CA's CRL is published (``GET /.well-known/offboard/pdf-ca.crl``)."""
+    return f"{settings.base_url.rstrip('/')}/.well-known/offboard/pdf-ca.crl?organization={org.slug}"
+
+
+def long_term(
+    settings: Settings, org: Organization, *, clock: Clock = system_clock
+) -> tuple[PdfCredentials, LongTerm, str]:
+    """The issued signer, the validation inputs and the TSA URL of a long-term signature; refused without a TSA
+    or with an operator's own pair (whose issuer Offboard cannot vouch for)."""
+    if not settings.tsa_url:
+        raise ConfigurationError("long-term PDF signatures (OFFBOARD_PDF_LTV, --ltv) need OFFBOARD_TSA_URL")
+    if settings.pdf_cert_file or settings.pdf_key_file:
+        raise ConfigurationError(
+            "long-term PDF signatures use the organization's issuing CA: unset OFFBOARD_PDF_CERT_FILE and "
+            "OFFBOARD_PDF_KEY_FILE, or OFFBOARD_PDF_LTV"
+        )
+    ca = issuing_ca(settings, org, clock=clock)
+    try:
+        signer = pdf_ca.issued_signer(
+            ca,
+            settings.resolved_keys_dir,
+            f"{org.slug}-pdf-issued",
+            subject=f"{org.name} handover receipts",
+            organization=org.name,
+            crl_url=crl_url(settings, org),
+            now=clock(),
+        )
+    except KeyFileError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    inputs = LongTerm((ca.certificate(), *tsa_roots(settings)), (ca_crl(settings, org, clock=clock),))
+    return signer, inputs, settings.tsa_url
 
 
 def _fonts(pdf: FPDF) -> None:
@@ -184,11 +239,17 @@ def attach(pdf_bytes: bytes, files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def sign(pdf_bytes: bytes, settings: Settings, org: Organization, *, clock: Clock = system_clock) -> bytes:
+def sign(
+    pdf_bytes: bytes, settings: Settings, org: Organization, *, ltv: bool = False, clock: Clock = system_clock
+) -> bytes:
+    """PAdES-sign ``pdf_bytes``: B-B, B-T with a TSA, B-LTA when ``ltv`` (``render_receipt_pdf`` resolves it)."""
     fields = SignatureFields("OffboardReceipt", "Handover receipt issued by the organization", org.name)
     try:
+        if ltv:
+            signer, inputs, tsa_url = long_term(settings, org, clock=clock)
+            return pades.sign_pdf(pdf_bytes, signer, fields, tsa_url=tsa_url, ltv=inputs)
         return pades.sign_pdf(pdf_bytes, pdf_credentials(settings, org, clock=clock), fields, tsa_url=settings.tsa_url)
-    except KeyFileError as exc:
+    except (KeyFileError, LongTermError) as exc:
         raise ConfigurationError(str(exc)) from exc
 
 
@@ -214,8 +275,11 @@ def receipt_pdf_source(session: Session, receipt: Receipt) -> ReceiptPdfSource:
     return ReceiptPdfSource(org, receipt, ack)
 
 
-def render_receipt_pdf(source: ReceiptPdfSource, settings: Settings, *, clock: Clock = system_clock) -> bytes:
-    """The signed PDF of the receipt in ``source``: layout, attachments, PAdES signature (and TSA token)."""
+def render_receipt_pdf(
+    source: ReceiptPdfSource, settings: Settings, *, ltv: bool | None = None, clock: Clock = system_clock
+) -> bytes:
+    """The signed PDF of the receipt in ``source``: layout, attachments, PAdES signature (and TSA token);
+    long-term when ``ltv``, which defaults to ``OFFBOARD_PDF_LTV``."""
     receipt, ack = source.receipt, source.acknowledgment
     document = document_of(receipt)
     signed = signed_of(receipt)
@@ -228,4 +292,5 @@ def render_receipt_pdf(source: ReceiptPdfSource, settings: Settings, *, clock: C
         files[f"{stem}.json"] = bytes(ack.document)
         files[f"{stem}.sig.json"] = json.dumps(countersignature_of(ack).to_json(), indent=2).encode()
     pages = layout(document, receipt, ack, base_url=settings.base_url)
-    return sign(attach(pages, files), settings, source.organization, clock=clock)
+    long = settings.pdf_ltv if ltv is None else ltv
+    return sign(attach(pages, files), settings, source.organization, ltv=long, clock=clock)
