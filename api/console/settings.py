@@ -1,12 +1,12 @@
 """The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
-name and branding (accent colour, Reply-To of client emails), its API tokens and its checkpoint signing
+name and branding (accent colour, Reply-To of client emails, logo), its API tokens and its checkpoint signing
 keys. Staff and playbooks are in ``settings_people.py``.
 
 Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
-``set_branding``, ``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on
-every page and form. A refused value answers the same page again with status 422, an error summary and
-the message at the field; a new token's secret is shown in the answer to the form itself (never in a
-redirect, a cookie or a later page), once.
+``set_branding``, ``set_logo``/``remove_logo``, ``create_token``/``revoke_token``, ``rotate_key``).
+Everyone but an admin gets 403 on every page and form. A refused value answers the same page again with
+status 422 (413 for a logo too large), an error summary and the message at the field; a new token's
+secret is shown in the answer to the form itself (never in a redirect, a cookie or a later page), once.
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.console.page import ConsolePage, FormDep, PageDep
 from vault.db import Unit
-from vault.errors import InvalidInput, NotFound
+from vault.errors import InvalidInput, NotFound, PayloadTooLarge
 from vault.ledger import keyring
 from vault.ledger import service as ledger_service
 from vault.models import Organization
 from vault.orgs import staff
 from vault.orgs.branding import DEFAULT_ACCENT, accent_colour, reply_address, set_branding
+from vault.orgs.logo import LOGO_MAX_BYTES, remove_logo, set_logo
 from vault.orgs.organizations import IssuedToken, Role, create_token, rename_organization
 
 router = APIRouter(prefix="/settings")
@@ -82,7 +83,8 @@ def _org_page(
 ) -> HTMLResponse:
     org = page.services.read(lambda session: _organization(session, page))
     context = {"name": org.name, "accent": org.accent_colour or "", "reply_to": org.reply_to or "", **values}
-    return render(page, "organization", status, errors=errors, org=org, default_accent=DEFAULT_ACCENT, **context)
+    limits = {"default_accent": DEFAULT_ACCENT, "logo_max_kib": LOGO_MAX_BYTES // 1024}
+    return render(page, "organization", status, errors=errors, org=org, **limits, **context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -123,6 +125,27 @@ def branding(
         )
     )
     return page.done("/settings", "The branding clients see is saved.")
+
+
+@router.post("/logo", response_class=HTMLResponse)
+def logo_upload(page: FormDep, logo: Annotated[UploadFile | None, File()] = None) -> Response:
+    """A new logo (multipart); a refused file answers the page again with the reason at the field."""
+    admin(page)
+    # One byte past the cap is enough to refuse it, whatever the upload's real size.
+    data = logo.file.read(LOGO_MAX_BYTES + 1) if logo is not None else b""
+    try:
+        page.services.transact(lambda session: set_logo(session, page.principal, data=data, clock=page.services.clock))
+    except InvalidInput as exc:
+        status = 413 if isinstance(exc, PayloadTooLarge) else 422
+        return _org_page(page, status, errors=[FieldError("logo", sentence(str(exc)))])
+    return page.done("/settings", "The logo is saved; clients see it on their pages and emails from now on.")
+
+
+@router.post("/logo/remove", response_class=HTMLResponse)
+def logo_remove(page: FormDep) -> Response:
+    admin(page)
+    page.services.transact(lambda session: remove_logo(session, page.principal, clock=page.services.clock))
+    return page.done("/settings", "The logo is removed.")
 
 
 def _tokens_page(
