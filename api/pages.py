@@ -42,6 +42,7 @@ from vault.handover.links import LinkState, LinkStatus
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.mail import Mailer
 from vault.models import Receipt
+from vault.orgs.branding import ClientBrand, client_brand
 from vault.orgs.organizations import Principal, Role
 from vault.ratelimit import Limiter, StoredFailureLimiter, client_ip
 from vault.rendering import Renderer
@@ -71,19 +72,27 @@ class AckState:
     def mailer(self) -> Mailer | None:
         return self.services.mailer
 
-    def headers(self, **extra: str) -> dict[str, str]:
+    def headers(self, brand: ClientBrand | None = None, /, **extra: str) -> dict[str, str]:
         return {
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-store",
             "Pragma": "no-cache",
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
-            "Content-Security-Policy": self.renderer.csp,
+            "Content-Security-Policy": self.renderer.csp_for(brand.accent if brand else None),
             **extra,
         }
 
-    def html(self, template: str, status: int = 200, /, **context: Any) -> HTMLResponse:
-        return HTMLResponse(self.renderer.page(template, **context), status_code=status, headers=self.headers())
+    def html(
+        self, template: str, status: int = 200, brand: ClientBrand | None = None, /, **context: Any
+    ) -> HTMLResponse:
+        """The page ``template``, in the colours and with the logo of ``brand`` (the organization's) if given."""
+        body = self.renderer.page(template, brand=brand, **context)
+        return HTMLResponse(body, status_code=status, headers=self.headers(brand))
+
+    def brand(self, document: dict[str, Any]) -> ClientBrand | None:
+        """The current branding of the organization that issued the receipt ``document``."""
+        return self.services.read(lambda session: client_brand(session, document["organization"]["id"]))
 
 
 def ack_state(request: Request) -> AckState:
@@ -193,6 +202,7 @@ def _page(st: AckState, view: acks.LinkView, token: str, csrf: str, *, status: i
     response = st.html(
         "page",
         status,
+        st.brand(view.document),
         organization=view.organization,
         recipient=view.recipient,
         doc=view.document,
@@ -307,6 +317,8 @@ def _done(st: AckState, outcome: acks.Outcome, name: str) -> HTMLResponse:
     """The confirmation page of the answer that was recorded."""
     return st.html(
         "done",
+        200,
+        st.brand(outcome.document),
         kind=outcome.kind,
         name=" ".join(name.split()),
         organization=outcome.organization,

@@ -30,7 +30,8 @@ async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
 
     Receiving and writing overlap: the event loop keeps reading the next chunks while the thread writes
     the previous ones, through a small bounded queue, so memory stays flat and neither side waits for the
-    other on every chunk. Chunks are handed over in batches of about 1 MiB to keep thread hand-offs rare.
+    other on every chunk. Chunks are handed over in batches of about 1 MiB to keep thread hand-offs rare,
+    and each batch reaches ``sink`` as one piece.
     """
     handoff: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
     failed = threading.Event()
@@ -41,8 +42,9 @@ async def pump(request: Request, sink: Callable[[bytes], None]) -> None:
             if failed.is_set():
                 continue  # keep draining so the producer never blocks on a dead consumer
             try:
-                for chunk in batch:
-                    sink(chunk)
+                # One write and one hash update per batch, not per server chunk: the join's memcpy costs
+                # far less than the Python calls and write syscalls it saves.
+                sink(batch[0] if len(batch) == 1 else b"".join(batch))
             except BaseException as exc:  # noqa: BLE001 - re-raised below, outside the task group
                 errors.append(exc)
                 failed.set()

@@ -20,9 +20,19 @@ from markupsafe import Markup
 
 from templates.humanize import FILTERS
 from vault.mail import RenderedEmail
+from vault.orgs.branding import ClientBrand
 from vault.states import LinkState, ReceiptStatus
 
 TEMPLATES = Path(__file__).resolve().parent
+
+
+def brand_style(accent: str | None) -> str:
+    """The style block that gives a page the organization's accent colour (empty without one)."""
+    return f":root {{ --accent: {accent}; }}" if accent else ""
+
+
+def _hash(css: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 class Renderer:
@@ -39,18 +49,28 @@ class Renderer:
         self.env.globals.update(LinkState=LinkState, ReceiptStatus=ReceiptStatus)
         self.env.filters.update(FILTERS)
         self.css = (folder / "static" / "ack.css").read_text(encoding="utf-8")
-        digest = base64.b64encode(hashlib.sha256(self.css.encode("utf-8")).digest()).decode("ascii")
         #: The Content-Security-Policy of every acknowledgment page: nothing but this stylesheet and forms
         #: posting back to this origin.
-        self.csp = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; form-action 'self'; "
+        self.csp = self.csp_for(None)
+
+    def csp_for(self, accent: str | None) -> str:
+        # An organization's colour is a second <style> block, allowed by its own hash: still no unsafe-inline.
+        styles = " ".join(_hash(css) for css in (self.css, brand_style(accent)) if css)
+        return (
+            f"default-src 'none'; style-src {styles}; img-src 'self'; form-action 'self'; "
             "base-uri 'none'; frame-ancestors 'none'"
         )
 
     def page(self, template: str, /, **context: Any) -> str:
-        # Markup: the stylesheet is ours and goes into a raw-text <style> element, where entities are not
-        # decoded; escaped quotes would break it and no longer match its CSP hash.
-        return self.env.get_template(f"ack/{template}.html").render(css=Markup(self.css), **context)  # noqa: S704
+        brand: ClientBrand | None = context.pop("brand", None)
+        # Markup: the stylesheets are ours (the accent is validated as #rrggbb) and go into raw-text <style>
+        # elements, where entities are not decoded; escaped quotes would no longer match their CSP hashes.
+        return self.env.get_template(f"ack/{template}.html").render(
+            css=Markup(self.css),  # noqa: S704
+            brand=brand,
+            brand_css=Markup(brand_style(brand.accent if brand else None)),  # noqa: S704
+            **context,
+        )
 
     def email(self, name: str, context: Mapping[str, Any]) -> RenderedEmail:
         subject = self.env.get_template(f"email/{name}.subject.txt").render(**context)

@@ -30,6 +30,7 @@ from vault.handover import links, receipts
 from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.tracking import tracked_receipts, void_receipt_links
 from vault.models import Organization, Receipt
+from vault.orgs.branding import client_brand
 
 router = APIRouter()
 PREVIEW_NOTE = "This is a preview of the client's page. Its links and buttons do nothing; nothing was sent."
@@ -111,6 +112,7 @@ def preview(case_id: str, receipt_id: str, page: PageDep) -> HTMLResponse:
             "shown": receipts.shown_digest(document),
             "recipient": ", ".join(contacts) or "the client's contacts",
             "receipt": row,
+            "brand": client_brand(session, row.organization_id),
         }
 
     context = page.services.read(read)
@@ -130,7 +132,8 @@ def preview(case_id: str, receipt_id: str, page: PageDep) -> HTMLResponse:
         back=f"/cases/{case_id}/receipts",
         **context,
     )
-    headers = {**page.st.headers(), "Content-Security-Policy": ack.csp}
+    brand = context["brand"]
+    headers = {**page.st.headers(), "Content-Security-Policy": ack.csp_for(brand.accent if brand else None)}
     return HTMLResponse(html, headers=headers)
 
 

@@ -1,12 +1,12 @@
 """The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
-name, branding (accent colour, Reply-To of client emails) and reminder settings, its API tokens and its
-checkpoint signing keys. Staff and playbooks are in ``settings_people.py``.
+name, branding (accent colour, Reply-To of client emails, logo) and reminder settings, its API tokens and
+its checkpoint signing keys. Staff and playbooks are in ``settings_people.py``.
 
 Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
-``set_branding``, ``create_token``/``revoke_token``, ``rotate_key``). Everyone but an admin gets 403 on
-every page and form. A refused value answers the same page again with status 422, an error summary and
-the message at the field; a new token's secret is shown in the answer to the form itself (never in a
-redirect, a cookie or a later page), once.
+``set_branding``, ``set_logo``/``remove_logo``, ``create_token``/``revoke_token``, ``rotate_key``).
+Everyone but an admin gets 403 on every page and form. A refused value answers the same page again with
+status 422 (413 for a logo too large), an error summary and the message at the field; a new token's
+secret is shown in the answer to the form itself (never in a redirect, a cookie or a later page), once.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.console.page import ConsolePage, FormDep, PageDep
 from vault.db import Unit
-from vault.errors import InvalidInput, NotFound
+from vault.errors import InvalidInput, NotFound, PayloadTooLarge
 from vault.ledger import keyring
 from vault.ledger import service as ledger_service
 from vault.models import Organization
 from vault.orgs import staff
 from vault.orgs.branding import DEFAULT_ACCENT, accent_colour, reply_address, set_branding
+from vault.orgs.logo import LOGO_MAX_BYTES, remove_logo, set_logo
 from vault.orgs.organizations import IssuedToken, Role, create_token, rename_organization
 from vault.reminders import policy
 from vault.reminders.policy import policy_of, time_zone
@@ -94,7 +95,8 @@ def _org_page(
         "client_schedule": ",".join(str(d) for d in policy.client_schedule),
         **values,
     }
-    return render(page, "organization", status, errors=errors, org=org, default_accent=DEFAULT_ACCENT, **context)
+    limits = {"default_accent": DEFAULT_ACCENT, "logo_max_kib": LOGO_MAX_BYTES // 1024}
+    return render(page, "organization", status, errors=errors, org=org, **limits, **context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -185,6 +187,27 @@ def reminders(
         )
     )
     return page.done("/settings", "The reminder settings are saved.")
+
+
+@router.post("/logo", response_class=HTMLResponse)
+def logo_upload(page: FormDep, logo: Annotated[UploadFile | None, File()] = None) -> Response:
+    """A new logo (multipart); a refused file answers the page again with the reason at the field."""
+    admin(page)
+    # One byte past the cap is enough to refuse it, whatever the upload's real size.
+    data = logo.file.read(LOGO_MAX_BYTES + 1) if logo is not None else b""
+    try:
+        page.services.transact(lambda session: set_logo(session, page.principal, data=data, clock=page.services.clock))
+    except InvalidInput as exc:
+        status = 413 if isinstance(exc, PayloadTooLarge) else 422
+        return _org_page(page, status, errors=[FieldError("logo", sentence(str(exc)))])
+    return page.done("/settings", "The logo is saved; clients see it on their pages and emails from now on.")
+
+
+@router.post("/logo/remove", response_class=HTMLResponse)
+def logo_remove(page: FormDep) -> Response:
+    admin(page)
+    page.services.transact(lambda session: remove_logo(session, page.principal, clock=page.services.clock))
+    return page.done("/settings", "The logo is removed.")
 
 
 def _tokens_page(

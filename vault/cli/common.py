@@ -119,6 +119,9 @@ class LazyRenderer:
     def csp(self) -> str:
         return self._built.csp
 
+    def csp_for(self, accent: str | None) -> str:
+        return self._built.csp_for(accent)
+
     def page(self, template: str, /, **context: Any) -> str:
         return self._built.page(template, **context)
 

@@ -251,6 +251,8 @@ def _request_email(settings: Settings, org: Organization, receipt: Receipt, link
     return {
         "organization": org.name,
         "accent": org.accent_colour or DEFAULT_ACCENT,
+        # Linked, not attached: the mail client fetches it from the public, hash-addressed route.
+        "logo_url": f"{settings.base_url.rstrip('/')}/brand/logo/{org.logo_sha256}" if org.logo_sha256 else None,
         "client_name": document["case"]["client_name"],
         "case_id": receipt.case_id,
         "receipt_id": receipt.id,

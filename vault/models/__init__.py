@@ -7,7 +7,7 @@ UUID strings; times are aware UTC datetimes.
 from __future__ import annotations
 
 from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playbook, PlaybookVersion, StaffMember
-from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, new_id
+from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, OrganizationLogo, new_id
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
 from vault.models.jobs import Job, WorkerLease
@@ -34,6 +34,7 @@ __all__ = [
     "Job",
     "LedgerEntry",
     "Organization",
+    "OrganizationLogo",
     "Playbook",
     "PlaybookVersion",
     "RateLimitFailure",

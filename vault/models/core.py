@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Column, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from vault.clock import system_clock
@@ -39,8 +39,24 @@ class Organization(SQLModel, table=True):
     #: Who may read the log's tiles without a token: a ``LogVisibility`` value (migration 0010).
     log_visibility: str = Field(default="private", max_length=16, sa_column_kwargs={"server_default": "private"})
     #: How many of the organization's witnesses must cosign a checkpoint for it to count as witnessed;
-    #: ``None`` means all of them (migration 0012).
+    #: ``None`` means all of them (migration 0015).
     witness_policy: int | None = Field(default=None)
+
+    #: SHA-256 of the logo in ``organization_logo`` (``vault/orgs/logo.py``); ``None``: no logo.
+    logo_sha256: str | None = Field(default=None, max_length=64)
+
+
+class OrganizationLogo(SQLModel, table=True):
+    """The image of an organization's logo, apart from ``organization`` so reading an organization never
+    loads it. Served by its SHA-256 (``/brand/logo/<sha256>``)."""
+
+    __tablename__ = "organization_logo"
+
+    organization_id: str = Field(foreign_key="organization.id", primary_key=True)
+    sha256: str = Field(index=True, max_length=64)
+    content_type: str = Field(max_length=32)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_at: datetime = Field(default_factory=system_clock)
 
 
 class ApiToken(SQLModel, table=True):

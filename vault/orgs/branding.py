@@ -1,4 +1,5 @@
-"""How the organization looks to its clients: an accent colour and the Reply-To address of client emails.
+"""How the organization looks to its clients: an accent colour, the Reply-To address of client emails, and
+(``vault/orgs/logo.py``) a logo; ``client_brand`` is all of it as the pages and emails show it.
 
 An admin's change is an ``organization.branding_changed`` ledger entry holding the new values; an empty
 value clears one (Offboard's own colour, replies to the sender address).
@@ -7,6 +8,7 @@ value clears one (Offboard's own colour, replies to the sender address).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -21,6 +23,25 @@ from vault.orgs.staff import normalize_email
 #: Offboard's own accent, used when the organization has none (the emails' button colour).
 DEFAULT_ACCENT = "#1f5fbf"
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientBrand:
+    """What a client sees of an organization's branding on its pages and emails."""
+
+    name: str
+    #: ``#rrggbb``, or ``None`` for Offboard's own.
+    accent: str | None
+    #: The path of the logo (``/brand/logo/<sha256>``), or ``None``.
+    logo: str | None
+
+
+def client_brand(session: Session, organization_id: str) -> ClientBrand | None:
+    """The branding of the organization ``organization_id``; ``None`` if it no longer exists."""
+    org = session.get(Organization, organization_id)
+    if org is None:
+        return None
+    return ClientBrand(org.name, org.accent_colour, f"/brand/logo/{org.logo_sha256}" if org.logo_sha256 else None)
 
 
 def accent_colour(value: str) -> str | None:

@@ -77,6 +77,8 @@ class StaffIdentity:
     email: str
     name: str
     role: Role
+    #: The path of the organization's logo (``/brand/logo/<sha256>``), or ``None``.
+    organization_logo: str | None = None
 
     @property
     def principal(self) -> Principal:
@@ -145,6 +147,7 @@ def _identity(session: Session, member: StaffMember) -> StaffIdentity:
         email=member.email,
         name=member.name,
         role=Role(member.role),
+        organization_logo=f"/brand/logo/{org.logo_sha256}" if org is not None and org.logo_sha256 else None,
     )
 
 
