@@ -8,7 +8,6 @@ Nothing is read at import time: ``get_settings()`` builds a fresh ``Settings`` a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,11 +15,13 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vault.errors import ConfigurationError, NotInitialized
+from vault.home import DEFAULT_HOME as DEFAULT_HOME
+from vault.home import ENV_FILE_NAME as ENV_FILE_NAME
+from vault.home import ENV_PREFIX as ENV_PREFIX
+from vault.home import default_database_url
+from vault.home import home_from_env as home_from_env
 
 GIB = 1024**3
-ENV_PREFIX = "OFFBOARD_"
-ENV_FILE_NAME = "offboard.env"
-DEFAULT_HOME = Path("offboard-data")
 
 
 class Settings(BaseSettings):
@@ -134,7 +135,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.home / 'offboard.db').resolve()}"
+        return default_database_url(self.home)
 
     @property
     def resolved_storage_url(self) -> str:
@@ -155,12 +156,6 @@ class Settings(BaseSettings):
     def base_host(self) -> str:
         """Host (and port, if any) of ``base_url``: the default checkpoint origin prefix."""
         return urlsplit(self.base_url).netloc or "localhost"
-
-
-def home_from_env(override: object = None) -> Path:
-    """The home folder, absolute: ``override``, else ``OFFBOARD_HOME``, else ``./offboard-data``."""
-    raw = override if override is not None else os.environ.get(f"{ENV_PREFIX}HOME") or DEFAULT_HOME
-    return Path(str(raw)).expanduser().resolve()
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -13,7 +13,6 @@ PostgreSQL serializes ledger appends with a transaction-scoped advisory lock (se
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,11 +25,11 @@ from sqlmodel import Session
 from vault.config import Settings
 from vault.errors import WritePathMisuse
 from vault.ledger.log import Edges, LedgerWriter
+from vault.schema_head import MIGRATIONS as MIGRATIONS
+from vault.schema_head import file_head
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -114,41 +113,17 @@ def alembic_config(engine: Engine) -> Config:
 
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
-    """The newest migration, read from the ``revision`` and ``down_revision`` of the migration files.
-
-    Importing alembic costs about half a second, which every ``offboard`` command paid just to learn that
-    the database is up to date; alembic answers only when the files do not name exactly one head.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
-        for name, value in _revision_assignments(path):
-            if name == "revision" and isinstance(value, str):
-                revisions.add(value)
-            elif name == "down_revision" and value is not None:
-                parents.update([value] if isinstance(value, str) else value)
-    heads = revisions - parents
-    if len(heads) == 1:
-        return heads.pop()
+    """The newest migration: read from the files (``vault/schema_head.py``), from alembic when they do not
+    name exactly one head."""
+    head = file_head()
+    if head is not None:
+        return head
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()
-
-
-def _revision_assignments(path: Path) -> Iterator[tuple[str, Any]]:
-    """The module-level ``revision`` and ``down_revision`` of one migration file, with their values."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        target: ast.expr | None = None
-        if isinstance(node, ast.AnnAssign):
-            target = node.target
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
-        if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"} and value is not None:
-            yield target.id, ast.literal_eval(value)
 
 
 def current_revision(engine: Engine) -> str | None:

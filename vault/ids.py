@@ -8,16 +8,15 @@ the organization's rows of one table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Literal
 
 from sqlmodel import Session, col, select
 
 from vault.errors import InvalidInput, NotFound
+from vault.id_prefixes import MIN_PREFIX as MIN_PREFIX
+from vault.id_prefixes import shortest_prefixes as shortest_prefixes
 from vault.models import AccessItem, Case, Evidence, Receipt
 
-#: The fewest characters of an id that name a record.
-MIN_PREFIX = 8
 #: Where a UUID string has dashes; every other position is a lowercase hex digit.
 _SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 _HEX = frozenset("0123456789abcdef")
@@ -84,28 +83,8 @@ def resolve_id(session: Session, *, organization_id: str, kind: IdKind, text: st
     return str(found[0])
 
 
-def shortest_prefixes(ids: Iterable[str]) -> dict[str, str]:
-    """Each id's shortest prefix of at least ``MIN_PREFIX`` characters that no other of ``ids`` starts with."""
-    ordered = sorted(set(ids))
-    shortest: dict[str, str] = {}
-    for position, value in enumerate(ordered):
-        neighbours = ordered[max(0, position - 1) : position] + ordered[position + 1 : position + 2]
-        shared = max((_common_length(value, other) for other in neighbours), default=0)
-        shortest[value] = value[: max(MIN_PREFIX, shared + 1)]
-    return shortest
-
-
 def short_ids(session: Session, *, organization_id: str, kind: IdKind) -> dict[str, str]:
     """Every id of the organization's ``kind``, mapped to its shortest unique prefix."""
     table = _TABLES[kind]
     ids = session.exec(select(table.id).where(table.organization_id == organization_id))
     return shortest_prefixes(str(value) for value in ids)
-
-
-def _common_length(a: str, b: str) -> int:
-    length = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        length += 1
-    return length

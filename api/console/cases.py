@@ -1,8 +1,8 @@
 """The case list (``/``) and the form that opens a case (``/cases/new``), ``docs/console.md``.
 
-The list is ``vault.cases.listing.case_rows`` (a few queries for any number of cases); opening a case calls
-``vault.cases.lifecycle.open_case``, the function behind ``POST /api/v1/cases``. Filters are a GET form, so
-the list works without JavaScript and a filtered list is a link one can share.
+The list is ``vault.cases.listing.case_page`` (one page of rows and a count, filtered, sorted and paged in
+SQL); opening a case calls ``vault.cases.lifecycle.open_case``, the function behind ``POST /api/v1/cases``.
+Filters are a GET form, so the list works without JavaScript and a filtered list is a link one can share.
 """
 
 from __future__ import annotations
@@ -77,20 +77,18 @@ def case_list(
     narrow = listing.CaseListFilter(status=chosen, owner_email=owner.strip().lower() or None, search=q)
     org, today = page.principal.organization_id, page.services.clock().date()
 
-    def read(session: Session) -> tuple[list[listing.CaseRow], list[Choice]]:
-        rows = listing.case_rows(session, org, today=today, narrow=narrow)
-        return rows, _staff_choices(session, org)
+    def read(session: Session) -> tuple[listing.CasePage, list[Choice]]:
+        shown = listing.case_page(session, org, today=today, narrow=narrow, number=number, size=PAGE_SIZE)
+        return shown, _staff_choices(session, org)
 
-    rows, owners = page.services.read(read)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    number = min(number, pages)
-    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown, owners = page.services.read(read)
+    number, pages = shown.number, shown.pages
     query = {k: v for k, v in (("status", status), ("owner", owner), ("q", q)) if v}
     return page.render(
         "cases",
         section="cases",
-        rows=shown,
-        total=len(rows),
+        rows=shown.rows,
+        total=shown.total,
         paging={
             "number": number,
             "pages": pages,

@@ -91,3 +91,29 @@ def test_the_head_revision_read_from_the_files_is_alembics() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+#: What checking a bundle must not load: the database, the settings, the web app (issue 17, requirement 2).
+#: Not pydantic itself: typer 0.29 coerces the parameters of every command that runs with pydantic's
+#: TypeAdapter, so it is typer's import; none of Offboard's pydantic models (settings, API schemas) loads.
+NOT_FOR_VERIFY = (
+    "alembic",
+    "boto3",
+    "fastapi",
+    "jinja2",
+    "pydantic_settings",
+    "sqlalchemy",
+    "sqlmodel",
+    "starlette",
+    "vault.db",
+    "vault.models",
+    "vault.services",
+)
+
+
+def test_verify_loads_only_the_verifier(tmp_path: Path) -> None:
+    bundle = tmp_path / "not-a-bundle.zip"
+    bundle.write_bytes(b"not a zip")
+    modules, _ = _modules_after("verify", str(bundle))
+    assert {"vault.bundle.verify", "nacl.signing"} <= modules
+    assert _loaded(modules, NOT_FOR_VERIFY) == []

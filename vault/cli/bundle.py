@@ -3,6 +3,10 @@
 ``verify`` needs no database, server or settings: only the ZIP and, ideally, the organization's key
 obtained out of band (``--key`` / ``--key-file``). Without one it checks the bundle against the key the
 bundle carries and says loudly that the signer was not pinned.
+
+Only what ``verify`` needs is imported with this module (the verifier, its signature and ZIP code); the
+database, the settings and the exporter are imported inside ``export``, so checking a bundle never loads
+sqlalchemy, sqlmodel, pydantic or fastapi (``tests/unit/test_cli_imports.py``; issue 17, requirement 2).
 """
 
 from __future__ import annotations
@@ -10,19 +14,20 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from signing.errors import InvalidKey, TimestampError
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import load_pem_roots
-from vault.bundle.export import BundleStream, prepare
-from vault.bundle.verify import BundleVerification, verify_bundle
+from vault.bundle.verify import verify_bundle
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
-from vault.db import read_session
 from vault.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from vault.bundle.verify import BundleVerification
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
 app.add_typer(bundle_app, name="bundle")
@@ -50,6 +55,9 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
+    from vault.bundle.export import BundleStream, prepare
+    from vault.db import read_session
+
     target = output.resolve()
     if target.is_dir():
         raise InvalidInput(f"{output} is a directory; expected a file name such as case.zip")

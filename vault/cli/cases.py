@@ -22,11 +22,13 @@ from vault.cli.common import (
     resolve_in,
     services,
     short_id_map,
+    state,
 )
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from vault.cases.list_sql import CaseRow
     from vault.db import Unit
     from vault.models import Case, CaseStep, CaseWaiver
     from vault.services import Services
@@ -151,8 +153,31 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the organization's cases."""
-    from rich.table import Table
+    if as_json:
+        _list_json(overdue)
+        return
+    from vault.cases.direct_listing import read_case_list
+    from vault.clock import system_clock
 
+    # The table reads through the DB-API, without the ORM (issue 14, item 6); when that path cannot answer
+    # (a database to migrate, an unknown organization) the ordinary one runs the same query.
+    listed = read_case_list(org_slug=state.org_slug, today=system_clock().date(), overdue_only=overdue)
+    if listed is not None:
+        _print_cases(listed.rows, listed.short_ids)
+        return
+    from vault.cases import listing
+    from vault.cases.list_sql import Order
+    from vault.db import read_session
+
+    with services() as svc, read_session(svc.engine) as session:
+        org = operator(session).organization_id
+        today = svc.clock().date()
+        rows = listing.case_rows(session, org, today=today, order=Order.OPENED, overdue_only=overdue)
+        short = short_id_map(session, "case")
+    _print_cases(rows, short)
+
+
+def _list_json(overdue: bool) -> None:
     from vault.cases import lifecycle as cases
     from vault.cases import progress
     from vault.db import read_session
@@ -161,26 +186,26 @@ def case_list(
         org = operator(session).organization_id
         rows = progress.overdue_cases(session, org, svc.clock().date()) if overdue else cases.list_cases(session, org)
         data = [case_json(c, session, svc) for c in rows]
-        short = short_id_map(session, "case")
-    if as_json:
-        emit_json(data)
-        return
+    emit_json(data)
+
+
+def _print_cases(rows: list[CaseRow], short: dict[str, str]) -> None:
+    from rich.table import Table
+
     table = Table()
     # The id column never shrinks: a cut id could not be pasted back (issue 14, item 8).
-    table.add_column("id", no_wrap=True, min_width=max((len(short[c["id"]]) for c in data), default=2))
+    table.add_column("id", no_wrap=True, min_width=max((len(short[r.id]) for r in rows), default=2))
     for heading in ("client", "owner", "status", "steps", "access", "overdue"):
         table.add_column(heading)
-    for c in data:
-        p = c["progress"]
-        steps = f"{p['steps_done']}/{p['steps_required']}"
+    for r in rows:
         table.add_row(
-            short[c["id"]],
-            c["client_name"],
-            c["owner_email"],
-            c["status"],
-            steps,
-            f"{p['access_revoked']}/{p['access_total']}",
-            str(len(c["overdue"])),
+            short[r.id],
+            r.client_name,
+            r.owner_email,
+            r.status,
+            f"{r.steps_done}/{r.steps_required}",
+            f"{r.access_revoked}/{r.access_total}",
+            str(r.overdue_items),
         )
     out.print(table)
 
