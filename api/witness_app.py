@@ -99,7 +99,7 @@ def create_witness_app(witness: Witness) -> Starlette:
 
 def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` (``offboard witness serve``): the folder and log keys from the environment."""
-    from vault.witness.home import open_witness
+    from vault.witness.witness_home import open_witness
 
     directory = os.environ.get(DIR_VARIABLE, "")
     logs = [line for line in os.environ.get(LOGS_VARIABLE, "").splitlines() if line.strip()]

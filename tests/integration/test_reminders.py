@@ -32,7 +32,7 @@ from tests.integration.receipts_support import (
 from vault.db import read_session
 from vault.ledger.entries import decode_entry
 from vault.models import LedgerEntry
-from vault.reminders.sweep import sweep
+from vault.reminders.reminder_sweep import sweep
 from vault.services import Services
 
 ADMIN = "boss@agency.example"
@@ -213,7 +213,7 @@ def test_on_postgresql_a_second_worker_does_not_sweep_while_one_sweeps(services:
     the sweep takes no lock."""
     from sqlalchemy import text
 
-    from vault.reminders.sweep import SWEEP_LOCK
+    from vault.reminders.reminder_sweep import SWEEP_LOCK
 
     with world(services, initialized) as (client, worker, inbox, _clock):
         tiny_case(client)

@@ -20,7 +20,7 @@ from vault.orgs.organizations import Principal, Role
 from vault.states import WitnessStatus
 from vault.witnessing.exchange import Outcome
 from vault.witnessing.roster import add_witness, set_witness_policy
-from vault.witnessing.runner import witness_pass
+from vault.witnessing.submitter import witness_pass
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 

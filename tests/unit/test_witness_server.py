@@ -18,8 +18,8 @@ from tests.unit.reference_tree import mth, proof
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.hashing import RootHash
 from vault.witness.cosigner import Witness
-from vault.witness.home import init_witness, open_witness
 from vault.witness.submission import submission_text
+from vault.witness.witness_home import init_witness, open_witness
 
 ORIGIN = "log.example/default"
 NOW = datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)

@@ -32,7 +32,7 @@ def init(
 ) -> None:
     """Make the witness's key (mode 0600) and state in DIR, and print its vkey (tlog-cosignature form)."""
     from signing.cosignature import cosigner_of
-    from vault.witness.home import KEY_FILE, init_witness
+    from vault.witness.witness_home import KEY_FILE, init_witness
 
     made = init_witness(directory, name=name or f"{socket.gethostname()}/witness")
     vkey = cosigner_of(made.signer).vkey()
@@ -54,7 +54,7 @@ def serve(
     """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs given."""
     import uvicorn
 
-    from vault.witness.home import open_witness
+    from vault.witness.witness_home import open_witness
 
     witness = open_witness(directory, log)
     err.print(f"Witness {witness.vkey()}", markup=False)

@@ -16,7 +16,7 @@ def build_registry() -> Registry:
     from vault.jobs.mailing import MAIL_SEND, send_mail_jobs
 
     registry.register_batch_handler(MAIL_SEND, send_mail_jobs)
-    from vault.reminders.sweep import register as register_reminders
+    from vault.reminders.reminder_sweep import register as register_reminders
 
     register_reminders(registry)
     from vault.webhooks.delivery import WEBHOOKS_SWEEP, deliver_due

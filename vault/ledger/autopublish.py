@@ -24,7 +24,7 @@ from vault.db import Read, Transact
 from vault.errors import ConfigurationError, OffboardError
 from vault.ledger.publish import publish_all
 from vault.models import Checkpoint, TimestampToken
-from vault.witnessing.runner import WitnessRunner
+from vault.witnessing.submitter import WitnessRunner
 
 logger = logging.getLogger("offboard.ledger")
 

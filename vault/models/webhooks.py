@@ -1,7 +1,7 @@
 """Webhooks: an organization's endpoints, its ledger cursor, deliveries and their attempts (``docs/webhooks.md``).
 
 The endpoint's signing secret is needed in the clear to sign, so it is kept sealed (AES-256-GCM under a key
-derived from the deployment's webhook key file, ``vault/webhooks/sealing.py``), never as plain text.
+derived from the deployment's webhook key file, ``vault.webhooks.secret_box.py``), never as plain text.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from vault.services import Services
 from vault.states import DeliveryStatus
 from vault.webhooks.endpoints import endpoint_secret, get_endpoint
 from vault.webhooks.events import TEST_EVENT, probe_payload
-from vault.webhooks.sweep import new_delivery_id, sweep
 from vault.webhooks.transport import Outcome, post, signed_headers
+from vault.webhooks.webhook_sweep import new_delivery_id, sweep
 
 #: Waits after the 1st, 2nd, ... failed attempt; after the last, the delivery is failed (about 27.6 h in all).
 RETRY_DELAYS: tuple[timedelta, ...] = (

@@ -25,7 +25,7 @@ from vault.ledger.entries import EntryDraft
 from vault.models import WebhookEndpoint, new_id
 from vault.orgs.organizations import Principal, Role
 from vault.webhooks.events import EVENTS
-from vault.webhooks.sealing import seal, unseal
+from vault.webhooks.secret_box import seal, unseal
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the Standard Webhooks prefix, not a secret)
 SECRET_BYTES = 24
