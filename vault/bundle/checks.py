@@ -26,6 +26,7 @@ from vault.bundle.ledger_checks import LedgerChecks, needed_before_evidence
 from vault.bundle.names import FIXED, BagNames
 from vault.bundle.records import dicts as _list
 from vault.bundle.report_html import check_report
+from vault.bundle.since import check_since, proof_reader
 from vault.bundle.tsa_tokens import check_token
 from vault.bundle.verifier_page import check_verifier_page
 from vault.errors import OffboardError
@@ -54,6 +55,8 @@ class ContentChecks:
     case_id: str | None = None
     origin: str | None = None
     checkpoint_size: int | None = None
+    #: ``--since``: (file name, text) of a checkpoint or tlog-proof the client kept (``since.py``).
+    since: tuple[str, str] | None = None
     _out: list[CheckTuple] = field(default_factory=list)
     #: Findings shown beside the checks, never a pass, that do not change the verdict: what could not be
     #: proven either way (``claims.py``) and a ``verify.html`` other than ours (``_pages``).
@@ -86,6 +89,14 @@ class ContentChecks:
         """The rest, which needs every member's SHA-256 (evidence); returns every check of both steps."""
         self._evidence()
         self._earlier()
+        if self.since is not None:
+            name, text = self.since
+            read = proof_reader(self._text, layout.consistency_path)
+            self._out.append(
+                check_since(
+                    text, item=name, trusted=self._ledger.trusted, checkpoint=self._ledger.checkpoint, proof_from=read
+                )
+            )
         self._receipts()
         self._timestamps()
         self._claims()

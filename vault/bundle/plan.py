@@ -62,6 +62,8 @@ class BundleReceipt:
     make_pdf: Callable[[], bytes] | None = field(default=None, compare=False)
     #: The signed checkpoint note the receipt gave the client, when it carried one.
     checkpoint: str | None = None
+    #: The checkpoint of the receipt's ``.tlog-proof`` (the first holding its entry), when one exists.
+    tlog_proof_checkpoint: str | None = None
 
 
 ReceiptSource = Callable[[Session, Case], list[BundleReceipt]]
@@ -176,6 +178,8 @@ def _earlier(
     for receipt in receipts:
         if receipt.checkpoint is not None:
             reasons.setdefault(receipt.checkpoint, []).append(f"receipt:{receipt.receipt_id}")
+        if receipt.tlog_proof_checkpoint is not None:
+            reasons.setdefault(receipt.tlog_proof_checkpoint, []).append(f"tlog-proof:{receipt.receipt_id}")
     for note in stamped_notes:
         if note != bundle.note:
             reasons.setdefault(note, []).append("timestamp")

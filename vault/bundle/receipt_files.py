@@ -1,5 +1,6 @@
 """The receipts of a case as they go into its bundle: each signed receipt, its countersigned
-acknowledgment when there is one, the receipt's PDF, and the checkpoint the receipt gave the client.
+acknowledgment when there is one, the receipt's PDF, the checkpoint the receipt gave the client, and the
+checkpoint of the receipt's ``.tlog-proof`` (so a bundle proves consistency with both, ``verify --since``).
 
 The receipt tables and PDF belong to ``vault/handover/receipts.py`` and ``vault/handover/receipt_pdf.py``;
 this module only reads them. An acknowledgment is carried as its own signed document
@@ -20,6 +21,7 @@ from vault.clock import Clock
 from vault.config import Settings
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
 from vault.handover.receipts import countersignature_of, document_of, signed_of
+from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Case
 from vault.models.handover import Acknowledgment, Receipt
 
@@ -28,6 +30,14 @@ def _checkpoint_note(document: dict[str, Any]) -> str | None:
     given = document.get("checkpoint")
     note = given.get("note") if isinstance(given, dict) else given
     return note if isinstance(note, str) else None
+
+
+def _covering(session: Session, row: Receipt) -> str | None:
+    """The checkpoint of the receipt entry's ``.tlog-proof`` (``vault/handover/receipt_proof.py``)."""
+    if row.ledger_index is None:
+        return None
+    checkpoint = first_checkpoint_covering(session, row.organization_id, row.ledger_index)
+    return checkpoint.note if checkpoint is not None else None
 
 
 def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
@@ -48,6 +58,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     status=row.status,
                     make_pdf=partial(render_receipt_pdf, receipt_pdf_source(session, row), settings, clock=clock),
                     checkpoint=_checkpoint_note(document_of(row)),
+                    tlog_proof_checkpoint=_covering(session, row),
                 )
             )
             ack = session.exec(select(Acknowledgment).where(Acknowledgment.receipt_id == row.id)).first()

@@ -41,8 +41,8 @@ SWITCH_INTERVAL = 0.0005
 class Check:
     """One verdict on one item."""
 
-    #: The area: archive, bag, manifest, keys, index, checkpoint, entry, evidence, consistency, receipt,
-    #: timestamp, report, verifier.
+    #: The area: archive, bag, manifest, keys, index, checkpoint, entry, evidence, consistency, since,
+    #: receipt, timestamp, report, verifier.
     kind: str
     #: The bag-relative path (or other name) of what was checked.
     item: str
@@ -270,11 +270,14 @@ def verify_bundle(
     pinned: Sequence[Verifier] = (),
     tsa_roots: list[x509.Certificate] | None = None,
     max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
+    since: tuple[str, str] | None = None,
 ) -> BundleVerification:
     """Check the bundle ZIP at ``path``. ``pinned``: the signer keys the user trusts (out of band).
 
-    ``max_total_bytes`` caps the sum of the members' declared uncompressed sizes. Never raises on a
-    bad file: a file that is not a readable bundle archive gives a failed report of ``archive`` checks.
+    ``since``: (name, text) of a checkpoint or tlog-proof the client kept, checked to be a prefix of the
+    bundle's log (``since.py``). ``max_total_bytes`` caps the sum of the members' declared uncompressed
+    sizes. Never raises on a bad file: a file that is not a readable bundle archive gives a failed report
+    of ``archive`` checks.
     """
     try:
         archive = SafeZip.open(path, max_total_bytes=max_total_bytes)
@@ -302,6 +305,7 @@ def verify_bundle(
             names=set(archive.members),
             pinned=tuple(pinned),
             tsa_roots=tsa_roots,
+            since=since,
         )
         content.check_ledger()
         # From here on ``hashed`` (and so ``files`` and ``sha256`` above) holds every member.

@@ -177,6 +177,10 @@ def verify(
             "(bytes, or with a unit: 500MiB, 64GiB; default 64GiB).",
         ),
     ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option("--since", help="A checkpoint or .tlog-proof you kept: the bundle's log must extend it."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check an evidence bundle offline; exit 0 only if every check passes, else list every failure."""
@@ -190,7 +194,13 @@ def verify(
             roots = load_pem_roots(tsa_roots.read_bytes())
         except (OSError, TimestampError) as exc:
             raise InvalidInput(f"cannot read TSA roots from {tsa_roots}: {exc}") from exc
-    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots, max_total_bytes=limit)
+    held = None
+    if since is not None:
+        try:
+            held = (since.name, since.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc}") from exc
+    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots, max_total_bytes=limit, since=held)
     if as_json:
         emit_json(report.to_json())
     if report.refused is not None:

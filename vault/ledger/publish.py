@@ -46,6 +46,12 @@ def latest_checkpoint(session: Session, organization_id: str) -> Checkpoint | No
     return session.exec(query.order_by(col(Checkpoint.size).desc(), col(Checkpoint.id).desc())).first()
 
 
+def first_checkpoint_covering(session: Session, organization_id: str, index: int) -> Checkpoint | None:
+    """The earliest checkpoint whose tree holds entry ``index``: the one a client's tlog-proof of it uses."""
+    query = select(Checkpoint).where(Checkpoint.organization_id == organization_id, col(Checkpoint.size) > index)
+    return session.exec(query.order_by(col(Checkpoint.size), col(Checkpoint.id))).first()
+
+
 def publish(session: Session, settings: Settings, org: Organization, *, clock: Clock = system_clock) -> Checkpoint:
     """A checkpoint covering every committed entry: the latest one if it already does, else a new one.
 
