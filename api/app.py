@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import brand, console, errors, pages
+from api import ack_proof, brand, console, errors, pages
 from api.docs_ui import docs_router
 from api.routes import bundles, cases, evidence, ledger, orgs, playbooks, receipts, staff, tlog, webhooks
 from templates.render import Renderer
@@ -75,6 +75,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(receipts.router)
     app.include_router(webhooks.router)
     app.include_router(pages.router)
+    app.include_router(ack_proof.router)
     app.include_router(brand.router)
     app.include_router(console.router)
     app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))

@@ -40,8 +40,6 @@ from vault.handover import answer_mail
 from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.links import LinkState, LinkStatus
 from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
-from vault.handover.receipt_proof import receipt_tlog_proof
-from vault.ledger.proofs import FILE_EXTENSION
 from vault.mail import Mailer
 from vault.models import Receipt
 from vault.orgs.branding import ClientBrand, client_brand
@@ -409,24 +407,3 @@ def download(token: str, evidence_id: str, request: Request) -> Response:
     )
     headers["Content-Security-Policy"] = "sandbox"
     return StreamingResponse(iterate_in_threadpool(body()), media_type=row.content_type, headers=headers)
-
-
-@router.get("/ack/{token}/receipt.tlog-proof")
-def tlog_proof(token: str, request: Request) -> Response:
-    """The receipt's ledger entry as one C2SP tlog-proof file, for the client to keep (``verify --since``)."""
-    st = ack_state(request)
-    svc = st.services
-    ip = _ip(request, st)
-    if limited := _limited(st, st.guesses, ip, "address"):
-        return limited
-    view = _view_link(svc, token)
-    if isinstance(view, LinkStatus):
-        return _not_live(st, view, ip)
-    org_id, receipt_id = view.document["organization"]["id"], view.document["id"]
-    proof = svc.transact(
-        lambda s: receipt_tlog_proof(s, svc.settings, organization_id=org_id, receipt_id=receipt_id, clock=svc.clock)
-    )
-    disposition = content_disposition(f"receipt-{receipt_id}{FILE_EXTENSION}")
-    return Response(
-        proof.to_text(), media_type="text/plain", headers=st.headers(**{"Content-Disposition": disposition})
-    )
