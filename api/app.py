@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from api import ack_proof, brand, console, errors, pages
 from api.docs_ui import docs_router
@@ -63,21 +63,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         services.renderer = Renderer()
     app.state.services = services
     errors.install(app)
-    app.include_router(cases.router)
-    app.include_router(evidence.router)
-    app.include_router(playbooks.router)
-    app.include_router(staff.router)
-    app.include_router(orgs.router)
-    app.include_router(ledger.router)
-    app.include_router(ledger.well_known)
-    app.include_router(tlog.router)
-    app.include_router(bundles.router)
-    app.include_router(receipts.router)
-    app.include_router(webhooks.router)
-    app.include_router(pages.router)
-    app.include_router(ack_proof.router)
-    app.include_router(brand.router)
-    app.include_router(console.router)
+    routers: tuple[APIRouter, ...] = (cases.router, evidence.router, playbooks.router, staff.router, orgs.router, ledger.router)
+    routers += (ledger.well_known, tlog.router, bundles.router, receipts.router, webhooks.router, pages.router)
+    for router in (*routers, ack_proof.router, brand.router, console.router):
+        app.include_router(router)
     app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))
 
     @app.get("/healthz", tags=["meta"])
