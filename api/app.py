@@ -63,8 +63,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         services.renderer = Renderer()
     app.state.services = services
     errors.install(app)
-    routers: tuple[APIRouter, ...] = (cases.router, evidence.router, playbooks.router, staff.router, orgs.router, ledger.router)
-    routers += (ledger.well_known, tlog.router, bundles.router, receipts.router, webhooks.router, pages.router)
+    routers: tuple[APIRouter, ...] = (cases.router, evidence.router, playbooks.router, staff.router, orgs.router)
+    routers += (ledger.router, ledger.well_known, tlog.router, bundles.router, receipts.router, webhooks.router)
+    routers += (pages.router,)
     for router in (*routers, ack_proof.router, brand.router, console.router):
         app.include_router(router)
     app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))
