@@ -23,9 +23,14 @@ from signing.keys import Signer
 NONCE_SIZE = 12
 
 
+def derive_key(material: bytes, purpose: bytes) -> bytes:
+    """A 256-bit key for ``purpose``, derived from secret ``material`` (HKDF-SHA256, no salt)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
+
+
 def sealing_key(signer: Signer, purpose: bytes) -> bytes:
-    """A 256-bit key for ``purpose``, derived from the signer's seed (HKDF-SHA256, no salt)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(signer.seed)
+    """A 256-bit key for ``purpose``, derived from the signer's seed."""
+    return derive_key(signer.seed, purpose)
 
 
 def seal(

@@ -1,4 +1,4 @@
-"""Sealing of webhook secrets at rest: AES-256-GCM under a key derived (HKDF-SHA256) from a key file.
+"""Sealing of webhook secrets at rest (``signing/sealing.py``: AES-256-GCM) under a key derived from a key file.
 
 A webhook secret must be usable in the clear to sign each delivery, so it cannot be stored only as a hash.
 It is sealed with a 32-byte key file ``webhooks.key`` kept beside the signing keys (the deployment's
@@ -14,11 +14,8 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from signing import sealing
+from signing.errors import SealBroken
 from vault.config import Settings
 from vault.errors import ConfigurationError, IntegrityFailure
 
@@ -54,16 +51,14 @@ def _read_key(path: Path) -> bytes:
     return raw
 
 
-def _aead(settings: Settings) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(_key_material(settings))
-    return AESGCM(key)
+def _key(settings: Settings) -> bytes:
+    return sealing.derive_key(_key_material(settings), _INFO)
 
 
 def seal(settings: Settings, secret: str, *, bound_to: str) -> str:
     """``v1.`` + base64(nonce || ciphertext) of ``secret``, bound to ``bound_to`` (the endpoint id)."""
-    nonce = secrets.token_bytes(12)
-    sealed = _aead(settings).encrypt(nonce, secret.encode("utf-8"), bound_to.encode("utf-8"))
-    return _VERSION + base64.b64encode(nonce + sealed).decode("ascii")
+    sealed = sealing.seal(_key(settings), secret.encode("utf-8"), bound_to.encode("utf-8"))
+    return _VERSION + base64.b64encode(sealed).decode("ascii")
 
 
 def unseal(settings: Settings, sealed: str, *, bound_to: str) -> str:
@@ -72,8 +67,8 @@ def unseal(settings: Settings, sealed: str, *, bound_to: str) -> str:
         raise IntegrityFailure(f"webhook secret of endpoint {bound_to} is not sealed in format v1")
     raw = base64.b64decode(sealed[len(_VERSION) :])
     try:
-        plain = _aead(settings).decrypt(raw[:12], raw[12:], bound_to.encode("utf-8"))
-    except InvalidTag:
+        plain = sealing.unseal(_key(settings), raw, bound_to.encode("utf-8"))
+    except SealBroken:
         raise IntegrityFailure(
             f"webhook secret of endpoint {bound_to} does not open with {KEY_FILE}: the key file or the row changed"
         ) from None
