@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BOOTSTRAP_PYTHON ?= python3
 
-.PHONY: run test lint bench install install-dev system-deps clean
+.PHONY: run test lint bench install install-dev system-deps lock clean
 
 $(VENV)/bin/python:
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: install-dev
 	@if [ -f bench/ledger.py ]; then $(PY) bench/ledger.py; fi
 	@if [ -f bench/bundle.py ]; then $(PY) bench/bundle.py; fi
 	$(PY) bench/cli.py
+
+## Lock files: the development lock first, then the runtime lock constrained by it (one version per package).
+lock: | $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev -o requirements-dev.lock
+	$(UV) pip compile --quiet pyproject.toml -c requirements-dev.lock -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
