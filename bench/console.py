@@ -7,8 +7,12 @@ organization's log holds ``--entries`` entries (default 5,000), each series in o
 domain functions. Then it requests each URL ``--requests`` times (default 50) after one warm-up request and
 reports the median and 95th percentile in milliseconds against the target of 150 ms at p95 (issue 13).
 
-The case's pages (``/cases/{id}``, ``/cases/{id}/evidence``, ``/cases/{id}/timeline``) are measured when
-they answer 200 in the build the bench runs on; any other answer is reported under ``skipped``.
+The case also gets ``--receipts`` signed receipts (default 5), each sent to its two contacts (links shown by
+hand, as without SMTP), so the receipts tab lists receipts with a status per contact.
+
+The case's pages (``/cases/{id}``, ``/cases/{id}/evidence``, ``/cases/{id}/receipts``,
+``/cases/{id}/timeline``) are measured when they answer 200 in the build the bench runs on; any other
+answer is reported under ``skipped``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from vault.cases import lifecycle  # noqa: E402
 from vault.config import Settings  # noqa: E402
 from vault.db import Unit  # noqa: E402
 from vault.evidence.ingest import evidence_entry  # noqa: E402
+from vault.handover.links import send_receipt  # noqa: E402
+from vault.handover.receipts import create_receipt  # noqa: E402
 from vault.ledger import log  # noqa: E402
 from vault.models import Evidence  # noqa: E402
 from vault.orgs import signin  # noqa: E402
@@ -42,7 +48,8 @@ from vault.setup import initialize  # noqa: E402
 
 STAFF, PASSWORD = "bench@agency.example", "paper-lamp-orbit-71"
 TARGET_MS = 150.0
-CASE_PAGES = ("/cases/{id}", "/cases/{id}/evidence", "/cases/{id}/timeline")
+CASE_PAGES = ("/cases/{id}", "/cases/{id}/evidence", "/cases/{id}/receipts", "/cases/{id}/timeline")
+CONTACTS = ["it@client.example", "finance@client.example"]
 
 
 def seed(services: Services, org: str, *, cases: int, evidence: int, entries: int) -> str:
@@ -55,7 +62,7 @@ def seed(services: Services, org: str, *, cases: int, evidence: int, entries: in
 
     def open_all(session: Unit) -> str:
         ids = [
-            lifecycle.open_case(session, admin, client_name=f"Client {n:05d}", owner_email=STAFF).id
+            lifecycle.open_case(session, admin, client_name=f"Client {n:05d}", owner_email=STAFF, contacts=CONTACTS).id
             for n in range(cases)
         ]
         return ids[0]
@@ -84,6 +91,15 @@ def seed(services: Services, org: str, *, cases: int, evidence: int, entries: in
     services.transact(files)
     services.transact(notes)
     return case_id
+
+
+def send_receipts(services: Services, org: str, case_id: str, count: int) -> None:
+    """``count`` receipts of the case's deliverables, each created and sent through the domain functions."""
+    admin = Principal(org, Role.ADMIN, "bench:setup")
+    for _ in range(count):
+        receipt = services.transact(lambda session: create_receipt(session, services.settings, admin, case_id))
+        send_receipt(services.transact, services.settings, admin, receipt.id, mailer=None,
+                     render=services.templates.email)  # fmt: skip
 
 
 def timed(client: TestClient, url: str, requests: int) -> dict[str, Any]:
@@ -115,6 +131,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "target_p95_ms": TARGET_MS, "pages": {}, "skipped": {},
             }  # fmt: skip
             with TestClient(create_app(settings, services=services), follow_redirects=False) as client:
+                send_receipts(services, org, case_id, args.receipts)  # the renderer exists once the app does
+                figures["receipts"] = args.receipts
                 page = client.get("/login")
                 token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
                 client.post("/login", data={"email": STAFF, "password": PASSWORD, "csrf": token})
@@ -139,6 +157,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--evidence", type=int, default=500)
     parser.add_argument("--entries", type=int, default=5000)
+    parser.add_argument("--receipts", type=int, default=5)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_bench_console_upload_json_has_the_ratio_and_rss_keys() -> None:
     result = subprocess.run(
-        [sys.executable, "bench/console_upload.py", "--json", "--gib", "0.002"],
+        [sys.executable, "bench/console_upload.py", "--json", "--gib", "0.002", "--repeat", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -24,6 +24,7 @@ def test_bench_console_upload_json_has_the_ratio_and_rss_keys() -> None:
     figures = json.loads(result.stdout)
     for key in ("baseline_mib_s", "console_mib_s", "ratio", "rss_growth_mib"):
         assert isinstance(figures[key], float) and figures[key] >= 0, key
-    assert figures["size_bytes"] == int(0.002 * 1024**3)
+    assert figures["size_bytes"] == int(0.002 * 1024**3) and figures["rounds"] == 2
+    assert len(figures["baseline_runs_mib_s"]) == len(figures["console_runs_mib_s"]) == 2
     assert figures["ratio_target"] == 0.7 and figures["rss_target_mib"] == 64
     assert isinstance(figures["ratio_ok"], bool) and isinstance(figures["rss_ok"], bool)
