@@ -12,13 +12,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vault.errors import ConfigurationError, NotInitialized
 from vault.home import DEFAULT_HOME as DEFAULT_HOME
 from vault.home import ENV_FILE_NAME as ENV_FILE_NAME
 from vault.home import ENV_PREFIX as ENV_PREFIX
-from vault.home import default_database_url
+from vault.home import database_url_problem, default_database_url
 from vault.home import home_from_env as home_from_env
 
 GIB = 1024**3
@@ -125,6 +126,15 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         # Made absolute once: a relative home would mean another folder for each working directory.
         return value.expanduser().resolve()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_form(cls, value: str | None) -> str | None:
+        problem = database_url_problem(value) if value else None
+        if problem is not None:
+            # A custom error, so the message is ours alone, as the CLI's fast read says it (vault/home.py).
+            raise PydanticCustomError("database_url", problem)
+        return value
 
     @property
     def env_file(self) -> Path:

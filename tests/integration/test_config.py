@@ -161,3 +161,31 @@ def test_offline_bundle_verification_needs_no_home(bare: Path, capsys: pytest.Ca
     code, _, err = run_cli(capsys, "verify", "bundle.zip")
     assert code == 1 and "not a bundle" in err and "offboard init" not in err
     assert [p.name for p in bare.iterdir()] == ["bundle.zip"]
+
+
+@pytest.mark.parametrize("in_file", [False, True])
+@pytest.mark.parametrize(
+    ("url", "found"), [("garbage", "no scheme"), ("mysql://offboard:s3cret@db.example/offboard", "the scheme 'mysql'")]
+)
+def test_a_database_url_of_the_wrong_form_is_one_line_on_the_fast_list_and_the_ordinary_path(
+    bare: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    found: str,
+    in_file: bool,
+) -> None:
+    """``case list``'s table reads without ``Settings`` (vault/cases/direct_listing.py) and still refuses a
+    bad URL as ``Settings`` does, in the same words, without echoing a password."""
+    cli_json(capsys, "init")
+    if in_file:
+        env_file = bare / "offboard-data" / "offboard.env"
+        env_file.write_text(env_file.read_text(encoding="utf-8") + f"OFFBOARD_DATABASE_URL='{url}'\n", "utf-8")
+    else:
+        monkeypatch.setenv("OFFBOARD_DATABASE_URL", url)
+    line = (
+        "error: invalid settings (OFFBOARD_DATABASE_URL: expected sqlite:///PATH or "
+        f"postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB, found {found})\n"
+    )
+    for argv in (["case", "list"], ["case", "list", "--json"], ["staff", "list"]):
+        assert run_cli(capsys, *argv) == (1, "", line), argv

@@ -94,8 +94,9 @@ def test_the_head_revision_read_from_the_files_is_alembics() -> None:
 
 
 #: What checking a bundle must not load: the database, the settings, the web app (issue 17, requirement 2).
-#: Not pydantic itself: typer 0.29 coerces the parameters of every command that runs with pydantic's
-#: TypeAdapter, so it is typer's import; none of Offboard's pydantic models (settings, API schemas) loads.
+#: Not pydantic itself: typer 0.29 coerces a path parameter (the bundle) with pydantic's TypeAdapter (only
+#: text and flag parameters skip it: ``coerce_plainly``), so it is typer's import; none of Offboard's pydantic
+#: models (settings, API schemas) loads.
 NOT_FOR_VERIFY = (
     "alembic",
     "boto3",

@@ -17,6 +17,7 @@ from vault.cli.common import (
     id_text,
     operator,
     out,
+    print_table,
     resolve,
     resolve_all,
     resolve_in,
@@ -190,24 +191,22 @@ def _list_json(overdue: bool) -> None:
 
 
 def _print_cases(rows: list[CaseRow], short: dict[str, str]) -> None:
-    from rich.table import Table
-
-    table = Table()
-    # The id column never shrinks: a cut id could not be pasted back (issue 14, item 8).
-    table.add_column("id", no_wrap=True, min_width=max((len(short[r.id]) for r in rows), default=2))
-    for heading in ("client", "owner", "status", "steps", "access", "overdue"):
-        table.add_column(heading)
-    for r in rows:
-        table.add_row(
-            short[r.id],
-            r.client_name,
-            r.owner_email,
-            r.status,
-            f"{r.steps_done}/{r.steps_required}",
-            f"{r.access_revoked}/{r.access_total}",
-            str(r.overdue_items),
-        )
-    out.print(table)
+    # Each id as its shortest unique prefix, whole (issue 14, item 8).
+    print_table(
+        ("id", "client", "owner", "status", "steps", "access", "overdue"),
+        [
+            (
+                short[r.id],
+                r.client_name,
+                r.owner_email,
+                r.status,
+                f"{r.steps_done}/{r.steps_required}",
+                f"{r.access_revoked}/{r.access_total}",
+                str(r.overdue_items),
+            )
+            for r in rows
+        ],
+    )
 
 
 @case_app.command("show")

@@ -16,6 +16,7 @@ import typer
 import typer.core
 import typer.main
 from typer import _click  # typer parses with its own copy of click; its classes are not re-exported
+from typer._coercion import PassThroughRuntimeParam
 
 import vault
 
@@ -118,6 +119,10 @@ class LazyGroup(typer.core.TyperGroup):
         super().__init__(**attrs)
         self._loaded: set[str] = set()
 
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        coerce_plainly(self, ctx)  # the commands are not loaded yet: get_command covers each
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: _click.Context) -> list[str]:
         del ctx  # the same commands in every context
         return list(COMMANDS)
@@ -128,7 +133,11 @@ class LazyGroup(typer.core.TyperGroup):
         # Built from its modules even when typer already built it: an earlier call in this process may have
         # imported only some of them (``org`` brings ``staff`` without ``staff set-password``).
         if cmd_name not in self._loaded:
-            self.commands[cmd_name] = load_command(cmd_name)
+            command = load_command(cmd_name)
+            coerce_plainly(
+                command, command.context_class(command, info_name=cmd_name, parent=ctx, **command.context_settings)
+            )
+            self.commands[cmd_name] = command
             self._loaded.add(cmd_name)
         return self.commands[cmd_name]
 
@@ -136,6 +145,35 @@ class LazyGroup(typer.core.TyperGroup):
         rows = [(name, COMMANDS[name].help) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+#: Annotations whose values typer may take as given: from the command line they already have that type.
+_PLAIN = (str, bool)
+
+
+def coerce_plainly(command: _click.Command, context: _click.Context) -> None:
+    """Let ``command``'s text and flag parameters, its ``--help`` and its subcommands' take values as given.
+
+    typer 0.29 builds a pydantic ``TypeAdapter`` for every parameter it processes, even one left at its
+    ``None`` default (``--org``, ``--json``, every ``--help``), and importing pydantic for that was a
+    quarter of what ``offboard case list`` takes. A value the command line gives a ``str`` or flag parameter
+    already has its type, so what typer does for annotations pydantic cannot describe
+    (``PassThroughRuntimeParam``: accept an instance, else a usage error) is all it needs. Parameters with
+    a parser or an environment variable (a string for a flag) keep typer's coercion. ``context`` is the one
+    ``command`` parses in, or one like it: it names the help option, which click builds once per command.
+    """
+    help_option = command.get_help_option(context)
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if not isinstance(param, typer.core._TyperParameter) or param._runtime_param is not None:
+            continue
+        descriptor = param.type_descriptor
+        if descriptor.annotation in _PLAIN and descriptor.parameter_info.parser is None and not param.envvar:
+            param._runtime_param = PassThroughRuntimeParam(
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+            )
+    if isinstance(command, typer.core.TyperGroup):
+        for name, sub in command.commands.items():
+            coerce_plainly(sub, sub.context_class(sub, info_name=name, parent=context, **sub.context_settings))
 
 
 def load_command(name: str) -> _click.Command:
