@@ -159,7 +159,8 @@ def byte_size(text: str, what: str) -> int:
     return int(found.group(1)) << _UNITS[(found.group(2) or "B").lower()]
 
 
-def _print_report(report: BundleVerification) -> None:
+def _print_report(report: BundleVerification, *, proof: bool = False) -> None:
+    """The report for people; ``proof``: of a kept tlog-proof file, which has no completeness to prove."""
     if not report.pinned:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
     for check in report.warnings:
@@ -167,22 +168,21 @@ def _print_report(report: BundleVerification) -> None:
         out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     for check in report.failures:
         out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
-    out.print(
-        f"bundle of case {report.case_id or 'absent'}, log {report.origin or 'absent'}, "
-        f"checkpoint size {report.checkpoint_size if report.checkpoint_size is not None else 'absent'}",
-        markup=False,
-    )
+    size = report.checkpoint_size if report.checkpoint_size is not None else "absent"
+    subject = "tlog-proof" if proof else f"bundle of case {report.case_id or 'absent'}"
+    out.print(f"{subject}, log {report.origin or 'absent'}, checkpoint size {size}", markup=False)
     out.print(f"witnesses: {report.witnesses}", markup=False)
     counts = report.to_json()["passed_by_kind"]
     assert isinstance(counts, dict)  # noqa: S101 - built as a dict above
     out.print("passed: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())), markup=False)
     if report.ok:
         pinned = "signer pinned" if report.pinned else "signer NOT pinned"
-        complete = (
-            f"complete from the case's first entry ({report.complete_from})"
-            if report.complete
-            else "completeness NOT proven"
-        )
+        if report.complete:
+            complete = f"complete from the case's first entry ({report.complete_from})"
+        elif proof:
+            complete = "the entry itself is checked against a bundle, with --since"
+        else:
+            complete = "completeness NOT proven"
         warned = f"; {len(report.warnings)} warning(s) above" if report.warnings else ""
         out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}; {complete}{warned})", markup=False)
     else:
@@ -234,7 +234,8 @@ def verify(
         except (OSError, TimestampError) as exc:
             raise InvalidInput(f"cannot read TSA roots from {tsa_roots}: {exc}") from exc
     held = _held(since)
-    if is_tlog_proof(bundle):
+    proof = is_tlog_proof(bundle)
+    if proof:
         if held is not None:
             raise typer.BadParameter("checks a bundle against a kept file, not a kept file alone", param_hint="--since")
         report = verify_proof_file(bundle, pinned=pinned, witnesses=witnesses)
@@ -248,6 +249,6 @@ def verify(
         # Nothing in the file was read: one line says why, without a report of checks never run.
         err.print(f"not a bundle: {report.refused}", markup=False)
     elif not as_json:
-        _print_report(report)
+        _print_report(report, proof=proof)
     if not report.ok:
         raise typer.Exit(1)
