@@ -8,8 +8,10 @@ checks a later bundle with ``offboard verify BUNDLE --since FILE``.
 The embedded checkpoint is the cosigned one (C2SP tlog-proof@v1 takes the checkpoint note verbatim, and
 a signed note carries cosignatures as extra signature lines): the log's note followed by every
 cosignature line witnesses returned for it so far (``vault/witnessing/cosigned.py``), which
-``offboard verify FILE --witness-key VKEY`` checks. So the file gains those lines once witnesses have
-answered, and is the same on every download after that.
+``offboard verify FILE --witness-key VKEY`` checks. So the file gains those lines as witnesses answer.
+Witnesses are sent each organization's latest checkpoint only, so one superseded before a submission
+pass may never be cosigned: its file then carries no cosignature, and a later bundle's witnessed
+checkpoint, consistency-proven to extend it, is what a witness vouches for.
 """
 
 from __future__ import annotations
