@@ -134,6 +134,12 @@ def test_verify_refuses_bad_witness_options(
         code, _, err = run_cli(capsys, "verify", str(bundle), *args)
         assert code == 2, (args, err)
         assert len(err.strip().splitlines()) == 1, err
+    proof = tmp_path / "kept.tlog-proof"
+    proof.write_text("c2sp.org/tlog-proof@v1\nindex 0\n\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "verify", str(proof), "--since", str(proof))
+    assert code == 2 and "--since" in err, err
+    code, _, err = run_cli(capsys, "verify", str(proof), "--witness-key", v1)
+    assert code == 1 and err.startswith("not a tlog-proof: "), err
 
 
 def test_tlog_proof_carries_the_cosignatures_of_its_checkpoint(

@@ -247,7 +247,7 @@ def verify(
         emit_json(report.to_json())
     if report.refused is not None:
         # Nothing in the file was read: one line says why, without a report of checks never run.
-        err.print(f"not a bundle: {report.refused}", markup=False)
+        err.print(report.refused if proof else f"not a bundle: {report.refused}", markup=False)
     elif not as_json:
         _print_report(report, proof=proof)
     if not report.ok:
