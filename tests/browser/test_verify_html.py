@@ -15,6 +15,9 @@ from typing import Any
 import nacl.signing
 import pytest
 
+from signing.cosignature import cosign, cosigner_of
+from signing.keys import generate_key
+from signing.note import parse_note
 from tests.integration.bundle_corpus import (
     ALWAYS_PASS_PAGE,
     CORPUS_NAMES,
@@ -25,6 +28,9 @@ from tests.integration.bundle_corpus import (
     build_services_at,
     corpus,
     entry_count,
+    rebag,
+    rezip,
+    unzip,
     with_sha512,
     with_verify_page,
 )
@@ -36,6 +42,10 @@ from tests.integration.bundle_rezip import (
     rezip_with_python,
     rezip_with_zip,
 )
+from vault.bundle import layout
+from vault.bundle.verify import verify_bundle
+from vault.bundle.witness_checks import WitnessPolicy
+from vault.witnessing.cosigners import parse_witness_key
 
 PAGE = (Path(__file__).resolve().parents[2] / "templates" / "bundle" / "verify.html").as_uri()
 
@@ -86,12 +96,18 @@ def bundles(built: Built, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return out
 
 
-def run_page(page: Any, bundle: Path, key: str, *, fallback: bool = False) -> str:
+def run_page(
+    page: Any, bundle: Path, key: str, *, fallback: bool = False, witness_keys: str = "", required: str = ""
+) -> str:
     page.goto(PAGE)
     if fallback:
         page.evaluate("window.offboardForceFallback = true")
     if key:
         page.fill("#key", key)
+    if witness_keys:
+        page.fill("#witness-keys", witness_keys)
+    if required:
+        page.fill("#witnesses-required", required)
     page.set_input_files("#bundle", str(bundle))
     page.wait_for_selector("body[data-verdict]", timeout=60_000)
     return str(page.get_attribute("body", "data-verdict"))
@@ -250,3 +266,33 @@ def test_a_file_that_is_no_bundle_shows_fail(
     assert page.inner_text("#verdict") == "FAIL: 1 of 1 checks failed"
     (row,) = page.inner_text("#checks tbody").splitlines()
     assert row.startswith("FAIL\tarchive\tbundle\t") and says in row, row
+
+
+def test_witness_keys_check_the_cosigned_checkpoint(page: Any, built: Built, tmp_path: Path) -> None:
+    """The bundle's checkpoint cosigned by two witnesses (tlog-cosignature/v1, made here with their keys): the
+    page checks each line against the keys pasted, as ``offboard verify --witness-key`` does."""
+    root, files = unzip(built.zip_bytes)
+    note = files[layout.CHECKPOINT].decode()
+    witnesses = [generate_key("witness.test/w1"), generate_key("witness.test/w2")]
+    body = parse_note(note).body
+    lines = "".join(cosign(w, body, 1_800_000_000 + i).to_line() for i, w in enumerate(witnesses))
+    files[layout.WITNESSED] = (note + lines).encode()
+    path = tmp_path / "cosigned.zip"
+    path.write_bytes(rezip(root, rebag(files)))
+    v1, v2 = (cosigner_of(w).vkey() for w in witnesses)
+    stranger = cosigner_of(generate_key("witness.test/w3")).vkey()
+
+    assert run_page(page, path, built.vkey, witness_keys=f"{v1}\n{v2}") == "pass", page.inner_text("#checks")
+    assert page.inner_text("#witnesses").startswith("Witnesses: 2 of 2 witness keys cosigned the checkpoint of size")
+    # The Python verifier agrees, line for line.
+    policy = WitnessPolicy.of([parse_witness_key(v1), parse_witness_key(v2)], None)
+    assert verify_bundle(path, witnesses=policy).witnesses == page.inner_text("#witnesses").removeprefix("Witnesses: ")
+
+    assert run_page(page, path, built.vkey, witness_keys=f"{v1}\n{stranger}") == "fail"
+    failed = [row for row in page.inner_text("#checks").splitlines() if row.startswith("FAIL")]
+    assert len(failed) == 1 and failed[0].startswith("FAIL\twitness\tdata/ledger/witnessed.checkpoint\t1 of 2"), failed
+    assert "not cosigned by witness.test/w3" in failed[0]
+    assert run_page(page, path, built.vkey, witness_keys=f"{v1}\n{stranger}", required="1") == "pass"
+
+    assert run_page(page, path, built.vkey) == "pass"
+    assert "no independent witness was checked" in page.inner_text("#witnesses")

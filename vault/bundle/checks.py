@@ -29,6 +29,7 @@ from vault.bundle.report_html import check_report
 from vault.bundle.since import check_since, proof_reader
 from vault.bundle.tsa_tokens import check_token
 from vault.bundle.verifier_page import check_verifier_page
+from vault.bundle.witness_checks import WitnessPolicy, check_witnesses
 from vault.errors import OffboardError
 from vault.ledger.checkpoint import open_checkpoint
 from vault.ledger.proofs import ConsistencyProof
@@ -57,6 +58,10 @@ class ContentChecks:
     checkpoint_size: int | None = None
     #: ``--since``: (file name, text) of a checkpoint or tlog-proof the client kept (``since.py``).
     since: tuple[str, str] | None = None
+    #: ``--witness-key``: the witnesses whose cosignatures must be on the witnessed checkpoint (``None``: none).
+    witnesses: WitnessPolicy | None = None
+    #: One sentence on the witnesses: who cosigned, or that no independent witness was checked.
+    witness_summary: str = ""
     _out: list[CheckTuple] = field(default_factory=list)
     #: Findings shown beside the checks, never a pass, that do not change the verdict: what could not be
     #: proven either way (``claims.py``) and a ``verify.html`` other than ours (``_pages``).
@@ -97,6 +102,7 @@ class ContentChecks:
                     text, item=name, trusted=self._ledger.trusted, checkpoint=self._ledger.checkpoint, proof_from=read
                 )
             )
+        self._witnessed()
         self._receipts()
         self._timestamps()
         self._claims()
@@ -120,6 +126,22 @@ class ContentChecks:
         self._out.extend(claims.run())
         self.warnings.extend(claims.warnings)
         self.complete_from, self.complete = claims.complete_from, claims.complete
+
+    def _witnessed(self) -> None:
+        def optional(path: str) -> str | None:
+            # Absent is no bag failure here: a bundle made before any cosignature carries neither file.
+            return self._text(path) if path in self.names else None
+
+        verdict = check_witnesses(
+            optional(layout.WITNESSED),
+            item=layout.WITNESSED,
+            policy=self.witnesses,
+            trusted=self._ledger.trusted,
+            checkpoint=self._ledger.checkpoint,
+            earlier_text=lambda size: optional(layout.earlier_checkpoint_path(size)),
+        )
+        self._out.extend(verdict.checks)
+        self.witness_summary = verdict.summary
 
     # --- evidence ------------------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ def manifest_algorithms(names: set[str] | frozenset[str]) -> tuple[str, ...]:
 
 INDEX = "data/bundle.json"
 CHECKPOINT = "data/ledger/checkpoint"
+#: The latest cosigned checkpoint: the log's signed note, then the witnesses' cosignature lines (optional).
+WITNESSED = "data/ledger/witnessed.checkpoint"
 ENTRIES_DIR = "data/ledger/entries/"
 PROOFS_DIR = "data/ledger/proofs/"
 EARLIER_DIR = "data/ledger/checkpoints/"

@@ -17,6 +17,8 @@ from vault.bundle import layout
 FIXED = frozenset(
     {layout.INDEX, layout.CHECKPOINT, layout.KEYS_INDEX, layout.REPORT_HTML, layout.REPORT_PDF, layout.VERIFY_HTML}
 )
+#: Files the layout names that a bundle may lack (no witness had cosigned a checkpoint at export).
+OPTIONAL = frozenset({layout.WITNESSED})
 #: Folders the layout allows under ``data/``.
 FOLDERS = (
     layout.ENTRIES_DIR,
@@ -65,7 +67,7 @@ class BagNames:
     def unexpected(self) -> Iterator[tuple[str, str]]:
         """Each name outside the layout, sorted, with why."""
         for path in self.ordered:
-            if path.startswith("data/") and path not in FIXED and not path.startswith(FOLDERS):
+            if path.startswith("data/") and path not in FIXED | OPTIONAL and not path.startswith(FOLDERS):
                 yield path, "unexpected payload file (not part of the bundle format)"
             elif path.startswith((layout.ENTRIES_DIR, layout.PROOFS_DIR)) and not self._ledger_file(path):
                 yield path, "unexpected file among the ledger entries and proofs"
@@ -76,4 +78,4 @@ class BagNames:
         return path in self.entries or path in self.proofs
 
 
-__all__ = ["FIXED", "FOLDERS", "BagNames"]
+__all__ = ["FIXED", "FOLDERS", "OPTIONAL", "BagNames"]

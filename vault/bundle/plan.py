@@ -26,6 +26,7 @@ from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
 from vault.bundle.tsa_tokens import certificates_pem
+from vault.bundle.witnessed import WitnessedCheckpoint, latest_witnessed
 from vault.cases.lifecycle import get_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
@@ -125,6 +126,8 @@ class BundlePlan:
     earlier: tuple[EarlierCheckpoint, ...]
     timestamps: tuple[StampedCheckpoint, ...]
     receipts: tuple[BundleReceipt, ...]
+    #: The latest cosigned checkpoint within the bundle (``witnessed.py``), when a witness cosigned one.
+    witnessed: WitnessedCheckpoint | None = None
     #: Generated payload files (``data/...``) by path; the report files are added by ``report``.
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -173,8 +176,11 @@ def _earlier(
     bundle: Checkpoint,
     receipts: Iterable[BundleReceipt],
     stamped_notes: Iterable[str],
+    witnessed: WitnessedCheckpoint | None,
 ) -> list[EarlierCheckpoint]:
     reasons: dict[str, list[str]] = {}
+    if witnessed is not None and witnessed.note != bundle.note:
+        reasons[witnessed.note] = ["witnessed"]
     for receipt in receipts:
         if receipt.checkpoint is not None:
             reasons.setdefault(receipt.checkpoint, []).append(f"receipt:{receipt.receipt_id}")
@@ -246,7 +252,8 @@ def build_plan(
     case_receipts = receipts(session, case)
     first_index = entries[0].index if entries else checkpoint.size
     stamped = _stamped(session, org.id, first_index, checkpoint.size)
-    earlier = _earlier(session, org.id, checkpoint, case_receipts, (cp.note for cp, _ in stamped))
+    witnessed = latest_witnessed(session, org, size=checkpoint.size)
+    earlier = _earlier(session, org.id, checkpoint, case_receipts, (cp.note for cp, _ in stamped), witnessed)
     plan = BundlePlan(
         root=layout.bag_root(case.id),
         case=case,
@@ -261,6 +268,7 @@ def build_plan(
         earlier=tuple(earlier),
         timestamps=tuple(_timestamp_plan(checkpoint, earlier, stamped)),
         receipts=tuple(case_receipts),
+        witnessed=witnessed,
     )
     _add_ledger_files(plan)
     _add_keys(plan, session)
@@ -311,6 +319,8 @@ def _add_ledger_files(plan: BundlePlan) -> None:
         plan.files[layout.earlier_checkpoint_path(earlier.size)] = earlier.note.encode("utf-8")
         proof_json = ConsistencyProof(first=earlier.size, second=plan.checkpoint.size, hashes=earlier.proof).to_json()
         plan.files[layout.consistency_path(earlier.size)] = canonical(proof_json)
+    if plan.witnessed is not None:
+        plan.files[layout.WITNESSED] = plan.witnessed.cosigned_note.encode("utf-8")
 
 
 def _add_keys(plan: BundlePlan, session: Session) -> None:

@@ -25,6 +25,7 @@ from signing.keys import Verifier
 from vault.bundle import bagit, layout
 from vault.bundle.checks import ContentChecks, needed_before_evidence
 from vault.bundle.digests import MemberDigests, hash_inline, start_large
+from vault.bundle.witness_checks import WitnessPolicy
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES, HostileArchive, SafeZip
 
 #: Pool threads hashing large members at most, besides the calling thread, which joins them once its
@@ -72,6 +73,8 @@ class BundleVerification:
     #: Why the file was refused before any member was read (missing, not a ZIP, empty, truncated,
     #: hostile, over the size limit), in one sentence; ``checks`` then holds only ``archive`` checks.
     refused: str | None = None
+    #: One sentence on the witnesses: how many of which keys cosigned, or that none was checked.
+    witnesses: str = ""
 
     @property
     def ok(self) -> bool:
@@ -96,6 +99,7 @@ class BundleVerification:
             "complete": self.complete,
             "complete_from": self.complete_from,
             "refused": self.refused,
+            "witnesses": self.witnesses,
             "checks": len(self.checks),
             "failures": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.failures],
             "warnings": [{"kind": c.kind, "item": c.item, "detail": c.detail} for c in self.warnings],
@@ -271,13 +275,15 @@ def verify_bundle(
     tsa_roots: list[x509.Certificate] | None = None,
     max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
     since: tuple[str, str] | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleVerification:
     """Check the bundle ZIP at ``path``. ``pinned``: the signer keys the user trusts (out of band).
 
     ``since``: (name, text) of a checkpoint or tlog-proof the client kept, checked to be a prefix of the
     bundle's log (``since.py``). ``max_total_bytes`` caps the sum of the members' declared uncompressed
     sizes. Never raises on a bad file: a file that is not a readable bundle archive gives a failed report
-    of ``archive`` checks.
+    of ``archive`` checks. ``witnesses``: the witness keys whose cosignatures must be on the bundle's
+    witnessed checkpoint (``witness_checks.py``); without them the report says no witness was checked.
     """
     try:
         archive = SafeZip.open(path, max_total_bytes=max_total_bytes)
@@ -306,6 +312,7 @@ def verify_bundle(
             pinned=tuple(pinned),
             tsa_roots=tsa_roots,
             since=since,
+            witnesses=witnesses,
         )
         content.check_ledger()
         # From here on ``hashed`` (and so ``files`` and ``sha256`` above) holds every member.
@@ -322,4 +329,5 @@ def verify_bundle(
         warnings=tuple(Check(kind, item, False, detail) for kind, item, detail in content.warnings),
         complete_from=content.complete_from,
         proven_complete=content.complete,
+        witnesses=content.witness_summary,
     )

@@ -21,10 +21,13 @@ import typer
 from signing.errors import InvalidKey, TimestampError
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import load_pem_roots
+from vault.bundle.proof_file import is_tlog_proof, verify_proof_file
 from vault.bundle.verify import verify_bundle
+from vault.bundle.witness_checks import WitnessPolicy
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
 from vault.errors import InvalidInput
+from vault.witnessing.cosigners import parse_witness_key
 
 if TYPE_CHECKING:
     from vault.bundle.verify import BundleVerification
@@ -122,6 +125,32 @@ def _pinned_keys(keys: list[str], key_file: Path | None) -> list[Verifier]:
         raise InvalidInput(f"not a verifier key (name+keyid+base64): {exc}") from exc
 
 
+def _witness_policy(keys: list[str], required: int | None) -> WitnessPolicy | None:
+    """The ``--witness-key`` / ``--witnesses-required`` policy; a bad key or count is a usage error (exit 2)."""
+    if not keys:
+        if required is not None:
+            raise typer.BadParameter("needs at least one --witness-key", param_hint="--witnesses-required")
+        return None
+    try:
+        parsed = [parse_witness_key(key) for key in keys]
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="--witness-key") from None
+    try:
+        return WitnessPolicy.of(parsed, required)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="--witnesses-required") from None
+
+
+def _held(since: Path | None) -> tuple[str, str] | None:
+    """``--since``: (file name, text) of the checkpoint or tlog-proof the client kept."""
+    if since is None:
+        return None
+    try:
+        return since.name, since.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc}") from exc
+
+
 def byte_size(text: str, what: str) -> int:
     """``text`` as a number of bytes: plain digits or with a binary unit (``500MiB``, ``64 GiB``)."""
     found = _SIZE.fullmatch(text)
@@ -130,7 +159,8 @@ def byte_size(text: str, what: str) -> int:
     return int(found.group(1)) << _UNITS[(found.group(2) or "B").lower()]
 
 
-def _print_report(report: BundleVerification) -> None:
+def _print_report(report: BundleVerification, *, proof: bool = False) -> None:
+    """The report for people; ``proof``: of a kept tlog-proof file, which has no completeness to prove."""
     if not report.pinned:
         err.print(f"[bold red]{NOT_PINNED}[/bold red]")
     for check in report.warnings:
@@ -138,21 +168,21 @@ def _print_report(report: BundleVerification) -> None:
         out.print(f"WARNING [{check.kind}] {check.item}: {check.detail}", markup=False)
     for check in report.failures:
         out.print(f"FAIL [{check.kind}] {check.item}: {check.detail}", markup=False)
-    out.print(
-        f"bundle of case {report.case_id or 'absent'}, log {report.origin or 'absent'}, "
-        f"checkpoint size {report.checkpoint_size if report.checkpoint_size is not None else 'absent'}",
-        markup=False,
-    )
+    size = report.checkpoint_size if report.checkpoint_size is not None else "absent"
+    subject = "tlog-proof" if proof else f"bundle of case {report.case_id or 'absent'}"
+    out.print(f"{subject}, log {report.origin or 'absent'}, checkpoint size {size}", markup=False)
+    out.print(f"witnesses: {report.witnesses}", markup=False)
     counts = report.to_json()["passed_by_kind"]
     assert isinstance(counts, dict)  # noqa: S101 - built as a dict above
     out.print("passed: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())), markup=False)
     if report.ok:
         pinned = "signer pinned" if report.pinned else "signer NOT pinned"
-        complete = (
-            f"complete from the case's first entry ({report.complete_from})"
-            if report.complete
-            else "completeness NOT proven"
-        )
+        if report.complete:
+            complete = f"complete from the case's first entry ({report.complete_from})"
+        elif proof:
+            complete = "the entry itself is checked against a bundle, with --since"
+        else:
+            complete = "completeness NOT proven"
         warned = f"; {len(report.warnings)} warning(s) above" if report.warnings else ""
         out.print(f"VERIFIED: all {len(report.checks)} checks passed ({pinned}; {complete}{warned})", markup=False)
     else:
@@ -161,7 +191,7 @@ def _print_report(report: BundleVerification) -> None:
 
 @app.command("verify")
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="The bundle ZIP.")],
+    bundle: Annotated[Path, typer.Argument(help="The bundle ZIP, or a .tlog-proof file you kept.")],
     key: Annotated[list[str] | None, typer.Option("--key", help="Signer verifier key (vkey); repeatable.")] = None,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="A file of verifier keys, one a line.")] = None,
     tsa_roots: Annotated[
@@ -181,9 +211,18 @@ def verify(
         Path | None,
         typer.Option("--since", help="A checkpoint or .tlog-proof you kept: the bundle's log must extend it."),
     ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="A witness's cosigner key (tlog-cosignature/v1 vkey); repeatable."),
+    ] = None,
+    witnesses_required: Annotated[
+        int | None,
+        typer.Option("--witnesses-required", help="How many of the witness keys must have cosigned (default: all)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check an evidence bundle offline; exit 0 only if every check passes, else list every failure."""
+    witnesses = _witness_policy(list(witness_key or []), witnesses_required)
     limit = DEFAULT_MAX_ARCHIVE_BYTES
     if max_archive_bytes is not None:
         limit = byte_size(max_archive_bytes, f"--max-archive-bytes (or ${MAX_ARCHIVE_ENV})")
@@ -194,19 +233,22 @@ def verify(
             roots = load_pem_roots(tsa_roots.read_bytes())
         except (OSError, TimestampError) as exc:
             raise InvalidInput(f"cannot read TSA roots from {tsa_roots}: {exc}") from exc
-    held = None
-    if since is not None:
-        try:
-            held = (since.name, since.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc}") from exc
-    report = verify_bundle(bundle, pinned=pinned, tsa_roots=roots, max_total_bytes=limit, since=held)
+    held = _held(since)
+    proof = is_tlog_proof(bundle)
+    if proof:
+        if held is not None:
+            raise typer.BadParameter("checks a bundle against a kept file, not a kept file alone", param_hint="--since")
+        report = verify_proof_file(bundle, pinned=pinned, witnesses=witnesses)
+    else:
+        report = verify_bundle(
+            bundle, pinned=pinned, tsa_roots=roots, max_total_bytes=limit, since=held, witnesses=witnesses
+        )
     if as_json:
         emit_json(report.to_json())
     if report.refused is not None:
         # Nothing in the file was read: one line says why, without a report of checks never run.
-        err.print(f"not a bundle: {report.refused}", markup=False)
+        err.print(report.refused if proof else f"not a bundle: {report.refused}", markup=False)
     elif not as_json:
-        _print_report(report)
+        _print_report(report, proof=proof)
     if not report.ok:
         raise typer.Exit(1)

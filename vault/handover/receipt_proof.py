@@ -4,6 +4,14 @@ Proven in the first checkpoint whose tree holds the entry (published now if none
 download of one receipt's proof is the same file, and every later bundle of the case carries a
 consistency proof from that checkpoint (``vault/bundle/receipt_files.py``): the client keeps the file and
 checks a later bundle with ``offboard verify BUNDLE --since FILE``.
+
+The embedded checkpoint is the cosigned one (C2SP tlog-proof@v1 takes the checkpoint note verbatim, and
+a signed note carries cosignatures as extra signature lines): the log's note followed by every
+cosignature line witnesses returned for it so far (``vault/witnessing/cosigned.py``), which
+``offboard verify FILE --witness-key VKEY`` checks. So the file gains those lines as witnesses answer.
+Witnesses are sent each organization's latest checkpoint only, so one superseded before a submission
+pass may never be cosigned: its file then carries no cosignature, and a later bundle's witnessed
+checkpoint, consistency-proven to extend it, is what a witness vouches for.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from vault.ledger.proofs import TlogProof
 from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Organization
 from vault.models.handover import Receipt
+from vault.witnessing.cosigned import cosigned_checkpoint
 
 
 def receipt_tlog_proof(
@@ -27,11 +36,11 @@ def receipt_tlog_proof(
     receipt = session.get(Receipt, receipt_id)
     if receipt is None or receipt.organization_id != organization_id or receipt.ledger_index is None:
         raise NotFound(f"no issued receipt {receipt_id}")
+    org = session.get(Organization, organization_id)
+    if org is None:  # pragma: no cover - a receipt always has its organization (foreign key)
+        raise NotFound("the receipt's organization is gone")
     checkpoint = first_checkpoint_covering(session, organization_id, receipt.ledger_index)
     if checkpoint is None:
-        org = session.get(Organization, organization_id)
-        if org is None:  # pragma: no cover - a receipt always has its organization (foreign key)
-            raise NotFound("the receipt's organization is gone")
         checkpoint = service.current_checkpoint(session, settings, org, clock=clock)
     inclusion = service.prove_inclusion(session, organization_id, receipt.ledger_index, checkpoint.size)
-    return TlogProof.of(inclusion, checkpoint.note)
+    return TlogProof.of(inclusion, cosigned_checkpoint(session, org, checkpoint).cosigned_note)
