@@ -19,6 +19,7 @@ from api.console import (
     ledger_page,
     settings,
     settings_people,
+    settings_webhooks,
     signin,
     sso,
 )
@@ -34,6 +35,7 @@ router.include_router(case_timeline.router)
 router.include_router(ledger_page.router)
 router.include_router(settings.router)
 router.include_router(settings_people.router)
+router.include_router(settings_webhooks.router)
 router.include_router(case_evidence.router)
 router.include_router(case_receipts.router)
 

@@ -1,6 +1,7 @@
 """The console's settings pages, for admins only (``docs/console.md``, "Settings"): the organization's
 name, branding (accent colour, Reply-To of client emails, logo) and reminder settings, its API tokens and
-its checkpoint signing keys. Staff and playbooks are in ``settings_people.py``.
+its checkpoint signing keys. Staff and playbooks are in ``settings_people.py``, webhooks in
+``settings_webhooks.py``.
 
 Each form is an adapter over the domain functions the API and the CLI use (``rename_organization``,
 ``set_branding``, ``set_logo``/``remove_logo``, ``create_token``/``revoke_token``, ``rotate_key``).
@@ -40,6 +41,7 @@ TABS = (
     ("tokens", "API tokens", "/settings/tokens"),
     ("playbooks", "Playbooks", "/settings/playbooks"),
     ("keys", "Signing keys", "/settings/keys"),
+    ("webhooks", "Webhooks", "/settings/webhooks"),
 )
 
 

@@ -2,8 +2,9 @@
 
 Organization A (the default one) and B each get staff who can sign in (an admin, a member and a viewer,
 the same emails in both so an owner check is never what answers), a case with a piece of evidence, an
-access item and a receipt. Seeded through the API with each organization's own admin token, as a person
-scripting Offboard would.
+access item and a receipt, and a webhook endpoint with one delivery (a ``webhook.test`` to a closed
+loopback port, so nothing answers and nothing waits). Seeded through the API with each organization's own
+admin token, as a person scripting Offboard would.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from fastapi.testclient import TestClient
 
 from tests.integration.cases_helpers import OWNER, add_staff, open_case, upload
 from tests.integration.console_support import add_signin_staff
+from tests.services import free_port
 from vault.db import session_scope
-from vault.orgs.organizations import Role, create_token
+from vault.orgs.organizations import Principal, Role, create_token
 
 ADMIN = "admin@agency.example"
 MEMBER = "member@agency.example"
@@ -63,6 +65,7 @@ def _seed(client: TestClient, services: Any, organization_id: str, client_name: 
     steps = client.get(f"/api/v1/cases/{case['id']}/steps").json()
     playbooks = client.get("/api/v1/playbooks").json()
     index = client.get(f"/api/v1/cases/{case['id']}/timeline").json()[-1]["index"]
+    endpoint_id, delivery_id = _webhook(client, services, organization_id)
     ids = {
         "case_id": case["id"],
         "evidence_id": evidence,
@@ -75,8 +78,21 @@ def _seed(client: TestClient, services: Any, organization_id: str, client_name: 
         "version": "1",
         "staff_id": next(m["id"] for m in client.get("/api/v1/staff").json() if m["email"] == MEMBER),
         "token_id": client.get("/api/v1/tokens").json()[0]["id"],
+        "endpoint_id": endpoint_id,
+        "delivery_id": delivery_id,
     }
     return Org(organization_id, ids)
+
+
+def _webhook(client: TestClient, services: Any, organization_id: str) -> tuple[str, str]:
+    from vault.webhooks.delivery import send_test
+
+    url = f"http://127.0.0.1:{free_port()}/hook"
+    made = client.post("/api/v1/webhooks", json={"url": url, "events": ["case.opened"], "allow_loopback_http": True})
+    assert made.status_code == 201, made.text
+    admin = Principal(organization_id, Role.ADMIN, "test:setup")
+    sent = send_test(services, admin, made.json()["id"], now=services.clock())
+    return made.json()["id"], sent.attempt.delivery_id
 
 
 def build_world(app: Any, services: Any, initialized: Any) -> World:
