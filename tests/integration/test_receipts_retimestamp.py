@@ -7,6 +7,7 @@ a second run with nothing due does nothing; without a TSA the command fails in o
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,6 @@ def _stored(services: Any, receipt_id: str) -> list[Any]:
 
 
 def _entries(services: Any, kind: str) -> list[dict[str, Any]]:
-    import json
-
     from vault.db import read_session
     from vault.models import LedgerEntry
 
@@ -46,8 +45,6 @@ def _entries(services: Any, kind: str) -> list[dict[str, Any]]:
 
 
 def _retimestamp(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    import json
-
     code, out, err = run_cli(capsys, "receipt", "retimestamp", *args)
     return code, json.loads(out) if code == 0 and "--json" in args else out, err
 
@@ -92,6 +89,12 @@ def test_a_stored_pdf_is_retimestamped_served_and_validates_after_the_first_tsa_
         assert (done["subject"], done["version"], done["old_sha256"]) == (receipt["id"], 2, v1.sha256)
         code, again_result, err = _retimestamp(capsys, "--json")
         assert code == 0 and again_result == {"retimestamped": []}, "nothing due: the fresh TSA lasts 200 days"
+        # The new entries keep the case's bundle verifying.
+        bundle = tmp_path / "case.zip"
+        assert run_cli(capsys, "bundle", "export", h.case_id, "-o", str(bundle))[0] == 0
+        vkey = json.loads(run_cli(capsys, "ledger", "verifier-key", "--json")[1])[0]["vkey"]
+        code, out, _ = run_cli(capsys, "verify", str(bundle), "--key", vkey)
+        assert code == 0 and "VERIFIED" in out
         # Served from the store, so the re-timestamped version even though the app's TSA is still the short one.
         with app_client(services, initialized.admin_token.secret, **overrides) as ltv_client:
             served = ltv_client.get(f"/api/v1/receipts/{receipt['id']}/pdf").content
