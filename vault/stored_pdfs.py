@@ -132,13 +132,17 @@ def stored_or_rendered(
     subject: PdfSubject,
     render: Callable[[], bytes],
     *,
+    keep: bool,
     clock: Clock = system_clock,
 ) -> bytes:
-    """The stored PDF of ``subject``; on first use ``render()`` it (a long-term PDF), store and record it."""
+    """The stored PDF of ``subject``; when none is stored yet, ``render()`` it, and store and record it if
+    ``keep`` (a long-term PDF)."""
     existing = read(lambda session: current_pdf(session, subject))
     if existing is not None:
         return read_pdf(store, existing)
     data = render()
+    if not keep:
+        return data
     stamp = _timestamp(data)
     stored = write_pdf(store, data)
     row = transact(lambda unit: _record_first(unit, subject, stored, stamp, clock))

@@ -21,8 +21,10 @@ from sqlmodel import col, select
 
 from tests.helpers import run_cli, sha256
 from tests.integration.receipts_support import app_client, create_receipt, handover, timeline_types
+from tests.integration.test_bundle_export import members
 from tests.tsa import LocalTSA
 from tests.unit.test_signing_pades_ltv import _lta_passes, _pdfsig
+from vault.bundle import layout
 
 
 def _stored(services: Any, receipt_id: str) -> list[Any]:
@@ -95,12 +97,14 @@ def test_a_stored_pdf_is_retimestamped_served_and_validates_after_the_first_tsa_
         vkey = json.loads(run_cli(capsys, "ledger", "verifier-key", "--json")[1])[0]["vkey"]
         code, out, _ = run_cli(capsys, "verify", str(bundle), "--key", vkey)
         assert code == 0 and "VERIFIED" in out
+        bundled = members(bundle.read_bytes())[layout.receipt_paths(receipt["id"])[2]]
         # Served from the store, so the re-timestamped version even though the app's TSA is still the short one.
         with app_client(services, initialized.admin_token.secret, **overrides) as ltv_client:
             served = ltv_client.get(f"/api/v1/receipts/{receipt['id']}/pdf").content
     v1_again, v2 = _stored(services, receipt["id"])
     assert v1_again.sha256 == v1.sha256 and (v2.version, v2.sha256) == (2, done["new_sha256"])
-    assert sha256(served) == v2.sha256 and served.startswith(first.content), "an incremental update of version 1"
+    assert sha256(served) == v2.sha256 and bundled == served, "the bundle carries the stored PDF too"
+    assert served.startswith(first.content), "an incremental update of version 1"
     assert len(PdfFileReader(io.BytesIO(served)).embedded_timestamp_signatures) == 2
     [entry] = _entries(services, "receipt.pdf_retimestamped")
     assert entry["data"]["old_sha256"] == v1.sha256 and entry["data"]["new_sha256"] == v2.sha256

@@ -1,9 +1,10 @@
 """Receipt PDFs as people get them, and re-timestamping the stored ones (``offboard receipt retimestamp``).
 
 A long-term receipt PDF (PAdES B-LTA: ``OFFBOARD_PDF_LTV`` or ``ltv=True``) is stored on its first rendering
-for the receipt's current status (``vault/stored_pdfs.py``) and served from the store ever after; other PDFs
-are rendered on demand (``vault/handover/receipt_pdf.py``). ``retimestamp_receipt_pdfs`` adds a new document
-timestamp to each stored one whose last timestamp's TSA certificate expires soon, as a new stored version.
+for the receipt's current status (``vault/stored_pdfs.py``) and served from the store ever after (also once
+LTV is turned off); other PDFs are rendered on demand (``vault/handover/receipt_pdf.py``).
+``retimestamp_receipt_pdfs`` adds a new document timestamp to each stored one whose last timestamp's TSA
+certificate expires soon, as a new stored version.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ def receipt_subject(receipt: Receipt) -> PdfSubject:
 
 
 def receipt_pdf(svc: Services, source: ReceiptPdfSource, *, ltv: bool | None = None) -> bytes:
-    """The signed PDF of ``source``'s receipt: long-term ones (``ltv``, default ``OFFBOARD_PDF_LTV``) from the
-    store, rendered and stored on first use; others rendered now. Call it outside any session."""
+    """The signed PDF of ``source``'s receipt: the stored one when there is one, else rendered now, and stored
+    if long-term (``ltv``, default ``OFFBOARD_PDF_LTV``); ``ltv=False`` (``--no-ltv``) always renders a PDF
+    that is not long-term. Call it outside any session."""
     long = svc.settings.pdf_ltv if ltv is None else ltv
     render = partial(render_receipt_pdf, source, svc.settings, ltv=long, clock=svc.clock)
-    if not long:
+    if ltv is False:
         return render()
     subject = receipt_subject(source.receipt)
-    return stored_or_rendered(svc.read, svc.transact, svc.store, subject, render, clock=svc.clock)
+    return stored_or_rendered(svc.read, svc.transact, svc.store, subject, render, keep=long, clock=svc.clock)
 
 
 def retimestamp_receipt_pdfs(
