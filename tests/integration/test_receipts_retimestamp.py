@@ -148,3 +148,33 @@ def test_retimestamp_errors_are_one_line(
         code, _, err = _retimestamp(capsys, "--before", "-1")
         assert code == 2 and "Traceback" not in err
     assert _stored(services, receipt["id"]) == []
+
+
+def test_two_first_downloads_racing_store_one_pdf(
+    client: TestClient, services: Any, initialized: Any, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vault.db import read_session
+    from vault.handover.receipt_pdf import receipt_pdf_source
+    from vault.handover.receipt_pdf_store import receipt_pdf
+    from vault.models import Receipt
+    from vault.services import Services
+
+    receipt = create_receipt(client, handover(client))
+    with read_session(services.engine) as session:
+        row = session.get(Receipt, receipt["id"])
+        assert row is not None
+        source = receipt_pdf_source(session, row)
+    with LocalTSA(revocation=True) as tsa:
+        roots_file = tmp_path / "tsa-roots.pem"
+        roots_file.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))
+        update = {"tsa_url": tsa.url, "tsa_roots_file": roots_file, "pdf_ltv": True}
+        svc = Services(
+            settings=services.settings.model_copy(update=update), engine=services.engine, store=services.store
+        )
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pdfs = list(pool.map(lambda _: receipt_pdf(svc, source), range(2)))
+    [stored] = _stored(services, receipt["id"])
+    assert pdfs[0] == pdfs[1] and sha256(pdfs[0]) == stored.sha256, "both get the one PDF recorded"
+    assert len(_entries(services, "receipt.pdf_stored")) == 1
