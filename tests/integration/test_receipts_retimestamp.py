@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from tests.helpers import run_cli, sha256
 from tests.integration.receipts_support import app_client, create_receipt, handover, timeline_types
 from tests.integration.test_bundle_export import members
-from tests.tsa import LocalTSA
+from tests.tsa import LocalTSA, Mode
 from tests.unit.test_signing_pades_ltv import _lta_passes, _pdfsig
 from vault.bundle import layout
 
@@ -178,3 +178,30 @@ def test_two_first_downloads_racing_store_one_pdf(
     [stored] = _stored(services, receipt["id"])
     assert pdfs[0] == pdfs[1] and sha256(pdfs[0]) == stored.sha256, "both get the one PDF recorded"
     assert len(_entries(services, "receipt.pdf_stored")) == 1
+
+
+def test_a_failing_tsa_is_one_line_and_stores_nothing(
+    client: TestClient,
+    services: Any,
+    initialized: Any,
+    cli_env: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    receipt = create_receipt(client, handover(client))
+    with LocalTSA(revocation=True) as tsa:
+        roots_file = tmp_path / "tsa-roots.pem"
+        roots_file.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))
+        overrides = {"tsa_url": tsa.url, "tsa_roots_file": roots_file, "pdf_ltv": True}
+        with app_client(services, initialized.admin_token.secret, **overrides) as ltv_client:
+            assert ltv_client.get(f"/api/v1/receipts/{receipt['id']}/pdf").status_code == 200
+        tsa.mode = Mode.HTTP_500
+        monkeypatch.setenv("OFFBOARD_TSA_URL", tsa.url)
+        monkeypatch.setenv("OFFBOARD_TSA_ROOTS_FILE", str(roots_file))
+        code, _, err = _retimestamp(capsys, receipt["id"][:8], "--all")
+    assert code == 1 and "timestamp authority" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "did not answer with a timestamp" in err, err
+    assert [row.version for row in _stored(services, receipt["id"])] == [1]
+    assert _entries(services, "receipt.pdf_retimestamped") == []
