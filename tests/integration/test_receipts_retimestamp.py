@@ -2,7 +2,9 @@
 pairs: a B-LTA PDF is stored on its first download and served from the store after; re-timestamped through a
 second TSA before the first TSA's short-lived certificate expires, the stored version changes, every later
 download serves it, and it still validates offline (pyHanko, published roots) after that expiry and in pdfsig;
-a second run with nothing due does nothing; without a TSA the command fails in one line."""
+a second run with nothing due does nothing; without a TSA, or with a failing one, the command fails in one
+line. Stored PDFs are no orphans, two racing first downloads record one, and the PDF emailed after an
+acknowledgment is the stored acknowledged edition (the bundle carries the stored one too)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,17 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlmodel import col, select
 
 from tests.helpers import run_cli, sha256
-from tests.integration.receipts_support import app_client, create_receipt, handover, timeline_types
+from tests.integration.receipts_support import (
+    CONTACT,
+    app_client,
+    create_receipt,
+    form_of,
+    handover,
+    link_in,
+    path_of,
+    smtp_server,
+    timeline_types,
+)
 from tests.integration.test_bundle_export import members
 from tests.tsa import LocalTSA, Mode
 from tests.unit.test_signing_pades_ltv import _lta_passes, _pdfsig
@@ -205,3 +217,25 @@ def test_a_failing_tsa_is_one_line_and_stores_nothing(
     assert "did not answer with a timestamp" in err, err
     assert [row.version for row in _stored(services, receipt["id"])] == [1]
     assert _entries(services, "receipt.pdf_retimestamped") == []
+
+
+def test_the_pdf_emailed_after_an_acknowledgment_is_the_stored_acknowledged_edition(
+    services: Any, initialized: Any, tmp_path: Path
+) -> None:
+    with LocalTSA(revocation=True) as tsa, smtp_server() as (url, inbox):
+        roots_file = tmp_path / "tsa-roots.pem"
+        roots_file.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))
+        overrides = {"tsa_url": tsa.url, "tsa_roots_file": roots_file, "pdf_ltv": True, "smtp_url": url}
+        with app_client(services, initialized.admin_token.secret, **overrides) as client:
+            receipt = create_receipt(client, handover(client))
+            assert client.post(f"/api/v1/receipts/{receipt['id']}/send").status_code == 200
+            path = path_of(link_in(inbox.wait_for(1)[0]))
+            form = {**form_of(client.get(path).text), "action": "acknowledge", "name": "Jane", "consent": "yes"}
+            assert client.post(path, data=form).status_code == 200
+            inbox.wait_for(3)
+            confirmation = [m for m in inbox.to(CONTACT) if "acknowledgment is recorded" in m["Subject"]][0]
+            files = {part.get_filename(): part.get_content() for part in confirmation.iter_attachments()}
+            emailed = files[f"receipt-{receipt['id']}.pdf"]
+            downloaded = client.get(f"/api/v1/receipts/{receipt['id']}/pdf").content
+    [stored] = _stored(services, receipt["id"])
+    assert stored.edition == "acknowledged" and sha256(emailed) == stored.sha256 and downloaded == emailed
