@@ -39,7 +39,8 @@ from vault.handover import acknowledgments as acks
 from vault.handover import answer_mail
 from vault.handover.countersigning import CONSENT_TEXT
 from vault.handover.links import LinkState, LinkStatus
-from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.handover.receipt_pdf import receipt_pdf_source
+from vault.handover.receipt_pdf_store import receipt_pdf
 from vault.mail import Mailer
 from vault.models import Receipt
 from vault.orgs.branding import ClientBrand, client_brand
@@ -308,7 +309,7 @@ def _receipt_pdf(svc: Services, receipt_id: str) -> Callable[[], bytes]:
             assert receipt is not None  # noqa: S101 - just committed
             source = receipt_pdf_source(session, receipt)
         # Signed (and timestamped) after the session closed: no lock is held across the TSA round trip.
-        return render_receipt_pdf(source, svc.settings, clock=svc.clock)
+        return receipt_pdf(svc, source)
 
     return pdf
 

@@ -7,7 +7,7 @@ certificate); a key file open to group or others is refused, and half a pair is 
 URL is given, the signature carries an RFC 3161 timestamp (PAdES B-T). With ``ltv`` (a ``LongTerm``: the
 trust roots and the known CRLs), the signer's chain and revocation data and those of the timestamp's TSA
 go into the document security store (DSS), and a document timestamp follows (PAdES B-LTA, ETSI EN 319
-142-1 section 6.3); ``retimestamp`` (``signing/pades_ltv.py``) extends that chain later.
+142-1 section 6.3); ``retimestamp`` extends that chain later, before ``last_document_timestamp`` expires.
 """
 
 from __future__ import annotations
@@ -216,15 +216,44 @@ def retimestamp(pdf_bytes: bytes, *, tsa_url: str, ltv: LongTerm) -> bytes:
     return _outside_event_loop(lambda: long_term_attempt(stamp))
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentTimestamp:
+    """A PDF's last document timestamp (RFC 3161 token in a ``/DocTimeStamp`` signature)."""
+
+    at: datetime
+    """The token's ``genTime``: when the TSA made it."""
+    expires: datetime
+    """When the TSA's certificate expires: the PDF must be re-timestamped before then."""
+
+
+def last_document_timestamp(pdf_bytes: bytes) -> DocumentTimestamp:
+    """When the last document timestamp of ``pdf_bytes`` was made and when its TSA certificate expires."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        stamps = PdfFileReader(io.BytesIO(pdf_bytes)).embedded_timestamp_signatures
+        if not stamps:
+            raise LongTermError("the PDF has no document timestamp: it was not signed long-term")
+        last = stamps[-1]
+        tst_info = last.signed_data["encap_content_info"]["content"].parsed
+        return DocumentTimestamp(at=tst_info["gen_time"].native, expires=last.signer_cert.not_valid_after)
+    except (PdfError, ValueError, KeyError) as exc:
+        raise LongTermError(f"cannot read the PDF's document timestamp: {exc}") from exc
+
+
 def long_term_attempt(work: Callable[[], bytes]) -> bytes:
     """``work()``, with pyHanko's failures to gather validation material as one ``LongTermError``."""
     from pyhanko.sign.general import SigningError as PyHankoSigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
     try:
         return work()
     except (PathBuildingError, PathValidationError, PyHankoSigningError) as exc:
         raise LongTermError(f"cannot gather the validation material for a long-term signature: {exc}") from exc
+    except TimestampRequestError as exc:
+        raise LongTermError(f"the timestamp authority did not answer with a timestamp: {exc}") from exc
 
 
 def _asn1(cert: x509.Certificate) -> Any:

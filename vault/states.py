@@ -78,6 +78,13 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class PdfKind(StrEnum):
+    """``stored_pdf.kind``: what a stored signed PDF renders (``vault/stored_pdfs.py``); its ledger entries
+    are ``<kind>.pdf_stored`` and ``<kind>.pdf_retimestamped``."""
+
+    RECEIPT = "receipt"
+
+
 #: (table, column) -> the values it may hold.
 STORED: dict[tuple[str, str], frozenset[str]] = {
     ("offboarding_case", "status"): frozenset(CaseStatus),

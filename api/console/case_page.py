@@ -8,6 +8,7 @@ The access register's forms are in ``case_access.py``, the timeline in ``case_ti
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Response
@@ -23,6 +24,7 @@ from vault.bundle.export import BundleStream, prepare
 from vault.cases import contacts, gate
 from vault.cases import lifecycle as cases
 from vault.errors import Conflict, InvalidInput, NotFound
+from vault.handover.receipt_pdf_store import receipt_pdf
 from vault.orgs.organizations import Role
 
 router = APIRouter(include_in_schema=False)
@@ -160,7 +162,8 @@ def export_bundle(case_id: str, page: PageDep, csrf: Annotated[str, Form(max_len
     checks the session and its CSRF token but not the write role. The export records itself."""
     require_form_token(page.request, page.st, page.live, csrf)
     services = page.services
-    plan = prepare(services.transact, services.settings, page.principal, case_id, clock=services.clock)
+    pdf = partial(receipt_pdf, services)
+    plan = prepare(services.transact, services.settings, page.principal, case_id, clock=services.clock, receipt_pdf=pdf)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return StreamingResponse(
         iter(stream),

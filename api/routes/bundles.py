@@ -9,6 +9,7 @@ central directory, so no reader accepts it) and no ``bundle.completed`` entry is
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -18,6 +19,7 @@ from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from vault.bundle.export import BundleStream, prepare
+from vault.handover.receipt_pdf_store import receipt_pdf
 
 router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
 
@@ -37,7 +39,8 @@ def export_bundle(
     sha512: Annotated[bool, Query(description="Also write the SHA-512 manifests (archives that demand them).")] = False,
 ) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
-    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
+    pdf = partial(receipt_pdf, services)
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock, receipt_pdf=pdf)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock, sha512=sha512)
     return StreamingResponse(
         iter(stream),

@@ -20,8 +20,8 @@ from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
 from vault.clock import rfc3339
 from vault.db import Unit, read_session
-from vault.handover import links, receipts
-from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.handover import links, receipt_pdf_store, receipts
+from vault.handover.receipt_pdf import receipt_pdf_source
 from vault.models import Acknowledgment, Receipt
 
 router = APIRouter(tags=["receipts"], responses=COMMON_RESPONSES)
@@ -182,8 +182,9 @@ def receipt_pdf(receipt_id: str, principal: PrincipalDep, services: ServicesDep)
     with read_session(services.engine) as session:
         row = receipts.get_receipt(session, principal.organization_id, receipt_id)
         source = receipt_pdf_source(session, row)
-    # Layout, signing and the TSA round trip run after the session closed: no lock is held meanwhile.
-    data = render_receipt_pdf(source, services.settings, clock=services.clock)
+    # Layout, signing and the TSA round trip run after the session closed: no lock is held meanwhile. A
+    # long-term PDF is served from the store (rendered and stored on its first download).
+    data = receipt_pdf_store.receipt_pdf(services, source)
     return Response(
         data,
         media_type="application/pdf",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
 from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
-from vault.bundle.receipt_files import case_receipts
+from vault.bundle.receipt_files import ReceiptPdf, case_receipts
 from vault.bundle.report import build_report
 from vault.bundle.report_html import report_html
 from vault.bundle.report_pdf import render_pdf
@@ -69,16 +69,18 @@ def prepare(
     *,
     clock: Clock = system_clock,
     receipts: ReceiptSource | None = None,
+    receipt_pdf: ReceiptPdf | None = None,
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports and the verifier page.
 
     The export is recorded and its checkpoint signed in one unit of work (``transact``); the slow parts,
     the receipts' PDFs (signed, maybe timestamped over the network) and both reports, are made after it
     committed, from what it read. ``receipts`` defaults to the case's stored receipts and
-    acknowledgments. Both reports are rendered from the plan's entries alone, the ones the bundle
-    carries, so a verifier can render ``report.html`` again and compare.
+    acknowledgments, whose PDFs ``receipt_pdf`` makes (default: rendered; the adapters pass the one that
+    serves stored long-term PDFs). Both reports are rendered from the plan's entries alone, the ones the
+    bundle carries, so a verifier can render ``report.html`` again and compare.
     """
-    source = receipts if receipts is not None else case_receipts(settings, clock)
+    source = receipts if receipts is not None else case_receipts(settings, clock, receipt_pdf)
     plan = transact(lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source))
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:

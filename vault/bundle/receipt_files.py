@@ -10,6 +10,7 @@ this module only reads them. An acknowledgment is carried as its own signed docu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,7 @@ from vault.bundle.plan import BundleReceipt, ReceiptSource
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.clock import Clock
 from vault.config import Settings
-from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+from vault.handover.receipt_pdf import ReceiptPdfSource, receipt_pdf_source, render_receipt_pdf
 from vault.handover.receipts import countersignature_of, document_of, signed_of
 from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Case
@@ -40,9 +41,16 @@ def _covering(session: Session, row: Receipt) -> str | None:
     return checkpoint.note if checkpoint is not None else None
 
 
-def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
-    """A ``ReceiptSource`` reading the case's receipts and acknowledgments; their PDFs are rendered later,
-    from what was read here, once the export's unit of work has committed (``BundleReceipt.make_pdf``)."""
+#: Makes the PDF of a receipt from what was read of it: the stored one for long-term PDFs
+#: (``vault/handover/receipt_pdf_store.py`` ``receipt_pdf``), else rendered.
+ReceiptPdf = Callable[[ReceiptPdfSource], bytes]
+
+
+def case_receipts(settings: Settings, clock: Clock, pdf: ReceiptPdf | None = None) -> ReceiptSource:
+    """A ``ReceiptSource`` reading the case's receipts and acknowledgments; their PDFs are made later by
+    ``pdf`` (default: rendered), from what was read here, once the export's unit of work has committed
+    (``BundleReceipt.make_pdf``)."""
+    make = pdf if pdf is not None else partial(render_receipt_pdf, settings=settings, clock=clock)
 
     def source(session: Session, case: Case) -> list[BundleReceipt]:
         rows = session.exec(
@@ -56,7 +64,7 @@ def case_receipts(settings: Settings, clock: Clock) -> ReceiptSource:
                     document=bytes(row.document),
                     signature=signed_of(row).detached,
                     status=row.status,
-                    make_pdf=partial(render_receipt_pdf, receipt_pdf_source(session, row), settings, clock=clock),
+                    make_pdf=partial(make, receipt_pdf_source(session, row)),
                     checkpoint=_checkpoint_note(document_of(row)),
                     tlog_proof_checkpoint=_covering(session, row),
                 )

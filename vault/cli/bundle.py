@@ -58,8 +58,11 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
+    from functools import partial
+
     from vault.bundle.export import BundleStream, prepare
     from vault.db import read_session
+    from vault.handover.receipt_pdf_store import receipt_pdf
 
     target = output.resolve()
     if target.is_dir():
@@ -69,7 +72,9 @@ def export(
         with read_session(svc.engine) as session:
             principal = operator(session)
             case_id = resolve_in(session, "case", case_id)
-        plan = prepare(svc.transact, svc.settings, principal, case_id, clock=svc.clock)
+        plan = prepare(
+            svc.transact, svc.settings, principal, case_id, clock=svc.clock, receipt_pdf=partial(receipt_pdf, svc)
+        )
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
         total = sum(plan.payload_sizes)
         try:

@@ -221,20 +221,67 @@ def pdf(
         typer.Option("--ltv/--no-ltv", help="Sign long-term (PAdES B-LTA); default OFFBOARD_PDF_LTV."),
     ] = None,
 ) -> None:
-    """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE."""
+    """Write the PAdES-signed PDF of a receipt (with its JSON attached) to FILE (long-term ones from the store)."""
     from vault.db import read_session
     from vault.errors import InvalidInput
     from vault.handover import receipts
-    from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+    from vault.handover.receipt_pdf import receipt_pdf_source
+    from vault.handover.receipt_pdf_store import receipt_pdf
 
     with services() as svc:
         with read_session(svc.engine) as session:
             receipt_id = resolve_in(session, "receipt", receipt_id)
             row = receipts.get_receipt(session, operator(session).organization_id, receipt_id)
             source = receipt_pdf_source(session, row)
-        data = render_receipt_pdf(source, svc.settings, ltv=ltv, clock=svc.clock)
+        data = receipt_pdf(svc, source, ltv=ltv)
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise InvalidInput(f"cannot write {output}: {exc.strerror}") from exc
     err.print(f"wrote {output} ({len(data)} bytes)")
+
+
+@receipt_app.command("retimestamp")
+def retimestamp(
+    receipt_id: Annotated[
+        str | None,
+        typer.Argument(help="Only this receipt (id, or its first 8+ characters).", metavar="[RECEIPT]", parser=id_text),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every stored long-term PDF, however far its expiry is.")
+    ] = False,
+    before: Annotated[
+        int,
+        typer.Option(
+            "--before", min=0, metavar="DAYS", help="Those whose last timestamp's TSA certificate expires within DAYS."
+        ),
+    ] = 90,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a new document timestamp to stored long-term receipt PDFs before the last one's certificate expires."""
+    from vault.db import read_session
+    from vault.handover.receipt_pdf_store import retimestamp_receipt_pdfs
+
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            principal = operator(session)
+            if receipt_id is not None:
+                receipt_id = resolve_in(session, "receipt", receipt_id)
+        done = retimestamp_receipt_pdfs(
+            svc,
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            receipt_id=receipt_id,
+            before_days=before,
+            everything=everything,
+        )
+    if as_json:
+        emit_json({"retimestamped": [item.to_json() for item in done]})
+        return
+    if not done:
+        err.print("nothing to re-timestamp" + ("" if everything else f": no stored PDF expires within {before} days"))
+    for item in done:
+        out.print(
+            f"{item.subject_id} ({item.edition}) v{item.version}  {item.old_sha256[:12]} -> {item.new_sha256}  "
+            f"timestamp valid until {item.timestamp_expires_at.date().isoformat()}, ledger index {item.ledger_index}"
+        )

@@ -20,6 +20,7 @@ from vault.evidence.ingest import stream_verified
 from vault.evidence.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
 from vault.models import Evidence
 from vault.store import store_errors
+from vault.stored_pdfs import stored_pdf_keys
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just checked."""
@@ -92,6 +93,7 @@ def audit(read: Read, store: ObjectStore, *, clock: Clock, progress: Progress | 
         objects_checked=len(by_key),
         bytes_checked=checked,
         problems=tuple(problems),
-        orphans=find_orphans(store, by_key.keys(), now=now),
+        # Stored PDFs (vault/stored_pdfs.py) are objects no evidence row names, and no orphans either.
+        orphans=find_orphans(store, {*by_key, *read(stored_pdf_keys)}, now=now),
         temp_files=stale_temp_files(store, now=now),
     )

@@ -1,6 +1,6 @@
 """Orphan objects and stale temp files: find them, report them with their age, remove what is safe to remove.
 
-An **orphan** is a stored object that no evidence row names (``Evidence.storage_key``). Ingest commits
+An **orphan** is a stored object that no evidence row (``Evidence.storage_key``) or stored PDF names. Ingest commits
 the object first and its row after (``vault/evidence/ingest.py``), so a crash in between leaves one. A **stale
 temp file** is the leftover of a write interrupted mid-upload: ``tmp/*.part`` in a local folder, an
 incomplete multipart upload or a staging object on S3.
@@ -19,14 +19,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from storage.base import ObjectMissing, ObjectRetained, ObjectRewritten, ObjectStore, StoreError, TempFile
 from storage.local import LocalStore
 from vault.clock import rfc3339
 from vault.db import Read
 from vault.errors import InvalidInput, StorageError
-from vault.models import Evidence
+from vault.models import Evidence, StoredPdf
 from vault.store import store_errors
 
 logger = logging.getLogger("offboard.storage")
@@ -187,7 +187,7 @@ def _repair_orphan(
     # marker first): such an ingest either keeps the object or stores its bytes anew.
     row = _row_naming(read, orphan.key)
     if row is not None:
-        return act("kept", f"now named by evidence {row} (an upload committed it during the audit)")
+        return act("kept", f"now named by {row} (an upload committed it during the audit)")
     try:
         store.delete(orphan.key, unless_written_since=cutoff)
     except ObjectRetained as exc:
@@ -214,7 +214,15 @@ def _retention_text(exc: ObjectRetained) -> str:
 
 
 def _row_naming(read: Read, key: str) -> str | None:
-    return read(lambda session: session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first())
+    def naming(session: Session) -> str | None:
+        evidence = session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first()
+        if evidence is not None:
+            return f"evidence {evidence}"
+        # A stored PDF (vault/stored_pdfs.py) is written the same way: object first, its row moments later.
+        pdf = session.exec(select(StoredPdf).where(StoredPdf.storage_key == key).limit(1)).first()
+        return f"the stored PDF of {pdf.kind} {pdf.subject_id}" if pdf is not None else None
+
+    return read(naming)
 
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")

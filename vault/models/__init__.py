@@ -15,6 +15,7 @@ from vault.models.ledger import Checkpoint, LedgerEntry, SigningKey, TimestampTo
 from vault.models.limits import RateLimitFailure
 from vault.models.reminders import ReminderSent, ReminderSettings
 from vault.models.signin import ConsoleSession, StaffCredential
+from vault.models.stored_pdfs import StoredPdf
 from vault.models.webhooks import WebhookAttempt, WebhookCursor, WebhookDelivery, WebhookEndpoint
 from vault.models.witnessing import Cosignature, Witness, WitnessAlert
 
@@ -45,6 +46,7 @@ __all__ = [
     "SigningKey",
     "StaffCredential",
     "StaffMember",
+    "StoredPdf",
     "TimestampToken",
     "WebhookAttempt",
     "WebhookCursor",
