@@ -117,8 +117,10 @@ def check_certificate(
     body = files.get(layout.CERTIFICATE_JSON)
     recorded = any(e.get("type") == "certificate.issued" for e in entries.values())
     if body is None:
-        if recorded or any(n.startswith(layout.CERTIFICATE_DIR) for n in names):
+        if recorded:
             return [(KIND, layout.CERTIFICATE_JSON, False, "the case's entries record a certificate; it is missing")]
+        if any(n.startswith(layout.CERTIFICATE_DIR) for n in names):
+            return [(KIND, layout.CERTIFICATE_JSON, False, "certificate files without certificate.json")]
         return []
     document, canonical = parse_canonical(body)
     if not isinstance(document, dict) or not canonical:

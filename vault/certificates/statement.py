@@ -35,6 +35,12 @@ def final_state_index(entries: Sequence[Entry]) -> int | None:
     return found
 
 
+def _proofs(value: Any) -> list[dict[str, Any]]:
+    """The ``{id, sha256}`` of each evidence an entry attaches (a step's or a revocation's)."""
+    items = value if isinstance(value, list) else []
+    return [{"id": e.get("id"), "sha256": e.get("sha256")} for e in items if isinstance(e, Mapping)]
+
+
 def _case_part(opened: Mapping[str, Any], owner: Any, contacts: Any, case_id: Any) -> dict[str, Any]:
     return {
         "id": case_id,
@@ -53,7 +59,7 @@ def _obligation(index: int, document: Mapping[str, Any]) -> dict[str, Any]:
         "title": data.get("title"),
         "completed_at": document.get("time"),
         "completed_by": document.get("actor"),
-        "evidence": [{"id": e.get("id"), "sha256": e.get("sha256")} for e in data.get("evidence") or []],
+        "evidence": _proofs(data.get("evidence")),
         "ledger_index": index,
     }
 
@@ -66,7 +72,7 @@ def _revocation(index: int, document: Mapping[str, Any]) -> dict[str, Any]:
         "revoked_at": document.get("time"),
         "revoked_by": data.get("revoked_by"),
         "method": data.get("method"),
-        "evidence": [{"id": e.get("id"), "sha256": e.get("sha256")} for e in data.get("evidence") or []],
+        "evidence": _proofs(data.get("evidence")),
         "ledger_index": index,
     }
 
