@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -17,7 +19,10 @@ from pyhanko_certvalidator import ValidationContext
 from sqlmodel import col, select
 
 from signing.keys import parse_vkey
+from templates.render import Renderer
 from tests.integration.certificate_support import close_acknowledged_case, run_worker
+from tests.tsa import LocalTSA
+from tests.unit.test_signing_pades_ltv import _lta_passes
 from vault.certificates.statement import compare_statement, derive_statement
 from vault.db import read_session
 from vault.handover.receipts import verify_document
@@ -25,6 +30,7 @@ from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.hashing import leaf_hash
 from vault.ledger.proofs import InclusionProof
 from vault.models import Certificate, Job, LedgerEntry
+from vault.services import Services
 
 
 @pytest.fixture
@@ -88,3 +94,21 @@ def test_the_certificate_pdf_is_pades_signed_and_carries_the_json(client: TestCl
     assert len(reader.root["/Pages"]["/Kids"]) <= 2
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     assert f"certificate-{row.id}.json" in [str(names[i]) for i in range(0, len(names), 2)]
+
+
+def test_with_ltv_the_certificate_pdf_is_b_lta_and_validates_offline(
+    client: TestClient, settings: Any, services: Any
+) -> None:
+    case_id = close_acknowledged_case(client)
+    with LocalTSA(revocation=True) as tsa:
+        roots_file = settings.home / "tsa-roots.pem"
+        roots_file.write_bytes(tsa.root_certificate.public_bytes(serialization.Encoding.PEM))
+        update = {"tsa_url": tsa.url, "tsa_roots_file": roots_file, "pdf_ltv": True}
+        ltv = services.settings.model_copy(update=update)
+        worker = Services(settings=ltv, engine=services.engine, store=services.store, renderer=Renderer())
+        run_worker(worker)
+    pdf = bytes(_certificate(services, case_id).pdf)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    assert len(reader.embedded_timestamp_signatures) == 1 and "/DSS" in reader.root
+    published = x509.load_pem_x509_certificate(TestClient(client.app).get("/.well-known/offboard/pdf-ca.crt").content)
+    assert _lta_passes(pdf, [published, tsa.root_certificate])
