@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import PrincipalDep, SessionDep
-from api.errors import COMMON_RESPONSES
+from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
 from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
@@ -18,6 +18,8 @@ from vault.clock import rfc3339
 from vault.models import Certificate
 
 router = APIRouter(tags=["certificates"], responses=COMMON_RESPONSES)
+#: 409: the case is not fully offboarded, or its certificate is not issued yet.
+NOT_YET = responses(409)
 
 
 class CertificatePublic(BaseModel):
@@ -50,7 +52,7 @@ class CertificatePublic(BaseModel):
         )
 
 
-@router.get("/api/v1/cases/{case_id}/certificate")
+@router.get("/api/v1/cases/{case_id}/certificate", responses=NOT_YET)
 def get_certificate(case_id: str, principal: PrincipalDep, session: SessionDep) -> CertificatePublic:
     return CertificatePublic.of(latest_certificate(session, principal.organization_id, case_id))
 
@@ -58,7 +60,7 @@ def get_certificate(case_id: str, principal: PrincipalDep, session: SessionDep) 
 @router.get(
     "/api/v1/cases/{case_id}/certificate.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed certificate PDF"}},
+    responses={**NOT_YET, 200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed certificate PDF"}},
 )
 def certificate_pdf(case_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
     row = latest_certificate(session, principal.organization_id, case_id)
