@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from api.console import (
     case_access,
+    case_certificate,
     case_evidence,
     case_page,
     case_receipts,
@@ -38,5 +39,6 @@ router.include_router(settings_people.router)
 router.include_router(settings_webhooks.router)
 router.include_router(case_evidence.router)
 router.include_router(case_receipts.router)
+router.include_router(case_certificate.router)
 
 __all__ = ["router"]

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from api.console.case_header import CaseHeader, case_header
 from vault.cases import access, contacts, lifecycle, progress
+from vault.certificates.lookup import case_certificates
 from vault.evidence.ingest import list_evidence
 from vault.models import Evidence
 from vault.orgs.organizations import Principal
@@ -81,6 +82,16 @@ class AccessRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateRow:
+    """The case's latest certificate of completion, as the overview shows it."""
+
+    id: str
+    sha256: str
+    created_at: datetime
+    final_index: int
+
+
+@dataclass(frozen=True, slots=True)
 class CaseOverview:
     case: CaseHeader
     steps: tuple[StepRow, ...]
@@ -88,6 +99,8 @@ class CaseOverview:
     contacts: tuple[str, ...]
     evidence: tuple[EvidenceRef, ...]
     staff: tuple[str, ...]
+    #: ``None`` until the worker has issued one (the case is closed) or for a case never closed.
+    certificate: CertificateRow | None = None
 
     @property
     def ready_steps(self) -> tuple[StepRow, ...]:
@@ -157,4 +170,13 @@ def overview(session: Session, principal: Principal, case_id: str, *, today: dat
         contacts=tuple(contacts.list_contacts(session, org, case_id)),
         evidence=tuple(evidence.values()),
         staff=tuple(m.email for m in list_staff(session, org) if m.active),
+        certificate=_certificate(session, org, case_id),
     )
+
+
+def _certificate(session: Session, organization_id: str, case_id: str) -> CertificateRow | None:
+    issued = case_certificates(session, organization_id, case_id)
+    if not issued:
+        return None
+    row = issued[-1]
+    return CertificateRow(row.id, row.sha256, row.created_at, row.final_index)

@@ -29,6 +29,7 @@ from tests.integration.bundle_corpus import (
     with_sha512,
     with_verify_page,
 )
+from tests.integration.certificate_corpus import Certified, build_certified, certificate_corpus
 from vault.bundle import layout
 from vault.bundle.verifier_page import verify_page_sha256
 from vault.bundle.verify import verify_bundle
@@ -241,3 +242,54 @@ def test_format_2_bundle_still_verifies(built: Built, tmp_path: Path, capsys: py
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["failures"] == [], (out, err)
     assert report["passed_by_kind"]["consistency"] == len(proofs)
+
+
+# --- the certificate of completion (issue 17, requirement 3) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certified(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Certified]:
+    built_case = build_certified(tmp_path_factory.mktemp("certified-home"))
+    try:
+        yield built_case
+    finally:
+        built_case.services.close()
+
+
+def test_a_closed_cases_bundle_carries_its_certificate_and_verifies(
+    certified: Certified, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "closed.zip"
+    path.write_bytes(certified.zip_bytes)
+    report = verify_bundle(path, pinned=[parse_vkey(certified.vkey)])
+    assert report.ok, [(c.kind, c.item, c.detail) for c in report.failures]
+    checks = [c for c in report.checks if c.kind == "certificate"]
+    assert len(checks) == 5 and any("every statement matches" in c.detail for c in checks)
+    code, out, _ = run_cli(capsys, "verify", str(path), "--key", certified.vkey)
+    assert code == 0 and "certificate " in out
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path / "bag")
+        names = {n.split("/", 1)[1] for n in archive.namelist()}
+    assert {layout.CERTIFICATE_JSON, layout.CERTIFICATE_SIG, layout.CERTIFICATE_PDF} <= names
+    (bag_dir,) = list((tmp_path / "bag").iterdir())
+    bagit.Bag(str(bag_dir)).validate()
+
+
+def test_a_certificate_that_contradicts_the_ledger_fails_naming_it(
+    certified: Certified, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = certificate_corpus(certified)
+    assert [c.name for c in cases] == [
+        "certificate-obligation-earlier",
+        "certificate-deliverable-missing",
+        "certificate-other-acknowledger",
+        "certificate-removed",
+    ]
+    for case in cases:
+        path = tmp_path / f"{case.name}.zip"
+        path.write_bytes(case.data)
+        report = verify_bundle(path, pinned=[parse_vkey(certified.vkey)])
+        failed = [c for c in report.failures if c.kind == case.kind]
+        assert failed and any(case.names in c.detail for c in failed), (case.name, report.failures)
+        code, out, _ = run_cli(capsys, "verify", str(path), "--key", certified.vkey)
+        assert code == 1 and f"FAIL [{case.kind}] " in out and case.names in out, case.name

@@ -21,6 +21,7 @@ from signing.detached import DetachedSignature
 from signing.errors import BadSignature, MalformedSignature
 from signing.keys import Verifier
 from vault.bundle import layout
+from vault.bundle.certificate_check import check_certificate
 from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.ledger_checks import LedgerChecks, needed_before_evidence
 from vault.bundle.names import FIXED, BagNames
@@ -105,6 +106,8 @@ class ContentChecks:
         self._witnessed()
         self._receipts()
         self._timestamps()
+        ledger = self._ledger
+        self._out.extend(check_certificate(self.files, self.names, ledger.entries, ledger.trusted, self.origin))
         self._claims()
         self._pages()
         self._known_files()

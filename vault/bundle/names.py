@@ -19,6 +19,8 @@ FIXED = frozenset(
 )
 #: Files the layout names that a bundle may lack (no witness had cosigned a checkpoint at export).
 OPTIONAL = frozenset({layout.WITNESSED})
+#: The only files of ``data/certificate/``.
+CERTIFICATE_FILES = frozenset({layout.CERTIFICATE_JSON, layout.CERTIFICATE_SIG, layout.CERTIFICATE_PDF})
 #: Folders the layout allows under ``data/``.
 FOLDERS = (
     layout.ENTRIES_DIR,
@@ -28,6 +30,7 @@ FOLDERS = (
     layout.KEYS_DIR,
     layout.RECEIPTS_DIR,
     layout.TIMESTAMPS_DIR,
+    layout.CERTIFICATE_DIR,
 )
 
 
@@ -73,6 +76,8 @@ class BagNames:
                 yield path, "unexpected file among the ledger entries and proofs"
             elif path.startswith(layout.KEYS_DIR) and path != layout.KEYS_INDEX and not path.endswith(".vkey"):
                 yield path, "unexpected file among the keys"
+            elif path.startswith(layout.CERTIFICATE_DIR) and path not in CERTIFICATE_FILES:
+                yield path, "unexpected file beside the certificate of completion"
 
     def _ledger_file(self, path: str) -> bool:
         return path in self.entries or path in self.proofs

@@ -25,6 +25,7 @@ from signing.errors import MalformedNote
 from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
+from vault.bundle.certificate_files import certificate_files
 from vault.bundle.tsa_tokens import certificates_pem
 from vault.bundle.witnessed import WitnessedCheckpoint, latest_witnessed
 from vault.cases.lifecycle import get_case
@@ -273,6 +274,7 @@ def build_plan(
     _add_ledger_files(plan)
     _add_keys(plan, session)
     _add_receipts_and_timestamps(plan, stamped)
+    plan.files.update(certificate_files(session, case.id, checkpoint.size))
     plan.files[layout.INDEX] = canonical(index_document(plan))
     return plan
 

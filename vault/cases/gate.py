@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from vault.cases.access import evidence_of
 from vault.cases.deliverables import DELIVERABLE, uncovered_deliverables
 from vault.cases.lifecycle import CaseStatus, change_status, get_case, record, writable_case, write_note
+from vault.certificates.schedule import schedule_certificate
 from vault.clock import Clock, rfc3339, system_clock
 from vault.errors import Conflict, InvalidInput, NotFound
 from vault.handover.links import void_case_links
@@ -137,7 +138,7 @@ def close_case(
         )
     if case.status == CaseStatus.OPEN:
         change_status(session, case, principal, CaseStatus.IN_PROGRESS, "work recorded", clock=clock)
-    change_status(
+    final_index = change_status(
         session,
         case,
         principal,
@@ -145,6 +146,8 @@ def close_case(
         "every obligation met (gate passed)",
         clock=clock,
     )
+    # The certificate needs a checkpoint holding the final entry, which exists only after this commit.
+    schedule_certificate(session, case=case, final_index=final_index, now=clock())
     # A waived receipt's links are still live here; a closed case answers no more acknowledgments.
     void_case_links(session, case, principal.actor, clock(), reason="the case was closed (fully offboarded)")
     return case

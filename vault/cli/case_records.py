@@ -1,5 +1,5 @@
-"""``offboard case log`` and ``offboard case timeline``: the case's records, a logged communication
-and its ledger entries."""
+"""``offboard case log``, ``offboard case timeline`` and ``offboard case certificate``: the case's records
+(a logged communication, its ledger entries, its certificate of completion)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from vault.cli.cases import CaseArg, case_app
-from vault.cli.common import JsonOpt, emit, emit_json, operator, out, resolve, resolve_in, services
+from vault.cli.common import JsonOpt, emit, emit_json, err, operator, out, resolve, resolve_in, services
 
 
 @case_app.command("log")
@@ -75,3 +75,43 @@ def case_timeline(case_id: CaseArg, as_json: JsonOpt = False) -> None:
         return
     for e in events:
         out.print(f"{e.index:>6}  {e.time}  {e.type:22} {e.actor}", markup=False)
+
+
+@case_app.command("certificate")
+def case_certificate(
+    case_id: CaseArg,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the signed PDF to FILE.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The case's certificate of completion: a summary (or --json), and its PDF with -o FILE."""
+    from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
+    from vault.clock import rfc3339
+    from vault.db import read_session
+    from vault.errors import InvalidInput
+
+    with services() as svc, read_session(svc.engine) as session:
+        case_id = resolve_in(session, "case", case_id)
+        row = latest_certificate(session, operator(session).organization_id, case_id)
+    if output is not None:
+        try:
+            output.write_bytes(bytes(row.pdf))
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {output}: {exc.strerror}") from exc
+        err.print(f"wrote {output} ({len(row.pdf)} bytes)")
+    document = certificate_document(row)
+    data = {
+        "id": row.id,
+        "case_id": row.case_id,
+        "final_index": row.final_index,
+        "created_at": rfc3339(row.created_at),
+        "sha256": row.sha256,
+        "ledger_index": row.ledger_index,
+        "document": document,
+        "signature": signed_certificate(row).detached.to_json(),
+    }
+    checkpoint = document["ledger"]["checkpoint"]
+    summary = (
+        f"certificate {row.id}: case {row.case_id} fully offboarded at {document['dates']['closed']} "
+        f"(ledger entry {row.final_index}, checkpoint {checkpoint['size']}), sha256 {row.sha256}"
+    )
+    emit(as_json, data, summary)

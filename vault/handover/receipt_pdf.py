@@ -113,7 +113,7 @@ def long_term(
     return signer, inputs, settings.tsa_url
 
 
-def _fonts(pdf: FPDF) -> None:
+def add_fonts(pdf: FPDF) -> None:
     for (family, style), file_name in FONTS.items():
         path = FONT_DIR / file_name
         if not path.is_file():
@@ -121,7 +121,7 @@ def _fonts(pdf: FPDF) -> None:
         pdf.add_font(family, style, str(path))
 
 
-def _qr_png(text: str) -> io.BytesIO:
+def qr_png(text: str) -> io.BytesIO:
     image = qrcode.make(text, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
@@ -129,7 +129,7 @@ def _qr_png(text: str) -> io.BytesIO:
     return buffer
 
 
-class _Doc:
+class PdfText:
     """Small writing helpers over FPDF, so the layout below reads as content."""
 
     def __init__(self, pdf: FPDF) -> None:
@@ -175,9 +175,9 @@ def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | Non
     pdf.set_title(f"Handover receipt {receipt.id}")
     pdf.set_author(document["organization"]["name"])
     pdf.set_auto_page_break(auto=True, margin=15)
-    _fonts(pdf)
+    add_fonts(pdf)
     pdf.add_page()
-    doc = _Doc(pdf)
+    doc = PdfText(pdf)
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(0, 9, "Handover receipt", new_x="LMARGIN", new_y="NEXT")
     case = document["case"]
@@ -224,7 +224,7 @@ def layout(document: dict[str, Any], receipt: Receipt, ack: Acknowledgment | Non
     if ack is not None:
         qr_text += f"\ncountersigned {ack.sha256} ledger-index {ack.ledger_index}"
     pdf.ln(2)
-    pdf.image(_qr_png(qr_text), w=38)
+    pdf.image(qr_png(qr_text), w=38)
     pdf.ln(2)
     doc.line(how_to_verify(base_url, signed.key_id))
     return bytes(pdf.output())
@@ -239,11 +239,21 @@ def attach(pdf_bytes: bytes, files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+RECEIPT_FIELDS = ("OffboardReceipt", "Handover receipt issued by the organization")
+
+
 def sign(
-    pdf_bytes: bytes, settings: Settings, org: Organization, *, ltv: bool = False, clock: Clock = system_clock
+    pdf_bytes: bytes,
+    settings: Settings,
+    org: Organization,
+    *,
+    ltv: bool = False,
+    clock: Clock = system_clock,
+    field: tuple[str, str] = RECEIPT_FIELDS,
 ) -> bytes:
-    """PAdES-sign ``pdf_bytes``: B-B, B-T with a TSA, B-LTA when ``ltv`` (``render_receipt_pdf`` resolves it)."""
-    fields = SignatureFields("OffboardReceipt", "Handover receipt issued by the organization", org.name)
+    """PAdES-sign ``pdf_bytes``: B-B, B-T with a TSA, B-LTA when ``ltv`` (``render_receipt_pdf`` resolves it).
+    ``field`` is the signature field's name and reason (a certificate of completion names its own)."""
+    fields = SignatureFields(field[0], field[1], org.name)
     try:
         if ltv:
             signer, inputs, tsa_url = long_term(settings, org, clock=clock)

@@ -22,6 +22,9 @@ def build_registry() -> Registry:
     from vault.webhooks.delivery import WEBHOOKS_SWEEP, deliver_due
 
     registry.register_sweep(WEBHOOKS_SWEEP, deliver_due)
+    from vault.certificates.issuing import register as register_certificates
+
+    register_certificates(registry)
     return registry
 
 

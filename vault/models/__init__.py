@@ -7,6 +7,7 @@ UUID strings; times are aware UTC datetimes.
 from __future__ import annotations
 
 from vault.models.cases import AccessItem, CaseNote, CaseStep, CaseWaiver, Playbook, PlaybookVersion, StaffMember
+from vault.models.certificates import Certificate
 from vault.models.core import INT_COLUMN_MAX, ApiToken, Case, Organization, OrganizationLogo, new_id
 from vault.models.evidence import Evidence
 from vault.models.handover import Acknowledgment, Receipt, ReceiptLink
@@ -28,6 +29,7 @@ __all__ = [
     "CaseNote",
     "CaseStep",
     "CaseWaiver",
+    "Certificate",
     "Checkpoint",
     "ConsoleSession",
     "Cosignature",
