@@ -23,6 +23,7 @@ from signing.keys import Verifier
 from vault.bundle import layout
 from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.ledger_checks import LedgerChecks, needed_before_evidence
+from vault.bundle.legal_checks import LegalChecks
 from vault.bundle.names import FIXED, BagNames
 from vault.bundle.records import dicts as _list
 from vault.bundle.report_html import check_report
@@ -100,6 +101,7 @@ class ContentChecks:
         self._receipts()
         self._timestamps()
         self._claims()
+        self._legal()
         self._pages()
         self._known_files()
         return self._out
@@ -120,6 +122,13 @@ class ContentChecks:
         self._out.extend(claims.run())
         self.warnings.extend(claims.warnings)
         self.complete_from, self.complete = claims.complete_from, claims.complete
+
+    def _legal(self) -> None:
+        ledger = self._ledger
+        checkpoint = ledger.checkpoint.body if ledger.checkpoint is not None else None
+        present = self._names.under(layout.LEGAL_DIR)
+        legal = LegalChecks(ledger.entries, self.files, self.sha256, present, self.case_id, checkpoint)
+        self._out.extend(legal.run())
 
     # --- evidence ------------------------------------------------------------------------------
 

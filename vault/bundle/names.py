@@ -26,6 +26,7 @@ FOLDERS = (
     layout.KEYS_DIR,
     layout.RECEIPTS_DIR,
     layout.TIMESTAMPS_DIR,
+    layout.LEGAL_DIR,
 )
 
 

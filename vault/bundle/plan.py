@@ -29,7 +29,7 @@ from vault.bundle.tsa_tokens import certificates_pem
 from vault.cases.lifecycle import get_case
 from vault.clock import Clock, rfc3339, system_clock
 from vault.config import Settings
-from vault.errors import IntegrityFailure, VerificationFailed
+from vault.errors import IntegrityFailure, InvalidInput, VerificationFailed
 from vault.evidence.ingest import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
@@ -40,6 +40,8 @@ from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
 from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, TimestampToken
 from vault.orgs.organizations import Principal
 
+#: The longest recipient an export may name (``--recipient``), in characters.
+RECIPIENT_MAX = 200
 #: Node ids per ``fetch_nodes`` query: keeps the IN lists of one statement small on both databases.
 NODE_BATCH = 400
 
@@ -220,8 +222,10 @@ def build_plan(
     *,
     clock: Clock = system_clock,
     receipts: ReceiptSource = no_receipts,
+    recipient: str | None = None,
 ) -> BundlePlan:
-    """Record the export, sign the checkpoint that ends with it, and collect the case's bundle.
+    """Record the export (to ``recipient``, when stated), sign the checkpoint that ends with it, and collect
+    the case's bundle.
 
     Runs in the caller's transaction; the caller commits (the entry and the checkpoint, or neither). Every
     role may export, viewers included (issue 13: "a viewer sees and exports but changes nothing"): the
@@ -237,7 +241,7 @@ def build_plan(
     ]
     exported_at = clock()
     export_index = log.append(
-        session, export_draft(org, case, principal.actor, evidence), clock=lambda: exported_at
+        session, export_draft(org, case, principal.actor, evidence, recipient), clock=lambda: exported_at
     ).index
     checkpoint = publish(session, settings, org, clock=clock)
     if checkpoint.size != export_index + 1:  # the log's lock is held since the append: nothing can come between
@@ -269,20 +273,23 @@ def build_plan(
     return plan
 
 
-def export_draft(org: Organization, case: Case, actor: str, evidence: Iterable[PlannedEvidence]) -> EntryDraft:
-    """The ``bundle.exported`` entry: the organization as named at export and every evidence item the bundle
-    holds, so the signed log itself says what a complete bundle of this export contains."""
-    return EntryDraft(
-        type="bundle.exported",
-        organization_id=org.id,
-        case_id=case.id,
-        actor=actor,
-        data={
-            "format": layout.FORMAT,
-            "organization": {"id": org.id, "name": org.name, "slug": org.slug},
-            "evidence": sorted(({"id": e.row.id, "sha256": e.row.sha256} for e in evidence), key=lambda e: e["id"]),
-        },
-    )
+def export_draft(
+    org: Organization, case: Case, actor: str, evidence: Iterable[PlannedEvidence], recipient: str | None = None
+) -> EntryDraft:
+    """The ``bundle.exported`` entry: the organization as named at export, every evidence item the bundle
+    holds and that it carries the legal packaging, so the signed log itself says what a complete bundle of
+    this export contains; and to whom it goes, when stated (the chain of custody)."""
+    data: dict[str, Any] = {
+        "format": layout.FORMAT,
+        "organization": {"id": org.id, "name": org.name, "slug": org.slug},
+        "evidence": sorted(({"id": e.row.id, "sha256": e.row.sha256} for e in evidence), key=lambda e: e["id"]),
+        "legal": layout.LEGAL_FORMAT,
+    }
+    if recipient is not None:
+        if not recipient.strip() or len(recipient) > RECIPIENT_MAX or not recipient.isprintable():
+            raise InvalidInput(f"the recipient must be 1 to {RECIPIENT_MAX} printable characters, got {recipient!r}")
+        data["recipient"] = recipient
+    return EntryDraft(type="bundle.exported", organization_id=org.id, case_id=case.id, actor=actor, data=data)
 
 
 def _timestamp_plan(
