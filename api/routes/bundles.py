@@ -18,6 +18,7 @@ from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from vault.bundle.export import BundleStream, prepare
+from vault.bundle.plan import RECIPIENT_MAX
 
 router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
 
@@ -35,9 +36,13 @@ def export_bundle(
     principal: PrincipalDep,
     services: ServicesDep,
     sha512: Annotated[bool, Query(description="Also write the SHA-512 manifests (archives that demand them).")] = False,
+    recipient: Annotated[
+        str | None,
+        Query(min_length=1, max_length=RECIPIENT_MAX, description="To whom the bundle goes (the chain of custody)."),
+    ] = None,
 ) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
-    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock, recipient=recipient)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock, sha512=sha512)
     return StreamingResponse(
         iter(stream),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
-from vault.bundle.legal import legal_files
+from vault.bundle.legal import legal_files, legal_format
 from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
 from vault.bundle.receipt_files import case_receipts
 from vault.bundle.report import build_report
@@ -98,8 +98,9 @@ def prepare(
     plan.files[layout.REPORT_HTML] = report_html(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
     plan.files[layout.VERIFY_HTML] = verify_page()
-    # The load files' MD5 placeholders give their final size (Payload-Oxum); the stream writes the real ones.
-    plan.files.update(_legal(plan, entries, None))
+    if legal_format(entries) == layout.LEGAL_FORMAT:
+        # The load files' MD5 placeholders give their final size (Payload-Oxum); the stream writes the real ones.
+        plan.files.update(_legal(plan, entries, None))
     return plan
 
 
@@ -249,8 +250,10 @@ class BundleStream:
         )
 
     def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:
-        """The load files with the evidence's MD5s, of the size the plan counted."""
+        """The load files with the evidence's MD5s, of the size the plan counted (none if it has none)."""
         plan = self._plan
+        if not any(path in plan.files for path in layout.LOAD_FILES):
+            return {}
         entries = [(entry.index, entry.document) for entry in plan.entries]
         out = {path: data for path, data in _legal(plan, entries, md5).items() if path in layout.LOAD_FILES}
         if any(len(data) != len(plan.files[path]) for path, data in out.items()):
