@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
 from vault.bundle.legal import legal_files, legal_format
-from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
+from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
 from vault.bundle.receipt_files import case_receipts
 from vault.bundle.report import build_report
 from vault.bundle.report_cells import Entry
@@ -209,22 +209,11 @@ class BundleStream:
             yield chunk_out
             for item in plan.evidence:
                 # The SHA-256 is the stored one, which stream_verified checks the bytes against.
-                digest = hashlib.sha512() if want512 else None
-                # MD5 only for the load file's tools (docs/bundle.md, "Legal packaging"); nothing trusts it.
-                legacy = hashlib.md5(usedforsecurity=False)
-                with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
-                    for chunk in stream_verified(self._store, item.row):
-                        member.write(chunk)
-                        legacy.update(chunk)
-                        if digest is not None:
-                            digest.update(chunk)
-                        chunk_out = sink.drain()
-                        whole.update(chunk_out)
-                        yield chunk_out
                 sha256[item.path] = item.row.sha256
-                md5[item.path] = legacy.hexdigest()
-                if digest is not None:
-                    sha512[item.path] = digest.hexdigest()
+                digests = yield from self._evidence_member(archive, sink, whole.update, item)
+                md5[item.path] = digests["md5"]
+                if want512:
+                    sha512[item.path] = digests["sha512"]
             for path, data in self._load_files(md5).items():
                 generated(path, data)
             manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
@@ -248,6 +237,22 @@ class BundleStream:
             zip_sha256=zip_hash,
             checkpoint_size=plan.checkpoint.size,
         )
+
+    def _evidence_member(
+        self, archive: zipfile.ZipFile, sink: _Sink, whole: Callable[[bytes], None], item: PlannedEvidence
+    ) -> Generator[bytes, None, dict[str, str]]:
+        """Stream one evidence file into the ZIP, yielding its bytes; returns its MD5 (only for the load
+        file's tools, ``docs/bundle.md``, "Legal packaging": nothing trusts it) and SHA-512 when asked for."""
+        digests = [hashlib.md5(usedforsecurity=False)] + ([hashlib.sha512()] if self._sha512 else [])
+        with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
+            for chunk in stream_verified(self._store, item.row):
+                member.write(chunk)
+                for digest in digests:
+                    digest.update(chunk)
+                chunk_out = sink.drain()
+                whole(chunk_out)
+                yield chunk_out
+        return {digest.name: digest.hexdigest() for digest in digests}
 
     def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:
         """The load files with the evidence's MD5s, of the size the plan counted (none if it has none)."""
