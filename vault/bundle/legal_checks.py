@@ -25,6 +25,7 @@ from vault.bundle.legal_loadfile import (
     MD5_SHAPE,
     LoadFileRow,
     MalformedLoadFile,
+    dat_text,
     load_files,
     loadfile_rows,
     parse_csv,
@@ -154,6 +155,8 @@ class LegalChecks:
         problems = []
         if len(rows) != len(want):
             problems.append(f"{len(rows)} rows, the case's entries record {len(want)} evidence files")
+        if path == layout.LOADFILE_DAT:
+            want = [LoadFileRow(*map(dat_text, row.values())) for row in want]
         for row, expected in zip(rows, want, strict=False):
             problems.extend(_row_problems(row, expected, self.sha256))
         if not problems:

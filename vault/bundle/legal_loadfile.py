@@ -124,8 +124,14 @@ def loadfile_rows(entries: Sequence[Entry], case_id: str, md5: Mapping[str, str]
     return rows
 
 
+def dat_text(value: str) -> str:
+    """A value as ``loadfile.dat`` holds it: each newline (CRLF, CR or LF) as U+00AE. ``parse_dat`` returns
+    values in this form, since a ® in the value and a newline read back alike."""
+    return _NEWLINES.sub(DAT_NEWLINE, value)
+
+
 def _dat_value(value: str) -> str:
-    return DAT_QUOTE + _NEWLINES.sub(DAT_NEWLINE, value).replace(DAT_QUOTE, DAT_QUOTE * 2) + DAT_QUOTE
+    return DAT_QUOTE + dat_text(value).replace(DAT_QUOTE, DAT_QUOTE * 2) + DAT_QUOTE
 
 
 def loadfile_dat(rows: Sequence[LoadFileRow]) -> bytes:
@@ -176,7 +182,7 @@ def _dat_fields(line: str, number: int) -> list[str]:
                 continue
             position = end + 1
             break
-        values.append("".join(value).replace(DAT_NEWLINE, "\n"))
+        values.append("".join(value))
         if position == len(line):
             return values
         if line[position] != DAT_SEPARATOR:
@@ -185,6 +191,7 @@ def _dat_fields(line: str, number: int) -> list[str]:
 
 
 def parse_dat(data: bytes) -> list[LoadFileRow]:
+    """The rows of ``loadfile.dat``, values as ``dat_text`` writes them (newlines left as U+00AE)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
