@@ -19,6 +19,7 @@ from api.deps import PrincipalDep, ServicesDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from vault.bundle.export import BundleStream, prepare
+from vault.bundle.export_entry import RECIPIENT_MAX
 from vault.handover.receipt_pdf_store import receipt_pdf
 
 router = APIRouter(prefix="/api/v1/cases", tags=["bundles"], responses=COMMON_RESPONSES)
@@ -37,10 +38,22 @@ def export_bundle(
     principal: PrincipalDep,
     services: ServicesDep,
     sha512: Annotated[bool, Query(description="Also write the SHA-512 manifests (archives that demand them).")] = False,
+    recipient: Annotated[
+        str | None,
+        Query(min_length=1, max_length=RECIPIENT_MAX, description="To whom the bundle goes (the chain of custody)."),
+    ] = None,
 ) -> StreamingResponse:
     """Export the case's bundle: recorded before the first byte, and completed once the last byte is sent."""
     pdf = partial(receipt_pdf, services)
-    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock, receipt_pdf=pdf)
+    plan = prepare(
+        services.transact,
+        services.settings,
+        principal,
+        case_id,
+        clock=services.clock,
+        receipt_pdf=pdf,
+        recipient=recipient,
+    )
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock, sha512=sha512)
     return StreamingResponse(
         iter(stream),

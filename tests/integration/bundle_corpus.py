@@ -50,6 +50,7 @@ from vault.cases.lifecycle import add_note, open_case
 from vault.config import Settings
 from vault.db import read_session, session_scope
 from vault.evidence.ingest import EvidenceIngest
+from vault.evidence.retrieval import Channel, record_retrieval
 from vault.handover.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
 from vault.handover.links import send_receipt
 from vault.handover.receipts import create_receipt
@@ -84,8 +85,10 @@ def upload(services: Services, principal: Principal, case_id: str, data: bytes, 
     ).evidence.id
 
 
-def export(services: Services, principal: Principal, case_id: str) -> tuple[bytes, BundleStream]:
-    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock)
+def export(
+    services: Services, principal: Principal, case_id: str, recipient: str | None = None
+) -> tuple[bytes, BundleStream]:
+    plan = prepare(services.transact, services.settings, principal, case_id, clock=services.clock, recipient=recipient)
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return b"".join(stream), stream
 
@@ -130,7 +133,7 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
         other_id = open_case(
             session, principal, client_name="Initech", owner_email=owner, contacts=["it@initech.example"]
         ).id
-    upload(services, principal, case_id, b"final report v1\n", "final report.txt")
+    first = upload(services, principal, case_id, b"final report v1\n", "final report.txt")
     upload(services, principal, case_id, bytes(range(256)) * 300, "../../etc/passwd")
     upload(services, principal, other_id, b"initech deliverable\n", "initech.txt")
     acknowledged_receipt(services, principal, case_id, contact)
@@ -153,7 +156,11 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
     other_zip = export(services, principal, other_id)[0]
     with session_scope(services.engine) as session:
         add_note(session, principal, case_id, "Second export requested by the client's counsel.")
-    data, stream = export(services, principal, case_id)
+    # A download, for the chain of custody (data/legal/).
+    services.transact(
+        lambda session: record_retrieval(session, principal, first, channel=Channel.CLI, clock=services.clock)
+    )
+    data, stream = export(services, principal, case_id, recipient="Counsel for Globex «LLP»")
     assert stream.result is not None
     files = unzip(data)[1]
     index = json.loads(files[layout.INDEX])
@@ -330,6 +337,9 @@ CORPUS_NAMES = (
     "index-claims-other-hash",
     "receipt-edited",
     "report-rewritten",
+    # the legal packaging (data/legal)
+    "legal-loadfile-wrong-hash",
+    "legal-custody-export-removed",
     # omission
     "omit-note-entry",
     "omit-receipt-opened",
@@ -437,12 +447,46 @@ def corpus(built: Built) -> list[Tamper]:
     claimed = files[layout.REPORT_HTML].replace(b"Globex", b"Initech")
     assert claimed != files[layout.REPORT_HTML]
     add("report-rewritten", {**files, layout.REPORT_HTML: claimed}, layout.REPORT_HTML, rebagged=True)
+    cases.extend(legal(root, files))
     cases.extend(omissions(built, root, files))
     cases.extend(splices(built, root, files))
     cases.extend(labels(root, files))
     cases.extend(formats(root, files))
     cases.extend(sha512_cases(built))
     return cases
+
+
+def legal(root: str, files: dict[str, bytes]) -> list[Tamper]:
+    """``data/legal/`` edited to agree with itself but not with the entries: a load-file row's SHA-256 (in the
+    ``.dat`` only), and the earlier export left out of the chain of custody (JSON, text and CSV)."""
+    dat = files[layout.LOADFILE_DAT].decode("utf-8")
+    row = dat.split("\r\n")[1]
+    sha256 = row.split("\u0014")[3].strip("\u00fe")
+    wrong = dat.replace(sha256, "0" * 64, 1).encode("utf-8")
+    custody = json.loads(files[layout.CUSTODY_JSON])
+    removed = next(r for r in custody["records"] if r["event"] == "export")
+    custody["records"].remove(removed)
+    text = b"".join(
+        line
+        for line in files[layout.CUSTODY_TXT].splitlines(keepends=True)
+        if not line.startswith(b"[%d]" % removed["ledger_index"])
+    )
+    table = b"".join(
+        line
+        for line in files[layout.CUSTODY_CSV].splitlines(keepends=True)
+        if not line.startswith(b"%d," % removed["ledger_index"])
+    )
+    without = {layout.CUSTODY_JSON: canonical(custody), layout.CUSTODY_TXT: text, layout.CUSTODY_CSV: table}
+    return [
+        _tamper("legal-loadfile-wrong-hash", root, {**files, layout.LOADFILE_DAT: wrong}, "SHA256 is 000", "legal"),
+        _tamper(
+            "legal-custody-export-removed",
+            root,
+            {**files, **without},
+            f"the export at ledger index {removed['ledger_index']}",
+            "legal",
+        ),
+    ]
 
 
 def _entries_of(files: dict[str, bytes]) -> dict[int, dict[str, Any]]:

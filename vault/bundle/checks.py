@@ -24,6 +24,7 @@ from vault.bundle import layout
 from vault.bundle.certificate_check import check_certificate
 from vault.bundle.claims import ClaimChecks, WarningTuple
 from vault.bundle.ledger_checks import LedgerChecks, needed_before_evidence
+from vault.bundle.legal_checks import LegalChecks
 from vault.bundle.names import FIXED, BagNames
 from vault.bundle.records import dicts as _list
 from vault.bundle.report_html import check_report
@@ -109,6 +110,7 @@ class ContentChecks:
         ledger = self._ledger
         self._out.extend(check_certificate(self.files, self.names, ledger.entries, ledger.trusted, self.origin))
         self._claims()
+        self._legal()
         self._pages()
         self._known_files()
         return self._out
@@ -145,6 +147,13 @@ class ContentChecks:
         )
         self._out.extend(verdict.checks)
         self.witness_summary = verdict.summary
+
+    def _legal(self) -> None:
+        ledger = self._ledger
+        checkpoint = ledger.checkpoint.body if ledger.checkpoint is not None else None
+        present = self._names.under(layout.LEGAL_DIR)
+        legal = LegalChecks(ledger.entries, self.files, self.sha256, present, self.case_id, checkpoint)
+        self._out.extend(legal.run())
 
     # --- evidence ------------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 The ZIP is written through a sink that cannot seek, so ``zipfile`` uses data descriptors and the bytes
 are the same whether they go to a file (CLI) or an HTTP response (API). Member times are the export
 time. Small generated files are deflated; evidence is stored as is and streamed from the object store,
-SHA-512 computed on the way (its SHA-256 is the content address, re-checked by the store as it reads).
-Order: ``bagit.txt``, ``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence,
-then the manifests and the tag manifest, which need the hashes.
+SHA-512 (on request) and MD5 (for the load file) computed on the way (its SHA-256 is the content address,
+re-checked by the store as it reads). Order: ``bagit.txt``, ``bag-info.txt`` (Payload-Oxum is known from the
+plan), generated payload, evidence, the two load files (which need the MD5s), then the manifests and the
+tag manifest, which need the hashes.
 
 The export is recorded twice (chain of custody). Before the first byte, the plan appends
 ``bundle.exported`` (what the bundle holds), which is inside the bundle as its case's last entry. When the
@@ -18,20 +19,23 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from storage.base import ObjectStore
 from vault.bundle import bagit, layout
-from vault.bundle.plan import BundlePlan, ReceiptSource, build_plan
+from vault.bundle.legal import legal_files, legal_format
+from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
 from vault.bundle.receipt_files import ReceiptPdf, case_receipts
 from vault.bundle.report import build_report
+from vault.bundle.report_cells import Entry
 from vault.bundle.report_html import report_html
 from vault.bundle.report_pdf import render_pdf
 from vault.bundle.verifier_page import verify_page
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.db import Transact
+from vault.errors import IntegrityFailure
 from vault.evidence.ingest import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -70,18 +74,24 @@ def prepare(
     clock: Clock = system_clock,
     receipts: ReceiptSource | None = None,
     receipt_pdf: ReceiptPdf | None = None,
+    recipient: str | None = None,
 ) -> BundlePlan:
-    """The complete plan: ledger files, keys, index, both reports and the verifier page.
+    """The complete plan: ledger files, keys, index, both reports, the verifier page and the legal packaging.
 
     The export is recorded and its checkpoint signed in one unit of work (``transact``); the slow parts,
     the receipts' PDFs (signed, maybe timestamped over the network) and both reports, are made after it
-    committed, from what it read. ``receipts`` defaults to the case's stored receipts and
+    committed, from what it read. ``recipient``: to whom the bundle goes, when stated (recorded in the
+    export entry, so in the chain of custody). ``receipts`` defaults to the case's stored receipts and
     acknowledgments, whose PDFs ``receipt_pdf`` makes (default: rendered; the adapters pass the one that
     serves stored long-term PDFs). Both reports are rendered from the plan's entries alone, the ones the
     bundle carries, so a verifier can render ``report.html`` again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock, receipt_pdf)
-    plan = transact(lambda session: build_plan(session, settings, principal, case_id, clock=clock, receipts=source))
+    plan = transact(
+        lambda session: build_plan(
+            session, settings, principal, case_id, clock=clock, receipts=source, recipient=recipient
+        )
+    )
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
@@ -90,7 +100,21 @@ def prepare(
     plan.files[layout.REPORT_HTML] = report_html(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
     plan.files[layout.VERIFY_HTML] = verify_page()
+    if legal_format(entries) == layout.LEGAL_FORMAT:
+        # The load files' MD5 placeholders give their final size (Payload-Oxum); the stream writes the real ones.
+        plan.files.update(_legal(plan, entries, None))
     return plan
+
+
+def _legal(plan: BundlePlan, entries: Sequence[Entry], md5: dict[str, str] | None) -> dict[str, bytes]:
+    return legal_files(
+        entries,
+        case_id=plan.case.id,
+        origin=plan.origin,
+        checkpoint_size=plan.checkpoint.size,
+        root=bytes(plan.checkpoint.root_hash),
+        md5=md5,
+    )
 
 
 class _Sink:
@@ -172,29 +196,28 @@ class BundleStream:
             oxum = bagit.payload_oxum(plan.payload_sizes)
             small(layout.BAGIT_TXT, bagit.BAGIT_TXT_BODY)
             small(layout.BAG_INFO_TXT, bag_info(plan, oxum))
-            for path in sorted(plan.files):
-                data = plan.files[path]
+
+            def generated(path: str, data: bytes) -> None:
                 small(path, data)
                 sha256[path] = hashlib.sha256(data).hexdigest()
                 if want512:
                     sha512[path] = hashlib.sha512(data).hexdigest()
+
+            for path in sorted(plan.files.keys() - set(layout.LOAD_FILES)):
+                generated(path, plan.files[path])
+            md5: dict[str, str] = {}
             chunk_out = sink.drain()
             whole.update(chunk_out)
             yield chunk_out
             for item in plan.evidence:
                 # The SHA-256 is the stored one, which stream_verified checks the bytes against.
-                digest = hashlib.sha512() if want512 else None
-                with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
-                    for chunk in stream_verified(self._store, item.row):
-                        member.write(chunk)
-                        if digest is not None:
-                            digest.update(chunk)
-                        chunk_out = sink.drain()
-                        whole.update(chunk_out)
-                        yield chunk_out
                 sha256[item.path] = item.row.sha256
-                if digest is not None:
-                    sha512[item.path] = digest.hexdigest()
+                digests = yield from self._evidence_member(archive, sink, whole.update, item)
+                md5[item.path] = digests["md5"]
+                if want512:
+                    sha512[item.path] = digests["sha512"]
+            for path, data in self._load_files(md5).items():
+                generated(path, data)
             manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
             for path, data in manifests.items():
                 small(path, data)
@@ -216,6 +239,33 @@ class BundleStream:
             zip_sha256=zip_hash,
             checkpoint_size=plan.checkpoint.size,
         )
+
+    def _evidence_member(
+        self, archive: zipfile.ZipFile, sink: _Sink, whole: Callable[[bytes], None], item: PlannedEvidence
+    ) -> Generator[bytes, None, dict[str, str]]:
+        """Stream one evidence file into the ZIP, yielding its bytes; returns its MD5 (only for the load
+        file's tools, ``docs/bundle.md``, "Legal packaging": nothing trusts it) and SHA-512 when asked for."""
+        digests = [hashlib.md5(usedforsecurity=False)] + ([hashlib.sha512()] if self._sha512 else [])
+        with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
+            for chunk in stream_verified(self._store, item.row):
+                member.write(chunk)
+                for digest in digests:
+                    digest.update(chunk)
+                chunk_out = sink.drain()
+                whole(chunk_out)
+                yield chunk_out
+        return {digest.name: digest.hexdigest() for digest in digests}
+
+    def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:
+        """The load files with the evidence's MD5s, of the size the plan counted (none if it has none)."""
+        plan = self._plan
+        if not any(path in plan.files for path in layout.LOAD_FILES):
+            return {}
+        entries = [(entry.index, entry.document) for entry in plan.entries]
+        out = {path: data for path, data in _legal(plan, entries, md5).items() if path in layout.LOAD_FILES}
+        if any(len(data) != len(plan.files[path]) for path, data in out.items()):
+            raise IntegrityFailure("a load file's size changed with its MD5 values: Payload-Oxum would be wrong")
+        return out
 
 
 def _manifests(sha256: dict[str, str], sha512: dict[str, str] | None, plan: BundlePlan, oxum: str) -> dict[str, bytes]:

@@ -70,6 +70,23 @@ REPORT_HTML = "data/report.html"
 REPORT_PDF = "data/report.pdf"
 VERIFY_HTML = "data/verify.html"
 
+#: Court-ready packaging (``docs/bundle.md``, "Legal packaging"), generated from the case's entries. An export
+#: entry whose ``data.legal`` is ``LEGAL_FORMAT`` says the bundle carries exactly ``LEGAL_FILES``; one without
+#: it (every bundle exported before them) carries none.
+LEGAL_DIR = "data/legal/"
+LEGAL_FORMAT = "offboard-legal/1"
+CUSTODY_JSON = "data/legal/chain-of-custody.json"
+CUSTODY_TXT = "data/legal/chain-of-custody.txt"
+CUSTODY_CSV = "data/legal/chain-of-custody.csv"
+LOADFILE_DAT = "data/legal/loadfile.dat"
+LOADFILE_CSV = "data/legal/loadfile.csv"
+DECLARATION_902 = "data/legal/declaration-902-14.txt"
+DECLARATION_NEUTRAL = "data/legal/declaration-neutral.txt"
+#: The load files carry each evidence file's MD5, computed as its bytes stream into the ZIP, so the exporter
+#: writes them after the evidence (their size, which Payload-Oxum needs first, does not depend on the MD5s).
+LOAD_FILES = (LOADFILE_DAT, LOADFILE_CSV)
+LEGAL_FILES = (CUSTODY_JSON, CUSTODY_TXT, CUSTODY_CSV, *LOAD_FILES, DECLARATION_902, DECLARATION_NEUTRAL)
+
 _INDEXED = re.compile(r"^(0|[1-9][0-9]{0,19})$")
 
 

@@ -31,6 +31,7 @@ FOLDERS = (
     layout.RECEIPTS_DIR,
     layout.TIMESTAMPS_DIR,
     layout.CERTIFICATE_DIR,
+    layout.LEGAL_DIR,
 )
 
 

@@ -26,6 +26,7 @@ from signing.note import parse_note
 from vault import canonical as canonical_json
 from vault.bundle import layout
 from vault.bundle.certificate_files import certificate_files
+from vault.bundle.export_entry import export_draft
 from vault.bundle.tsa_tokens import certificates_pem
 from vault.bundle.witnessed import WitnessedCheckpoint, latest_witnessed
 from vault.cases.lifecycle import get_case
@@ -35,7 +36,7 @@ from vault.errors import IntegrityFailure, VerificationFailed
 from vault.evidence.ingest import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
-from vault.ledger.entries import EntryDraft, decode_entry
+from vault.ledger.entries import decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
@@ -227,8 +228,10 @@ def build_plan(
     *,
     clock: Clock = system_clock,
     receipts: ReceiptSource = no_receipts,
+    recipient: str | None = None,
 ) -> BundlePlan:
-    """Record the export, sign the checkpoint that ends with it, and collect the case's bundle.
+    """Record the export (to ``recipient``, when stated), sign the checkpoint that ends with it, and collect
+    the case's bundle.
 
     Runs in the caller's transaction; the caller commits (the entry and the checkpoint, or neither). Every
     role may export, viewers included (issue 13: "a viewer sees and exports but changes nothing"): the
@@ -244,7 +247,7 @@ def build_plan(
     ]
     exported_at = clock()
     export_index = log.append(
-        session, export_draft(org, case, principal.actor, evidence), clock=lambda: exported_at
+        session, export_draft(org, case, principal.actor, evidence, recipient), clock=lambda: exported_at
     ).index
     checkpoint = publish(session, settings, org, clock=clock)
     if checkpoint.size != export_index + 1:  # the log's lock is held since the append: nothing can come between
@@ -277,22 +280,6 @@ def build_plan(
     plan.files.update(certificate_files(session, case.id, checkpoint.size))
     plan.files[layout.INDEX] = canonical(index_document(plan))
     return plan
-
-
-def export_draft(org: Organization, case: Case, actor: str, evidence: Iterable[PlannedEvidence]) -> EntryDraft:
-    """The ``bundle.exported`` entry: the organization as named at export and every evidence item the bundle
-    holds, so the signed log itself says what a complete bundle of this export contains."""
-    return EntryDraft(
-        type="bundle.exported",
-        organization_id=org.id,
-        case_id=case.id,
-        actor=actor,
-        data={
-            "format": layout.FORMAT,
-            "organization": {"id": org.id, "name": org.name, "slug": org.slug},
-            "evidence": sorted(({"id": e.row.id, "sha256": e.row.sha256} for e in evidence), key=lambda e: e["id"]),
-        },
-    )
 
 
 def _timestamp_plan(

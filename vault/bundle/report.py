@@ -90,6 +90,18 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+#: The row a bundle whose export entry records the legal packaging (``data.legal``) adds to ``CLAIMS``.
+LEGAL_CLAIM = (
+    "Legal packaging (data/legal)",
+    "That the chain of custody, the load file and the declarations' facts are exactly what the case's "
+    "verified entries record (offboard verify and verify.html generate them again and compare): every export "
+    "and evidence retrieval with its ledger index, and every evidence file with the SHA-256, size, custodian "
+    "and date of its evidence.stored entry.",
+    "That the declarations are true or admissible: they are unsigned drafts until a qualified person checks "
+    "the facts and signs them, and whether one meets FRE 902(14) or another rule is for a court. Nor the "
+    "load file's MD5 values: computed at export for tools that need them, no verifier checks them.",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ReportData:
@@ -331,7 +343,10 @@ def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int)
     """The report of the case whose entries (in index order) a bundle carries."""
     facts = _facts(entries, origin, checkpoint_size)
     title = "What each record proves, and what it does not"
-    claims = Section("claims", title, ("Record", "Proves", "Does not prove"), ("", "", ""), CLAIMS)
+    export = _export_entry(entries)
+    legal = export is not None and _data(export).get("legal") == layout.LEGAL_FORMAT
+    rows = (*CLAIMS, LEGAL_CLAIM) if legal else CLAIMS
+    claims = Section("claims", title, ("Record", "Proves", "Does not prove"), ("", "", ""), rows)
     return ReportData(
         title=f"Offboarding evidence: {shown(facts[2][1])}",
         facts=facts,
@@ -351,6 +366,7 @@ def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int)
 __all__ = [
     "ABSENT",
     "CLAIMS",
+    "LEGAL_CLAIM",
     "SUMMARY_FIELDS",
     "Cell",
     "Entry",

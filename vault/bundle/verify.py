@@ -43,7 +43,7 @@ class Check:
     """One verdict on one item."""
 
     #: The area: archive, bag, manifest, keys, index, checkpoint, entry, evidence, consistency, since,
-    #: receipt, timestamp, report, verifier.
+    #: receipt, timestamp, report, verifier, legal.
     kind: str
     #: The bag-relative path (or other name) of what was checked.
     item: str

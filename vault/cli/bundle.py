@@ -55,6 +55,10 @@ def export(
     sha512: Annotated[
         bool, typer.Option("--sha512", help="Also write SHA-512 manifests, for archives that demand them.")
     ] = False,
+    recipient: Annotated[
+        str | None,
+        typer.Option("--recipient", help="To whom the bundle goes (recorded in the chain of custody)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
@@ -73,7 +77,13 @@ def export(
             principal = operator(session)
             case_id = resolve_in(session, "case", case_id)
         plan = prepare(
-            svc.transact, svc.settings, principal, case_id, clock=svc.clock, receipt_pdf=partial(receipt_pdf, svc)
+            svc.transact,
+            svc.settings,
+            principal,
+            case_id,
+            clock=svc.clock,
+            receipt_pdf=partial(receipt_pdf, svc),
+            recipient=recipient,
         )
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
         total = sum(plan.payload_sizes)
