@@ -49,19 +49,33 @@ class Run:
     peak_rss_mib: float
 
 
+#: Runs its arguments as a command and reports that command's peak RSS. Linux carries the RSS high-water mark of
+#: the process that calls exec into the new program's ``ru_maxrss``, so a command started straight from this
+#: (large) bench process would report at least the bench's own peak; started from this small launcher, it
+#: reports at least the launcher's few MiB.
+LAUNCHER = """
+import os, sys
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\nlauncher-maxrss-kib={usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed_process(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run ``argv`` to completion; fails loudly on a non-zero exit (a bench of a failing command is void)."""
     os.sync()
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    assert process.stderr is not None  # noqa: S101 - asked for above
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(  # noqa: S603 - our own commands
+        [sys.executable, "-S", "-c", LAUNCHER, *argv], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, check=False,
+    )  # fmt: skip
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:3])} ... exited {process.returncode}: {errors.decode()[-1500:]}")
-    return Run(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    errors = done.stderr.decode(errors="replace")
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} ... exited {done.returncode}: {errors[-1500:]}")
+    kib = int(errors.rsplit("launcher-maxrss-kib=", 1)[1].split()[0])
+    return Run(seconds, kib / 1024)
 
 
 def tool(name: str) -> str:
