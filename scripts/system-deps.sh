@@ -7,6 +7,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
 command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v zip >/dev/null 2>&1 || need+=(zip)  # bench/bundle.py --vs-bagit zips the stock bag
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing ${need[*]}"
