@@ -51,6 +51,7 @@ bench: install-dev
 	@if [ -f bench/ledger.py ]; then $(PY) bench/ledger.py; fi
 	@if [ -f bench/bundle.py ]; then $(PY) bench/bundle.py; fi
 	$(PY) bench/cli.py
+	$(PY) bench/witness.py
 
 ## Lock files: the development lock first, then the runtime lock constrained by it (one version per package).
 lock: | $(UV)

@@ -9,7 +9,20 @@ from fastapi import APIRouter, FastAPI
 
 from api import ack_proof, brand, console, errors, pages
 from api.docs_ui import docs_router
-from api.routes import bundles, cases, certificates, evidence, ledger, orgs, playbooks, receipts, staff, tlog, webhooks
+from api.routes import (
+    bundles,
+    cases,
+    certificates,
+    evidence,
+    ledger,
+    orgs,
+    playbooks,
+    receipts,
+    staff,
+    tlog,
+    webhooks,
+    witnesses,
+)
 from templates.render import Renderer
 from vault.config import Settings
 from vault.db import read_session
@@ -65,7 +78,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     errors.install(app)
     routers: tuple[APIRouter, ...] = (cases.router, evidence.router, playbooks.router, staff.router, orgs.router)
     routers += (ledger.router, ledger.well_known, tlog.router, bundles.router, receipts.router, webhooks.router)
-    routers += (pages.router, certificates.router)
+    routers += (witnesses.router, pages.router, certificates.router)
     for router in (*routers, ack_proof.router, brand.router, console.router):
         app.include_router(router)
     app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))

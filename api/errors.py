@@ -27,6 +27,7 @@ STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.PayloadTooLarge, 413, None),
     (errors.UnacceptableUpload, 422, None),
     (errors.UnacceptableWebhookUrl, 422, None),
+    (errors.UnacceptableWitness, 422, None),
     (errors.InvalidInput, 400, None),
     (errors.NotFound, 404, None),
     (errors.Conflict, 409, None),

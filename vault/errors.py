@@ -43,6 +43,13 @@ class UnacceptableWebhookUrl(InvalidInput):
     code = "unacceptable-webhook-url"
 
 
+class UnacceptableWitness(InvalidInput):
+    """A witness that cannot be configured as given: a malformed cosigner vkey, a URL that is not http(s) with
+    a host, or a policy that is neither ``all`` nor a number in range."""
+
+    code = "unacceptable-witness"
+
+
 class NotFound(OffboardError):
     """The thing does not exist, or exists in another organization (never said which)."""
 

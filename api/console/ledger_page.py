@@ -1,5 +1,6 @@
-"""The ledger page (``/ledger``): the latest checkpoint, the verifier keys, the timestamp status, and a check
-of a SHA-256 or a file against the log; and ``/ledger/entries/{index}/proof``, an inclusion proof as JSON.
+"""The ledger page (``/ledger``): the latest checkpoint with its cosignatures, the witnesses and whether the
+policy counts the checkpoint witnessed, the verifier keys, the timestamp status, and a check of a SHA-256 or
+a file against the log; and ``/ledger/entries/{index}/proof``, an inclusion proof as JSON.
 
 The proof is ``vault.ledger.service.prove_inclusion``, the function behind ``GET
 /api/v1/ledger/proof/inclusion``. A checked file is hashed as it streams in (through the multipart parser of
@@ -21,6 +22,8 @@ from api.console.page import ConsolePage, DataDep, PageDep
 from api.multipart import FILE_FIELD, MultipartUpload
 from vault.errors import InvalidInput, PayloadTooLarge
 from vault.ledger import service, standing
+from vault.models import Organization
+from vault.witnessing.cosigned import WitnessStanding, witness_standing
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,17 +32,21 @@ def _ledger_page(page: ConsolePage, status: int = 200, /, **context: Any) -> HTM
     org, anchoring = page.principal.organization_id, bool(page.services.settings.tsa_url)
     sha256: str | None = context.get("sha256")
 
-    def read(session: Session) -> tuple[standing.LedgerStanding, list[standing.StoredCopy] | None]:
+    def read(session: Session) -> tuple[standing.LedgerStanding, WitnessStanding, list[standing.StoredCopy] | None]:
         found = standing.stored_copies(session, org, sha256) if sha256 else None
-        return standing.ledger_standing(session, org, anchoring=anchoring), found
+        organization = session.get(Organization, org)
+        assert organization is not None  # noqa: S101 - a signed-in principal names an existing organization
+        log = standing.ledger_standing(session, org, anchoring=anchoring)
+        return log, witness_standing(session, organization), found
 
-    log, copies = page.services.read(read)
+    log, witnesses, copies = page.services.read(read)
     checkpoint = log.checkpoint
     return page.render(
         "ledger",
         status,
         section="ledger",
         log=log,
+        witnesses=witnesses,
         root_hex=bytes(checkpoint.root_hash).hex() if checkpoint else None,
         copies=copies,
         **{"error": None, "sha256": None, "filename": None, "typed": "", **context},

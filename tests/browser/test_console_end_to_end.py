@@ -196,6 +196,8 @@ def test_offboard_a_client_end_to_end(deployment: Deployment, browser: Any, tmp_
     assert page.locator("tbody tr", has_text="receipt.acknowledged").count() == 1
     _check(page, "case-timeline")
     page.get_by_role("link", name="Ledger", exact=True).click()
+    # No witness is configured here: the page says so plainly, never that the checkpoint is witnessed.
+    assert page.locator("#witness-verdict").inner_text().startswith("NOT witnessed: no witnesses are configured")
     _check(page, "ledger")
     page.goto(d.base_url + "/")
     assert "Fully offboarded" in page.locator("main").inner_text()

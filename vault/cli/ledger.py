@@ -282,12 +282,12 @@ def witness_add(
 @witness_app.command("list")
 def witness_list(as_json: JsonOpt = False) -> None:
     """The configured witnesses, what each last answered, and the policy."""
-    from vault.witnessing.roster import policy_of, witnesses_of
+    from vault.witnessing.roster import witness_roster
 
     with services() as svc, read_session(svc.engine) as session:
-        org = _org(session)
-        shown = [_witness_json(w) for w in witnesses_of(session, org.id)]
-        policy = policy_of(session, org)
+        roster = witness_roster(session, operator(session))
+        shown = [_witness_json(w) for w in roster.witnesses]
+        policy = roster.policy
     if as_json:
         emit_json({"witnesses": shown, "required": policy.required, "configured": policy.configured})
         return

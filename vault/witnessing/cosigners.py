@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from signing.cosignature import CosignerVerifier, parse_cosigner_vkey, verified_cosignatures
 from signing.errors import SigningError
-from vault.errors import InvalidInput, VerificationFailed
+from vault.errors import UnacceptableWitness, VerificationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +33,11 @@ class CheckedCosignature:
 
 
 def parse_witness_key(text: str) -> WitnessKey:
-    """A cosigner vkey ``name+<8 hex id>+base64(0x04 || public key)``, or ``InvalidInput`` saying why not."""
+    """A cosigner vkey ``name+<8 hex id>+base64(0x04 || public key)``, or ``UnacceptableWitness`` saying why not."""
     try:
         verifier = parse_cosigner_vkey(text.strip())
     except SigningError as exc:
-        raise InvalidInput(f"not a witness key (tlog-cosignature/v1 vkey): {exc}") from exc
+        raise UnacceptableWitness(f"not a witness key (tlog-cosignature/v1 vkey): {exc}") from exc
     return WitnessKey(name=verifier.name, key_id=bytes(verifier.key_id).hex(), vkey=verifier.vkey(), verifier=verifier)
 
 

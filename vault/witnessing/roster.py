@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from vault.clock import Clock, system_clock
-from vault.errors import Conflict, InvalidInput, NotFound
+from vault.errors import Conflict, NotFound, UnacceptableWitness
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.models import Organization, Witness
@@ -47,14 +47,22 @@ def witness_url(value: str) -> str:
         parts = urlsplit(text)
         port_ok = parts.port is None or 0 < parts.port
     except ValueError as exc:
-        raise InvalidInput(f"expected a witness URL like https://witness.example/, found {value!r}") from exc
+        raise UnacceptableWitness(f"expected a witness URL like https://witness.example/, found {value!r}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise InvalidInput(f"expected an http or https witness URL with a host, found {value!r}")
+        raise UnacceptableWitness(f"expected an http or https witness URL with a host, found {value!r}")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidInput(f"a witness URL carries no credentials, query or fragment, found {value!r}")
+        raise UnacceptableWitness(f"a witness URL carries no credentials, query or fragment, found {value!r}")
     if len(text) > 1024:
-        raise InvalidInput(f"a witness URL is at most 1024 characters, found {len(text)}")
+        raise UnacceptableWitness(f"a witness URL is at most 1024 characters, found {len(text)}")
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessRoster:
+    """An organization's witnesses, oldest first, and its policy, as admins see them."""
+
+    witnesses: tuple[Witness, ...]
+    policy: WitnessPolicy
 
 
 def witnesses_of(session: Session, organization_id: str) -> list[Witness]:
@@ -68,6 +76,14 @@ def policy_of(session: Session, org: Organization) -> WitnessPolicy:
     return WitnessPolicy(
         required=configured if wanted is None else wanted, configured=configured, all_of_them=wanted is None
     )
+
+
+def witness_roster(session: Session, principal: Principal) -> WitnessRoster:
+    """The configured witnesses and the policy (admins only: the list names who checks the log)."""
+    principal.require(Role.ADMIN)
+    org = session.get(Organization, principal.organization_id)
+    assert org is not None  # noqa: S101 - a principal always names an existing organization
+    return WitnessRoster(witnesses=tuple(witnesses_of(session, org.id)), policy=policy_of(session, org))
 
 
 def find_witness(session: Session, organization_id: str, ref: str) -> Witness:
@@ -120,7 +136,9 @@ def parse_policy(value: str) -> int | None:
     if text == "all":
         return None
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_POLICY:
-        raise InvalidInput(f"expected a witness policy of 'all' or a number from 1 to {MAX_POLICY}, found {value!r}")
+        raise UnacceptableWitness(
+            f"expected a witness policy of 'all' or a number from 1 to {MAX_POLICY}, found {value!r}"
+        )
     return int(text)
 
 
