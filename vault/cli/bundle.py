@@ -30,6 +30,7 @@ from vault.errors import InvalidInput
 from vault.witnessing.cosigners import parse_witness_key
 
 if TYPE_CHECKING:
+    from vault.bundle.export import ExportResult
     from vault.bundle.verify import BundleVerification
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Evidence bundles: one file that proves a case.")
@@ -100,6 +101,10 @@ def export(
             temporary.unlink(missing_ok=True)
     result = stream.result
     assert result is not None  # noqa: S101 - the stream records its result after the last chunk
+    _print_export(target, case_id, result, as_json=as_json)
+
+
+def _print_export(target: Path, case_id: str, result: ExportResult, *, as_json: bool) -> None:
     summary = {
         "path": str(target),
         "case": case_id,
