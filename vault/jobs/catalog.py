@@ -22,6 +22,9 @@ def build_registry() -> Registry:
     from vault.webhooks.delivery import WEBHOOKS_SWEEP, deliver_due
 
     registry.register_sweep(WEBHOOKS_SWEEP, deliver_due)
+    from vault.ledger.anchoring import register as register_anchoring
+
+    register_anchoring(registry)
     return registry
 
 
