@@ -15,7 +15,7 @@ import http.client
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -29,7 +29,7 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-from signing.errors import InvalidArgument, TimestampError
+from signing.errors import TimestampError
 
 QUERY_CONTENT_TYPE = "application/timestamp-query"
 REPLY_CONTENT_TYPE = "application/timestamp-reply"
@@ -125,46 +125,6 @@ def load_pem_roots(pem: bytes) -> list[x509.Certificate]:
     except ValueError as exc:
         raise TimestampError(f"TSA roots file is not a PEM certificate bundle: {exc}") from exc
     return roots
-
-
-class TimestampAnchor:
-    """Rate limit for TSA requests: at most one per ``interval_seconds``.
-
-    Pure: the caller passes the current time in (from its injected clock) to ``due`` and ``record``.
-    Record every attempt, failed ones too, so an unreachable TSA is not asked once per checkpoint.
-    A last attempt more than one interval after ``now`` (the clock stepped back) counts as stale, so a
-    clock that was wrong once cannot stop anchoring until real time catches up with it.
-    """
-
-    def __init__(self, interval_seconds: float, *, last_attempt: datetime | None = None) -> None:
-        if not interval_seconds > 0:
-            raise InvalidArgument(f"interval_seconds must be positive, found {interval_seconds!r}")
-        self._interval = timedelta(seconds=interval_seconds)
-        self._last: datetime | None = None
-        if last_attempt is not None:
-            self._last = _aware(last_attempt, "last_attempt")
-
-    @property
-    def last_attempt(self) -> datetime | None:
-        return self._last
-
-    def due(self, now: datetime) -> bool:
-        """True if no request was recorded yet, or the last one is at least one interval before ``now``."""
-        now = _aware(now, "now")
-        if self._last is None:
-            return True
-        elapsed = now - self._last
-        return elapsed >= self._interval or elapsed < -self._interval
-
-    def record(self, now: datetime) -> None:
-        """Note that a request was made at ``now``."""
-        self._last = _aware(now, "now")
-
-
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidArgument(f"{name} must be timezone-aware, found naive {moment.isoformat()}")
-    return moment
 
 
 # PKIStatusInfo ::= SEQUENCE { status INTEGER granted(0) }

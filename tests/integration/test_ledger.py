@@ -394,46 +394,6 @@ def test_rotation_keeps_old_checkpoints_verifiable(
     assert json.loads(out)["problems"] == [] and code == 0
 
 
-def test_checkpoints_are_timestamped_by_a_configured_tsa(settings: Any, tmp_path: Path) -> None:
-    from signing.timestamps import verify_token
-    from tests.tsa import LocalTSA
-    from vault.ledger.autopublish import Anchorer, publish_and_anchor
-    from vault.models import TimestampToken
-    from vault.services import build_services
-    from vault.setup import initialize
-
-    with LocalTSA() as tsa:
-        roots = tmp_path / "tsa-roots.pem"
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        roots.write_bytes(tsa.root_certificate.public_bytes(Encoding.PEM))
-        configured = settings.model_copy(
-            update={"tsa_url": tsa.url, "tsa_roots_file": roots, "tsa_interval_seconds": 3600}
-        )
-        svc = build_services(configured)
-        try:
-            initialize(svc)
-            anchorer = Anchorer(svc.read, configured, transact=svc.transact)
-            first = publish_and_anchor(svc.read, configured, anchorer, transact=svc.transact)
-            assert len(first) == 1
-            with session_scope(svc.engine) as session:
-                from vault.ledger import log
-                from vault.ledger.entries import EntryDraft
-
-                org = session.exec(select(Organization)).one()
-                log.append(session, EntryDraft("test.entry", org.id, None, "test", {}))
-            second = publish_and_anchor(svc.read, configured, anchorer, transact=svc.transact)
-            assert len(second) == 1
-            with Session(svc.engine) as session:
-                tokens = session.exec(select(TimestampToken)).all()
-            assert len(tokens) == 1, "at most one timestamp request per interval"
-            record = verify_token(bytes(tokens[0].token), first[0].note.encode(), [tsa.root_certificate])
-            assert abs(record.gen_time.timestamp() - time.time()) < 120
-            assert len(tsa.requests) == 1
-        finally:
-            svc.close()
-
-
 def test_entry_hash_is_sha256_of_prefixed_bytes(client: TestClient) -> None:
     add_entries(client, 1)
     raw = client.get("/api/v1/ledger/entries/0")

@@ -35,7 +35,7 @@ def slow_tsa() -> Iterator[LocalTSA]:
 def slow_client(settings: Any, slow_tsa: LocalTSA) -> Iterator[TestClient]:
     """The API of a deployment whose PDFs are timestamped by the slow TSA.
 
-    Used without its lifespan: the background publisher would otherwise anchor checkpoints with the
+    Used without its lifespan: the in-process worker would otherwise timestamp checkpoints with the
     same TSA and its requests would be mistaken for the PDF's.
     """
     from api.app import create_app

@@ -1,5 +1,5 @@
 """RFC 3161 timestamps: real requests to a local TSA over HTTP, offline re-verification, mutation probes
-on the token, every error a TSA or a network can cause, the rate limiter, and ``openssl ts -verify``."""
+on the token, every error a TSA or a network can cause, and ``openssl ts -verify``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from signing.errors import InvalidArgument, SigningError, TimestampError
 from signing.timestamps import (
-    TimestampAnchor,
     TimestampRecord,
     build_request,
     load_pem_roots,
@@ -316,63 +315,6 @@ def test_load_pem_roots_reads_every_certificate() -> None:
 def test_load_pem_roots_rejects_non_certificates(pem: bytes) -> None:
     with pytest.raises(TimestampError, match="not a PEM certificate bundle"):
         load_pem_roots(pem)
-
-
-# --- the rate limiter -----------------------------------------------------------------------------------
-
-T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-def test_anchor_is_due_before_any_request() -> None:
-    assert TimestampAnchor(3600).due(T0)
-
-
-def test_anchor_allows_one_request_per_interval() -> None:
-    anchor = TimestampAnchor(3600)
-    anchor.record(T0)
-    assert anchor.last_attempt == T0
-    assert not anchor.due(T0)
-    assert not anchor.due(T0 + timedelta(seconds=3599, microseconds=999_999))
-    assert anchor.due(T0 + timedelta(seconds=3600))
-    anchor.record(T0 + timedelta(seconds=3700))
-    assert not anchor.due(T0 + timedelta(seconds=7200))
-    assert anchor.due(T0 + timedelta(seconds=7300))
-
-
-def test_anchor_resumes_from_a_stored_last_attempt() -> None:
-    anchor = TimestampAnchor(60, last_attempt=T0)
-    assert not anchor.due(T0 + timedelta(seconds=30))
-    assert anchor.due(T0 + timedelta(seconds=60))
-
-
-def test_anchor_compares_instants_across_time_zones() -> None:
-    anchor = TimestampAnchor(60, last_attempt=T0)
-    plus_two = T0.astimezone(timezone(timedelta(hours=2)))
-    assert not anchor.due(plus_two + timedelta(seconds=59))
-    assert anchor.due(plus_two + timedelta(seconds=60))
-
-
-def test_anchor_survives_a_clock_that_stepped_back() -> None:
-    anchor = TimestampAnchor(60, last_attempt=T0)
-    assert not anchor.due(T0 - timedelta(seconds=30))  # within one interval: still limited
-    assert anchor.due(T0 - timedelta(days=1))  # the stored attempt is in the future: stale
-
-
-@pytest.mark.parametrize("interval", [0, -1, float("nan")])
-def test_anchor_refuses_a_non_positive_interval(interval: float) -> None:
-    with pytest.raises(InvalidArgument, match="interval_seconds must be positive"):
-        TimestampAnchor(interval)
-
-
-def test_anchor_refuses_naive_times() -> None:
-    naive = datetime(2026, 11, 25, 12, 0)
-    anchor = TimestampAnchor(60)
-    with pytest.raises(InvalidArgument, match="now must be timezone-aware"):
-        anchor.due(naive)
-    with pytest.raises(InvalidArgument, match="now must be timezone-aware"):
-        anchor.record(naive)
-    with pytest.raises(InvalidArgument, match="last_attempt must be timezone-aware"):
-        TimestampAnchor(60, last_attempt=naive)
 
 
 def test_timestamp_errors_are_signing_errors() -> None:

@@ -34,7 +34,7 @@ from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.errors import ConfigurationError
 from vault.handover.receipts import countersignature_of, document_of, signed_of
-from vault.ledger.autopublish import tsa_roots
+from vault.ledger.anchoring import tsa_roots
 from vault.models import Acknowledgment, Organization, Receipt
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -25,6 +25,9 @@ def build_registry() -> Registry:
     from vault.certificates.issuing import register as register_certificates
 
     register_certificates(registry)
+    from vault.ledger.anchoring import register as register_anchoring
+
+    register_anchoring(registry)
     return registry
 
 

@@ -1,15 +1,16 @@
 """Sending the reminders due at an instant: render, send, then record (``docs/cases.md``, "Reminders").
 
-Each email is sent, then one unit records it: its ``reminder_sent`` row (unique key) and an ``email.sent``
-ledger entry in every case it is about (type, recipient, template, message id), the shape of every email
-entry. A key already recorded in that unit is not recorded again. A refused email is logged and stays
-due, so the next sweep tries it again. Mail leaves outside any transaction.
+The due reminders go out in batches of ``BATCH`` (the worker's job batch): one read renders a batch, one
+SMTP connection sends it, then one unit records what the server accepted: each email's ``reminder_sent``
+row (unique key) and an ``email.sent`` ledger entry in every case it is about (type, recipient, template,
+message id), the shape of every email entry. A key already recorded is not recorded again. A refused email
+is logged and stays due, so the next sweep tries it again. Mail leaves outside any transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,15 +18,16 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from vault.db import Unit
 from vault.handover.links import link_url
 from vault.handover.sealed_tokens import open_token
 from vault.jobs.registry import Registry
+from vault.jobs.runner import BATCH
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
-from vault.mail import Message
+from vault.mail import Mailer, Message
 from vault.models import Organization, ReceiptLink, ReminderSent
 from vault.orgs.branding import DEFAULT_ACCENT
 from vault.reminders.rules import Reminder, due_reminders
@@ -48,44 +50,65 @@ class SweepResult:
     failed: tuple[str, ...]
 
 
-def _message(services: Services, reminder: Reminder, message_id: str) -> Message | None:
-    """The email of ``reminder``; ``None`` for a client reminder whose link's token is not sealed."""
-    context: dict[str, Any] = {**reminder.context, "base_url": services.settings.base_url.rstrip("/")}
-    context["accent"] = context.get("accent") or DEFAULT_ACCENT
-    reply_to = None
-    if reminder.link_id is not None:
+def _messages(services: Services, reminders: Sequence[Reminder], mailer: Mailer) -> list[tuple[Reminder, Message]]:
+    """The emails of ``reminders``, in one read; a client reminder whose link's token is not sealed has none."""
+    base_url = services.settings.base_url.rstrip("/")
 
-        def token_of(session: Any) -> tuple[str | None, str | None]:
-            link = session.get(ReceiptLink, reminder.link_id)
-            org = session.get(Organization, reminder.organization_id)
-            return (open_token(session, services.settings, link) if link else None), (org.reply_to if org else None)
+    def build(session: Any) -> list[tuple[Reminder, Message]]:
+        reply_to: dict[str, str | None] = {}
+        out: list[tuple[Reminder, Message]] = []
+        for reminder in reminders:
+            context: dict[str, Any] = {**reminder.context, "base_url": base_url}
+            context["accent"] = context.get("accent") or DEFAULT_ACCENT
+            org_id = reminder.organization_id
+            if reminder.link_id is not None:
+                link = session.get(ReceiptLink, reminder.link_id)
+                token = open_token(session, services.settings, link) if link else None
+                if token is None:
+                    continue  # a link made before tokens were sealed: its token exists nowhere any more
+                context["url"] = link_url(services.settings, token)
+                if org_id not in reply_to:
+                    org = session.get(Organization, org_id)
+                    reply_to[org_id] = org.reply_to if org else None
+            body = services.templates.email(reminder.template, context)
+            message_id = mailer.new_message_id()
+            out.append(
+                (reminder, Message(reminder.recipient, body, reply_to=reply_to.get(org_id), message_id=message_id))
+            )
+        return out
 
-        token, reply_to = services.read(token_of)
-        if token is None:
-            return None  # a link made before tokens were sealed: its token exists nowhere any more
-        context["url"] = link_url(services.settings, token)
-    body = services.templates.email(reminder.template, context)
-    return Message(reminder.recipient, body, reply_to=reply_to, message_id=message_id)
+    return services.read(build)
 
 
-def _record(unit: Unit, *, reminder: Reminder, message_id: str, now: datetime) -> bool:
-    if unit.exec(select(ReminderSent).where(ReminderSent.key == reminder.key)).first() is not None:
-        return False
-    unit.add(
-        ReminderSent(
-            organization_id=reminder.organization_id,
-            key=reminder.key,
-            recipient=reminder.recipient,
-            template=reminder.template,
-            message_id=message_id,
-            sent_at=now,
+def _record(unit: Unit, *, sent: Sequence[tuple[Reminder, Message]], now: datetime) -> list[str]:
+    """Record each accepted email once (its ``reminder_sent`` row and its ``email.sent`` entries); the keys
+    recorded, in order (a key another sweep recorded first is skipped)."""
+    keys = [reminder.key for reminder, _ in sent]
+    done = set(unit.exec(select(ReminderSent.key).where(col(ReminderSent.key).in_(keys))).all())
+    recorded: list[str] = []
+    for reminder, message in sent:
+        if reminder.key in done:
+            continue
+        done.add(reminder.key)
+        message_id = str(message.message_id)
+        unit.add(
+            ReminderSent(
+                organization_id=reminder.organization_id,
+                key=reminder.key,
+                recipient=reminder.recipient,
+                template=reminder.template,
+                message_id=message_id,
+                sent_at=now,
+            )
         )
-    )
-    data = {"type": reminder.type, "recipient": reminder.recipient, "template": reminder.template}
-    for case_id in reminder.case_ids:
-        draft = EntryDraft("email.sent", reminder.organization_id, case_id, ACTOR, {**data, "message_id": message_id})
-        log.append(unit, draft, clock=lambda: now)
-    return True
+        data = {"type": reminder.type, "recipient": reminder.recipient, "template": reminder.template}
+        for case_id in reminder.case_ids:
+            draft = EntryDraft(
+                "email.sent", reminder.organization_id, case_id, ACTOR, {**data, "message_id": message_id}
+            )
+            log.append(unit, draft, clock=lambda: now)
+        recorded.append(reminder.key)
+    return recorded
 
 
 @contextmanager
@@ -123,17 +146,19 @@ def _send_due(services: Services, now: datetime) -> SweepResult:
     due = services.read(lambda session: due_reminders(session, now, services.settings.base_url))
     sent: list[str] = []
     failed: list[str] = []
-    for reminder in due:
-        message_id = mailer.new_message_id()
-        message = _message(services, reminder, message_id)
-        if message is None:
-            continue
-        if mailer.send([message]):
-            logger.warning("reminder %s to %s was refused; it stays due", reminder.key, reminder.recipient)
-            failed.append(reminder.key)
-            continue
-        if services.transact(partial(_record, reminder=reminder, message_id=message_id, now=now)):
-            sent.append(reminder.key)
+    # In batches, as mail.send jobs are: one SMTP connection and one recording unit per batch.
+    for start in range(0, len(due), BATCH):
+        prepared = _messages(services, due[start : start + BATCH], mailer)
+        outcomes = mailer.deliver([message for _, message in prepared])
+        accepted = []
+        for (reminder, message), error in zip(prepared, outcomes, strict=True):
+            if error is None:
+                accepted.append((reminder, message))
+            else:
+                logger.warning("reminder %s to %s was refused; it stays due", reminder.key, reminder.recipient)
+                failed.append(reminder.key)
+        if accepted:
+            sent.extend(services.transact(partial(_record, sent=accepted, now=now)))
     return SweepResult(tuple(sent), tuple(failed))
 
 
