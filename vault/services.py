@@ -22,6 +22,7 @@ from vault.db import Unit, make_engine, migrate, read_session
 from vault.errors import ConfigurationError
 from vault.evidence.ingest import IngestLimits
 from vault.ledger.sequencer import Sequencer
+from vault.ledger.tiles import FullTiles
 from vault.mail import Mailer, mailer_from_settings
 from vault.rendering import Renderer
 from vault.store import store_from_settings
@@ -41,10 +42,13 @@ class Services:
     sequencer: Sequencer = field(init=False)
     #: The SMTP mailer, ``None`` when no ``OFFBOARD_SMTP_URL`` is set (links are then shown by hand).
     mailer: Mailer | None = field(init=False)
+    #: Full tiles served lately (immutable, so kept for the next reader; ``vault/ledger/tiles.py``).
+    tiles: FullTiles = field(init=False)
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.engine)
         self.mailer = mailer_from_settings(self.settings)
+        self.tiles = FullTiles()
 
     @property
     def templates(self) -> Renderer:

@@ -17,8 +17,9 @@ from tests.helpers import cli_json
 from vault.cases.lifecycle import add_note
 from vault.db import read_session, session_scope
 from vault.ledger.publish import publish
+from vault.ledger.tiles import Tile
 from vault.models import LedgerEntry, Organization
-from vault.orgs.organizations import Principal, Role, create_organization, create_token
+from vault.orgs.organizations import Principal, Role, create_organization, create_token, organization_by_slug
 
 NOTES = 300  # plus the case's own entries: past one full level-0 tile
 
@@ -115,6 +116,9 @@ def test_visibility_decides_what_needs_a_token(
         token = create_token(session, organization_id=other.id, name="other", role=Role.ADMIN)
     foreign = client.get(paths["hashes"], headers={"Authorization": f"Bearer {token.secret}"})
     assert foreign.status_code == 401, "another organization's token reads nothing"
+    # Both full tiles were read (and kept) above: kept or not, private again means a token again.
+    assert services.tiles.get(services.read(lambda s: organization_by_slug(s, slug)).id, Tile(0, 0)) is not None
+    assert answers() == {"checkpoint": 401, "hashes": 401, "entries": 401}
     with read_session(services.engine) as session:
         changes = session.exec(
             select(LedgerEntry.body).where(LedgerEntry.entry_type == "organization.log_visibility_changed")

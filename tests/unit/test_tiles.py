@@ -59,3 +59,22 @@ def test_paths_of_every_kind_round_trip() -> None:
 def test_anything_else_is_not_a_tile(path: str) -> None:
     with pytest.raises(NotFound):
         parse_tile_path(path)
+
+
+def test_full_tiles_keeps_full_tiles_only_and_drops_the_least_recently_used() -> None:
+    from vault.ledger.tiles import FullTiles, Tile
+
+    kept = FullTiles(max_bytes=3 * 8192)
+    a, b, c, d = (Tile(0, n) for n in range(4))
+    for tile in (a, b, c):
+        kept.keep("org", tile, bytes([tile.index]) * 8192)
+    assert kept.get("org", a) == b"\x00" * 8192  # a is now the most recently used
+    kept.keep("org", d, b"\x03" * 8192)  # over the bound: b, the least recently used, goes
+    assert kept.get("org", b) is None and kept.get("org", c) == b"\x02" * 8192 and kept.get("org", d) is not None
+    assert kept.get("another org", a) is None  # keyed by organization
+    partial = Tile(0, 9, width=17)
+    kept.keep("org", partial, b"\x09" * 17 * 32)
+    assert kept.get("org", partial) is None  # a partial tile grows: never kept
+    entries = Tile(None, 0)
+    kept.keep("org", entries, b"x" * (4 * 8192))  # larger than the whole bound: not kept
+    assert kept.get("org", entries) is None and kept.get("org", a) is not None

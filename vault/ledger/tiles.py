@@ -18,6 +18,8 @@ a tree never change, every tile served (a partial one too) is immutable.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -130,3 +132,35 @@ def entry_bundle(session: Session, organization_id: str, tile: Tile, size: int) 
             )
         out += len(data).to_bytes(2, "big") + data
     return bytes(out)
+
+
+class FullTiles:
+    """The full tiles (and full entry bundles) served lately, by organization: they never change once they
+    exist, so a reader asking again is answered without reading the tree (``bench/witness.py``: a tile read
+    from the stored nodes took about three times a static response). Bounded by ``max_bytes``, least
+    recently used first out; one per deployment (``Services.tiles``), never shared between databases.
+    Partial tiles are never kept: the next one of that index is wider."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, Tile], bytes] = OrderedDict()
+
+    def get(self, organization_id: str, tile: Tile) -> bytes | None:
+        with self._lock:
+            body = self._kept.get((organization_id, tile))
+            if body is not None:
+                self._kept.move_to_end((organization_id, tile))
+            return body
+
+    def keep(self, organization_id: str, tile: Tile, body: bytes) -> None:
+        if tile.partial or len(body) > self._max_bytes:
+            return
+        with self._lock:
+            if self._kept.setdefault((organization_id, tile), body) is not body:
+                return  # another request kept the same bytes first
+            self._bytes += len(body)
+            while self._bytes > self._max_bytes:
+                _, dropped = self._kept.popitem(last=False)
+                self._bytes -= len(dropped)
