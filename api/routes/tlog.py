@@ -19,8 +19,7 @@ from vault.db import read_session
 from vault.errors import NotFound, Unauthorized
 from vault.ledger import tiles
 from vault.ledger.publish import latest_checkpoint
-from vault.models import Organization
-from vault.orgs.organizations import authenticate, organization_by_slug
+from vault.orgs.organizations import log_reader
 from vault.states import LogVisibility
 
 router = APIRouter(prefix="/tlog", tags=["tlog"], responses=COMMON_RESPONSES)
@@ -29,17 +28,20 @@ CHECKPOINT_MAX_AGE = 5
 IMMUTABLE = "max-age=31536000, immutable"
 
 
-def _allowed(request: Request, org: Organization, session: Session, *, entries: bool) -> str:
-    """``public`` or ``private`` (the Cache-Control scope), or ``Unauthorized``."""
-    visibility = LogVisibility(org.log_visibility)
-    if visibility is LogVisibility.PUBLIC or (visibility is LogVisibility.HASHES and not entries):
-        return "public"
+def _allowed(request: Request, session: Session, slug: str, *, entries: bool) -> tuple[str, str]:
+    """The organization's id and ``public`` or ``private`` (the Cache-Control scope), or ``Unauthorized``."""
     secret = bearer_secret(request)
+    reader = log_reader(session, slug, secret)
+    visibility = reader.visibility
+    if visibility is LogVisibility.PUBLIC or (visibility is LogVisibility.HASHES and not entries):
+        return reader.organization_id, "public"
     if secret is None:
         raise Unauthorized("this organization's log needs a token of the organization (Authorization: Bearer)")
-    if authenticate(session, secret).organization_id != org.id:
+    if reader.token_organization_id is None:
+        raise Unauthorized("the bearer token is not valid")
+    if reader.token_organization_id != reader.organization_id:
         raise Unauthorized("the token is not one of this organization's")
-    return "private"
+    return reader.organization_id, "private"
 
 
 @router.get(
@@ -49,9 +51,8 @@ def _allowed(request: Request, org: Organization, session: Session, *, entries: 
 )
 def checkpoint(slug: str, request: Request, services: ServicesDep) -> Response:
     with read_session(services.engine) as session:
-        org = organization_by_slug(session, slug)
-        scope = _allowed(request, org, session, entries=False)
-        row = latest_checkpoint(session, org.id)
+        organization_id, scope = _allowed(request, session, slug, entries=False)
+        row = latest_checkpoint(session, organization_id)
         if row is None:
             raise NotFound(f"the log of {slug!r} has no signed checkpoint yet")
         note = row.note
@@ -68,16 +69,15 @@ def tile(slug: str, path: str, request: Request, services: ServicesDep) -> Respo
     """A tile of hashes (``<L>/<N>[.p/<W>]``) or an entry bundle (``entries/<N>[.p/<W>]``)."""
     wanted = tiles.parse_tile_path(path)
     with read_session(services.engine) as session:
-        org = organization_by_slug(session, slug)
-        scope = _allowed(request, org, session, entries=wanted.level is None)
-        body = services.tiles.get(org.id, wanted)  # asked for after the access check, never instead of it
+        organization_id, scope = _allowed(request, session, slug, entries=wanted.level is None)
+        body = services.tiles.get(organization_id, wanted)  # asked for after the access check, never instead of it
         if body is None:
-            row = latest_checkpoint(session, org.id)
+            row = latest_checkpoint(session, organization_id)
             size = row.size if row is not None else 0
             if wanted.level is None:
-                body = tiles.entry_bundle(session, org.id, wanted, size)
+                body = tiles.entry_bundle(session, organization_id, wanted, size)
             else:
-                body = tiles.tile_hashes(session, org.id, wanted, size)
-            services.tiles.keep(org.id, wanted, body)
+                body = tiles.tile_hashes(session, organization_id, wanted, size)
+            services.tiles.keep(organization_id, wanted, body)
     headers = {"Cache-Control": f"{scope}, {IMMUTABLE}", "Vary": "Authorization"}
     return Response(body, media_type="application/octet-stream", headers=headers)

@@ -20,6 +20,7 @@ from vault.ledger.publish import publish
 from vault.ledger.tiles import Tile
 from vault.models import LedgerEntry, Organization
 from vault.orgs.organizations import Principal, Role, create_organization, create_token, organization_by_slug
+from vault.orgs.staff import revoke_token
 
 NOTES = 300  # plus the case's own entries: past one full level-0 tile
 
@@ -117,8 +118,17 @@ def test_visibility_decides_what_needs_a_token(
     foreign = client.get(paths["hashes"], headers={"Authorization": f"Bearer {token.secret}"})
     assert foreign.status_code == 401, "another organization's token reads nothing"
     # Both full tiles were read (and kept) above: kept or not, private again means a token again.
-    assert services.tiles.get(services.read(lambda s: organization_by_slug(s, slug)).id, Tile(0, 0)) is not None
+    org_id = services.read(lambda s: organization_by_slug(s, slug)).id
+    assert services.tiles.get(org_id, Tile(0, 0)) is not None
     assert answers() == {"checkpoint": 401, "hashes": 401, "entries": 401}
+    assert client.get(paths["hashes"], headers={"Authorization": "Bearer obt_guessed"}).status_code == 401
+    with session_scope(services.engine) as session:
+        own = create_token(session, organization_id=org_id, name="soon revoked", role=Role.VIEWER)
+    mine = {"Authorization": f"Bearer {own.secret}"}
+    assert client.get(paths["entries"], headers=mine).status_code == 200
+    with session_scope(services.engine) as session:
+        revoke_token(session, Principal(org_id, Role.ADMIN, "test"), own.id)
+    assert client.get(paths["entries"], headers=mine).status_code == 401, "a revoked token reads nothing, kept or not"
     with read_session(services.engine) as session:
         changes = session.exec(
             select(LedgerEntry.body).where(LedgerEntry.entry_type == "organization.log_visibility_changed")
