@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vault import errors
@@ -37,6 +38,7 @@ STATUS: list[tuple[type[errors.OffboardError], int, str | None]] = [
     (errors.VerificationFailed, 422, None),
     (errors.IntegrityFailure, 500, "Stored records failed an integrity check"),
     (errors.StorageError, 503, None),
+    (errors.DatabaseUnavailable, 503, None),
     (errors.MailError, 503, None),
     (errors.ConfigurationError, 500, None),
     (errors.WritePathMisuse, 500, "Internal error"),
@@ -133,6 +135,17 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
         return problem(status, f"http-{status}", _TITLES.get(status, "Error"), str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database(request: Request, exc: Exception) -> Response:
+        unavailable = errors.database_unavailable(exc)
+        if unavailable is None:  # cannot happen for these two classes; kept total
+            return await _unexpected(request, exc)
+        log.warning("database unavailable: %s", unavailable.message)
+        response = await _domain(request, unavailable)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

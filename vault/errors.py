@@ -7,6 +7,7 @@ non-zero with the message. Messages say what was expected and what was found.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -119,6 +120,28 @@ class MailError(OffboardError):
     """The SMTP server refused or could not be reached: the message was not handed over."""
 
     code = "mail-failed"
+
+
+class DatabaseUnavailable(OffboardError):
+    """The database could not be reached or used (a server down, a wrong address, a lock held too long):
+    the transaction did not commit, so nothing was written. Made from the driver's error by
+    ``database_unavailable``, at the adapters' one error handler each."""
+
+    code = "database-unavailable"
+
+
+def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """The domain error for a database failure raised through SQLAlchemy (``OperationalError``: connection
+    refused, authentication failed, database locked; ``InterfaceError``: a dropped connection), else
+    ``None``. The driver's first line is kept: it names the host and port, never the password."""
+    sqlalchemy_errors = sys.modules.get("sqlalchemy.exc")  # not imported: cannot be one of its errors
+    if sqlalchemy_errors is None:
+        return None
+    if not isinstance(exc, sqlalchemy_errors.OperationalError | sqlalchemy_errors.InterfaceError):
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    return DatabaseUnavailable(f"the database could not be used: {lines[0].strip()}")
 
 
 class ConfigurationError(OffboardError):

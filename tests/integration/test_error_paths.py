@@ -116,3 +116,47 @@ def test_a_store_that_cannot_list_fails_the_audit_in_one_line(
     assert (code, stdout) == (1, "")
     listing = f"cannot list the objects of {services.store.url}"
     assert _one_line(stderr) == f"error: {listing}: connection refused while listing"
+
+
+def _unreachable_database() -> str:
+    from tests.services import free_port
+
+    return f"postgresql+psycopg://offboard:secret-password@127.0.0.1:{free_port()}/offboard"
+
+
+def test_an_unreachable_database_is_a_503_problem_not_a_500() -> None:
+    from fastapi import FastAPI
+    from sqlalchemy import create_engine
+
+    from api.errors import install
+
+    app = FastAPI()
+    install(app)
+    engine = create_engine(_unreachable_database(), pool_pre_ping=True)
+
+    @app.get("/reads")
+    def reads() -> dict[str, int]:
+        with engine.connect() as connection:  # a real connection attempt to a closed loopback port
+            return {"one": int(connection.exec_driver_sql("SELECT 1").scalar_one())}
+
+    response = TestClient(app).get("/reads")
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert body["type"] == PROBLEMS + "database-unavailable"
+    assert body["detail"].startswith("the database could not be used: ") and "secret-password" not in body["detail"]
+
+
+def test_the_cli_says_in_one_line_that_the_database_cannot_be_reached(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OFFBOARD_HOME": str(tmp_path / "home"), "OFFBOARD_DATABASE_URL": _unreachable_database()}
+    env.pop("OFFBOARD_DEBUG", None)
+    command = [sys.executable, "-c", "from vault.cli import main; main()", "init"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    line = _one_line(done.stderr)
+    assert line.startswith("error: the database could not be used: ") and "unexpected" not in line, line
+    assert "secret-password" not in line

@@ -36,7 +36,7 @@ def _fail(line: str, code: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: one place turns every error into one line and an exit code."""
-    from vault.errors import OffboardError
+    from vault.errors import OffboardError, database_unavailable
 
     state.debug = False
     try:
@@ -60,4 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, with the way to see more
         if _debug():
             raise
+        unavailable = database_unavailable(exc)
+        if unavailable is not None:
+            _fail("error: " + unavailable.message, 1)
         _fail(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
