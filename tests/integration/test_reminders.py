@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 import pytest
@@ -31,8 +32,8 @@ from tests.integration.receipts_support import (
 )
 from vault.db import read_session
 from vault.ledger.entries import decode_entry
-from vault.models import LedgerEntry
-from vault.reminders.reminder_sweep import sweep
+from vault.models import LedgerEntry, ReminderSent
+from vault.reminders.reminder_sweep import reminder_message_id, sweep
 from vault.services import Services
 
 ADMIN = "boss@agency.example"
@@ -139,6 +140,11 @@ def test_days_bring_each_email_once_in_order_and_none_after_the_acknowledgment(s
         with read_session(services.engine) as session:
             rows = session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id)).all()
             sent = [decode_entry(bytes(r.body)) for r in rows]
+            kept = session.exec(select(ReminderSent).where(ReminderSent.template == "client_reminder")).one()
+        # The Message-ID comes from the reminder's key: a resend after a lost record is the same message.
+        sender = parseaddr(str(reminder["From"]))[1]
+        assert reminder["Message-ID"] == kept.message_id == reminder_message_id(kept.key, sender)
+        assert reminder_message_id(kept.key + "x", sender) != kept.message_id
         reminders = [e["data"] for e in sent if e["type"] == "email.sent" and e["data"]["type"] == "client_reminder"]
         assert reminders == [
             {

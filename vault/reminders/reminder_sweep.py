@@ -4,11 +4,13 @@ The due reminders go out in batches of ``BATCH`` (the worker's job batch): one r
 SMTP connection sends it, then one unit records what the server accepted: each email's ``reminder_sent``
 row (unique key) and an ``email.sent`` ledger entry in every case it is about (type, recipient, template,
 message id), the shape of every email entry. A key already recorded is not recorded again. A refused email
-is logged and stays due, so the next sweep tries it again. Mail leaves outside any transaction.
+is logged and stays due, so the next sweep tries it again. Mail leaves outside any transaction, and each
+reminder's ``Message-ID`` comes from its key (``reminder_message_id``), so a resend is the same message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +52,14 @@ class SweepResult:
     failed: tuple[str, ...]
 
 
+def reminder_message_id(key: str, sender: str) -> str:
+    """The ``Message-ID`` of the reminder with ``key``: the same every time it is rendered, so an email the
+    server accepted but a crash kept from being recorded goes out again as the same message (receivers drop
+    the second), the way ``mail.send`` jobs use their job id. The key is hashed: it holds addresses."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<reminder-{digest}@{sender.rpartition('@')[2] or 'offboard.invalid'}>"
+
+
 def _messages(services: Services, reminders: Sequence[Reminder], mailer: Mailer) -> list[tuple[Reminder, Message]]:
     """The emails of ``reminders``, in one read; a client reminder whose link's token is not sealed has none."""
     base_url = services.settings.base_url.rstrip("/")
@@ -71,7 +81,7 @@ def _messages(services: Services, reminders: Sequence[Reminder], mailer: Mailer)
                     org = session.get(Organization, org_id)
                     reply_to[org_id] = org.reply_to if org else None
             body = services.templates.email(reminder.template, context)
-            message_id = mailer.new_message_id()
+            message_id = reminder_message_id(reminder.key, mailer.sender)
             out.append(
                 (reminder, Message(reminder.recipient, body, reply_to=reply_to.get(org_id), message_id=message_id))
             )
