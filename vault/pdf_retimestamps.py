@@ -1,6 +1,6 @@
 """Re-timestamping stored long-term PDFs of every kind: the one implementation behind ``offboard receipt
-retimestamp``, ``offboard certificate retimestamp`` and the worker's daily sweep (issue 17, requirement 4;
-``docs/receipts.md`` "Stored PDFs", ``docs/worker.md`` "PDF re-timestamping").
+retimestamp`` and ``offboard certificate retimestamp`` (``retimestamp_named``) and the worker's daily sweep
+(issue 17, requirement 4; ``docs/receipts.md`` "Stored PDFs", ``docs/worker.md`` "PDF re-timestamping").
 
 Each PDF is its own step (``vault/stored_pdfs.py`` ``retimestamp_pdf``): read, extend through the TSA, store,
 then record in a unit of its own, so the ones done before a failure stay done, and a retry (the worker's
@@ -24,9 +24,11 @@ from sqlmodel import Session, col, select
 
 from signing import pades
 from signing.errors import LongTermError
+from vault.cases.lifecycle import get_case
 from vault.db import Unit
 from vault.errors import ConfigurationError, GiveUp, InvalidInput, NotFound
 from vault.handover.receipt_pdf import long_term
+from vault.handover.receipts import get_receipt
 from vault.jobs import queue
 from vault.jobs.queue import ClaimedJob
 from vault.jobs.registry import Retries
@@ -121,6 +123,45 @@ def retimestamp_pdfs(
         if made is not None:
             done.append(made)
     return done
+
+
+def retimestamp_named(
+    svc: Services,
+    kind: PdfKind,
+    *,
+    organization_id: str,
+    actor: str,
+    named: str | None = None,
+    before_days: int = DEFAULT_BEFORE_DAYS,
+    everything: bool = False,
+) -> list[Retimestamped]:
+    """``offboard <kind> retimestamp [NAMED]``: the organization's stored PDFs of ``kind``, of one receipt
+    (``named``, for receipts) or of one case's certificates (for certificates) when given."""
+    if kind is PdfKind.RECEIPT:
+        selection = PdfSelection(
+            (kind,),
+            subject_id=named,
+            missing=f"receipt {named} has no stored long-term PDF (one is stored when it is first downloaded "
+            "with OFFBOARD_PDF_LTV=1)",
+        )
+        exists: Callable[[Session, str, str], object] = get_receipt
+    else:
+        selection = PdfSelection(
+            (kind,),
+            case_id=named,
+            missing=f"case {named} has no certificate with a stored long-term PDF (one is stored when the "
+            "certificate is issued with OFFBOARD_PDF_LTV=1)",
+        )
+        exists = get_case
+    return retimestamp_pdfs(
+        svc,
+        organization_id=organization_id,
+        actor=actor,
+        selection=selection,
+        before_days=before_days,
+        everything=everything,
+        check=None if named is None else lambda session: exists(session, organization_id, named),
+    )
 
 
 def job_key(organization_id: str, now: datetime) -> str:

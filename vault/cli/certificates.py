@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from vault.cli.common import JsonOpt, app, id_text, operator, resolve_in, services
-from vault.cli.retimestamping import BeforeOpt, EverythingOpt, report
+from vault.cli.common import JsonOpt, app, id_text
+from vault.cli.retimestamping import BeforeOpt, EverythingOpt, run
 
 certificate_app = typer.Typer(no_args_is_help=True, help="Certificates of completion: their long-term PDFs.")
 app.add_typer(certificate_app, name="certificate")
@@ -27,20 +27,6 @@ def retimestamp(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a new document timestamp to stored long-term certificate PDFs before the last one's certificate expires."""
-    from vault.certificates.certificate_store import retimestamp_certificate_pdfs
-    from vault.db import read_session
+    from vault.states import PdfKind
 
-    with services() as svc:
-        with read_session(svc.engine) as session:
-            principal = operator(session)
-            if case_id is not None:
-                case_id = resolve_in(session, "case", case_id)
-        done = retimestamp_certificate_pdfs(
-            svc,
-            organization_id=principal.organization_id,
-            actor=principal.actor,
-            case_id=case_id,
-            before_days=before,
-            everything=everything,
-        )
-    report(done, as_json=as_json, everything=everything, before=before)
+    run(PdfKind.CERTIFICATE, "case", case_id, before=before, everything=everything, as_json=as_json)

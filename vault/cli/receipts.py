@@ -26,7 +26,7 @@ from vault.cli.common import (
     services,
     short_id_map,
 )
-from vault.cli.retimestamping import BeforeOpt, EverythingOpt, report
+from vault.cli.retimestamping import BeforeOpt, EverythingOpt, run
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -253,20 +253,6 @@ def retimestamp(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a new document timestamp to stored long-term receipt PDFs before the last one's certificate expires."""
-    from vault.db import read_session
-    from vault.handover.receipt_pdf_store import retimestamp_receipt_pdfs
+    from vault.states import PdfKind
 
-    with services() as svc:
-        with read_session(svc.engine) as session:
-            principal = operator(session)
-            if receipt_id is not None:
-                receipt_id = resolve_in(session, "receipt", receipt_id)
-        done = retimestamp_receipt_pdfs(
-            svc,
-            organization_id=principal.organization_id,
-            actor=principal.actor,
-            receipt_id=receipt_id,
-            before_days=before,
-            everything=everything,
-        )
-    report(done, as_json=as_json, everything=everything, before=before)
+    run(PdfKind.RECEIPT, "receipt", receipt_id, before=before, everything=everything, as_json=as_json)

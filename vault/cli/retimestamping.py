@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vault.cli.common import emit_json, err, out
+from vault.cli.common import emit_json, err, operator, out, resolve_in, services
 
 if TYPE_CHECKING:
+    from vault.ids import IdKind
+    from vault.states import PdfKind
     from vault.stored_pdfs import Retimestamped
 
 EverythingOpt = Annotated[bool, typer.Option("--all", help="Every stored long-term PDF, however far its expiry is.")]
@@ -20,6 +22,28 @@ BeforeOpt = Annotated[
         "--before", min=0, metavar="DAYS", help="Those whose last timestamp's TSA certificate expires within DAYS."
     ),
 ]
+
+
+def run(kind: PdfKind, noun: IdKind, named: str | None, *, before: int, everything: bool, as_json: bool) -> None:
+    """Re-timestamp the due stored PDFs of ``kind`` (of the ``noun`` given as ``named``) and report them."""
+    from vault.db import read_session
+    from vault.pdf_retimestamps import retimestamp_named
+
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            principal = operator(session)
+            if named is not None:
+                named = resolve_in(session, noun, named)
+        done = retimestamp_named(
+            svc,
+            kind,
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            named=named,
+            before_days=before,
+            everything=everything,
+        )
+    report(done, as_json=as_json, everything=everything, before=before)
 
 
 def report(done: Sequence[Retimestamped], *, as_json: bool, everything: bool, before: int) -> None:
