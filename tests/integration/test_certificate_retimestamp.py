@@ -80,7 +80,7 @@ def _certificate(services: Any, case_id: str) -> Certificate:
 
 def _issue_with(services: Any, overrides: dict[str, Any], case_id: str) -> Certificate:
     """Run the worker tick that issues ``case_id``'s certificate with these settings."""
-    update = {**overrides, "pdf_retimestamp_days": 0}  # this tick issues; the sweep is the next test's
+    update = {**overrides, "pdf_retimestamp_days": 0}  # this tick only issues; the CLI worker sweeps
     ltv = services.settings.model_copy(update=update)
     run_worker(Services(settings=ltv, engine=services.engine, store=services.store, renderer=Renderer()))
     return _certificate(services, case_id)
