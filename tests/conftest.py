@@ -101,13 +101,16 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest):  # t
     from vault.config import Settings
 
     home = tmp_path / "home"
+    # The worker's daily PDF re-timestamp sweep is off unless a test turns it on: the test TSAs' certificates
+    # are short-lived, so an app's own worker would extend every stored PDF while the test looks at it.
     if backend == "sqlite-local":
-        return Settings(home=home, base_url="http://testserver")
+        return Settings(home=home, base_url="http://testserver", pdf_retimestamp_days=0)
     pg: Postgres = request.getfixturevalue("postgres_server")
     endpoint: str = request.getfixturevalue("s3_endpoint")
     return Settings(
         home=home,
         base_url="http://testserver",
+        pdf_retimestamp_days=0,
         database_url=create_postgres_database(pg),
         storage_url=f"s3://{create_bucket(endpoint)}/vault",
         s3_endpoint_url=endpoint,

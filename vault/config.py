@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         default=False,
         description="Sign PDFs long-term (PAdES B-LTA) by the organization's issuing CA; needs tsa_url.",
     )
+    pdf_retimestamp_days: int = Field(
+        default=90,
+        ge=0,
+        description="The worker re-timestamps stored PDFs whose timestamp expires within this many days; 0: never.",
+    )
 
     @field_validator("home")
     @classmethod

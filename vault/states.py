@@ -83,6 +83,8 @@ class PdfKind(StrEnum):
     are ``<kind>.pdf_stored`` and ``<kind>.pdf_retimestamped``."""
 
     RECEIPT = "receipt"
+    #: A certificate of completion's PDF (edition ``issued``: a certificate never changes).
+    CERTIFICATE = "certificate"
 
 
 #: (table, column) -> the values it may hold.

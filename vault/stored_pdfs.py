@@ -125,6 +125,20 @@ def _timestamp(data: bytes) -> DocumentTimestamp:
         raise VerificationFailed(str(exc)) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenPdf:
+    """A long-term PDF written to the store, not yet recorded (``record_first`` does, in a unit)."""
+
+    stored: StoredObject
+    stamp: DocumentTimestamp
+
+
+def write_long_term(store: ObjectStore, data: bytes) -> WrittenPdf:
+    """Read ``data``'s last document timestamp and write it as one object; call it outside any transaction."""
+    stamp = _timestamp(data)
+    return WrittenPdf(write_pdf(store, data), stamp)
+
+
 def stored_or_rendered(
     read: Read,
     transact: Transact,
@@ -143,19 +157,19 @@ def stored_or_rendered(
     data = render()
     if not keep:
         return data
-    stamp = _timestamp(data)
-    stored = write_pdf(store, data)
-    row = transact(lambda unit: _record_first(unit, subject, stored, stamp, clock))
-    return data if row.sha256 == stored.sha256 else read_pdf(store, row)
+    written = write_long_term(store, data)
+    row = transact(lambda unit: record_first(unit, subject, written, clock=clock))
+    return data if row.sha256 == written.stored.sha256 else read_pdf(store, row)
 
 
-def _record_first(
-    unit: Unit, subject: PdfSubject, stored: StoredObject, stamp: DocumentTimestamp, clock: Clock
-) -> StoredPdf:
+def record_first(unit: Unit, subject: PdfSubject, written: WrittenPdf, *, clock: Clock = system_clock) -> StoredPdf:
+    """Record ``written`` as version 1 of ``subject``'s PDF with its ``<kind>.pdf_stored`` entry; the version
+    already recorded when there is one (idempotent)."""
     log.lock_log(unit, subject.organization_id)
     existing = current_pdf(unit, subject)
     if existing is not None:
         return existing  # a concurrent first rendering recorded its PDF first: everyone gets that one
+    stored, stamp = written.stored, written.stamp
     row = StoredPdf(
         organization_id=subject.organization_id,
         case_id=subject.case_id,
@@ -189,14 +203,17 @@ def latest_pdfs(
     organization_id: str,
     kind: PdfKind,
     subject_id: str | None = None,
+    case_id: str | None = None,
     expiring_before: datetime | None = None,
 ) -> list[StoredPdf]:
-    """The newest version of each stored PDF of ``kind`` in the organization (of one subject when given),
-    oldest expiry first; only those whose last timestamp's TSA certificate expires before
+    """The newest version of each stored PDF of ``kind`` in the organization (of one subject, or of one case,
+    when given), oldest expiry first; only those whose last timestamp's TSA certificate expires before
     ``expiring_before`` when given."""
     query = select(StoredPdf).where(StoredPdf.organization_id == organization_id, StoredPdf.kind == kind.value)
     if subject_id is not None:
         query = query.where(StoredPdf.subject_id == subject_id)
+    if case_id is not None:
+        query = query.where(StoredPdf.case_id == case_id)
     newest: dict[tuple[str, str], StoredPdf] = {}
     for row in session.exec(query).all():
         key = (row.subject_id, row.edition)

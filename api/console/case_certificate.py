@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 
 from api.console.page import PageDep
 from api.headers import content_disposition
+from vault.certificates.certificate_store import certificate_pdf as certificate_pdf_bytes
 from vault.certificates.lookup import latest_certificate
 from vault.models import Certificate
 
@@ -26,7 +27,8 @@ def certificate_pdf(case_id: str, page: PageDep) -> Response:
         **_NO_STORE,
         "Content-Disposition": content_disposition(f"certificate-{row.id}.pdf"),
     }
-    return Response(bytes(row.pdf), media_type="application/pdf", headers=headers)
+    data = certificate_pdf_bytes(page.services.read, page.services.store, row)
+    return Response(data, media_type="application/pdf", headers=headers)
 
 
 @router.get("/cases/{case_id}/certificate.json")

@@ -163,7 +163,15 @@ def export_bundle(case_id: str, page: PageDep, csrf: Annotated[str, Form(max_len
     require_form_token(page.request, page.st, page.live, csrf)
     services = page.services
     pdf = partial(receipt_pdf, services)
-    plan = prepare(services.transact, services.settings, page.principal, case_id, clock=services.clock, receipt_pdf=pdf)
+    plan = prepare(
+        services.transact,
+        services.settings,
+        page.principal,
+        case_id,
+        clock=services.clock,
+        receipt_pdf=pdf,
+        store=services.store,
+    )
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock)
     return StreamingResponse(
         iter(stream),

@@ -53,6 +53,7 @@ def export_bundle(
         clock=services.clock,
         receipt_pdf=pdf,
         recipient=recipient,
+        store=services.store,
     )
     stream = BundleStream(services.transact, services.store, plan, clock=services.clock, sha512=sha512)
     return StreamingResponse(

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
+from vault.certificates.certificate_store import certificate_pdf as certificate_pdf_bytes
 from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
 from vault.clock import rfc3339
 from vault.models import Certificate
@@ -62,10 +63,11 @@ def get_certificate(case_id: str, principal: PrincipalDep, session: SessionDep) 
     response_class=Response,
     responses={**NOT_YET, 200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed certificate PDF"}},
 )
-def certificate_pdf(case_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
-    row = latest_certificate(session, principal.organization_id, case_id)
+def certificate_pdf(case_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    """The newest stored version of a long-term PDF (re-timestamped ones included), else the PDF as issued."""
+    row = services.read(lambda session: latest_certificate(session, principal.organization_id, case_id))
     return Response(
-        bytes(row.pdf),
+        certificate_pdf_bytes(services.read, services.store, row),
         media_type="application/pdf",
         headers={"Content-Disposition": content_disposition(f"certificate-{row.id}.pdf"), "Cache-Control": "no-store"},
     )

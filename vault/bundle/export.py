@@ -40,6 +40,7 @@ from vault.evidence.ingest import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.orgs.organizations import Principal
+from vault.stored_pdfs import read_pdf
 
 #: Bundles are not a place to save space on small text; level 6 is zlib's balanced default.
 DEFLATE_LEVEL = 6
@@ -75,6 +76,7 @@ def prepare(
     receipts: ReceiptSource | None = None,
     receipt_pdf: ReceiptPdf | None = None,
     recipient: str | None = None,
+    store: ObjectStore | None = None,
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports, the verifier page and the legal packaging.
 
@@ -83,7 +85,8 @@ def prepare(
     committed, from what it read. ``recipient``: to whom the bundle goes, when stated (recorded in the
     export entry, so in the chain of custody). ``receipts`` defaults to the case's stored receipts and
     acknowledgments, whose PDFs ``receipt_pdf`` makes (default: rendered; the adapters pass the one that
-    serves stored long-term PDFs). Both reports are rendered from the plan's entries alone, the ones the
+    serves stored long-term PDFs). With the ``store``, a certificate's stored long-term PDF replaces the one as
+    issued (``certificate_files.py``). Both reports are rendered from the plan's entries alone, the ones the
     bundle carries, so a verifier can render ``report.html`` again and compare.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock, receipt_pdf)
@@ -95,6 +98,8 @@ def prepare(
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
+    if plan.certificate_pdf is not None and store is not None:
+        plan.files[layout.CERTIFICATE_PDF] = read_pdf(store, plan.certificate_pdf)
     entries = [(entry.index, entry.document) for entry in plan.entries]
     data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
     plan.files[layout.REPORT_HTML] = report_html(data)

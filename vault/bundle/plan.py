@@ -40,7 +40,7 @@ from vault.ledger.entries import decode_entry
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
-from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, TimestampToken
+from vault.models import Case, Checkpoint, Evidence, LedgerEntry, Organization, StoredPdf, TimestampToken
 from vault.orgs.organizations import Principal
 
 #: Node ids per ``fetch_nodes`` query: keeps the IN lists of one statement small on both databases.
@@ -130,6 +130,8 @@ class BundlePlan:
     receipts: tuple[BundleReceipt, ...]
     #: The latest cosigned checkpoint within the bundle (``witnessed.py``), when a witness cosigned one.
     witnessed: WitnessedCheckpoint | None = None
+    #: The newest stored version of the certificate's long-term PDF, read from the store once the plan committed.
+    certificate_pdf: StoredPdf | None = None
     #: Generated payload files (``data/...``) by path; the report files are added by ``report``.
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -258,6 +260,7 @@ def build_plan(
     stamped = _stamped(session, org.id, first_index, checkpoint.size)
     witnessed = latest_witnessed(session, org, size=checkpoint.size)
     earlier = _earlier(session, org.id, checkpoint, case_receipts, (cp.note for cp, _ in stamped), witnessed)
+    certificate, stored_pdf = certificate_files(session, case.id, checkpoint.size)
     plan = BundlePlan(
         root=layout.bag_root(case.id),
         case=case,
@@ -273,11 +276,12 @@ def build_plan(
         timestamps=tuple(_timestamp_plan(checkpoint, earlier, stamped)),
         receipts=tuple(case_receipts),
         witnessed=witnessed,
+        certificate_pdf=stored_pdf,
     )
     _add_ledger_files(plan)
     _add_keys(plan, session)
     _add_receipts_and_timestamps(plan, stamped)
-    plan.files.update(certificate_files(session, case.id, checkpoint.size))
+    plan.files.update(certificate)
     plan.files[layout.INDEX] = canonical(index_document(plan))
     return plan
 

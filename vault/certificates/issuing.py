@@ -6,8 +6,10 @@ committed. So the close enqueues ``certificate.issue`` in its own unit (``schedu
 worker, moments later: (1) takes the first checkpoint that covers the entry, publishing one if none does;
 (2) derives the statement from the case's ledger entries (``vault/certificates/statement.py``), proves the
 entry in that checkpoint and signs the canonical JSON with the organization's Ed25519 key; (3) renders and
-PAdES-signs the PDF outside any transaction (a TSA may be slow); (4) stores both, appends
-``certificate.issued`` and enqueues the emails to the owner and the client contacts, in one unit.
+PAdES-signs the PDF outside any transaction (a TSA may be slow), and writes a long-term (B-LTA) one to the
+object store; (4) stores both, appends ``certificate.issued``, records a long-term PDF as the certificate's
+stored PDF (``certificate.pdf_stored``, ``certificate_store.py``) and enqueues the emails to the owner and
+the client contacts, in one unit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from vault.certificates.certificate_pdf import render_certificate_pdf
+from vault.certificates.certificate_store import certificate_subject
 from vault.certificates.schedule import CERTIFICATE_ISSUE
 from vault.certificates.statement import Entry, derive_statement
 from vault.clock import rfc3339
@@ -34,6 +37,7 @@ from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.entries import EntryDraft
 from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Case, Certificate, Checkpoint, LedgerEntry, Organization, new_id
+from vault.stored_pdfs import WrittenPdf, record_first, write_long_term
 from vault.witnessing.cosigned import cosigned_checkpoint
 
 if TYPE_CHECKING:
@@ -133,9 +137,17 @@ def _notify(session: Session, services: Services, row: Certificate, document: di
 
 
 def record_certificate(
-    unit: Unit, services: Services, *, case: Case, final_index: int, drafted: Drafted, pdf: bytes
+    unit: Unit,
+    services: Services,
+    *,
+    case: Case,
+    final_index: int,
+    drafted: Drafted,
+    pdf: bytes,
+    written: WrittenPdf | None = None,
 ) -> Certificate:
-    """Store the certificate, append ``certificate.issued`` and enqueue its emails (once per closing)."""
+    """Store the certificate, append ``certificate.issued`` and enqueue its emails (once per closing); a
+    long-term PDF ``written`` to the object store is recorded as its stored PDF (``certificate.pdf_stored``)."""
     found = existing_certificate(unit, case.id, final_index)
     if found is not None:
         return found
@@ -168,6 +180,8 @@ def record_certificate(
     row.ledger_index = log.append(unit, draft, clock=lambda: drafted.issued_at).index
     unit.add(row)
     _notify(unit, services, row, document)
+    if written is not None:
+        record_first(unit, certificate_subject(row), written, clock=services.clock)
     return row
 
 
@@ -193,8 +207,12 @@ def issue_certificate(services: Services, *, organization_id: str, case_id: str,
         )
     )
     pdf = render_certificate_pdf(drafted.signed, settings, drafted.organization, created=now, clock=services.clock)
+    # Written before the unit (the store is no transaction); lost to a concurrent issuer, it is an orphan.
+    written = write_long_term(services.store, pdf) if settings.pdf_ltv else None
     return services.transact(
-        lambda u: record_certificate(u, services, case=case, final_index=final_index, drafted=drafted, pdf=pdf)
+        lambda u: record_certificate(
+            u, services, case=case, final_index=final_index, drafted=drafted, pdf=pdf, written=written
+        )
     )
 
 

@@ -85,6 +85,7 @@ def export(
             clock=svc.clock,
             receipt_pdf=partial(receipt_pdf, svc),
             recipient=recipient,
+            store=svc.store,
         )
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
         total = sum(plan.payload_sizes)

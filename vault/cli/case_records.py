@@ -84,20 +84,24 @@ def case_certificate(
     as_json: JsonOpt = False,
 ) -> None:
     """The case's certificate of completion: a summary (or --json), and its PDF with -o FILE."""
+    from vault.certificates.certificate_store import certificate_pdf
     from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
     from vault.clock import rfc3339
     from vault.db import read_session
     from vault.errors import InvalidInput
 
-    with services() as svc, read_session(svc.engine) as session:
-        case_id = resolve_in(session, "case", case_id)
-        row = latest_certificate(session, operator(session).organization_id, case_id)
+    with services() as svc:
+        with read_session(svc.engine) as session:
+            case_id = resolve_in(session, "case", case_id)
+            row = latest_certificate(session, operator(session).organization_id, case_id)
+        # The newest stored version of a long-term PDF, else the PDF as issued.
+        pdf = certificate_pdf(svc.read, svc.store, row) if output is not None else b""
     if output is not None:
         try:
-            output.write_bytes(bytes(row.pdf))
+            output.write_bytes(pdf)
         except OSError as exc:
             raise InvalidInput(f"cannot write {output}: {exc.strerror}") from exc
-        err.print(f"wrote {output} ({len(row.pdf)} bytes)")
+        err.print(f"wrote {output} ({len(pdf)} bytes)")
     document = certificate_document(row)
     data = {
         "id": row.id,

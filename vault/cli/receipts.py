@@ -26,6 +26,7 @@ from vault.cli.common import (
     services,
     short_id_map,
 )
+from vault.cli.retimestamping import BeforeOpt, EverythingOpt, run
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -247,41 +248,11 @@ def retimestamp(
         str | None,
         typer.Argument(help="Only this receipt (id, or its first 8+ characters).", metavar="[RECEIPT]", parser=id_text),
     ] = None,
-    everything: Annotated[
-        bool, typer.Option("--all", help="Every stored long-term PDF, however far its expiry is.")
-    ] = False,
-    before: Annotated[
-        int,
-        typer.Option(
-            "--before", min=0, metavar="DAYS", help="Those whose last timestamp's TSA certificate expires within DAYS."
-        ),
-    ] = 90,
+    everything: EverythingOpt = False,
+    before: BeforeOpt = 90,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a new document timestamp to stored long-term receipt PDFs before the last one's certificate expires."""
-    from vault.db import read_session
-    from vault.handover.receipt_pdf_store import retimestamp_receipt_pdfs
+    from vault.states import PdfKind
 
-    with services() as svc:
-        with read_session(svc.engine) as session:
-            principal = operator(session)
-            if receipt_id is not None:
-                receipt_id = resolve_in(session, "receipt", receipt_id)
-        done = retimestamp_receipt_pdfs(
-            svc,
-            organization_id=principal.organization_id,
-            actor=principal.actor,
-            receipt_id=receipt_id,
-            before_days=before,
-            everything=everything,
-        )
-    if as_json:
-        emit_json({"retimestamped": [item.to_json() for item in done]})
-        return
-    if not done:
-        err.print("nothing to re-timestamp" + ("" if everything else f": no stored PDF expires within {before} days"))
-    for item in done:
-        out.print(
-            f"{item.subject_id} ({item.edition}) v{item.version}  {item.old_sha256[:12]} -> {item.new_sha256}  "
-            f"timestamp valid until {item.timestamp_expires_at.date().isoformat()}, ledger index {item.ledger_index}"
-        )
+    run(PdfKind.RECEIPT, "receipt", receipt_id, before=before, everything=everything, as_json=as_json)

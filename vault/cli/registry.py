@@ -54,6 +54,10 @@ def _receipts() -> None:
     from vault.cli import receipts  # noqa: F401
 
 
+def _certificates() -> None:
+    from vault.cli import certificates  # noqa: F401
+
+
 def _bundle() -> None:
     from vault.cli import bundle  # noqa: F401
 
@@ -95,6 +99,7 @@ COMMANDS: dict[str, Entry] = {
     "case": Entry("Offboarding cases.", _cases),
     "evidence": Entry("Evidence: store and retrieve files.", _evidence),
     "receipt": Entry("Handover receipts and acknowledgment links.", _receipts),
+    "certificate": Entry("Certificates of completion: their long-term PDFs.", _certificates),
     "bundle": Entry("Evidence bundles: one file that proves a case.", _bundle),
     "verify": Entry(
         "Check an evidence bundle offline; exit 0 only if every check passes, else list every failure.", _bundle
