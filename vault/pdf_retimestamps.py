@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from signing import pades
@@ -170,10 +171,25 @@ def job_key(organization_id: str, now: datetime) -> str:
 
 
 def due_organizations(session: Session, *, now: datetime, days: int) -> list[str]:
-    """The organizations with a stored PDF version due within ``days`` of ``now`` and no job of today yet
-    (a version already extended still counts: the job then finds its newest version not due, cheaply)."""
+    """The organizations whose newest version of some stored PDF is due within ``days`` of ``now`` and
+    that have no job of today yet. Versions a re-timestamp superseded do not count: once every PDF is
+    extended, no job is enqueued until one is due again."""
     cutoff = due_before(now, days)
-    query = select(StoredPdf.organization_id).where(col(StoredPdf.timestamp_expires_at) < cutoff).distinct()
+    newer = aliased(StoredPdf)
+    superseded = (
+        select(newer.id)
+        .where(
+            newer.organization_id == StoredPdf.organization_id,
+            newer.kind == StoredPdf.kind,
+            newer.subject_id == StoredPdf.subject_id,
+            newer.edition == StoredPdf.edition,
+            newer.version > StoredPdf.version,
+        )
+        .exists()
+    )
+    query = (
+        select(StoredPdf.organization_id).where(col(StoredPdf.timestamp_expires_at) < cutoff, ~superseded).distinct()
+    )
     found = []
     for org_id in sorted(session.exec(query).all()):
         today = select(Job.id).where(Job.kind == PDF_RETIMESTAMP, Job.key == job_key(org_id, now))

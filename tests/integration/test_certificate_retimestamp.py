@@ -225,6 +225,8 @@ def test_the_worker_retimestamps_due_receipt_and_certificate_pdfs_once_a_day(
     assert [len(_versions(services, s)) for s in (due_receipt, certificate.id, fresh_receipt)] == [2, 2, 1]
     served = client.get(f"/api/v1/cases/{case_id}/certificate.pdf").content
     assert sha256(served) == _versions(services, certificate.id)[-1].sha256
+    _worker_once(capsys, near_expiry + timedelta(days=1))
+    assert len(_sweep_jobs(services)) == 1, "the next day: every newest version extended, so no job at all"
 
 
 def test_a_failing_tsa_leaves_the_sweep_job_to_retry(
