@@ -80,7 +80,7 @@ def _send_receipt(d: Deployment) -> tuple[str, str]:
     assert receipt.status_code == 201, receipt.text
     sent = d.api.post(f"/api/v1/receipts/{receipt.json()['id']}/send")
     assert sent.status_code == 200 and sent.json()["delivery"] == "smtp", sent.text
-    [mail] = d.inbox.wait_for(1)
+    [mail] = d.inbox.wait_for(1, to=CONTACT)
     assert mail["To"] == CONTACT
     link = link_in(mail)
     assert link.startswith(d.base_url + "/ack/")

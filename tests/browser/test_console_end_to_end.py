@@ -147,7 +147,7 @@ def test_offboard_a_client_end_to_end(deployment: Deployment, browser: Any, tmp_
     _check(page, "receipt-preview")
     page.goto(f"{case_url}/receipts")
     page.get_by_role("button", name="Send", exact=False).first.click()
-    (mail,) = d.inbox.wait_for(1)
+    (mail,) = d.inbox.wait_for(1, to=CONTACT)
     assert mail["To"] == CONTACT
     link = link_in(mail)
     _check(page, "case-receipts")

@@ -91,14 +91,17 @@ class Inbox:
             self.messages.append(message)
         return "250 OK"
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = 10.0, *, to: str | None = None) -> list[EmailMessage]:
+        """The messages received once there are ``count`` (only those addressed ``to``, when given: a
+        worker may send a digest meanwhile, depending on the hour)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
+                found = [m for m in self.messages if to is None or m["To"] == to]
+                if len(found) >= count:
+                    return found
             time.sleep(0.02)
-        raise AssertionError(f"expected {count} emails, got {len(self.messages)}")
+        raise AssertionError(f"expected {count} emails{f' to {to}' if to else ''}, got {len(self.messages)}")
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
