@@ -2,9 +2,9 @@
 pairs: a certificate issued with LTV is recorded as stored version 1 (``certificate.pdf_stored``);
 ``offboard certificate retimestamp`` extends it through a second TSA before the first TSA's short-lived
 certificate expires, and every download (API, console, CLI, bundle) then serves the new version, which
-pyHanko validates offline after that expiry. ``offboard worker --once --at`` re-timestamps the due receipt
-and certificate PDFs and leaves a PDF not due alone; a second run at the same instant does nothing more;
-a TSA that fails leaves the job to retry, and the retry does the work."""
+pyHanko validates offline after that expiry and pdfsig reads as valid. ``offboard worker --once --at``
+re-timestamps the due receipt and certificate PDFs and leaves a PDF not due alone; a second run at the same
+instant does nothing more; a TSA that fails leaves the job to retry, and the retry does the work."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from tests.integration.receipts_support import app_client, create_receipt, hando
 from tests.integration.test_bundle_export import members
 from tests.integration.test_receipts_retimestamp import _entries
 from tests.tsa import LocalTSA, Mode
-from tests.unit.test_signing_pades_ltv import _lta_passes
+from tests.unit.test_signing_pades_ltv import _lta_passes, _pdfsig
 from vault.bundle import layout
 from vault.clock import rfc3339
 from vault.db import read_session
@@ -147,6 +147,7 @@ def test_a_certificate_issued_with_ltv_is_stored_retimestamped_and_served_everyw
     after_expiry = tsas.short.tsa_certificate.not_valid_after_utc + timedelta(hours=1)
     assert _lta_passes(served, roots, at=after_expiry)
     assert not _lta_passes(bytes(row.pdf), roots, at=after_expiry), "the PDF as issued alone no longer validates"
+    assert "Signature is Valid." in _pdfsig(served, tmp_path), "poppler reads the re-timestamped certificate too"
 
 
 def test_certificate_retimestamp_errors_are_one_line(
