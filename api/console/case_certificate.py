@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from api.console.page import PageDep
 from api.headers import content_disposition
-from vault.certificates.certificate_files import CertificateFile, pdf_file, signed_files
+from vault.certificates.certificate_downloads import CertificateFile, pdf_file, signed_files
 from vault.certificates.lookup import latest_certificate, signed_certificate
 from vault.models import Certificate
 

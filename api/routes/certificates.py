@@ -13,7 +13,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
-from vault.certificates.certificate_files import CertificateFile, pdf_file, signed_files
+from vault.certificates.certificate_downloads import CertificateFile, pdf_file, signed_files
 from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
 from vault.clock import rfc3339
 from vault.models import Certificate

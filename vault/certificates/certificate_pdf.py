@@ -15,7 +15,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from vault.certificates.certificate_files import signed_files
+from vault.certificates.certificate_downloads import signed_files
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.handover.receipt_pdf import PdfText, add_fonts, attach, qr_png, sign

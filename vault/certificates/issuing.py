@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from vault.certificates.certificate_files import CERTIFICATE_SOURCE
+from vault.certificates.certificate_downloads import CERTIFICATE_SOURCE
 from vault.certificates.certificate_pdf import render_certificate_pdf
 from vault.certificates.certificate_store import certificate_subject
 from vault.certificates.schedule import CERTIFICATE_ISSUE

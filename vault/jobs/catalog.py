@@ -13,7 +13,7 @@ from vault.jobs.registry import Registry
 
 def build_registry() -> Registry:
     registry = Registry()
-    from vault.certificates.certificate_files import CERTIFICATE_SOURCE, email_attachments
+    from vault.certificates.certificate_downloads import CERTIFICATE_SOURCE, email_attachments
     from vault.jobs.mailing import MAIL_SEND, send_mail_jobs
 
     # The files a mail job may attach, by the ``source`` of its ``attach`` reference.

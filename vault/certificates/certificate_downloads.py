@@ -60,7 +60,7 @@ def pdf_file(read: Read, store: ObjectStore, row: Certificate) -> CertificateFil
     return CertificateFile(f"{file_stem(row.id)}.pdf", certificate_pdf(read, store, row), "application/pdf")
 
 
-def certificate_files(read: Read, store: ObjectStore, row: Certificate) -> tuple[CertificateFile, ...]:
+def certificate_downloads(read: Read, store: ObjectStore, row: Certificate) -> tuple[CertificateFile, ...]:
     """The PDF, the signed JSON and its signature, in that order."""
     return (pdf_file(read, store, row), *signed_files(signed_certificate(row), row.id))
 
@@ -72,5 +72,5 @@ def email_attachments(services: Services, organization_id: str, ref: Mapping[str
     row = services.read(lambda session: session.get(Certificate, certificate_id)) if certificate_id else None
     if row is None or row.organization_id != organization_id:
         raise GiveUp(f"the email attaches certificate {certificate_id!r}, which this organization does not have")
-    files = certificate_files(services.read, services.store, row)
+    files = certificate_downloads(services.read, services.store, row)
     return tuple(Attachment(f.name, f.content, f.media_type) for f in files)
