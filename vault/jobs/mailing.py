@@ -110,6 +110,8 @@ class _Attachments:
         ref = job.payload.get("attach")
         if not ref:
             return Resolved()
+        if not isinstance(ref, Mapping):
+            raise GiveUp(f"expected the mail job's 'attach' to be an object naming a source; found {ref!r}")
         source = self.sources.get(str(ref.get("source")))
         if source is None:
             raise GiveUp(f"the email attaches files from {ref.get('source')!r}, which no attachment source provides")
