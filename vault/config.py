@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     tsa_roots_file: Path | None = Field(default=None, description="PEM roots that TSA responses must chain to.")
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port; unset = links shown once.")
     smtp_from: str = "offboard@localhost"
+    mail_attachments_max_bytes: int = Field(
+        default=10 * 1024**2, ge=0, description="Largest total of files one job-sent email attaches; above: a link."
+    )
     trusted_proxies: list[str] = Field(default_factory=list)
     pdf_parse_timeout_seconds: float = Field(default=5.0, gt=0)
     pdf_parse_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)

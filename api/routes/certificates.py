@@ -13,7 +13,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import COMMON_RESPONSES, responses
 from api.headers import content_disposition
 from api.schemas import DetachedSignatureOut
-from vault.certificates.certificate_store import certificate_pdf as certificate_pdf_bytes
+from vault.certificates.certificate_downloads import CertificateFile, pdf_file, signed_files
 from vault.certificates.lookup import certificate_document, latest_certificate, signed_certificate
 from vault.clock import rfc3339
 from vault.models import Certificate
@@ -58,6 +58,11 @@ def get_certificate(case_id: str, principal: PrincipalDep, session: SessionDep) 
     return CertificatePublic.of(latest_certificate(session, principal.organization_id, case_id))
 
 
+def _download(file: CertificateFile) -> Response:
+    headers = {"Content-Disposition": content_disposition(file.name), "Cache-Control": "no-store"}
+    return Response(file.content, media_type=file.media_type, headers=headers)
+
+
 @router.get(
     "/api/v1/cases/{case_id}/certificate.pdf",
     response_class=Response,
@@ -66,8 +71,26 @@ def get_certificate(case_id: str, principal: PrincipalDep, session: SessionDep) 
 def certificate_pdf(case_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
     """The newest stored version of a long-term PDF (re-timestamped ones included), else the PDF as issued."""
     row = services.read(lambda session: latest_certificate(session, principal.organization_id, case_id))
-    return Response(
-        certificate_pdf_bytes(services.read, services.store, row),
-        media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(f"certificate-{row.id}.pdf"), "Cache-Control": "no-store"},
-    )
+    return _download(pdf_file(services.read, services.store, row))
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/certificate.json",
+    response_class=Response,
+    responses={**NOT_YET, 200: {"content": {"application/json": {}}, "description": "The signed canonical JSON"}},
+)
+def certificate_json(case_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
+    """The exact RFC 8785 bytes the signature covers (``certificate-<id>.json``)."""
+    row = latest_certificate(session, principal.organization_id, case_id)
+    return _download(signed_files(signed_certificate(row), row.id)[0])
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/certificate.sig.json",
+    response_class=Response,
+    responses={**NOT_YET, 200: {"content": {"application/json": {}}, "description": "The detached signature"}},
+)
+def certificate_signature(case_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
+    """The detached Ed25519 signature over ``certificate.json`` (``certificate-<id>.sig.json``)."""
+    row = latest_certificate(session, principal.organization_id, case_id)
+    return _download(signed_files(signed_certificate(row), row.id)[1])

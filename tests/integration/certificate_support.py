@@ -16,10 +16,10 @@ from vault.jobs import run_due
 from vault.models import Job
 
 
-def close_acknowledged_case(client: TestClient) -> str:
+def close_acknowledged_case(client: TestClient, contacts: list[str] | None = None) -> str:
     """A case with two deliverables, a revoked access item, its steps done and a receipt acknowledged by the
-    client, closed; returns its id."""
-    h = handover(client)
+    (first) client contact, closed; returns its id."""
+    h = handover(client, contacts)
     added = client.post(f"/api/v1/cases/{h.case_id}/access", json={"name": "GitHub org", "kind": "code_repository"})
     assert added.status_code == 201, added.text
     revoke_all_access(client, h.case_id)

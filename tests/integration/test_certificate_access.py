@@ -34,7 +34,8 @@ def test_the_api_serves_the_certificate_once_issued(client: TestClient, services
     problem(client.get(f"/api/v1/cases/{open_one['id']}/certificate"), 409, "not fully offboarded")
     problem(client.get("/api/v1/cases/00000000-0000-0000-0000-000000000000/certificate"), 404, "no case")
     case_id = close_acknowledged_case(client)
-    problem(client.get(f"/api/v1/cases/{case_id}/certificate.pdf"), 409, "not issued yet")
+    for suffix in (".pdf", ".json", ".sig.json"):
+        problem(client.get(f"/api/v1/cases/{case_id}/certificate{suffix}"), 409, "not issued yet")
     run_worker(services)
     got = client.get(f"/api/v1/cases/{case_id}/certificate")
     assert got.status_code == 200, got.text
@@ -44,6 +45,12 @@ def test_the_api_serves_the_certificate_once_issued(client: TestClient, services
     pdf = client.get(f"/api/v1/cases/{case_id}/certificate.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and f"certificate-{body['id']}.pdf" in pdf.headers["content-disposition"]
+    signed = client.get(f"/api/v1/cases/{case_id}/certificate.json")
+    assert signed.content == body["canonical"].encode() and signed.headers["content-type"] == "application/json"
+    assert f"certificate-{body['id']}.json" in signed.headers["content-disposition"]
+    signature = client.get(f"/api/v1/cases/{case_id}/certificate.sig.json")
+    assert json.loads(signature.content) == body["signature"]
+    assert f"certificate-{body['id']}.sig.json" in signature.headers["content-disposition"]
 
 
 def test_the_owner_and_each_client_contact_are_emailed(client: TestClient, services: Any) -> None:

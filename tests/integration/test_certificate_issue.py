@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
 from sqlmodel import col, select
 
 from signing.keys import parse_vkey
@@ -94,6 +95,12 @@ def test_the_certificate_pdf_is_pades_signed_and_carries_the_json(client: TestCl
     assert len(reader.root["/Pages"]["/Kids"]) <= 2
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     assert f"certificate-{row.id}.json" in [str(names[i]) for i in range(0, len(names), 2)]
+    # The embedded files are the very bytes the API serves under the same names.
+    embedded = PdfReader(io.BytesIO(bytes(row.pdf))).attachments
+    for suffix in (".json", ".sig.json"):
+        assert embedded[f"certificate-{row.id}{suffix}"] == [
+            client.get(f"/api/v1/cases/{case_id}/certificate{suffix}").content
+        ]
 
 
 def test_with_ltv_the_certificate_pdf_is_b_lta_and_validates_offline(

@@ -15,6 +15,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from vault.certificates.certificate_downloads import signed_files
 from vault.clock import Clock, system_clock
 from vault.config import Settings
 from vault.handover.receipt_pdf import PdfText, add_fonts, attach, qr_png, sign
@@ -102,10 +103,6 @@ def render_certificate_pdf(
     """The signed PDF of a certificate: layout, the JSON and signature attached, PAdES (long-term with
     ``OFFBOARD_PDF_LTV``)."""
     document = json.loads(signed.body)
-    stem = f"certificate-{document['id']}"
-    files = {
-        f"{stem}.json": signed.body,
-        f"{stem}.sig.json": json.dumps(signed.detached.to_json(), indent=2).encode(),
-    }
+    files = {f.name: f.content for f in signed_files(signed, document["id"])}
     pages = layout(document, signed, created=created)
     return sign(attach(pages, files), settings, org, ltv=settings.pdf_ltv, clock=clock, field=CERTIFICATE_FIELD)

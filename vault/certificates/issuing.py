@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
+from vault.certificates.certificate_downloads import CERTIFICATE_SOURCE
 from vault.certificates.certificate_pdf import render_certificate_pdf
 from vault.certificates.certificate_store import certificate_subject
 from vault.certificates.schedule import CERTIFICATE_ISSUE
@@ -110,16 +111,22 @@ def draft_certificate(
 
 
 def _notify(session: Session, services: Services, row: Certificate, document: dict[str, Any]) -> None:
+    """One ``mail.send`` job per recipient, attaching the certificate's files (read when each is sent)."""
     case = document["case"]
+    org = session.get(Organization, row.organization_id)
+    base_url = services.settings.base_url.rstrip("/")
     context = {
         "organization": document["organization"]["name"],
         "client_name": case["client_name"],
         "case_id": case["id"],
         "certificate_id": row.id,
         "sha256": row.sha256,
+        "key_id": row.key_id,
         "closed": document["dates"]["closed"],
         "ledger_index": row.final_index,
-        "console_url": f"{services.settings.base_url.rstrip('/')}/cases/{case['id']}",
+        "console_url": f"{base_url}/cases/{case['id']}",
+        "keys_url": f"{base_url}/.well-known/offboard/keys?organization={document['organization']['slug']}",
+        "verify_url": f"{base_url}/.well-known/offboard/verify.html",
     }
     recipients = [(True, case["owner"])] + [(False, c) for c in case.get("contacts") or []]
     for for_owner, to in recipients:
@@ -133,6 +140,8 @@ def _notify(session: Session, services: Services, row: Certificate, document: di
                 to=to,
                 context={**context, "for_owner": for_owner},
                 run_at=row.created_at,
+                reply_to=None if for_owner or org is None else org.reply_to,
+                attach={"source": CERTIFICATE_SOURCE, "id": row.id},
             )
 
 

@@ -6,16 +6,19 @@ A feature adds one line here: its module's ``register(registry)``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from vault.jobs.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
+    from vault.certificates.certificate_downloads import CERTIFICATE_SOURCE, email_attachments
     from vault.jobs.mailing import MAIL_SEND, send_mail_jobs
 
-    registry.register_batch_handler(MAIL_SEND, send_mail_jobs)
+    # The files a mail job may attach, by the ``source`` of its ``attach`` reference.
+    sources = {CERTIFICATE_SOURCE: email_attachments}
+    registry.register_batch_handler(MAIL_SEND, partial(send_mail_jobs, sources=sources))
     from vault.reminders.reminder_sweep import register as register_reminders
 
     register_reminders(registry)
