@@ -79,7 +79,7 @@ class DeliveryStatus(StrEnum):
 
 
 class PdfKind(StrEnum):
-    """``stored_pdf.kind``: what a stored signed PDF renders (``vault/stored_pdfs.py``); its ledger entries
+    """``stored_pdf.kind``: what a stored signed PDF renders (``vault/pdfs/stored.py``); its ledger entries
     are ``<kind>.pdf_stored`` and ``<kind>.pdf_retimestamped``."""
 
     RECEIPT = "receipt"

@@ -40,7 +40,7 @@ from vault.evidence.ingest import stream_verified
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
 from vault.orgs.organizations import Principal
-from vault.stored_pdfs import read_pdf
+from vault.pdfs.stored import read_pdf
 
 #: Bundles are not a place to save space on small text; level 6 is zlib's balanced default.
 DEFLATE_LEVEL = 6

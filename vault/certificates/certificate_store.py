@@ -1,8 +1,8 @@
 """Certificate PDFs as people get them (``docs/certificate.md``, "Long-term PDF"; re-timestamping the stored
-ones is ``vault/pdf_retimestamps.py``).
+ones is ``vault/pdfs/retimestamps.py``).
 
 A certificate issued with ``OFFBOARD_PDF_LTV`` (PAdES B-LTA) is also recorded as version 1 of a stored PDF of
-kind ``certificate`` (``vault/stored_pdfs.py``), in the unit that issues it; every download (API, console,
+kind ``certificate`` (``vault/pdfs/stored.py``), in the unit that issues it; every download (API, console,
 CLI, bundle) serves the newest stored version, which a re-timestamp replaces. The certificate row's ``pdf``
 column keeps the PDF as issued (the first edition); a certificate without a stored PDF serves that.
 """
@@ -14,8 +14,8 @@ from sqlmodel import Session
 from storage.base import ObjectStore
 from vault.db import Read
 from vault.models import Certificate, StoredPdf
+from vault.pdfs.stored import PdfSubject, current_pdf, read_pdf
 from vault.states import PdfKind
-from vault.stored_pdfs import PdfSubject, current_pdf, read_pdf
 
 #: A certificate never changes: its stored PDF has one edition.
 ISSUED = "issued"

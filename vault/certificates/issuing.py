@@ -38,7 +38,7 @@ from vault.ledger.checkpoint import PublishedCheckpoint
 from vault.ledger.entries import EntryDraft
 from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Case, Certificate, Checkpoint, LedgerEntry, Organization, new_id
-from vault.stored_pdfs import WrittenPdf, record_first, write_long_term
+from vault.pdfs.stored import WrittenPdf, record_first, write_long_term
 from vault.witnessing.cosigned import cosigned_checkpoint
 
 if TYPE_CHECKING:

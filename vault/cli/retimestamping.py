@@ -1,5 +1,5 @@
 """What ``offboard receipt retimestamp`` and ``offboard certificate retimestamp`` share: their flags and their
-output (``docs/cli.md``); both call ``vault/pdf_retimestamps.py``."""
+output (``docs/cli.md``); both call ``vault/pdfs/retimestamps.py``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from vault.cli.common import emit_json, err, operator, out, resolve_in, services
 
 if TYPE_CHECKING:
     from vault.ids import IdKind
+    from vault.pdfs.stored import Retimestamped
     from vault.states import PdfKind
-    from vault.stored_pdfs import Retimestamped
 
 EverythingOpt = Annotated[bool, typer.Option("--all", help="Every stored long-term PDF, however far its expiry is.")]
 BeforeOpt = Annotated[
@@ -27,7 +27,7 @@ BeforeOpt = Annotated[
 def run(kind: PdfKind, noun: IdKind, named: str | None, *, before: int, everything: bool, as_json: bool) -> None:
     """Re-timestamp the due stored PDFs of ``kind`` (of the ``noun`` given as ``named``) and report them."""
     from vault.db import read_session
-    from vault.pdf_retimestamps import retimestamp_named
+    from vault.pdfs.retimestamps import retimestamp_named
 
     with services() as svc:
         with read_session(svc.engine) as session:

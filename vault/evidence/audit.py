@@ -19,8 +19,8 @@ from vault.errors import OffboardError
 from vault.evidence.ingest import stream_verified
 from vault.evidence.orphans import Orphan, StaleTempFile, find_orphans, stale_temp_files
 from vault.models import Evidence
+from vault.pdfs.stored import stored_pdf_keys
 from vault.store import store_errors
-from vault.stored_pdfs import stored_pdf_keys
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just checked."""
@@ -93,7 +93,7 @@ def audit(read: Read, store: ObjectStore, *, clock: Clock, progress: Progress | 
         objects_checked=len(by_key),
         bytes_checked=checked,
         problems=tuple(problems),
-        # Stored PDFs (vault/stored_pdfs.py) are objects no evidence row names, and no orphans either.
+        # Stored PDFs (vault/pdfs/stored.py) are objects no evidence row names, and no orphans either.
         orphans=find_orphans(store, {*by_key, *read(stored_pdf_keys)}, now=now),
         temp_files=stale_temp_files(store, now=now),
     )

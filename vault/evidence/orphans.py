@@ -218,7 +218,7 @@ def _row_naming(read: Read, key: str) -> str | None:
         evidence = session.exec(select(Evidence.id).where(Evidence.storage_key == key).limit(1)).first()
         if evidence is not None:
             return f"evidence {evidence}"
-        # A stored PDF (vault/stored_pdfs.py) is written the same way: object first, its row moments later.
+        # A stored PDF (vault/pdfs/stored.py) is written the same way: object first, its row moments later.
         pdf = session.exec(select(StoredPdf).where(StoredPdf.storage_key == key).limit(1)).first()
         return f"the stored PDF of {pdf.kind} {pdf.subject_id}" if pdf is not None else None
 

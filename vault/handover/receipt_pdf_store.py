@@ -1,7 +1,7 @@
-"""Receipt PDFs as people get them (re-timestamping the stored ones is ``vault/pdf_retimestamps.py``).
+"""Receipt PDFs as people get them (re-timestamping the stored ones is ``vault/pdfs/retimestamps.py``).
 
 A long-term receipt PDF (PAdES B-LTA: ``OFFBOARD_PDF_LTV`` or ``ltv=True``) is stored on its first rendering
-for the receipt's current status (``vault/stored_pdfs.py``) and served from the store ever after (also once
+for the receipt's current status (``vault/pdfs/stored.py``) and served from the store ever after (also once
 LTV is turned off); other PDFs are rendered on demand (``vault/handover/receipt_pdf.py``).
 """
 
@@ -11,9 +11,9 @@ from functools import partial
 
 from vault.handover.receipt_pdf import ReceiptPdfSource, render_receipt_pdf
 from vault.models import Receipt
+from vault.pdfs.stored import PdfSubject, stored_or_rendered
 from vault.services import Services
 from vault.states import PdfKind
-from vault.stored_pdfs import PdfSubject, stored_or_rendered
 
 
 def receipt_subject(receipt: Receipt) -> PdfSubject:

@@ -31,7 +31,7 @@ def build_registry() -> Registry:
     from vault.ledger.anchoring import register as register_anchoring
 
     register_anchoring(registry)
-    from vault.pdf_retimestamps import register as register_pdf_retimestamps
+    from vault.pdfs.retimestamps import register as register_pdf_retimestamps
 
     register_pdf_retimestamps(registry)
     return registry

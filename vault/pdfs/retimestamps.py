@@ -2,7 +2,7 @@
 retimestamp`` and ``offboard certificate retimestamp`` (``retimestamp_named``) and the worker's daily sweep
 (issue 17, requirement 4; ``docs/receipts.md`` "Stored PDFs", ``docs/worker.md`` "PDF re-timestamping").
 
-Each PDF is its own step (``vault/stored_pdfs.py`` ``retimestamp_pdf``): read, extend through the TSA, store,
+Each PDF is its own step (``vault/pdfs/stored.py`` ``retimestamp_pdf``): read, extend through the TSA, store,
 then record in a unit of its own, so the ones done before a failure stay done, and a retry (the worker's
 job, or the command run again) finds only the rest still due.
 
@@ -34,8 +34,8 @@ from vault.jobs import queue
 from vault.jobs.queue import ClaimedJob
 from vault.jobs.registry import Retries
 from vault.models import Job, Organization, StoredPdf
+from vault.pdfs.stored import SYSTEM_ACTOR, Retimestamped, due_before, latest_pdfs, retimestamp_pdf
 from vault.states import PdfKind
-from vault.stored_pdfs import SYSTEM_ACTOR, Retimestamped, due_before, latest_pdfs, retimestamp_pdf
 
 if TYPE_CHECKING:
     from vault.jobs.registry import Registry
