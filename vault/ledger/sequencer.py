@@ -244,6 +244,10 @@ class Sequencer:
                         raise _UnitFailed from exc
                     continue
                 savepoint = session.begin_nested()
+                # SQLAlchemy sets a savepoint only when the session next needs its connection; the ledger
+                # writes through the driver, so without this a unit's appends written before it failed
+                # would stay behind its savepoint's rollback.
+                session.connection()
                 position = session.ledger.mark()
                 try:
                     value = unit.work(session)
