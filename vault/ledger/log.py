@@ -21,7 +21,7 @@ advisory lock keyed by the organization inside ``offboard_ledger_head``, which a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -126,18 +126,21 @@ class LedgerWriter:
     through ``append``/``lock_log`` below.
     """
 
-    def __init__(self, session: Session, edges: Edges | None = None) -> None:
+    def __init__(self, session: Session, edges: Edges | None = None, begin: Callable[[], Driver] | None = None) -> None:
         self._session = session
         self._edges = edges
+        #: The write path's kept cursor, its transaction begun (``vault/db.py``'s ``WriteConnection``);
+        #: without it, a cursor is made per transaction from the session's connection.
+        self._begin = begin
         self._cursors: dict[str, _Cursor] = {}
         self._driver: Driver | None = None
 
     # -- the driver ---------------------------------------------------------------------------------
 
     def driver(self) -> Driver:
-        """The DB-API cursor of the unit's current transaction (begun if need be), made once per transaction."""
+        """The DB-API cursor of the unit's current transaction (begun if need be)."""
         if self._driver is None:
-            self._driver = Driver.of(self._session)
+            self._driver = self._begin() if self._begin is not None else Driver.of(self._session)
         return self._driver
 
     # -- sequence and integrate ---------------------------------------------------------------------

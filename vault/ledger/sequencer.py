@@ -19,10 +19,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from vault.db import Unit, unit_on
+from vault.db import Unit, WriteConnection
 from vault.errors import WritePathMisuse
 from vault.ledger.log import Edges
 
@@ -82,9 +82,10 @@ class Sequencer:
         self._leading = False
         #: How many units the last batch had: the next leader waits (briefly) for as many.
         self._expected = 1
-        #: The kept connection, used by one leader at a time: no pool checkout (and, on PostgreSQL, no
-        #: pre-ping round trip) per batch. Replaced when the database drops it.
-        self._connection: Connection | None = None
+        #: The kept connection and its unit of work, used by one leader at a time: no pool checkout (and,
+        #: on PostgreSQL, no pre-ping round trip) and no new session per batch. Replaced when the database
+        #: drops it.
+        self._writer: WriteConnection | None = None
         #: The edges of the log this write path last committed (see ``log.Edges``).
         self._edges = Edges()
         #: Set on the leader's thread while it runs a batch: a unit asking for another unit would wait
@@ -213,14 +214,15 @@ class Sequencer:
         return self._run(batch, isolate=False)
 
     def _drop_connection(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = None
 
-    def _session(self) -> Unit:
-        if self._connection is None or self._connection.invalidated or self._connection.closed:
-            self._connection = self._engine.connect()
-        return unit_on(self._connection, self._edges)
+    def _write_connection(self) -> WriteConnection:
+        if self._writer is None or not self._writer.usable:
+            self._drop_connection()
+            self._writer = WriteConnection(self._engine, self._edges)
+        return self._writer
 
     def _run(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
         self._inside.active = True
@@ -231,16 +233,15 @@ class Sequencer:
 
     def _run_batch(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
         results: list[tuple[_Unit, bool, Any]] = []
-        with self._session() as session:
+        writer = self._write_connection()
+        session: Unit = writer.unit
+        try:
             for unit in batch:
                 if not isolate:
                     try:
                         results.append((unit, True, unit.work(session)))
                     except BaseException as exc:
-                        try:
-                            session.rollback()
-                        except DBAPIError:
-                            pass  # the connection is gone (and invalidated): nothing of the batch committed
+                        writer.end()  # rolls the batch back
                         raise _UnitFailed from exc
                     continue
                 savepoint = session.begin_nested()
@@ -257,7 +258,9 @@ class Sequencer:
                     savepoint.rollback()
                     session.ledger.rewind(position)
                     results.append((unit, False, exc))
-            session.commit()
+            writer.commit()
+        finally:
+            writer.end()
         return results
 
     @staticmethod
