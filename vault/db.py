@@ -236,9 +236,13 @@ class WriteConnection:
 
     def end(self) -> None:
         """Empty the unit for the next batch, rolling back whatever a failed batch left open."""
+        unit = self.unit
+        if not (self.connection.in_transaction() or unit.in_transaction() or unit.identity_map or unit.new):
+            unit.ledger.reset()  # a batch that only appended, committed: nothing else to clear
+            return
         try:
             self.rollback()
-            self.unit.close()
+            unit.close()
         except DBAPIError:
             pass  # the connection is gone (and invalidated, so replaced): nothing of the batch committed
 

@@ -82,6 +82,9 @@ class Sequencer:
         self._leading = False
         #: How many units the last batch had: the next leader waits (briefly) for as many.
         self._expected = 1
+        #: Held by a leader waiting for units (``_gather``); released by the caller whose unit makes the
+        #: batch full, so the leader sleeps rather than spins while the callers it released queue again.
+        self._gate: threading.Lock | None = None
         #: The kept connection and its unit of work, used by one leader at a time: no pool checkout (and,
         #: on PostgreSQL, no pre-ping round trip) and no new session per batch. Replaced when the database
         #: drops it.
@@ -102,10 +105,15 @@ class Sequencer:
                 "pass the unit's session down instead"
             )
         unit = _Unit(work)
+        gate = None
         with self._mutex:
             self._waiting.append(unit)
             lead = not self._leading
             self._leading = True
+            if self._gate is not None and len(self._waiting) >= self._expected:
+                gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
         if not lead:
             try:
                 lead = not unit.wait()
@@ -169,16 +177,17 @@ class Sequencer:
         with it, a steady set of writers shares one commit. The wait ends as soon as the previous batch's
         number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls).
         """
-        deadline = 0.0
-        while True:
-            with self._mutex:
-                count = len(self._waiting)
-                if count >= self._expected or count >= self._max_batch or (deadline and time.monotonic() >= deadline):
-                    take = min(count, self._max_batch)
-                    return [self._waiting.popleft() for _ in range(take)]
-            if not deadline:
-                deadline = time.monotonic() + GATHER_WAIT
-            time.sleep(0)  # let released callers run
+        with self._mutex:
+            gate = None
+            if len(self._waiting) < min(self._expected, self._max_batch):
+                gate = self._gate = threading.Lock()
+                gate.acquire()
+        if gate is not None:
+            gate.acquire(timeout=GATHER_WAIT)  # released by the caller that fills the batch
+        with self._mutex:
+            self._gate = None
+            take = min(len(self._waiting), self._max_batch)
+            return [self._waiting.popleft() for _ in range(take)]
 
     def _commit(self, batch: list[_Unit]) -> None:
         # Fast path: the whole batch in one transaction with no savepoints (units rarely fail). If any unit
