@@ -3,8 +3,9 @@ database sessions (``tests/unit/test_sessions.py``).
 
 - ``read_session(engine)``: every read; on SQLite ``BEGIN DEFERRED``, so it never takes the write lock.
 - ``Unit``: the session of one unit of work, with its ledger writer. The product makes them only through
-  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit); ``session_scope`` and
-  ``run_in_transaction`` make one of their own, for tests and tools.
+  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit), which keeps one on its connection
+  (``WriteConnection``) and empties it after every batch; ``session_scope`` and ``run_in_transaction``
+  make one of their own, for tests and tools.
 
 SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and a writing transaction takes
 the write lock at its start (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.

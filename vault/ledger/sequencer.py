@@ -175,7 +175,9 @@ class Sequencer:
         Callers released by the last commit need the interpreter to queue their next unit. Without a short
         wait the leader commits whoever made it first and the batches alternate between large and small;
         with it, a steady set of writers shares one commit. The wait ends as soon as the previous batch's
-        number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls).
+        number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls). The leader
+        sleeps on a lock meanwhile rather than polling: a poll competes with those very callers for the
+        interpreter lock, and cost about as much per batch as the batch's own statements.
         """
         with self._mutex:
             gate = None
