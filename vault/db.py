@@ -3,8 +3,9 @@ database sessions (``tests/unit/test_sessions.py``).
 
 - ``read_session(engine)``: every read; on SQLite ``BEGIN DEFERRED``, so it never takes the write lock.
 - ``Unit``: the session of one unit of work, with its ledger writer. The product makes them only through
-  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit); ``session_scope`` and
-  ``run_in_transaction`` make one of their own, for tests and tools.
+  ``Services.transact`` (``vault/ledger/sequencer.py``, group commit), which keeps one on its connection
+  (``WriteConnection``) and empties it after every batch; ``session_scope`` and ``run_in_transaction``
+  make one of their own, for tests and tools.
 
 SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL`` and a writing transaction takes
 the write lock at its start (``BEGIN IMMEDIATE``), so two writers never interleave a ledger append.
@@ -20,10 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from vault.config import Settings
 from vault.errors import WritePathMisuse
+from vault.ledger.driver import Driver
 from vault.ledger.log import Edges, LedgerWriter
 from vault.schema_head import MIGRATIONS as MIGRATIONS
 from vault.schema_head import file_head
@@ -58,12 +61,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Readers (see ``reader``) take no write lock; everything else locks up front, so a transaction never
-        # has to upgrade from reading to writing (which SQLite answers with "database is locked").
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        # Through SQLAlchemy rather than straight to the driver: a failure here (a lock timeout, a closed
-        # handle) must arrive wrapped, so a dropped connection is recognised and replaced.
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        # Readers (see ``reader``) take no write lock; they begin here, before the dialect's ``do_begin``.
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+
+    # Everything else locks up front, so a transaction never has to upgrade from reading to writing (which
+    # SQLite answers with "database is locked"). Straight to the driver, from inside SQLAlchemy's begin: a
+    # failure here (a lock timeout, a closed handle) still arrives wrapped, so a dropped connection is
+    # recognised and replaced, without the statement machinery of ``exec_driver_sql`` on every write.
+    engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    if not dbapi_connection.in_transaction:  # a reader has begun already (``BEGIN DEFERRED`` above)
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 READ_ONLY = "offboard_read_only"
@@ -156,9 +167,12 @@ class Unit(Session):
     write path through ``Services.transact``) and by ``session_scope`` (tests and tools).
     """
 
-    def __init__(self, bind: Engine | Connection, *, edges: Edges | None = None) -> None:
-        super().__init__(bind=bind, expire_on_commit=False)
-        self.ledger = LedgerWriter(self, edges)
+    def __init__(
+        self, bind: Engine | Connection, *, edges: Edges | None = None, begin: Callable[[], Driver] | None = None
+    ) -> None:
+        # On a connection whose transaction the ledger began, the ORM joins it and commits it (fully).
+        super().__init__(bind=bind, expire_on_commit=False, join_transaction_mode="control_fully")
+        self.ledger = LedgerWriter(self, edges, begin)
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         super().flush(objects)
@@ -182,9 +196,62 @@ class Unit(Session):
             self.ledger.reset()
 
 
-def unit_on(connection: Connection, edges: Edges | None = None) -> Unit:
-    """A unit of work on a connection the caller keeps (the sequencer's): one transaction, then closed."""
-    return Unit(connection, edges=edges)
+class WriteConnection:
+    """The write path's kept connection and the one unit of work on it, reused batch after batch
+    (``vault/ledger/sequencer.py``): a batch pays for its statements, not for a new session.
+
+    The transaction begins at the first statement, the ledger's (through a cursor kept with the
+    connection) or the ORM's. A batch whose units only appended commits the connection straight away;
+    one that used the ORM commits through the session, which flushes its rows before the ledger's.
+    """
+
+    def __init__(self, engine: Engine, edges: Edges) -> None:
+        self.connection = engine.connect()
+        self._driver = Driver.on(self.connection)
+        self.unit = Unit(self.connection, edges=edges, begin=self._begun)
+
+    @property
+    def usable(self) -> bool:
+        return not (self.connection.invalidated or self.connection.closed)
+
+    def _begun(self) -> Driver:
+        if not self.connection.in_transaction():
+            self.connection.begin()
+        return self._driver
+
+    def commit(self) -> None:
+        unit = self.unit
+        if unit.in_transaction():
+            unit.commit()
+        elif self.connection.in_transaction():
+            unit.ledger.flush()
+            self.connection.commit()
+            unit.ledger.committed()
+
+    def rollback(self) -> None:
+        try:
+            self.unit.rollback()
+        finally:
+            if self.connection.in_transaction():
+                self.connection.rollback()
+
+    def end(self) -> None:
+        """Empty the unit for the next batch, rolling back whatever a failed batch left open."""
+        unit = self.unit
+        if not (self.connection.in_transaction() or unit.in_transaction() or unit.identity_map or unit.new):
+            unit.ledger.reset()  # a batch that only appended, committed: nothing else to clear
+            return
+        try:
+            self.rollback()
+            unit.close()
+        except DBAPIError:
+            pass  # the connection is gone (and invalidated, so replaced): nothing of the batch committed
+
+    def close(self) -> None:
+        try:
+            self.end()
+        finally:
+            self.connection.close()
 
 
 class Read(Protocol):

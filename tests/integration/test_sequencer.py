@@ -14,7 +14,7 @@ from vault.db import session_scope
 from vault.errors import InvalidInput
 from vault.ledger import log
 from vault.ledger import sequencer as sequencer_module
-from vault.ledger.entries import EntryDraft
+from vault.ledger.entries import EntryDraft, decode_entry
 from vault.ledger.sequencer import Sequencer
 from vault.models import Organization
 from vault.orgs.organizations import create_organization
@@ -236,3 +236,53 @@ def _wait_for(condition: Any) -> None:
             return
         threading.Event().wait(0.01)
     raise AssertionError("condition not reached")
+
+
+def test_a_failing_unit_whose_appends_were_already_written_is_undone_alone(services: Any) -> None:
+    # The batch is retried with a savepoint per unit; a unit that wrote its appends (a read of the log
+    # flushes them) before failing must lose them with its savepoint, whatever the units before it did.
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Written then failed").id
+    sequencer = Sequencer(services.engine)
+    leading, release = threading.Event(), threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str) -> None:
+        def unit(session: Session) -> int:
+            if name == "first":
+                leading.set()
+                release.wait(10)
+            index = log.append(session, EntryDraft("t", org_id, None, name, {})).index
+            if name == "c":
+                assert log.size(session, org_id) == index + 1  # written, inside the unit's transaction
+                raise InvalidInput("c fails after its append was written")
+            return index
+
+        try:
+            outcomes[name] = sequencer.run(unit)
+        except InvalidInput as exc:
+            outcomes[name] = exc
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    assert leading.wait(10)
+    followers = []
+    for queued, name in enumerate(("b", "c", "d"), start=1):  # queued in this order behind the blocked leader
+        followers.append(threading.Thread(target=call, args=(name,)))
+        followers[-1].start()
+        _wait_for(lambda queued=queued: len(sequencer._waiting) == queued)
+    release.set()
+    for thread in (first, *followers):
+        thread.join(10)
+    sequencer.close()
+
+    assert isinstance(outcomes["c"], InvalidInput)
+    assert (outcomes["first"], outcomes["b"], outcomes["d"]) == (0, 1, 2)
+    assert sequencer.batches == 2
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 3
+        bodies = [log.entry(session, org_id, index).body for index in range(3)]
+        assert [decode_entry(body)["actor"] for body in bodies] == ["first", "b", "d"]
+        org = session.get(Organization, org_id)
+    report = verify_ledger_now(services, org)
+    assert report.ok, report.problems

@@ -7,14 +7,17 @@ session of the process.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import Session, col, select
 
 from vault.db import Unit, read_session, session_scope
 from vault.errors import WritePathMisuse
 from vault.ledger import log
+from vault.ledger.driver import lock_key
 from vault.ledger.entries import EntryDraft
 from vault.ledger.sequencer import NestedUnitOfWork
 from vault.models import LedgerEntry
@@ -100,3 +103,49 @@ def test_a_change_in_a_read_session_is_refused_not_lost(services: Any) -> None:
         org.name = "Renamed in a read session"
         with pytest.raises(ReadOnlySession, match="write through Services.transact"):
             session.exec(select(Organization)).all()  # autoflush would have written it
+
+
+def _another_writer_can_lock(services: Any, org_id: str) -> bool:
+    """Whether a writer outside the write path could take the organization's log lock right now."""
+    if services.engine.dialect.name == "sqlite":
+        other = sqlite3.connect(services.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+            return False
+        finally:
+            other.close()
+    with services.engine.connect() as connection:
+        got = connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key(org_id)}).scalar()
+        connection.rollback()
+        return bool(got)
+
+
+def test_a_unit_holds_the_log_lock_from_its_first_append_and_readers_do_not_wait(services: Any) -> None:
+    org_id = _org(services)
+    seen: dict[str, object] = {}
+
+    def work(session: Unit) -> None:
+        log.append(session, _draft(org_id, 0))
+        seen["another writer locks"] = _another_writer_can_lock(services, org_id)
+        with read_session(services.engine) as reader:
+            seen["a reader sees"] = log.size(reader, org_id)
+
+    services.transact(work)
+    assert seen == {"another writer locks": False, "a reader sees": 0}
+    assert _another_writer_can_lock(services, org_id), "the lock ends with the unit's commit"
+    with read_session(services.engine) as reader:
+        assert log.size(reader, org_id) == 1
+
+
+def test_each_unit_starts_with_an_empty_session(services: Any) -> None:
+    # The write path keeps its session from batch to batch; nothing a unit loaded is seen by the next.
+    from vault.models import Organization
+
+    org_id = _org(services)
+    loaded = services.transact(lambda s: s.get(Organization, org_id))
+    assert services.transact(lambda s: (len(s.identity_map), list(s.new), s.in_transaction())) == (0, [], False)
+    assert loaded is not None and inspect(loaded).detached and loaded.id == org_id

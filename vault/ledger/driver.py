@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlmodel import Session
 
 from vault.errors import IntegrityFailure
@@ -42,17 +43,18 @@ class Driver:
     postgres: bool
     time: Callable[[object], object]
 
-    def _sql(self, statement: str) -> str:
-        # Statements are written with ``?`` placeholders and no literal question marks.
-        return statement if self.qmark else statement.replace("?", "%s")
-
     def execute(self, statement: str, params: Sequence[object]) -> None:
-        self.cursor.execute(self._sql(statement), params)
+        self.cursor.execute(statement if self.qmark else _format_style(statement), params)
 
     @classmethod
     def of(cls, session: Session) -> Driver:
         """A cursor on the session's current transaction (begun if need be)."""
-        connection = session.connection()  # joins (or begins) the session's transaction
+        return cls.on(session.connection())  # joins (or begins) the session's transaction
+
+    @classmethod
+    def on(cls, connection: Connection) -> Driver:
+        """A cursor on ``connection``: the write path keeps one for as long as it keeps the connection (a
+        cursor outlives transactions in both drivers); the caller begins each transaction first."""
         dialect = connection.dialect
         processor = _ENTRY.c.created_at.type.bind_processor(dialect)
         return cls(
@@ -61,6 +63,13 @@ class Driver:
             postgres=dialect.name == "postgresql",
             time=processor if processor is not None else (lambda value: value),
         )
+
+
+@lru_cache(maxsize=256)
+def _format_style(statement: str) -> str:
+    # Statements are written with ``?`` placeholders and no literal question marks; psycopg wants ``%s``.
+    # Converted once per statement: the same text then also hits psycopg's prepared-statement cache.
+    return statement.replace("?", "%s")
 
 
 def node_row(node: NodeId) -> int:

@@ -21,8 +21,9 @@ advisory lock keyed by the organization inside ``offboard_ledger_head``, which a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import cast
 
 from sqlmodel import Session
@@ -100,7 +101,11 @@ class _Cursor:
     entries: list[tuple[object, ...]] = field(default_factory=list)
 
     def edge(self) -> _Edge:
-        heads = dict(list(self.case_heads.items())[-EDGE_CASE_HEADS:])
+        """This cursor's state as an edge; called once its unit committed, after which the cursor is dropped
+        (so the edge may keep its case heads without a copy)."""
+        heads = self.case_heads
+        if len(heads) > EDGE_CASE_HEADS:
+            heads = dict(list(heads.items())[-EDGE_CASE_HEADS:])
         return _Edge(self.size, self.last_leaf, {n: self.known[n] for n in root_nodes_needed(self.size)}, heads)
 
 
@@ -109,6 +114,13 @@ _INSERT = (
 )
 #: Rows per INSERT statement: 8 parameters each stays far below both drivers' parameter limits.
 INSERT_CHUNK = 500
+
+
+@lru_cache(maxsize=64)
+def _insert(rows: int) -> str:
+    """The INSERT of ``rows`` entries, made once per row count: the same text each time, so both drivers
+    reuse the statement they prepared for it."""
+    return _INSERT + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)  # placeholders only; values are bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +138,21 @@ class LedgerWriter:
     through ``append``/``lock_log`` below.
     """
 
-    def __init__(self, session: Session, edges: Edges | None = None) -> None:
+    def __init__(self, session: Session, edges: Edges | None = None, begin: Callable[[], Driver] | None = None) -> None:
         self._session = session
         self._edges = edges
+        #: The write path's kept cursor, its transaction begun (``vault/db.py``'s ``WriteConnection``);
+        #: without it, a cursor is made per transaction from the session's connection.
+        self._begin = begin
         self._cursors: dict[str, _Cursor] = {}
         self._driver: Driver | None = None
 
     # -- the driver ---------------------------------------------------------------------------------
 
     def driver(self) -> Driver:
-        """The DB-API cursor of the unit's current transaction (begun if need be), made once per transaction."""
+        """The DB-API cursor of the unit's current transaction (begun if need be)."""
         if self._driver is None:
-            self._driver = Driver.of(self._session)
+            self._driver = self._begin() if self._begin is not None else Driver.of(self._session)
         return self._driver
 
     # -- sequence and integrate ---------------------------------------------------------------------
@@ -246,8 +261,7 @@ class LedgerWriter:
             for start in range(0, len(rows), INSERT_CHUNK):
                 chunk = rows[start : start + INSERT_CHUNK]
                 params = [value for row in chunk for value in (*row[:-1], db.time(row[-1]))]
-                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))  # placeholders only; values are bound
-                db.execute(_INSERT + values, params)
+                db.execute(_insert(len(chunk)), params)
             cursor.entries = []
 
     def committed(self) -> None:

@@ -19,10 +19,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from vault.db import Unit, unit_on
+from vault.db import Unit, WriteConnection
 from vault.errors import WritePathMisuse
 from vault.ledger.log import Edges
 
@@ -82,9 +82,13 @@ class Sequencer:
         self._leading = False
         #: How many units the last batch had: the next leader waits (briefly) for as many.
         self._expected = 1
-        #: The kept connection, used by one leader at a time: no pool checkout (and, on PostgreSQL, no
-        #: pre-ping round trip) per batch. Replaced when the database drops it.
-        self._connection: Connection | None = None
+        #: Held by a leader waiting for units (``_gather``); released by the caller whose unit makes the
+        #: batch full, so the leader sleeps rather than spins while the callers it released queue again.
+        self._gate: threading.Lock | None = None
+        #: The kept connection and its unit of work, used by one leader at a time: no pool checkout (and,
+        #: on PostgreSQL, no pre-ping round trip) and no new session per batch. Replaced when the database
+        #: drops it.
+        self._writer: WriteConnection | None = None
         #: The edges of the log this write path last committed (see ``log.Edges``).
         self._edges = Edges()
         #: Set on the leader's thread while it runs a batch: a unit asking for another unit would wait
@@ -101,10 +105,15 @@ class Sequencer:
                 "pass the unit's session down instead"
             )
         unit = _Unit(work)
+        gate = None
         with self._mutex:
             self._waiting.append(unit)
             lead = not self._leading
             self._leading = True
+            if self._gate is not None and len(self._waiting) >= self._expected:
+                gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
         if not lead:
             try:
                 lead = not unit.wait()
@@ -166,18 +175,21 @@ class Sequencer:
         Callers released by the last commit need the interpreter to queue their next unit. Without a short
         wait the leader commits whoever made it first and the batches alternate between large and small;
         with it, a steady set of writers shares one commit. The wait ends as soon as the previous batch's
-        number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls).
+        number of units is queued, and after ``GATHER_WAIT`` seconds at most (when load falls). The leader
+        sleeps on a lock meanwhile rather than polling: a poll competes with those very callers for the
+        interpreter lock, and cost about as much per batch as the batch's own statements.
         """
-        deadline = 0.0
-        while True:
-            with self._mutex:
-                count = len(self._waiting)
-                if count >= self._expected or count >= self._max_batch or (deadline and time.monotonic() >= deadline):
-                    take = min(count, self._max_batch)
-                    return [self._waiting.popleft() for _ in range(take)]
-            if not deadline:
-                deadline = time.monotonic() + GATHER_WAIT
-            time.sleep(0)  # let released callers run
+        with self._mutex:
+            gate = None
+            if len(self._waiting) < min(self._expected, self._max_batch):
+                gate = self._gate = threading.Lock()
+                gate.acquire()
+        if gate is not None:
+            gate.acquire(timeout=GATHER_WAIT)  # released by the caller that fills the batch
+        with self._mutex:
+            self._gate = None
+            take = min(len(self._waiting), self._max_batch)
+            return [self._waiting.popleft() for _ in range(take)]
 
     def _commit(self, batch: list[_Unit]) -> None:
         # Fast path: the whole batch in one transaction with no savepoints (units rarely fail). If any unit
@@ -213,14 +225,15 @@ class Sequencer:
         return self._run(batch, isolate=False)
 
     def _drop_connection(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = None
 
-    def _session(self) -> Unit:
-        if self._connection is None or self._connection.invalidated or self._connection.closed:
-            self._connection = self._engine.connect()
-        return unit_on(self._connection, self._edges)
+    def _write_connection(self) -> WriteConnection:
+        if self._writer is None or not self._writer.usable:
+            self._drop_connection()
+            self._writer = WriteConnection(self._engine, self._edges)
+        return self._writer
 
     def _run(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
         self._inside.active = True
@@ -231,19 +244,22 @@ class Sequencer:
 
     def _run_batch(self, batch: list[_Unit], *, isolate: bool) -> list[tuple[_Unit, bool, Any]]:
         results: list[tuple[_Unit, bool, Any]] = []
-        with self._session() as session:
+        writer = self._write_connection()
+        session: Unit = writer.unit
+        try:
             for unit in batch:
                 if not isolate:
                     try:
                         results.append((unit, True, unit.work(session)))
                     except BaseException as exc:
-                        try:
-                            session.rollback()
-                        except DBAPIError:
-                            pass  # the connection is gone (and invalidated): nothing of the batch committed
+                        writer.end()  # rolls the batch back
                         raise _UnitFailed from exc
                     continue
                 savepoint = session.begin_nested()
+                # SQLAlchemy sets a savepoint only when the session next needs its connection; the ledger
+                # writes through the driver, so without this a unit's appends written before it failed
+                # would stay behind its savepoint's rollback.
+                session.connection()
                 position = session.ledger.mark()
                 try:
                     value = unit.work(session)
@@ -253,7 +269,9 @@ class Sequencer:
                     savepoint.rollback()
                     session.ledger.rewind(position)
                     results.append((unit, False, exc))
-            session.commit()
+            writer.commit()
+        finally:
+            writer.end()
         return results
 
     @staticmethod
