@@ -65,6 +65,7 @@ def export(
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
     from functools import partial
 
+    from storage.offload import Offload
     from vault.bundle.export import BundleStream, prepare
     from vault.db import read_session
     from vault.handover.receipt_pdf_store import receipt_pdf
@@ -92,9 +93,11 @@ def export(
         try:
             with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
                 task = bar.add_task(f"bundle {case_id}", total=total)
-                for chunk in stream:
-                    handle.write(chunk)
-                    bar.advance(task, len(chunk))
+                # Written on a thread of its own, so the copy and its hashes go on while the kernel takes a chunk.
+                with Offload(handle.write, name="bundle-write") as writer:
+                    for chunk in stream:
+                        writer.put(chunk)
+                        bar.advance(task, len(chunk))
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.replace(target)
