@@ -28,6 +28,7 @@ from storage.offload import Offload, hashing
 from vault.bundle import bagit, layout
 from vault.bundle.legal import legal_files, legal_format
 from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
+from vault.bundle.read_ahead import ReadAhead
 from vault.bundle.receipt_files import ReceiptPdf, case_receipts
 from vault.bundle.report import build_report
 from vault.bundle.report_cells import Entry
@@ -84,6 +85,7 @@ def prepare(
     receipt_pdf: ReceiptPdf | None = None,
     recipient: str | None = None,
     store: ObjectStore | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports, the verifier page and the legal packaging.
 
@@ -94,7 +96,8 @@ def prepare(
     acknowledgments, whose PDFs ``receipt_pdf`` makes (default: rendered; the adapters pass the one that
     serves stored long-term PDFs). With the ``store``, a certificate's stored long-term PDF replaces the one as
     issued (``certificate_files.py``). Both reports are rendered from the plan's entries alone, the ones the
-    bundle carries, so a verifier can render ``report.html`` again and compare.
+    bundle carries, so a verifier can render ``report.html`` again and compare. A ``read_ahead``
+    (``read_ahead.py``) starts on the evidence as soon as the plan is known.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock, receipt_pdf)
     plan = transact(
@@ -102,6 +105,8 @@ def prepare(
             session, settings, principal, case_id, clock=clock, receipts=source, recipient=recipient
         )
     )
+    if read_ahead is not None:
+        read_ahead.start([item.row for item in plan.evidence])
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
@@ -174,6 +179,7 @@ class BundleStream:
         *,
         clock: Clock = system_clock,
         sha512: bool = False,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self._transact = transact
         self._store = store
@@ -181,6 +187,8 @@ class BundleStream:
         self._clock = clock
         #: Also write the SHA-512 manifest pair (``--sha512``), for archives that demand it.
         self._sha512 = sha512
+        #: MD5s read ahead while the plan rendered (the same one given to ``prepare``), if any.
+        self._read_ahead = read_ahead
         self.result: ExportResult | None = None
 
     @property
@@ -234,9 +242,8 @@ class BundleStream:
             yield out()
             # The SHA-256 is the stored one, which stream_verified checks the bytes against.
             sha256.update({item.path: item.row.sha256 for item in plan.evidence})
-            digests = yield from self._all_evidence(archive, out)
-            md5 = {path: found[0].hexdigest() for path, found in digests.items()}
-            sha512.update({path: found[1].hexdigest() for path, found in digests.items() if want512})
+            md5, evidence512 = yield from self._all_evidence(archive, out)
+            sha512.update(evidence512)
             for path, data in self._load_files(md5).items():
                 generated(path, data)
             manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
@@ -264,16 +271,28 @@ class BundleStream:
 
     def _all_evidence(
         self, archive: zipfile.ZipFile, out: Callable[[], bytes]
-    ) -> Generator[bytes, None, dict[str, list[hashlib._Hash]]]:
-        """Every evidence member, its MD5 (and SHA-512) computed on one thread beside the copy; returns
-        them, finished, by path."""
+    ) -> Generator[bytes, None, tuple[dict[str, str], dict[str, str]]]:
+        """Every evidence member; returns the MD5s and SHA-512s (when asked for) by path. MD5s come from the
+        read-ahead where it finished the file, else from one thread beside the copy, like the SHA-512s."""
         digests: dict[str, list[hashlib._Hash]] = {}
-        with Offload(_update_all, name="evidence-digests") as beside:
-            for item in self._plan.evidence:
-                found = [hashlib.md5(usedforsecurity=False)] + ([hashlib.sha512()] if self._sha512 else [])
-                digests[item.path] = found
-                yield from self._evidence_member(archive, out, beside, item, found)
-        return digests
+        md5: dict[str, str] = {}
+        ahead = self._read_ahead
+        try:
+            with Offload(_update_all, name="evidence-digests") as beside:
+                for item in self._plan.evidence:
+                    early = ahead.take(item.row) if ahead is not None else None
+                    if early is not None:
+                        md5[item.path] = early
+                    found = [] if early is not None else [hashlib.md5(usedforsecurity=False)]
+                    found += [hashlib.sha512()] if self._sha512 else []
+                    digests[item.path] = found
+                    yield from self._evidence_member(archive, out, beside, item, found)
+        finally:
+            if ahead is not None:
+                ahead.stop()
+        md5.update({path: found[0].hexdigest() for path, found in digests.items() if path not in md5})
+        sha512 = {path: found[-1].hexdigest() for path, found in digests.items() if self._sha512}
+        return md5, sha512
 
     def _evidence_member(
         self,
@@ -289,7 +308,8 @@ class BundleStream:
         with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
             for chunk in stream_verified(self._store, item.row):
                 member.write(chunk)
-                digesting.put((digests, chunk))
+                if digests:
+                    digesting.put((digests, chunk))
                 yield out()
 
     def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:

@@ -65,8 +65,10 @@ def export(
     """Write CASE's evidence bundle (a BagIt ZIP) and record the export in the ledger."""
     from functools import partial
 
+    from storage.local import LocalStore
     from storage.offload import Offload
     from vault.bundle.export import BundleStream, prepare
+    from vault.bundle.read_ahead import ReadAhead
     from vault.db import read_session
     from vault.handover.receipt_pdf_store import receipt_pdf
 
@@ -78,6 +80,8 @@ def export(
         with read_session(svc.engine) as session:
             principal = operator(session)
             case_id = resolve_in(session, "case", case_id)
+        # A second read of a local folder comes from the page cache; of S3 it would be a second download.
+        ahead = ReadAhead(svc.store) if isinstance(svc.store, LocalStore) else None
         plan = prepare(
             svc.transact,
             svc.settings,
@@ -87,8 +91,9 @@ def export(
             receipt_pdf=partial(receipt_pdf, svc),
             recipient=recipient,
             store=svc.store,
+            read_ahead=ahead,
         )
-        stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512)
+        stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512, read_ahead=ahead)
         total = sum(plan.payload_sizes)
         try:
             with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
