@@ -148,12 +148,14 @@ def _proofs(session: Session, org_id: str, indexes: list[int], size: int) -> dic
     nodes: dict[NodeId, bytes] = {}
     for start in range(0, len(wanted), NODE_BATCH):
         nodes.update(log.fetch_nodes(session, org_id, wanted[start : start + NODE_BATCH]))
-    return {index: tuple(inclusion_proof(index, size, nodes)) for index in indexes}
+    folded: dict[tuple[int, int], bytes] = {}
+    return {index: tuple(inclusion_proof(index, size, nodes, folded=folded)) for index in indexes}
 
 
 def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
+    # The two columns, not the rows: a case may have tens of thousands of entries, and mapped rows cost memory.
     rows = session.exec(
-        select(LedgerEntry)
+        select(LedgerEntry.idx, LedgerEntry.body)
         .where(
             LedgerEntry.organization_id == case.organization_id,
             LedgerEntry.case_id == case.id,
@@ -161,8 +163,8 @@ def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
         )
         .order_by(col(LedgerEntry.idx))
     ).all()
-    proofs = _proofs(session, case.organization_id, [row.idx for row in rows], size)
-    return [PlannedEntry(row.idx, bytes(row.body), proofs[row.idx], decode_entry(bytes(row.body))) for row in rows]
+    proofs = _proofs(session, case.organization_id, [idx for idx, _ in rows], size)
+    return [PlannedEntry(idx, bytes(body), proofs[idx], decode_entry(bytes(body))) for idx, body in rows]
 
 
 def _note_size(note: str) -> int:
