@@ -18,8 +18,8 @@ from typing import Generic, TypeVar
 
 from storage.base import StoreError
 
-#: Chunks waiting for the consumer, at most (with 1 MiB chunks: 4 MiB held per offload).
-DEPTH = 4
+#: Chunks waiting for the consumer, at most (with 1 MiB chunks: 2 MiB held per offload).
+DEPTH = 2
 _END = object()
 T = TypeVar("T")
 

@@ -27,6 +27,7 @@ from storage.base import ObjectStore
 from storage.offload import Offload, hashing
 from vault.bundle import bagit, layout
 from vault.bundle.legal import legal_files, legal_format
+from vault.bundle.legal_loadfile import load_files, loadfile_rows
 from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
 from vault.bundle.read_ahead import ReadAhead
 from vault.bundle.receipt_files import ReceiptPdf, case_receipts
@@ -51,7 +52,7 @@ DEFLATE_LEVEL = 6
 #: of a few hundred bytes costs more time than the few KiB it saves.
 DEFLATE_FROM = 16 * 1024
 #: Generated members are handed out once this many bytes of them are waiting.
-CHUNK_OUT = 4 * 1024 * 1024
+CHUNK_OUT = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ class BundleStream:
             for path in sorted(plan.files.keys() - set(layout.LOAD_FILES)):
                 generated(path, plan.files[path])
                 if sink.position - sink.drained >= CHUNK_OUT:
-                    yield out()  # a few MiB at a time, so thousands of entry files are never held twice
+                    yield out()  # a MiB at a time: thousands of entry files are never held twice
             yield out()
             # The SHA-256 is the stored one, which stream_verified checks the bytes against.
             sha256.update({item.path: item.row.sha256 for item in plan.evidence})
@@ -318,7 +319,10 @@ class BundleStream:
         if not any(path in plan.files for path in layout.LOAD_FILES):
             return {}
         entries = [(entry.index, entry.document) for entry in plan.entries]
-        out = {path: data for path, data in _legal(plan, entries, md5).items() if path in layout.LOAD_FILES}
+        # Only the load files change with the MD5s; the rest of data/legal/ was written from the plan.
+        out = load_files(loadfile_rows(entries, plan.case.id, md5))
+        if out.keys() != set(layout.LOAD_FILES):
+            raise IntegrityFailure(f"expected the load files {layout.LOAD_FILES}, made {sorted(out)}")
         if any(len(data) != len(plan.files[path]) for path, data in out.items()):
             raise IntegrityFailure("a load file's size changed with its MD5 values: Payload-Oxum would be wrong")
         return out

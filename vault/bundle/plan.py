@@ -36,7 +36,7 @@ from vault.errors import IntegrityFailure, VerificationFailed
 from vault.evidence.ingest import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
-from vault.ledger.entries import decode_entry
+from vault.ledger.entries import decode_entries
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
@@ -164,7 +164,12 @@ def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
         .order_by(col(LedgerEntry.idx))
     ).all()
     proofs = _proofs(session, case.organization_id, [idx for idx, _ in rows], size)
-    return [PlannedEntry(idx, bytes(body), proofs[idx], decode_entry(bytes(body))) for idx, body in rows]
+    bodies = [bytes(body) for _, body in rows]
+    documents = decode_entries(bodies)
+    return [
+        PlannedEntry(idx, body, proofs[idx], document)
+        for (idx, _), body, document in zip(rows, bodies, documents, strict=True)
+    ]
 
 
 def _note_size(note: str) -> int:
