@@ -1,5 +1,6 @@
-"""An export whose evidence MD5s were read ahead: the load file still names the bytes of each member, and an
-object damaged after the read-ahead read it fails the export (the copy checks the SHA-256 again)."""
+"""An export whose evidence MD5s were read ahead: the load file still names the bytes of each member; an
+object damaged after the read-ahead read it fails the export (the copy checks the SHA-256 again), and so does
+one the read-ahead read other bytes of than the copy (their CRC-32s differ)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from bench.bundle import Seeded, seed
+from storage.local import LocalStore
 from tests.integration.test_bundle_export import members
 from vault.bundle import layout
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.read_ahead import ReadAhead
 from vault.bundle.verify import verify_bundle
-from vault.errors import VerificationFailed
+from vault.errors import IntegrityFailure, VerificationFailed
 
 
 @pytest.fixture
@@ -32,17 +34,18 @@ def seeded(tmp_path: Path) -> Iterator[Seeded]:
 
 def _prepared(seeded: Seeded) -> tuple[ReadAhead, BundleStream]:
     services = seeded.services
+    assert isinstance(services.store, LocalStore)
     ahead = ReadAhead(services.store)
     plan = prepare(services.transact, services.settings, seeded.principal, seeded.case_id, read_ahead=ahead)
     deadline = time.monotonic() + 30
-    while len(ahead._done) < len(plan.evidence) and time.monotonic() < deadline:  # noqa: SLF001 - wait for it
+    while ahead.finished < len(plan.evidence) and time.monotonic() < deadline:
         time.sleep(0.01)
     return ahead, BundleStream(services.transact, services.store, plan, read_ahead=ahead)
 
 
 def test_read_ahead_md5s_are_those_of_the_members(seeded: Seeded, tmp_path: Path) -> None:
     ahead, stream = _prepared(seeded)
-    assert len(ahead._done) == 3  # noqa: SLF001 - every MD5 came from the read-ahead
+    assert ahead.finished == 3  # every MD5 came from the read-ahead
     data = b"".join(stream)
     files = members(data)
     rows = list(csv.DictReader(io.StringIO(files[layout.LOADFILE_CSV].decode("utf-8"), newline="")))
@@ -62,4 +65,15 @@ def test_an_object_damaged_after_the_read_ahead_fails_the_export(seeded: Seeded)
         handle.seek(5 << 20)  # in its second chunk, which the store checks on its thread
         handle.write(b"\x00" * 16)
     with pytest.raises(VerificationFailed, match="stored bytes do not match the record"):
+        b"".join(stream)
+
+
+def test_bytes_read_ahead_that_are_not_the_copied_ones_fail_the_export(seeded: Seeded) -> None:
+    damaged = seeded.evidence_files[2]
+    original = damaged.read_bytes()
+    damaged.chmod(0o644)
+    damaged.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # what the read-ahead reads
+    _, stream = _prepared(seeded)
+    damaged.write_bytes(original)  # and the copy reads the recorded bytes again
+    with pytest.raises(IntegrityFailure, match="its object changed while it was exported"):
         b"".join(stream)

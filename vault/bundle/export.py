@@ -282,12 +282,14 @@ class BundleStream:
             with Offload(_update_all, name="evidence-digests") as beside:
                 for item in self._plan.evidence:
                     early = ahead.take(item.row) if ahead is not None else None
-                    if early is not None:
-                        md5[item.path] = early
                     found = [] if early is not None else [hashlib.md5(usedforsecurity=False)]
                     found += [hashlib.sha512()] if self._sha512 else []
                     digests[item.path] = found
-                    yield from self._evidence_member(archive, out, beside, item, found)
+                    crc = yield from self._evidence_member(archive, out, beside, item, found)
+                    if early is not None:
+                        if early.crc != crc:
+                            raise IntegrityFailure(f"evidence {item.row.id}: its object changed while it was exported")
+                        md5[item.path] = early.md5
         finally:
             if ahead is not None:
                 ahead.stop()
@@ -302,16 +304,18 @@ class BundleStream:
         digesting: Offload[tuple[list[hashlib._Hash], bytes]],
         item: PlannedEvidence,
         digests: list[hashlib._Hash],
-    ) -> Iterator[bytes]:
+    ) -> Generator[bytes, None, int]:
         """Stream one evidence file into the ZIP, yielding its bytes, while ``digesting`` updates its MD5
-        (only for the load file's tools, ``docs/bundle.md``, "Legal packaging": nothing trusts it) and
-        SHA-512 (when asked for) on another thread."""
-        with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
+        (only for the load file's tools, ``docs/bundle.md``, "Legal packaging") and SHA-512 (when asked
+        for) on another thread; returns the member's CRC-32."""
+        info = self._info(item.path, deflate=False, size=item.row.size)
+        with archive.open(info, "w") as member:
             for chunk in stream_verified(self._store, item.row):
                 member.write(chunk)
                 if digests:
                     digesting.put((digests, chunk))
                 yield out()
+        return info.CRC
 
     def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:
         """The load files with the evidence's MD5s, of the size the plan counted (none if it has none)."""
