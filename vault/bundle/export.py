@@ -190,6 +190,7 @@ class BundleStream:
         self._sha512 = sha512
         #: MD5s read ahead while the plan rendered (the same one given to ``prepare``), if any.
         self._read_ahead = read_ahead
+        self._member_time = plan.exported_at.timetuple()[:6]
         self.result: ExportResult | None = None
 
     @property
@@ -197,8 +198,8 @@ class BundleStream:
         return self._plan
 
     def _info(self, path: str, *, deflate: bool, size: int) -> zipfile.ZipInfo:
-        moment = self._plan.exported_at
-        info = zipfile.ZipInfo(f"{self._plan.root}/{path}", date_time=moment.timetuple()[:6])
+        # One date tuple for every member: a bundle has tens of thousands, each kept until the central directory.
+        info = zipfile.ZipInfo(f"{self._plan.root}/{path}", date_time=self._member_time)
         info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
         info.create_system = 3
         info.external_attr = 0o100644 << 16

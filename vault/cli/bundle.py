@@ -22,7 +22,7 @@ from signing.errors import InvalidKey, TimestampError
 from signing.keys import Verifier, parse_vkey
 from signing.timestamps import load_pem_roots
 from vault.bundle.proof_file import is_tlog_proof, verify_proof_file
-from vault.bundle.verify import verify_bundle
+from vault.bundle.verify import prompt_gil_handoff, verify_bundle
 from vault.bundle.witness_checks import WitnessPolicy
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
 from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
@@ -76,7 +76,9 @@ def export(
     if target.is_dir():
         raise InvalidInput(f"{output} is a directory; expected a file name such as case.zip")
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    with services() as svc:
+    # The read-ahead, hashing and writing threads take the interpreter lock back after every C call; while the
+    # reports render in Python they would wait out the default 5 ms switch interval each time.
+    with services() as svc, prompt_gil_handoff():
         with read_session(svc.engine) as session:
             principal = operator(session)
             case_id = resolve_in(session, "case", case_id)
