@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -66,7 +67,6 @@ def export(
     from functools import partial
 
     from storage.local import LocalStore
-    from storage.offload import Offload
     from vault.bundle.export import BundleStream, prepare
     from vault.bundle.read_ahead import ReadAhead
     from vault.db import read_session
@@ -75,7 +75,6 @@ def export(
     target = output.resolve()
     if target.is_dir():
         raise InvalidInput(f"{output} is a directory; expected a file name such as case.zip")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
     # The read-ahead, hashing and writing threads take the interpreter lock back after every C call; while the
     # reports render in Python they would wait out the default 5 ms switch interval each time.
     with services() as svc, prompt_gil_handoff():
@@ -96,23 +95,30 @@ def export(
             read_ahead=ahead,
         )
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512, read_ahead=ahead)
-        total = sum(plan.payload_sizes)
-        try:
-            with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
-                task = bar.add_task(f"bundle {case_id}", total=total)
-                # Written on a thread of its own, so the copy and its hashes go on while the kernel takes a chunk.
-                with Offload(handle.write, name="bundle-write") as writer:
-                    for chunk in stream:
-                        writer.put(chunk)
-                        bar.advance(task, len(chunk))
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(target)
-        finally:
-            temporary.unlink(missing_ok=True)
+        _write(stream, target, total=sum(plan.payload_sizes), label=f"bundle {case_id}", as_json=as_json)
     result = stream.result
     assert result is not None  # noqa: S101 - the stream records its result after the last chunk
     _print_export(target, case_id, result, as_json=as_json)
+
+
+def _write(stream: Iterable[bytes], target: Path, *, total: int, label: str, as_json: bool) -> None:
+    """Write the stream to a temporary file beside ``target``, fsync it, and rename it to ``target``."""
+    from storage.offload import Offload
+
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
+            task = bar.add_task(label, total=total)
+            # Written on a thread of its own, so the copy and its hashes go on while the kernel takes a chunk.
+            with Offload(handle.write, name="bundle-write") as writer:
+                for chunk in stream:
+                    writer.put(chunk)
+                    bar.advance(task, len(chunk))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _print_export(target: Path, case_id: str, result: ExportResult, *, as_json: bool) -> None:
