@@ -236,12 +236,25 @@ def checked_chunks(chunks: Iterator[bytes], *, sha256_hex: str, where: str) -> I
     """Pass ``chunks`` through, then raise ``StoreError`` if their SHA-256 is not ``sha256_hex``.
 
     Keys are content hashes, so every read can prove it returned the bytes that were written; a reader
-    that consumes the whole stream learns of silent corruption at the end instead of never.
+    that consumes the whole stream learns of silent corruption at the end instead of never. An object of
+    more than one chunk is hashed on a thread beside the reader (``storage/offload.py``), so a large copy
+    does not pay for the check on its own core.
     """
+    from storage.offload import hashing  # offload imports this module's errors
+
     digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
+    first = next(chunks, None)
+    if first is not None:
+        digest.update(first)
+        yield first
+        second = next(chunks, None)
+        if second is not None:
+            with hashing([digest], name="store-sha256") as beside:
+                beside.put(second)
+                yield second
+                for chunk in chunks:
+                    beside.put(chunk)
+                    yield chunk
     found = digest.hexdigest()
     if found != sha256_hex:
         raise ObjectCorrupt(f"object {where} is corrupt: expected SHA-256 {sha256_hex}, found {found}")

@@ -41,6 +41,15 @@ def test_needed_nodes_exist_in_the_tree_and_are_few(size: int) -> None:
         assert len(needed) == len(set(needed)) <= bound
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 13, 37, 63, 64])
+def test_inclusion_proofs_sharing_folded_ranges_match_the_reference(size: int) -> None:
+    entries = ENTRIES[:size]
+    folded: dict[tuple[int, int], bytes] = {}
+    for index in range(size):  # one memo for every leaf of the tree, as a bundle's plan uses it
+        assert tree.inclusion_proof(index, size, NODES, folded=folded) == reference_tree.path(index, entries)
+    assert len(folded) < size * max(1, size.bit_length())  # shared, not one per leaf and level
+
+
 def test_nodes_completed_by_append_builds_the_stored_tree() -> None:
     built: dict[tree.NodeId, bytes] = {}
     for index, entry in enumerate(ENTRIES[:37]):

@@ -2,11 +2,12 @@
 
 The ZIP is written through a sink that cannot seek, so ``zipfile`` uses data descriptors and the bytes
 are the same whether they go to a file (CLI) or an HTTP response (API). Member times are the export
-time. Small generated files are deflated; evidence is stored as is and streamed from the object store,
-SHA-512 (on request) and MD5 (for the load file) computed on the way (its SHA-256 is the content address,
-re-checked by the store as it reads). Order: ``bagit.txt``, ``bag-info.txt`` (Payload-Oxum is known from the
-plan), generated payload, evidence, the two load files (which need the MD5s), then the manifests and the
-tag manifest, which need the hashes.
+time. Generated files of 16 KiB and more are deflated, smaller ones stored; evidence is stored as is and
+streamed from the object store. Beside the copy, on threads of their own (``storage/offload.py``): the
+store's SHA-256 check of the bytes read (the SHA-256 is the content address), the MD5 (for the load file)
+and SHA-512 (on request) of each evidence file, and the SHA-256 of the whole ZIP. Order: ``bagit.txt``,
+``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence, the two load files
+(which need the MD5s), then the manifests and the tag manifest, which need the hashes.
 
 The export is recorded twice (chain of custody). Before the first byte, the plan appends
 ``bundle.exported`` (what the bundle holds), which is inside the bundle as its case's last entry. When the
@@ -23,9 +24,12 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from storage.base import ObjectStore
+from storage.offload import Offload, hashing
 from vault.bundle import bagit, layout
 from vault.bundle.legal import legal_files, legal_format
+from vault.bundle.legal_loadfile import load_files, loadfile_rows
 from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
+from vault.bundle.read_ahead import ReadAhead
 from vault.bundle.receipt_files import ReceiptPdf, case_receipts
 from vault.bundle.report import build_report
 from vault.bundle.report_cells import Entry
@@ -44,6 +48,11 @@ from vault.pdfs.stored import read_pdf
 
 #: Bundles are not a place to save space on small text; level 6 is zlib's balanced default.
 DEFLATE_LEVEL = 6
+#: Generated files smaller than this are stored, not deflated: deflating thousands of proof and entry files
+#: of a few hundred bytes costs more time than the few KiB it saves.
+DEFLATE_FROM = 16 * 1024
+#: Generated members are handed out once this many bytes of them are waiting.
+CHUNK_OUT = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,7 @@ def prepare(
     receipt_pdf: ReceiptPdf | None = None,
     recipient: str | None = None,
     store: ObjectStore | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> BundlePlan:
     """The complete plan: ledger files, keys, index, both reports, the verifier page and the legal packaging.
 
@@ -87,7 +97,8 @@ def prepare(
     acknowledgments, whose PDFs ``receipt_pdf`` makes (default: rendered; the adapters pass the one that
     serves stored long-term PDFs). With the ``store``, a certificate's stored long-term PDF replaces the one as
     issued (``certificate_files.py``). Both reports are rendered from the plan's entries alone, the ones the
-    bundle carries, so a verifier can render ``report.html`` again and compare.
+    bundle carries, so a verifier can render ``report.html`` again and compare. A ``read_ahead``
+    (``read_ahead.py``) starts on the evidence as soon as the plan is known.
     """
     source = receipts if receipts is not None else case_receipts(settings, clock, receipt_pdf)
     plan = transact(
@@ -95,6 +106,8 @@ def prepare(
             session, settings, principal, case_id, clock=clock, receipts=source, recipient=recipient
         )
     )
+    if read_ahead is not None:
+        read_ahead.start([item.row for item in plan.evidence])
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
@@ -128,6 +141,8 @@ class _Sink:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
         self.position = 0
+        #: Bytes handed out by ``drain`` so far.
+        self.drained = 0
 
     def write(self, data: bytes) -> int:
         self._parts.append(bytes(data))
@@ -150,6 +165,7 @@ class _Sink:
     def drain(self) -> bytes:
         out = b"".join(self._parts)
         self._parts.clear()
+        self.drained += len(out)
         return out
 
 
@@ -164,6 +180,7 @@ class BundleStream:
         *,
         clock: Clock = system_clock,
         sha512: bool = False,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self._transact = transact
         self._store = store
@@ -171,6 +188,9 @@ class BundleStream:
         self._clock = clock
         #: Also write the SHA-512 manifest pair (``--sha512``), for archives that demand it.
         self._sha512 = sha512
+        #: MD5s read ahead while the plan rendered (the same one given to ``prepare``), if any.
+        self._read_ahead = read_ahead
+        self._member_time = plan.exported_at.timetuple()[:6]
         self.result: ExportResult | None = None
 
     @property
@@ -178,8 +198,8 @@ class BundleStream:
         return self._plan
 
     def _info(self, path: str, *, deflate: bool, size: int) -> zipfile.ZipInfo:
-        moment = self._plan.exported_at
-        info = zipfile.ZipInfo(f"{self._plan.root}/{path}", date_time=moment.timetuple()[:6])
+        # One date tuple for every member: a bundle has tens of thousands, each kept until the central directory.
+        info = zipfile.ZipInfo(f"{self._plan.root}/{path}", date_time=self._member_time)
         info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
         info.create_system = 3
         info.external_attr = 0o100644 << 16
@@ -193,10 +213,19 @@ class BundleStream:
         sha256: dict[str, str] = {}
         sha512: dict[str, str] = {}
         want512 = self._sha512
-        with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+        with (
+            zipfile.ZipFile(sink, "w", allowZip64=True) as archive,
+            hashing([whole], name="zip-sha256") as whole_zip,
+        ):
 
             def small(path: str, data: bytes) -> None:
-                archive.writestr(self._info(path, deflate=True, size=len(data)), data, compresslevel=DEFLATE_LEVEL)
+                info = self._info(path, deflate=len(data) >= DEFLATE_FROM, size=len(data))
+                archive.writestr(info, data, compresslevel=DEFLATE_LEVEL)
+
+            def out() -> bytes:
+                chunk_out = sink.drain()
+                whole_zip.put(chunk_out)
+                return chunk_out
 
             oxum = bagit.payload_oxum(plan.payload_sizes)
             small(layout.BAGIT_TXT, bagit.BAGIT_TXT_BODY)
@@ -210,56 +239,84 @@ class BundleStream:
 
             for path in sorted(plan.files.keys() - set(layout.LOAD_FILES)):
                 generated(path, plan.files[path])
-            md5: dict[str, str] = {}
-            chunk_out = sink.drain()
-            whole.update(chunk_out)
-            yield chunk_out
-            for item in plan.evidence:
-                # The SHA-256 is the stored one, which stream_verified checks the bytes against.
-                sha256[item.path] = item.row.sha256
-                digests = yield from self._evidence_member(archive, sink, whole.update, item)
-                md5[item.path] = digests["md5"]
-                if want512:
-                    sha512[item.path] = digests["sha512"]
+                if sink.position - sink.drained >= CHUNK_OUT:
+                    yield out()  # a MiB at a time: thousands of entry files are never held twice
+            yield out()
+            # The SHA-256 is the stored one, which stream_verified checks the bytes against.
+            sha256.update({item.path: item.row.sha256 for item in plan.evidence})
+            md5, evidence512 = yield from self._all_evidence(archive, out)
+            sha512.update(evidence512)
             for path, data in self._load_files(md5).items():
                 generated(path, data)
             manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
             for path, data in manifests.items():
                 small(path, data)
             manifest256 = manifests[layout.MANIFEST_SHA256]
-        chunk_out = sink.drain()
-        whole.update(chunk_out)
-        yield chunk_out
-        manifest_hash = hashlib.sha256(manifest256).hexdigest()
-        zip_hash = whole.hexdigest()
+            archive.close()
+            yield out()
+        self.result = self._record(hashlib.sha256(manifest256).hexdigest(), whole.hexdigest(), oxum, sink.position)
+
+    def _record(self, manifest_hash: str, zip_hash: str, oxum: str, zip_bytes: int) -> ExportResult:
+        plan = self._plan
         index = record_completion(self._transact, plan, manifest_hash, zip_hash, oxum, clock=self._clock)
         octets, files = bagit.parse_oxum(oxum)
-        self.result = ExportResult(
+        return ExportResult(
             manifest_sha256=manifest_hash,
             ledger_index=plan.export_index,
             completed_index=index,
             payload_files=files,
             payload_bytes=octets,
-            zip_bytes=sink.position,
+            zip_bytes=zip_bytes,
             zip_sha256=zip_hash,
             checkpoint_size=plan.checkpoint.size,
         )
 
+    def _all_evidence(
+        self, archive: zipfile.ZipFile, out: Callable[[], bytes]
+    ) -> Generator[bytes, None, tuple[dict[str, str], dict[str, str]]]:
+        """Every evidence member; returns the MD5s and SHA-512s (when asked for) by path. MD5s come from the
+        read-ahead where it finished the file, else from one thread beside the copy, like the SHA-512s."""
+        digests: dict[str, list[hashlib._Hash]] = {}
+        md5: dict[str, str] = {}
+        ahead = self._read_ahead
+        try:
+            with Offload(_update_all, name="evidence-digests") as beside:
+                for item in self._plan.evidence:
+                    early = ahead.take(item.row) if ahead is not None else None
+                    found = [] if early is not None else [hashlib.md5(usedforsecurity=False)]
+                    found += [hashlib.sha512()] if self._sha512 else []
+                    digests[item.path] = found
+                    crc = yield from self._evidence_member(archive, out, beside, item, found)
+                    if early is not None:
+                        if early.crc != crc:
+                            raise IntegrityFailure(f"evidence {item.row.id}: its object changed while it was exported")
+                        md5[item.path] = early.md5
+        finally:
+            if ahead is not None:
+                ahead.stop()
+        md5.update({path: found[0].hexdigest() for path, found in digests.items() if path not in md5})
+        sha512 = {path: found[-1].hexdigest() for path, found in digests.items() if self._sha512}
+        return md5, sha512
+
     def _evidence_member(
-        self, archive: zipfile.ZipFile, sink: _Sink, whole: Callable[[bytes], None], item: PlannedEvidence
-    ) -> Generator[bytes, None, dict[str, str]]:
-        """Stream one evidence file into the ZIP, yielding its bytes; returns its MD5 (only for the load
-        file's tools, ``docs/bundle.md``, "Legal packaging": nothing trusts it) and SHA-512 when asked for."""
-        digests = [hashlib.md5(usedforsecurity=False)] + ([hashlib.sha512()] if self._sha512 else [])
-        with archive.open(self._info(item.path, deflate=False, size=item.row.size), "w") as member:
+        self,
+        archive: zipfile.ZipFile,
+        out: Callable[[], bytes],
+        digesting: Offload[tuple[list[hashlib._Hash], bytes]],
+        item: PlannedEvidence,
+        digests: list[hashlib._Hash],
+    ) -> Generator[bytes, None, int]:
+        """Stream one evidence file into the ZIP, yielding its bytes, while ``digesting`` updates its MD5
+        (only for the load file's tools, ``docs/bundle.md``, "Legal packaging") and SHA-512 (when asked
+        for) on another thread; returns the member's CRC-32."""
+        info = self._info(item.path, deflate=False, size=item.row.size)
+        with archive.open(info, "w") as member:
             for chunk in stream_verified(self._store, item.row):
                 member.write(chunk)
-                for digest in digests:
-                    digest.update(chunk)
-                chunk_out = sink.drain()
-                whole(chunk_out)
-                yield chunk_out
-        return {digest.name: digest.hexdigest() for digest in digests}
+                if digests:
+                    digesting.put((digests, chunk))
+                yield out()
+        return info.CRC
 
     def _load_files(self, md5: dict[str, str]) -> dict[str, bytes]:
         """The load files with the evidence's MD5s, of the size the plan counted (none if it has none)."""
@@ -267,10 +324,19 @@ class BundleStream:
         if not any(path in plan.files for path in layout.LOAD_FILES):
             return {}
         entries = [(entry.index, entry.document) for entry in plan.entries]
-        out = {path: data for path, data in _legal(plan, entries, md5).items() if path in layout.LOAD_FILES}
+        # Only the load files change with the MD5s; the rest of data/legal/ was written from the plan.
+        out = load_files(loadfile_rows(entries, plan.case.id, md5))
+        if out.keys() != set(layout.LOAD_FILES):
+            raise IntegrityFailure(f"expected the load files {layout.LOAD_FILES}, made {sorted(out)}")
         if any(len(data) != len(plan.files[path]) for path, data in out.items()):
             raise IntegrityFailure("a load file's size changed with its MD5 values: Payload-Oxum would be wrong")
         return out
+
+
+def _update_all(work: tuple[list[hashlib._Hash], bytes]) -> None:
+    digests, chunk = work
+    for digest in digests:
+        digest.update(chunk)
 
 
 def _manifests(sha256: dict[str, str], sha512: dict[str, str] | None, plan: BundlePlan, oxum: str) -> dict[str, bytes]:

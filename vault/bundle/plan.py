@@ -36,7 +36,7 @@ from vault.errors import IntegrityFailure, VerificationFailed
 from vault.evidence.ingest import list_evidence
 from vault.ledger import keyring, log, service
 from vault.ledger.checkpoint import CheckpointBody, MalformedCheckpoint
-from vault.ledger.entries import decode_entry
+from vault.ledger.entries import decode_entries
 from vault.ledger.proofs import ConsistencyProof, TlogProof
 from vault.ledger.publish import publish
 from vault.ledger.tree import NodeId, inclusion_nodes_needed, inclusion_proof
@@ -148,12 +148,14 @@ def _proofs(session: Session, org_id: str, indexes: list[int], size: int) -> dic
     nodes: dict[NodeId, bytes] = {}
     for start in range(0, len(wanted), NODE_BATCH):
         nodes.update(log.fetch_nodes(session, org_id, wanted[start : start + NODE_BATCH]))
-    return {index: tuple(inclusion_proof(index, size, nodes)) for index in indexes}
+    folded: dict[tuple[int, int], bytes] = {}
+    return {index: tuple(inclusion_proof(index, size, nodes, folded=folded)) for index in indexes}
 
 
 def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
+    # The two columns, not the rows: a case may have tens of thousands of entries, and mapped rows cost memory.
     rows = session.exec(
-        select(LedgerEntry)
+        select(LedgerEntry.idx, LedgerEntry.body)
         .where(
             LedgerEntry.organization_id == case.organization_id,
             LedgerEntry.case_id == case.id,
@@ -161,8 +163,13 @@ def _entries(session: Session, case: Case, size: int) -> list[PlannedEntry]:
         )
         .order_by(col(LedgerEntry.idx))
     ).all()
-    proofs = _proofs(session, case.organization_id, [row.idx for row in rows], size)
-    return [PlannedEntry(row.idx, bytes(row.body), proofs[row.idx], decode_entry(bytes(row.body))) for row in rows]
+    proofs = _proofs(session, case.organization_id, [idx for idx, _ in rows], size)
+    bodies = [bytes(body) for _, body in rows]
+    documents = decode_entries(bodies)
+    return [
+        PlannedEntry(idx, body, proofs[idx], document)
+        for (idx, _), body, document in zip(rows, bodies, documents, strict=True)
+    ]
 
 
 def _note_size(note: str) -> int:

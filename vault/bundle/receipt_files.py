@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -20,11 +20,15 @@ from vault.bundle.plan import BundleReceipt, ReceiptSource
 from vault.bundle.records import ACK_SUFFIX, ack_status
 from vault.clock import Clock
 from vault.config import Settings
-from vault.handover.receipt_pdf import ReceiptPdfSource, receipt_pdf_source, render_receipt_pdf
 from vault.handover.receipts import countersignature_of, document_of, signed_of
 from vault.ledger.publish import first_checkpoint_covering
 from vault.models import Case
 from vault.models.handover import Acknowledgment, Receipt
+
+if TYPE_CHECKING:
+    # The PDF machinery (fpdf, pypdf, qrcode, PAdES) loads only when a case has a receipt: an export of a
+    # case without one starts faster and smaller.
+    from vault.handover.receipt_pdf import ReceiptPdfSource
 
 
 def _checkpoint_note(document: dict[str, Any]) -> str | None:
@@ -43,20 +47,24 @@ def _covering(session: Session, row: Receipt) -> str | None:
 
 #: Makes the PDF of a receipt from what was read of it: the stored one for long-term PDFs
 #: (``vault/handover/receipt_pdf_store.py`` ``receipt_pdf``), else rendered.
-ReceiptPdf = Callable[[ReceiptPdfSource], bytes]
+ReceiptPdf = Callable[["ReceiptPdfSource"], bytes]
 
 
 def case_receipts(settings: Settings, clock: Clock, pdf: ReceiptPdf | None = None) -> ReceiptSource:
     """A ``ReceiptSource`` reading the case's receipts and acknowledgments; their PDFs are made later by
     ``pdf`` (default: rendered), from what was read here, once the export's unit of work has committed
     (``BundleReceipt.make_pdf``)."""
-    make = pdf if pdf is not None else partial(render_receipt_pdf, settings=settings, clock=clock)
 
     def source(session: Session, case: Case) -> list[BundleReceipt]:
         rows = session.exec(
             select(Receipt).where(Receipt.case_id == case.id).order_by(col(Receipt.created_at), col(Receipt.id))
         ).all()
         out: list[BundleReceipt] = []
+        if not rows:
+            return out
+        from vault.handover.receipt_pdf import receipt_pdf_source, render_receipt_pdf
+
+        make = pdf if pdf is not None else partial(render_receipt_pdf, settings=settings, clock=clock)
         for row in rows:
             out.append(
                 BundleReceipt(

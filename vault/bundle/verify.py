@@ -258,7 +258,7 @@ def _pool_threads() -> int:
 
 
 @contextmanager
-def _prompt_gil_handoff() -> Iterator[None]:
+def prompt_gil_handoff() -> Iterator[None]:
     """Lower the switch interval to ``SWITCH_INTERVAL`` (never raise it) and restore it afterwards."""
     previous = sys.getswitchinterval()
     sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
@@ -295,7 +295,7 @@ def verify_bundle(
             refused=exc.message,
         )
     threads = _pool_threads()
-    with archive, _prompt_gil_handoff(), ThreadPoolExecutor(max_workers=threads) as pool:
+    with archive, prompt_gil_handoff(), ThreadPoolExecutor(max_workers=threads) as pool:
         # The large members (evidence) are hashed on the pool while this thread hashes the small ones
         # and checks the ledger, whose Python work would otherwise wait for the hashing; then this
         # thread hashes the rest alongside the pool.

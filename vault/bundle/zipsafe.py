@@ -26,6 +26,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The same CRC-32 as zlib's, several times faster (carry-less multiplication): in a verify of a large bundle
+# the CRC of every member costs nearly as much as its SHA-256 otherwise.
+from zlib_ng.zlib_ng import crc32
+
 from vault.bundle.zipcheck import (
     DEFAULT_MAX_ARCHIVE_BYTES,
     file_problem,
@@ -283,7 +287,7 @@ class SafeZip:
                     if produced > info.file_size:
                         raise MemberUnreadable(f"{name}: produces more than the {info.file_size} bytes it declares")
                     if check_crc:
-                        crc = zlib.crc32(piece, crc)
+                        crc = crc32(piece, crc)
                     for consume in consumers:
                         consume(piece if isinstance(piece, memoryview) else memoryview(piece))
         except zlib.error as exc:
@@ -375,7 +379,7 @@ class SafeZip:
             raise MemberUnreadable(f"{name}: produces more than the {info.file_size} bytes it declares")
         if len(data) != info.file_size:
             raise MemberUnreadable(f"{name}: {len(data)} bytes read, {info.file_size} declared")
-        crc = zlib.crc32(data)
+        crc = crc32(data)
         if crc != info.CRC:
             raise MemberUnreadable(f"{name}: cannot be read back: CRC-32 {crc:08x}, the directory says {info.CRC:08x}")
         return data

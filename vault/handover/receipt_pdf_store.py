@@ -8,12 +8,15 @@ LTV is turned off); other PDFs are rendered on demand (``vault/handover/receipt_
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
-from vault.handover.receipt_pdf import ReceiptPdfSource, render_receipt_pdf
 from vault.models import Receipt
 from vault.pdfs.stored import PdfSubject, stored_or_rendered
 from vault.services import Services
 from vault.states import PdfKind
+
+if TYPE_CHECKING:
+    from vault.handover.receipt_pdf import ReceiptPdfSource
 
 
 def receipt_subject(receipt: Receipt) -> PdfSubject:
@@ -25,6 +28,8 @@ def receipt_pdf(svc: Services, source: ReceiptPdfSource, *, ltv: bool | None = N
     """The signed PDF of ``source``'s receipt: the stored one when there is one, else rendered now, and stored
     if long-term (``ltv``, default ``OFFBOARD_PDF_LTV``); ``ltv=False`` (``--no-ltv``) always renders a PDF
     that is not long-term. Call it outside any session."""
+    from vault.handover.receipt_pdf import render_receipt_pdf  # the PDF machinery, only once a PDF is asked for
+
     long = svc.settings.pdf_ltv if ltv is None else ltv
     render = partial(render_receipt_pdf, source, svc.settings, ltv=long, clock=svc.clock)
     if ltv is False:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,34 @@ def decode_entry(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("ledger entry is not a JSON object")
     return value
+
+
+def decode_entries(bodies: Iterable[bytes]) -> list[dict[str, Any]]:
+    """``decode_entry`` of many entries, sharing equal keys and short string values between them: a case's
+    thousands of entries repeat the same keys, organization, case and actor, which would otherwise be held
+    once per entry."""
+    shared: dict[str, str] = {}
+
+    def share(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return {
+            shared.setdefault(key, key): shared.setdefault(value, value)
+            if type(value) is str and len(value) <= _SHARED_CHARS
+            else value
+            for key, value in pairs
+        }
+
+    decoder = json.JSONDecoder(object_pairs_hook=share)
+    out = []
+    for body in bodies:
+        value = decoder.decode(body.decode(json.detect_encoding(body), "surrogatepass"))  # as json.loads does
+        if not isinstance(value, dict):
+            raise InvalidInput("ledger entry is not a JSON object")
+        out.append(value)
+    return out
+
+
+#: Longest string value ``decode_entries`` shares (ids are 36 characters).
+_SHARED_CHARS = 40
 
 
 def entry_mismatch(body: bytes, organization_id: str, entry_type: str, case_id: str | None) -> str | None:

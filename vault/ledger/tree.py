@@ -146,9 +146,23 @@ def inclusion_nodes_needed(index: int, size: int) -> list[NodeId]:
     return _union(_path_ranges(index, size))
 
 
-def inclusion_proof(index: int, size: int, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
-    """PATH(index, D[0:size]): the audit path from the leaf's sibling up to the root's child."""
-    return [_fold(range_nodes(start, end), nodes) for start, end in _path_ranges(index, size)]
+def inclusion_proof(
+    index: int, size: int, nodes: Mapping[NodeId, bytes], *, folded: dict[Range, bytes] | None = None
+) -> list[bytes]:
+    """PATH(index, D[0:size]): the audit path from the leaf's sibling up to the root's child.
+
+    ``folded`` remembers range hashes across calls: the proofs of many leaves of one tree share most of them
+    (the right edge of a tree that is not a power of two is folded again for every leaf left of it).
+    """
+    if folded is None:
+        return [_fold(range_nodes(start, end), nodes) for start, end in _path_ranges(index, size)]
+    path = []
+    for span in _path_ranges(index, size):
+        found = folded.get(span)
+        if found is None:
+            found = folded[span] = _fold(range_nodes(*span), nodes)
+        path.append(found)
+    return path
 
 
 # --- consistency (RFC 9162 section 2.1.4.1) ------------------------------------------------------
