@@ -11,9 +11,7 @@ sqlalchemy, sqlmodel, pydantic or fastapi (``tests/unit/test_cli_imports.py``; i
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +24,18 @@ from vault.bundle.proof_file import is_tlog_proof, verify_proof_file
 from vault.bundle.verify import prompt_gil_handoff, verify_bundle
 from vault.bundle.witness_checks import WitnessPolicy
 from vault.bundle.zipsafe import DEFAULT_MAX_ARCHIVE_BYTES
-from vault.cli.common import JsonOpt, app, emit_json, err, id_text, operator, out, progress_bar, resolve_in, services
+from vault.cli.common import (
+    JsonOpt,
+    app,
+    emit_json,
+    err,
+    id_text,
+    operator,
+    out,
+    resolve_in,
+    services,
+    write_atomically,
+)
 from vault.errors import InvalidInput
 from vault.witnessing.cosigners import parse_witness_key
 
@@ -95,30 +104,10 @@ def export(
             read_ahead=ahead,
         )
         stream = BundleStream(svc.transact, svc.store, plan, clock=svc.clock, sha512=sha512, read_ahead=ahead)
-        _write(stream, target, total=sum(plan.payload_sizes), label=f"bundle {case_id}", as_json=as_json)
+        write_atomically(stream, target, total=sum(plan.payload_sizes), label=f"bundle {case_id}", as_json=as_json)
     result = stream.result
     assert result is not None  # noqa: S101 - the stream records its result after the last chunk
     _print_export(target, case_id, result, as_json=as_json)
-
-
-def _write(stream: Iterable[bytes], target: Path, *, total: int, label: str, as_json: bool) -> None:
-    """Write the stream to a temporary file beside ``target``, fsync it, and rename it to ``target``."""
-    from storage.offload import Offload
-
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
-            task = bar.add_task(label, total=total)
-            # Written on a thread of its own, so the copy and its hashes go on while the kernel takes a chunk.
-            with Offload(handle.write, name="bundle-write") as writer:
-                for chunk in stream:
-                    writer.put(chunk)
-                    bar.advance(task, len(chunk))
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _print_export(target: Path, case_id: str, result: ExportResult, *, as_json: bool) -> None:

@@ -11,8 +11,9 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -252,3 +253,24 @@ def progress_bar(*, json_mode: bool) -> Progress:
         console=err.console,
         disable=json_mode or not err.is_terminal,
     )
+
+
+def write_atomically(chunks: Iterable[bytes], target: Path, *, total: int, label: str, as_json: bool) -> None:
+    """Write ``chunks`` to a temporary file beside ``target`` with a progress bar, fsync it and rename it to
+    ``target``: a failure part way (a hash that does not match, a full disk) leaves nothing behind. The writes
+    run on a thread of their own, so the producer's copy and hashes go on while the kernel takes a chunk."""
+    from storage.offload import Offload
+
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with temporary.open("xb") as handle, progress_bar(json_mode=as_json) as bar:
+            task = bar.add_task(label, total=total)
+            with Offload(handle.write, name="cli-write") as writer:
+                for chunk in chunks:
+                    writer.put(chunk)
+                    bar.advance(task, len(chunk))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)

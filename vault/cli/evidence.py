@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +21,7 @@ from vault.cli.common import (
     resolve_in,
     services,
     short_id_map,
+    write_atomically,
 )
 
 if TYPE_CHECKING:
@@ -132,18 +132,8 @@ def evidence_get(
         row = svc.transact(
             lambda session: record_retrieval(session, principal, evidence_id, channel=Channel.CLI, clock=svc.clock)
         )
-        temp = output.with_name(f".{output.name}.offboard-partial")
-        try:
-            with progress_bar(json_mode=as_json) as progress, temp.open("wb") as handle:
-                task = progress.add_task(row.original_filename, total=row.size)
-                for chunk in evidence.stream_verified(svc.store, row):
-                    handle.write(chunk)
-                    progress.advance(task, len(chunk))
-                handle.flush()
-                os.fsync(handle.fileno())
-            temp.replace(output)
-        finally:
-            temp.unlink(missing_ok=True)
+        chunks = evidence.stream_verified(svc.store, row)
+        write_atomically(chunks, output, total=row.size, label=row.original_filename, as_json=as_json)
     if as_json:
         emit_json(evidence_json(row) | {"output": str(output)})
     else:
