@@ -89,22 +89,17 @@ class Resolved:
     files: tuple[Attachment, ...] = ()
     #: Template context: ``attached`` (the file names) or ``attachments_omitted`` (``bytes``, ``limit``).
     context: Mapping[str, Any] | None = None
-
-    def recorded(self) -> dict[str, Any]:
-        if self.context and "attachments_omitted" in self.context:
-            return {"attachments_omitted": self.context["attachments_omitted"]}
-        if not self.files:
-            return {}
-        files = [{"name": f.filename, "sha256": hashlib.sha256(f.content).hexdigest()} for f in self.files]
-        return {"attachments": files}
+    #: What the ``email.sent`` entry adds: ``attachments`` (name and SHA-256 of each) or ``attachments_omitted``.
+    recorded: Mapping[str, Any] | None = None
 
 
 class _Attachments:
-    """Resolves the ``attach`` references of one batch, reading each referenced set of files once."""
+    """Resolves the ``attach`` references of one batch, reading and hashing each referenced set of files once
+    (a certificate goes to the owner and every contact: one read, one hash, for all of them)."""
 
     def __init__(self, services: Services, sources: Mapping[str, AttachmentSource]) -> None:
         self.services, self.sources = services, sources
-        self.read: dict[str, tuple[Attachment, ...]] = {}
+        self.read: dict[str, Resolved] = {}
 
     def of(self, job: ClaimedJob) -> Resolved:
         ref = job.payload.get("attach")
@@ -117,12 +112,16 @@ class _Attachments:
             raise GiveUp(f"the email attaches files from {ref.get('source')!r}, which no attachment source provides")
         key = json.dumps([job.organization_id, ref], sort_keys=True)
         if key not in self.read:
-            self.read[key] = tuple(source(self.services, job.organization_id, ref))
-        files = self.read[key]
+            self.read[key] = self._resolve(tuple(source(self.services, job.organization_id, ref)))
+        return self.read[key]
+
+    def _resolve(self, files: tuple[Attachment, ...]) -> Resolved:
         total, limit = sum(len(f.content) for f in files), self.services.settings.mail_attachments_max_bytes
         if total > limit:
-            return Resolved(context={"attachments_omitted": {"bytes": total, "limit": limit}})
-        return Resolved(files, {"attached": [f.filename for f in files]})
+            omitted = {"attachments_omitted": {"bytes": total, "limit": limit}}
+            return Resolved(context=omitted, recorded=omitted)
+        hashed = [{"name": f.filename, "sha256": hashlib.sha256(f.content).hexdigest()} for f in files]
+        return Resolved(files, {"attached": [f.filename for f in files]}, {"attachments": hashed} if files else None)
 
 
 def send_mail_jobs(
@@ -169,7 +168,7 @@ def send_mail_jobs(
                     "template": job.payload["template"],
                     "message_id": message.message_id,
                     "job": job.id,
-                    **resolved.recorded(),
+                    **(resolved.recorded or {}),
                 }
                 draft = EntryDraft(EMAIL_SENT, job.organization_id, job.payload.get("case_id"), "worker", data)
                 log.append(session, draft, clock=lambda: now)
