@@ -228,14 +228,19 @@ def one_writer(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count: i
     return rate(count, time.perf_counter() - start)
 
 
-def many_writers(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count: int) -> float:
+def many_writers(run: Callable[[Callable[[Any], Any]], Any], org_id: str, count: int, *, empty: bool = False) -> float:
+    """8 threads, each running ``count / 8`` units one after another; ``empty``: units that do nothing (no
+    transaction), so what is measured is the threads' hand-off through the write path alone."""
     per_writer = count // WRITERS
     barrier = threading.Barrier(WRITERS + 1)
 
     def writer(w: int) -> None:
         barrier.wait()
         for n in range(per_writer):
-            run(lambda s, n=n: log.append(s, draft(org_id, w * per_writer + n)))
+            if empty:
+                run(lambda _s: None)
+            else:
+                run(lambda s, n=n: log.append(s, draft(org_id, w * per_writer + n)))
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
     for thread in threads:
@@ -265,6 +270,7 @@ def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int 
         "one_writer_own_transaction": lambda n: one_writer(own_transaction, org_id, n),
         "eight_writers_group_commit": lambda n: many_writers(sequencer.run, org_id, n),
         "eight_writers_no_group_commit": lambda n: many_writers(own_transaction, org_id, n),
+        "eight_writers_empty_units": lambda n: many_writers(sequencer.run, org_id, n, empty=True),
     }
     series: dict[str, list[float]] = {}
     try:
@@ -284,6 +290,10 @@ def appends(services: Any, raw: Callable[[int], float], count: int, rounds: int 
             series.setdefault("eight_writers_to_floor", []).append(
                 last["eight_writers_group_commit_per_s"] / last["bare_append_batches_of_8_per_s"]
             )
+            # The most 8 writer threads can reach against that floor: the floor's batch time plus the time
+            # the 8 threads take just to hand their units over and be woken (empty units), per batch of 8.
+            empty, floor8 = last["eight_writers_empty_units_per_s"], last["bare_append_batches_of_8_per_s"]
+            series.setdefault("eight_writers_ceiling", []).append(empty / (empty + floor8))
     finally:
         sequencer.close()
         floor.close()
@@ -430,6 +440,10 @@ def report(figures: dict[str, Any]) -> None:
         print(
             f"  write path to its floor    one writer {f['one_writer_to_floor']:.2f}x of the bare append "
             f"(target 0.75x), 8 writers {f['eight_writers_to_floor']:.2f}x of 8 per commit (target 0.65x)"
+        )
+        print(
+            f"  8 threads' hand-off alone  {f['eight_writers_empty_units_per_s']:>9.0f} empty units/s: with it, "
+            f"8 writer threads reach at most {f['eight_writers_ceiling']:.2f}x of 8 per commit"
         )
     p = figures["proofs_sqlite"]
     print(

@@ -286,3 +286,43 @@ def test_a_failing_unit_whose_appends_were_already_written_is_undone_alone(servi
         org = session.get(Organization, org_id)
     report = verify_ledger_now(services, org)
     assert report.ok, report.problems
+
+
+def test_on_sqlite_a_locked_database_reaches_the_caller_as_sqlalchemy_raises_it(tmp_path: Any) -> None:
+    # On SQLite the write path begins and commits the ledger's transactions on the driver connection. A
+    # driver error there must still arrive as SQLAlchemy's OperationalError, which the adapters answer with
+    # 503 database-unavailable (a raw sqlite3 error would be a 500), and the path must go on afterwards.
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from vault.config import Settings
+    from vault.errors import database_unavailable
+    from vault.services import build_services
+    from vault.setup import initialize
+
+    services = build_services(Settings(home=tmp_path / "home", base_url="http://t.example"))
+    initialize(services)
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Locked").id
+    sequencer = Sequencer(services.engine)
+    other = sqlite3.connect(services.settings.resolved_database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        sequencer.run(lambda s: s.connection().exec_driver_sql("PRAGMA busy_timeout=50"))
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(OperationalError) as raised:
+            sequencer.run(lambda s: log.append(s, EntryDraft("t", org_id, None, "a", {})))
+        unavailable = database_unavailable(raised.value)
+        assert unavailable is not None and "locked" in unavailable.message
+        other.execute("ROLLBACK")
+        # The next unit appends and, through the ORM in the same batch, reads the organization back.
+        index, name = sequencer.run(
+            lambda s: (log.append(s, EntryDraft("t", org_id, None, "a", {})).index, s.get(Organization, org_id).name)
+        )
+    finally:
+        other.close()
+        sequencer.close()
+    assert (index, name) == (0, "Locked")
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 1
+    services.close()
