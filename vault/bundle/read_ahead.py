@@ -8,9 +8,10 @@ is left to the stream, which computes its MD5 while copying, as without a read-a
 Integrity: the read-ahead reads the object's file as it is and keeps, beside its MD5, its CRC-32. The copy
 checks the SHA-256 of the bytes it writes against the content address, as always, and the CRC-32 zipfile
 computes of them against the read-ahead's: if they differ, the object changed between the two reads and the
-export fails (``BundleStream``). So the MD5 is of bytes that match the verified member's CRC-32; and the load
-file's MD5s are themselves checked by every verifier against the member bytes, so a wrong one could only make
-a bundle fail, never pass. A read that fails is forgotten here: the copy meets the same object and reports it.
+export fails (``BundleStream``). So the MD5 is of bytes that match the verified member's CRC-32. No verifier
+recomputes a load file's MD5 (``docs/bundle.md``, "Legal packaging": it is there for the tools, the proofs rest
+on SHA-256), which is why the export checks it this way. A read that fails is forgotten here: the copy meets the
+same object and reports it.
 
 Worth it only where a second read is cheap (a local folder, whose first read leaves the bytes in the page
 cache), so it takes the local store only.
