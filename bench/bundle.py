@@ -9,8 +9,13 @@ times, interleaved; the figures are medians.
 (``bench/bundle_bagit.py``); ``--json`` prints its figures as one object. Everything lives in a temporary
 folder that is removed.
 
+Before measuring, the worker runs the jobs an upload leaves (as a deployment's worker does some minutes after
+each upload): each file's MD5, for the load file, is then recorded in the ledger (``vault/evidence/md5.py``)
+and the export takes it from there. ``--unrecorded-md5`` skips that, so the export computes every MD5 itself,
+as for files stored before MD5s were recorded or exported within minutes of their upload.
+
     .venv/bin/python bench/bundle.py [--gib 1] [--entries 10000] [--files 16] [--repeat 5]
-    .venv/bin/python bench/bundle.py --vs-bagit [--json] [--gib G]
+    .venv/bin/python bench/bundle.py --vs-bagit [--json] [--gib G] [--unrecorded-md5]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,7 @@ from sqlmodel import select  # noqa: E402
 from vault.bundle.export import BundleStream, prepare  # noqa: E402
 from vault.bundle.verify import verify_bundle  # noqa: E402
 from vault.cases.lifecycle import open_case  # noqa: E402
+from vault.clock import system_clock  # noqa: E402
 from vault.config import Settings  # noqa: E402
 from vault.config_file import write_env_file  # noqa: E402
 from vault.db import session_scope  # noqa: E402
@@ -57,9 +64,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds; figures are medians (default 5)")
     parser.add_argument("--vs-bagit", action="store_true", help="whole processes against bagit.py (and zip)")
     parser.add_argument("--json", action="store_true", help="with --vs-bagit: one JSON object on stdout")
+    parser.add_argument("--unrecorded-md5", action="store_true", help="no worker run: the export computes MD5s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="offboard-bench-bundle-") as folder:
-        seeded = seed(Path(folder), int(args.gib * 1024**3), args.entries, args.files)
+        record = not args.unrecorded_md5
+        seeded = seed(Path(folder), int(args.gib * 1024**3), args.entries, args.files, record_md5s=record)
         if not args.vs_bagit:
             run(Path(folder), seeded, args.repeat)
             return
@@ -67,7 +76,7 @@ def main() -> None:
 
         seeded.services.close()  # the CLI processes open the home themselves
         figures = compare(Path(folder), seeded.home, seeded.case_id, seeded.evidence_files, args.repeat)
-        figures.update(gib=args.gib, entries=args.entries, files=args.files)
+        figures.update(gib=args.gib, entries=args.entries, files=args.files, md5s_recorded=record)
         print_summary(figures, as_json=args.json)
 
 
@@ -83,7 +92,8 @@ class Seeded:
     timings: dict[str, Any]
 
 
-def seed(folder: Path, total: int, entries: int, files: int) -> Seeded:
+def seed(folder: Path, total: int, entries: int, files: int, *, record_md5s: bool = False) -> Seeded:
+    """``record_md5s``: run the worker's due jobs afterwards, which record each file's MD5 (one entry each)."""
     services = build_services(Settings(home=folder / "home", base_url="http://bench.example"))
     init = initialize(services)
     write_env_file(services.settings.env_file, {"base_url": "http://bench.example"})  # as `offboard init` does
@@ -106,10 +116,15 @@ def seed(folder: Path, total: int, entries: int, files: int) -> Seeded:
 
     started = time.perf_counter()
     with session_scope(services.engine) as session:
-        for number in range(entries - files - 2):
+        for number in range(entries - files * (2 if record_md5s else 1) - 2):
             draft = EntryDraft("case.note", init.organization_id, case_id, "bench", {"note": str(number), "text": "n"})
             log.append(session, draft)
     append_seconds = time.perf_counter() - started
+    if record_md5s:
+        from vault.evidence.md5 import MD5_DELAY
+        from vault.jobs.loop import run_once
+
+        run_once(services, now=system_clock() + MD5_DELAY + timedelta(minutes=1))
     blobs = Path(services.settings.resolved_storage_url.removeprefix("file://"))
     with session_scope(services.engine) as session:
         keys = sorted(e.storage_key for e in session.exec(select(Evidence).where(Evidence.case_id == case_id)))

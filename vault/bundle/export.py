@@ -5,7 +5,8 @@ are the same whether they go to a file (CLI) or an HTTP response (API). Member t
 time. Generated files of 16 KiB and more are deflated, smaller ones stored; evidence is stored as is and
 streamed from the object store. Beside the copy, on threads of their own (``storage/offload.py``): the
 store's SHA-256 check of the bytes read (the SHA-256 is the content address), the MD5 (for the load file)
-and SHA-512 (on request) of each evidence file, and the SHA-256 of the whole ZIP. Order: ``bagit.txt``,
+of each evidence file whose ``evidence.md5`` entry is not in the bundle (``vault/evidence/md5.py``), the
+SHA-512 (on request) of each, and the SHA-256 of the whole ZIP. Order: ``bagit.txt``,
 ``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence, the two load files
 (which need the MD5s), then the manifests and the tag manifest, which need the hashes.
 
@@ -27,7 +28,7 @@ from storage.base import ObjectStore
 from storage.offload import Offload, hashing
 from vault.bundle import bagit, layout
 from vault.bundle.legal import legal_files, legal_format
-from vault.bundle.legal_loadfile import load_files, loadfile_rows
+from vault.bundle.legal_loadfile import load_files, loadfile_rows, recorded_md5s
 from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
 from vault.bundle.read_ahead import ReadAhead
 from vault.bundle.receipt_files import ReceiptPdf, case_receipts
@@ -106,14 +107,15 @@ def prepare(
             session, settings, principal, case_id, clock=clock, receipts=source, recipient=recipient
         )
     )
+    entries = [(entry.index, entry.document) for entry in plan.entries]
     if read_ahead is not None:
-        read_ahead.start([item.row for item in plan.evidence])
+        recorded = recorded_md5s(entries)
+        read_ahead.start([item.row for item in plan.evidence if item.path not in recorded])
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
     if plan.certificate_pdf is not None and store is not None:
         plan.files[layout.CERTIFICATE_PDF] = read_pdf(store, plan.certificate_pdf)
-    entries = [(entry.index, entry.document) for entry in plan.entries]
     data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
     plan.files[layout.REPORT_HTML] = report_html(data)
     plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
@@ -275,15 +277,19 @@ class BundleStream:
         self, archive: zipfile.ZipFile, out: Callable[[], bytes]
     ) -> Generator[bytes, None, tuple[dict[str, str], dict[str, str]]]:
         """Every evidence member; returns the MD5s and SHA-512s (when asked for) by path. MD5s come from the
-        read-ahead where it finished the file, else from one thread beside the copy, like the SHA-512s."""
+        case's ``evidence.md5`` entries, else from the read-ahead where it finished the file, else from one
+        thread beside the copy, like the SHA-512s."""
         digests: dict[str, list[hashlib._Hash]] = {}
-        md5: dict[str, str] = {}
+        # Recorded by the worker after upload (``vault/evidence/md5.py``), in the entries the bundle carries.
+        md5 = recorded_md5s([(entry.index, entry.document) for entry in self._plan.entries])
+        recorded = set(md5)
         ahead = self._read_ahead
         try:
             with Offload(_update_all, name="evidence-digests") as beside:
                 for item in self._plan.evidence:
-                    early = ahead.take(item.row) if ahead is not None else None
-                    found = [] if early is not None else [hashlib.md5(usedforsecurity=False)]
+                    known = item.path in recorded
+                    early = ahead.take(item.row) if ahead is not None and not known else None
+                    found = [hashlib.md5(usedforsecurity=False)] if not known and early is None else []
                     found += [hashlib.sha512()] if self._sha512 else []
                     digests[item.path] = found
                     crc = yield from self._evidence_member(archive, out, beside, item, found)

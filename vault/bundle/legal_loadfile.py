@@ -7,8 +7,9 @@ per evidence file, from its ``evidence.stored`` entry, in two encodings of the s
   a newline inside a value becomes U+00AE (®) and a þ inside one is doubled.
 - ``loadfile.csv``: RFC 4180 (comma, double quotes when needed, CRLF), UTF-8 without a byte order mark.
 
-Every field but ``MD5`` is read from the entries; the MD5 of each file is computed from its bytes as they
-stream into the ZIP, for tools that still key on it, and no verifier recomputes it (SHA-256 is the hash the
+Every field but ``MD5`` is read from the entries. The MD5 of each file, for tools that still key on it, is the
+one its ``evidence.md5`` entry records (the worker's, some minutes after upload: ``vault/evidence/md5.py``),
+else computed from its bytes as they stream into the ZIP; no verifier recomputes it (SHA-256 is the hash the
 ledger commits to). ``parse_dat`` and ``parse_csv`` read the two back for the verifiers.
 """
 
@@ -95,6 +96,28 @@ def _field(value: object) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def recorded_md5s(entries: Sequence[Entry]) -> dict[str, str]:
+    """The MD5s the entries record (``evidence.md5``), by bag path: each for the bytes of its file's
+    ``evidence.stored`` entry (the same SHA-256), the first one where a file has two."""
+    stored: dict[str, tuple[str, str]] = {}
+    for _, document in entries:
+        data = data_of(document)
+        if document.get("type") == "evidence.stored":
+            evidence_id = _field(data.get("evidence"))
+            path = layout.evidence_path(evidence_id, _field(data.get("filename")))
+            stored[evidence_id] = (path, _field(data.get("sha256")))
+    out: dict[str, str] = {}
+    for _, document in entries:
+        if document.get("type") != "evidence.md5":
+            continue
+        data = data_of(document)
+        found = stored.get(_field(data.get("evidence")))
+        md5 = _field(data.get("md5"))
+        if found is not None and found[1] == _field(data.get("sha256")) and MD5_SHAPE.match(md5):
+            out.setdefault(found[0], md5)
+    return out
 
 
 def loadfile_rows(entries: Sequence[Entry], case_id: str, md5: Mapping[str, str] | None) -> list[LoadFileRow]:

@@ -30,6 +30,7 @@ from vault.errors import (
     VerificationFailed,
 )
 from vault.evidence.filenames import checked_filename
+from vault.evidence.md5 import enqueue_md5
 from vault.evidence.pdfinfo import PdfInfo, inspect_pdf, looks_like_pdf
 from vault.ledger import log
 from vault.ledger.entries import EntryDraft
@@ -249,6 +250,7 @@ class EvidenceIngest:
             row.ledger_index = appended.index
             session.add(row)
             session.flush()
+            enqueue_md5(session, row, now)  # for the load file, off the upload (``md5.py``)
             return IngestResult(row, duplicate=False)
 
         try:

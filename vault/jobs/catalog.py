@@ -34,6 +34,9 @@ def build_registry() -> Registry:
     from vault.pdfs.retimestamps import register as register_pdf_retimestamps
 
     register_pdf_retimestamps(registry)
+    from vault.evidence.md5_worker import register as register_evidence_md5
+
+    register_evidence_md5(registry)
     return registry
 
 
