@@ -6,9 +6,10 @@ time. Generated files of 16 KiB and more are deflated, smaller ones stored; evid
 streamed from the object store. Beside the copy, on threads of their own (``storage/offload.py``): the
 store's SHA-256 check of the bytes read (the SHA-256 is the content address), the MD5 (for the load file)
 of each evidence file whose ``evidence.md5`` entry is not in the bundle (``vault/evidence/md5.py``), the
-SHA-512 (on request) of each, and the SHA-256 of the whole ZIP. Order: ``bagit.txt``,
-``bag-info.txt`` (Payload-Oxum is known from the plan), generated payload, evidence, the two load files
-(which need the MD5s), then the manifests and the tag manifest, which need the hashes.
+SHA-512 (on request) of each, and the SHA-256 of the whole ZIP. Order: ``bagit.txt``, the evidence (while
+the PDF report renders on a thread of its own, started by ``prepare``), ``bag-info.txt`` (Payload-Oxum needs
+the report's size), generated payload, the two load files (which need the MD5s), then the manifests and the
+tag manifest, which need the hashes. BagIt leaves the order of a bag's files free.
 
 The export is recorded twice (chain of custody). Before the first byte, the plan appends
 ``bundle.exported`` (what the bundle holds), which is inside the bundle as its case's last entry. When the
@@ -20,8 +21,10 @@ leaves ``bundle.exported`` without its ``bundle.completed``.
 from __future__ import annotations
 
 import hashlib
+import threading
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from storage.base import ObjectStore
@@ -117,13 +120,30 @@ def prepare(
     if plan.certificate_pdf is not None and store is not None:
         plan.files[layout.CERTIFICATE_PDF] = read_pdf(store, plan.certificate_pdf)
     data = build_report(entries, origin=plan.origin, checkpoint_size=plan.checkpoint.size)
+    # The PDF report (a second of pure Python for 10,000 entries) renders while the stream copies the
+    # evidence, whose hashing and I/O run outside the interpreter lock; the stream waits for it after.
+    plan.rendering[layout.REPORT_PDF] = in_background(lambda: render_pdf(data, plan.exported_at), "report-pdf")
     plan.files[layout.REPORT_HTML] = report_html(data)
-    plan.files[layout.REPORT_PDF] = render_pdf(data, plan.exported_at)
     plan.files[layout.VERIFY_HTML] = verify_page()
     if legal_format(entries) == layout.LEGAL_FORMAT:
         # The load files' MD5 placeholders give their final size (Payload-Oxum); the stream writes the real ones.
         plan.files.update(_legal(plan, entries, None))
     return plan
+
+
+def in_background(make: Callable[[], bytes], name: str) -> Future[bytes]:
+    """``make()`` on a daemon thread of its own; its result, or what it raised, in the future returned."""
+    future: Future[bytes] = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(make())
+        except BaseException as exc:  # noqa: BLE001 - re-raised by whoever takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 def _legal(plan: BundlePlan, entries: Sequence[Entry], md5: dict[str, str] | None) -> dict[str, bytes]:
@@ -229,8 +249,15 @@ class BundleStream:
                 whole_zip.put(chunk_out)
                 return chunk_out
 
-            oxum = bagit.payload_oxum(plan.payload_sizes)
             small(layout.BAGIT_TXT, bagit.BAGIT_TXT_BODY)
+            yield out()
+            # The evidence first, while the PDF report renders (``prepare``). The SHA-256 is the stored one,
+            # which stream_verified checks the bytes against.
+            sha256.update({item.path: item.row.sha256 for item in plan.evidence})
+            md5, evidence512 = yield from self._all_evidence(archive, out)
+            sha512.update(evidence512)
+            plan.settle()
+            oxum = bagit.payload_oxum(plan.payload_sizes)
             small(layout.BAG_INFO_TXT, bag_info(plan, oxum))
 
             def generated(path: str, data: bytes) -> None:
@@ -243,11 +270,6 @@ class BundleStream:
                 generated(path, plan.files[path])
                 if sink.position - sink.drained >= CHUNK_OUT:
                     yield out()  # a MiB at a time: thousands of entry files are never held twice
-            yield out()
-            # The SHA-256 is the stored one, which stream_verified checks the bytes against.
-            sha256.update({item.path: item.row.sha256 for item in plan.evidence})
-            md5, evidence512 = yield from self._all_evidence(archive, out)
-            sha512.update(evidence512)
             for path, data in self._load_files(md5).items():
                 generated(path, data)
             manifests = _manifests(sha256, sha512 if want512 else None, plan, oxum)
