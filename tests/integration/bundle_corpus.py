@@ -32,6 +32,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +46,21 @@ from tests.conftest import add_owner
 from tests.tsa import LocalTSA
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
+from vault.bundle.legal_loadfile import recorded_md5s
 from vault.canonical import dumps as canonical
 from vault.cases.lifecycle import add_note, open_case
+from vault.clock import system_clock
 from vault.config import Settings
 from vault.db import read_session, session_scope
 from vault.evidence.ingest import EvidenceIngest
+from vault.evidence.md5 import MD5_DELAY
+from vault.evidence.md5_worker import register as register_evidence_md5
 from vault.evidence.retrieval import Channel, record_retrieval
 from vault.handover.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
 from vault.handover.links import send_receipt
 from vault.handover.receipts import create_receipt
+from vault.jobs.loop import run_once
+from vault.jobs.registry import Registry
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.proofs import TlogProof
 from vault.models import Checkpoint, TimestampToken
@@ -140,6 +147,7 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
     acknowledged_receipt(services, principal, other_id, "it@initech.example")
     with session_scope(services.engine) as session:
         add_note(session, principal, case_id, "Client confirmed the handover call.")
+    record_md5s(services)  # the files so far get evidence.md5 entries; the next one's MD5 is computed at export
     upload(services, principal, case_id, b"late confirmation\n", "confirm.txt")
     root_pem = b""
     if timestamp:
@@ -177,6 +185,13 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
         earlier_zip,
         other_zip,
     )
+
+
+def record_md5s(services: Services) -> None:
+    """Run the ``evidence.md5`` jobs due (the worker's, some minutes after each upload), and nothing else."""
+    registry = Registry()
+    register_evidence_md5(registry)
+    run_once(services, now=system_clock() + MD5_DELAY + timedelta(minutes=1), registry=registry)
 
 
 def entry_count(built: Built) -> int:
@@ -339,6 +354,7 @@ CORPUS_NAMES = (
     "report-rewritten",
     # the legal packaging (data/legal)
     "legal-loadfile-wrong-hash",
+    "legal-loadfile-md5-not-recorded",
     "legal-custody-export-removed",
     # omission
     "omit-note-entry",
@@ -477,8 +493,20 @@ def legal(root: str, files: dict[str, bytes]) -> list[Tamper]:
         if not line.startswith(b"%d," % removed["ledger_index"])
     )
     without = {layout.CUSTODY_JSON: canonical(custody), layout.CUSTODY_TXT: text, layout.CUSTODY_CSV: table}
+    # A recorded MD5 changed in both load files alike (so they agree with each other, not with the ledger).
+    recorded = recorded_md5s(sorted(_entries_of(files).items()))
+    md5 = next(iter(recorded.values()))
+    other = "f" * 32
+    md5_changed = {path: files[path].replace(md5.encode(), other.encode(), 1) for path in layout.LOAD_FILES}
     return [
         _tamper("legal-loadfile-wrong-hash", root, {**files, layout.LOADFILE_DAT: wrong}, "SHA256 is 000", "legal"),
+        _tamper(
+            "legal-loadfile-md5-not-recorded",
+            root,
+            {**files, **md5_changed},
+            f"MD5 is {other}, its evidence.md5 entry records {md5}",
+            "legal",
+        ),
         _tamper(
             "legal-custody-export-removed",
             root,

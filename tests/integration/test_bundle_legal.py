@@ -123,7 +123,8 @@ def test_verify_checks_every_legal_file_and_bagit_validates(built: Built, tmp_pa
     assert set(legal) == set(layout.LEGAL_FILES)
     assert (
         legal[layout.LOADFILE_DAT]
-        == "3 rows match their evidence.stored entries and the files' SHA-256 (MD5 is not checked)"
+        == "3 rows match their evidence.stored entries and the files' SHA-256; 2 of their MD5s match their "
+        "evidence.md5 entries (the others are not checked)"
     )
     with zipfile.ZipFile(io.BytesIO(built.zip_bytes)) as archive:
         archive.extractall(tmp_path / "bag")

@@ -21,15 +21,14 @@ leaves ``bundle.exported`` without its ``bundle.completed``.
 from __future__ import annotations
 
 import hashlib
-import threading
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 from storage.base import ObjectStore
 from storage.offload import Offload, hashing
 from vault.bundle import bagit, layout
+from vault.bundle.background import in_background, settle
 from vault.bundle.legal import legal_files, legal_format
 from vault.bundle.legal_loadfile import load_files, loadfile_rows, recorded_md5s
 from vault.bundle.plan import BundlePlan, PlannedEvidence, ReceiptSource, build_plan
@@ -129,21 +128,6 @@ def prepare(
         # The load files' MD5 placeholders give their final size (Payload-Oxum); the stream writes the real ones.
         plan.files.update(_legal(plan, entries, None))
     return plan
-
-
-def in_background(make: Callable[[], bytes], name: str) -> Future[bytes]:
-    """``make()`` on a daemon thread of its own; its result, or what it raised, in the future returned."""
-    future: Future[bytes] = Future()
-
-    def run() -> None:
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(make())
-        except BaseException as exc:  # noqa: BLE001 - re-raised by whoever takes the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return future
 
 
 def _legal(plan: BundlePlan, entries: Sequence[Entry], md5: dict[str, str] | None) -> dict[str, bytes]:
@@ -256,7 +240,7 @@ class BundleStream:
             sha256.update({item.path: item.row.sha256 for item in plan.evidence})
             md5, evidence512 = yield from self._all_evidence(archive, out)
             sha512.update(evidence512)
-            plan.settle()
+            settle(plan)
             oxum = bagit.payload_oxum(plan.payload_sizes)
             small(layout.BAG_INFO_TXT, bag_info(plan, oxum))
 

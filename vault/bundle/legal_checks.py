@@ -5,7 +5,8 @@ The chain of custody is compared record by record first, so a record removed, ad
 its ledger index ("the export at ledger index 12 ... is missing"), then byte for byte. Each load file is
 parsed and every row compared, field by field, with its ``evidence.stored`` entry and with the SHA-256 the
 verifier computed for the file at its path (the one the manifests are checked against); its MD5 column must
-be 32 hex digits, the same in both load files, and is not recomputed. The declarations and the text and CSV
+be 32 hex digits, the same in both load files, and the one the file's ``evidence.md5`` entry records where
+there is one (``recorded_md5s``); it is never recomputed. The declarations and the text and CSV
 renderings are compared byte for byte. A bundle whose own export entry records no legal packaging (every
 bundle exported before it) must carry none.
 """
@@ -30,6 +31,7 @@ from vault.bundle.legal_loadfile import (
     loadfile_rows,
     parse_csv,
     parse_dat,
+    recorded_md5s,
 )
 from vault.bundle.records import dicts
 from vault.bundle.report_cells import Entry
@@ -66,7 +68,17 @@ def custody_differences(expected: bytes, found: bytes) -> list[str]:
     return problems
 
 
-def _row_problems(row: LoadFileRow, want: LoadFileRow, sha256: Mapping[str, str]) -> list[str]:
+def _load_file_passed(rows: int, recorded: int) -> str:
+    """What a load file that passed was checked against (``verify.html``'s ``loadPassed``)."""
+    matched = f"{rows} rows match their evidence.stored entries and the files' SHA-256"
+    if recorded == 0:
+        return f"{matched} (MD5 is not checked)"
+    return f"{matched}; {recorded} of their MD5s match their evidence.md5 entries (the others are not checked)"
+
+
+def _row_problems(
+    row: LoadFileRow, want: LoadFileRow, sha256: Mapping[str, str], recorded: Mapping[str, str]
+) -> list[str]:
     problems = []
     for name, value, expected in zip(LOADFILE_FIELDS, row.values(), want.values(), strict=True):
         if name != "MD5" and value != expected:
@@ -76,6 +88,9 @@ def _row_problems(row: LoadFileRow, want: LoadFileRow, sha256: Mapping[str, str]
     found = sha256.get(want.path)
     if found != row.sha256:
         problems.append(f"SHA256 is {row.sha256}, the file {want.path} in the bag has {found or 'no digest'}")
+    known = recorded.get(want.path)
+    if known is not None and row.md5 != known:
+        problems.append(f"MD5 is {row.md5}, its evidence.md5 entry records {known}")
     return [f"row {want.control_number}: {p}" for p in problems]
 
 
@@ -157,17 +172,16 @@ class LegalChecks:
             problems.append(f"{len(rows)} rows, the case's entries record {len(want)} evidence files")
         if path == layout.LOADFILE_DAT:
             want = [LoadFileRow(*map(dat_text, row.values())) for row in want]
+        recorded = recorded_md5s(ordered)
         for row, expected in zip(rows, want, strict=False):
-            problems.extend(_row_problems(row, expected, self.sha256))
+            problems.extend(_row_problems(row, expected, self.sha256, recorded))
         if not problems:
             rendered = load_files(loadfile_rows(ordered, self.case_id or "", {r.path: r.md5 for r in rows}))[path]
             if rendered != found:
                 problems.append(f"its rows match, but not its layout, at {first_difference(rendered, found)}")
         if problems:
             return False, "; ".join(problems)
-        return True, (
-            f"{len(rows)} rows match their evidence.stored entries and the files' SHA-256 (MD5 is not checked)"
-        )
+        return True, _load_file_passed(len(rows), sum(1 for row in rows if row.path in recorded))
 
     def _md5_agree(self) -> None:
         dat, csv_rows = self._parsed(layout.LOADFILE_DAT), self._parsed(layout.LOADFILE_CSV)

@@ -100,11 +100,12 @@ def _field(value: object) -> str:
 
 def recorded_md5s(entries: Sequence[Entry]) -> dict[str, str]:
     """The MD5s the entries record (``evidence.md5``), by bag path: each for the bytes of its file's
-    ``evidence.stored`` entry (the same SHA-256), the first one where a file has two."""
+    ``evidence.stored`` entry (the same SHA-256), the first one in index order where a file has two.
+    ``verify.html``'s ``recordedMd5s`` is its twin."""
     stored: dict[str, tuple[str, str]] = {}
     for _, document in entries:
-        data = data_of(document)
         if document.get("type") == "evidence.stored":
+            data = data_of(document)
             evidence_id = _field(data.get("evidence"))
             path = layout.evidence_path(evidence_id, _field(data.get("filename")))
             stored[evidence_id] = (path, _field(data.get("sha256")))
@@ -113,9 +114,11 @@ def recorded_md5s(entries: Sequence[Entry]) -> dict[str, str]:
         if document.get("type") != "evidence.md5":
             continue
         data = data_of(document)
-        found = stored.get(_field(data.get("evidence")))
-        md5 = _field(data.get("md5"))
-        if found is not None and found[1] == _field(data.get("sha256")) and MD5_SHAPE.match(md5):
+        evidence, sha256, md5 = data.get("evidence"), data.get("sha256"), data.get("md5")
+        if not (isinstance(evidence, str) and isinstance(sha256, str) and isinstance(md5, str)):
+            continue
+        found = stored.get(evidence)
+        if found is not None and found[1] == sha256 and MD5_SHAPE.fullmatch(md5):
             out.setdefault(found[0], md5)
     return out
 

@@ -135,18 +135,12 @@ class BundlePlan:
     certificate_pdf: StoredPdf | None = None
     #: Generated payload files (``data/...``) by path; the report files are added by ``report``.
     files: dict[str, bytes] = field(default_factory=dict)
-    #: Generated payload files still being made on a thread of their own (the PDF report, ``export.prepare``):
-    #: the stream copies the evidence meanwhile, then ``settle`` moves them into ``files``.
+    #: Generated files still rendering on a thread (the PDF report), added to ``files`` by ``background.settle``.
     rendering: dict[str, Future[bytes]] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        """Wait for the files still rendering (re-raising what a render raised) and add them to ``files``."""
-        for path in list(self.rendering):
-            self.files[path] = self.rendering.pop(path).result()
 
     @property
     def payload_sizes(self) -> list[int]:
-        """The payload's sizes; complete once ``settle`` ran (a file still rendering is not counted)."""
+        """The payload's sizes; complete once ``background.settle`` ran (a file still rendering is not counted)."""
         return [len(data) for data in self.files.values()] + [e.row.size for e in self.evidence]
 
 

@@ -101,6 +101,15 @@ LEGAL_CLAIM = (
     "the facts and signs them, and whether one meets FRE 902(14) or another rule is for a court. Nor the "
     "load file's MD5 values: computed at export for tools that need them, no verifier checks them.",
 )
+#: ``LEGAL_CLAIM`` for a bundle whose entries record MD5s (``evidence.md5``, from the worker after upload).
+LEGAL_CLAIM_RECORDED_MD5 = (
+    LEGAL_CLAIM[0],
+    LEGAL_CLAIM[1].removesuffix(".") + ", and the MD5 its evidence.md5 entry records, where one does.",
+    "That the declarations are true or admissible: they are unsigned drafts until a qualified person checks "
+    "the facts and signs them, and whether one meets FRE 902(14) or another rule is for a court. Nor that an "
+    "MD5 is of the file's bytes: no verifier recomputes one (the worker hashed the bytes after upload, those "
+    "of files without an evidence.md5 entry were computed at export), and SHA-256 is what the proofs rest on.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +354,8 @@ def build_report(entries: Sequence[Entry], *, origin: str, checkpoint_size: int)
     title = "What each record proves, and what it does not"
     export = _export_entry(entries)
     legal = export is not None and _data(export).get("legal") == layout.LEGAL_FORMAT
-    rows = (*CLAIMS, LEGAL_CLAIM) if legal else CLAIMS
+    recorded = any(document.get("type") == "evidence.md5" for _, document in entries)
+    rows = (*CLAIMS, LEGAL_CLAIM_RECORDED_MD5 if recorded else LEGAL_CLAIM) if legal else CLAIMS
     claims = Section("claims", title, ("Record", "Proves", "Does not prove"), ("", "", ""), rows)
     return ReportData(
         title=f"Offboarding evidence: {shown(facts[2][1])}",
@@ -367,6 +377,7 @@ __all__ = [
     "ABSENT",
     "CLAIMS",
     "LEGAL_CLAIM",
+    "LEGAL_CLAIM_RECORDED_MD5",
     "SUMMARY_FIELDS",
     "Cell",
     "Entry",
