@@ -58,3 +58,18 @@ def verify_ledger_now(services: Any, org: Any) -> Any:
 
     with read_session(services.engine) as session:
         return verify_ledger(session, services.settings, org)
+
+
+def record_md5s(services: Any) -> None:
+    """Run the ``evidence.md5`` jobs (the worker's, some minutes after each upload), and no other job."""
+    from datetime import timedelta
+
+    from vault.clock import system_clock
+    from vault.evidence.md5 import MD5_DELAY
+    from vault.evidence.md5_worker import register
+    from vault.jobs.loop import run_once
+    from vault.jobs.registry import Registry
+
+    registry = Registry()
+    register(registry)
+    run_once(services, now=system_clock() + MD5_DELAY + timedelta(minutes=1), registry=registry)

@@ -32,7 +32,6 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +42,20 @@ from signing.keys import Signer, generate_key
 from signing.note import parse_note
 from signing.timestamps import request_timestamp
 from tests.conftest import add_owner
+from tests.helpers import record_md5s
 from tests.tsa import LocalTSA
 from vault.bundle import bagit, layout
 from vault.bundle.export import BundleStream, prepare
 from vault.bundle.legal_loadfile import recorded_md5s
 from vault.canonical import dumps as canonical
 from vault.cases.lifecycle import add_note, open_case
-from vault.clock import system_clock
 from vault.config import Settings
 from vault.db import read_session, session_scope
 from vault.evidence.ingest import EvidenceIngest
-from vault.evidence.md5 import MD5_DELAY
-from vault.evidence.md5_worker import register as register_evidence_md5
 from vault.evidence.retrieval import Channel, record_retrieval
 from vault.handover.acknowledgments import ClientMeta, LinkView, acknowledge, open_link, view_link
 from vault.handover.links import send_receipt
 from vault.handover.receipts import create_receipt
-from vault.jobs.loop import run_once
-from vault.jobs.registry import Registry
 from vault.ledger.checkpoint import CheckpointBody, sign_checkpoint
 from vault.ledger.proofs import TlogProof
 from vault.models import Checkpoint, TimestampToken
@@ -185,13 +180,6 @@ def build_case(services: Services, *, timestamp: bool = True) -> Built:
         earlier_zip,
         other_zip,
     )
-
-
-def record_md5s(services: Services) -> None:
-    """Run the ``evidence.md5`` jobs due (the worker's, some minutes after each upload), and nothing else."""
-    registry = Registry()
-    register_evidence_md5(registry)
-    run_once(services, now=system_clock() + MD5_DELAY + timedelta(minutes=1), registry=registry)
 
 
 def entry_count(built: Built) -> int:

@@ -75,6 +75,8 @@ class ContentChecks:
     _names: BagNames = field(init=False)
     #: Steps 3 to 5; what they verified is what every later check is held against.
     _ledger: LedgerChecks = field(init=False)
+    #: The pages' verdicts when ``pages_ahead`` judged them early.
+    _early_pages: tuple[tuple[bool, str], tuple[bool, str]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._names = BagNames.index(self.names)
@@ -306,13 +308,22 @@ class ContentChecks:
         Failing would reject every genuine old bundle, and give a verdict ``verify.html`` itself cannot
         give (a page cannot check its own bytes); the warning still says plainly not to trust it.
         """
-        entries = sorted(self._ledger.entries.items())
-        self._add("report", layout.REPORT_HTML, *check_report(self.files, entries, self.origin, self.checkpoint_size))
-        same, detail = check_verifier_page(self.files.get(layout.VERIFY_HTML))
+        report, (same, detail) = self._early_pages if self._early_pages is not None else self._page_verdicts()
+        self._add("report", layout.REPORT_HTML, *report)
         if same:
             self._add("verifier", layout.VERIFY_HTML, True, detail)
         else:
             self.warnings.append(("verifier", layout.VERIFY_HTML, detail))
+
+    def pages_ahead(self) -> None:
+        """Judge the two pages now, after ``check_ledger``: they need no evidence digest, so ``verify_bundle``
+        runs this while the evidence is still hashing; ``check_files`` reports them in their place."""
+        self._early_pages = self._page_verdicts()
+
+    def _page_verdicts(self) -> tuple[tuple[bool, str], tuple[bool, str]]:
+        entries = sorted(self._ledger.entries.items())
+        report = check_report(self.files, entries, self.origin, self.checkpoint_size)
+        return report, check_verifier_page(self.files.get(layout.VERIFY_HTML))
 
     def _known_files(self) -> None:
         for path in sorted(FIXED - self.names):

@@ -315,6 +315,7 @@ def verify_bundle(
             witnesses=witnesses,
         )
         content.check_ledger()
+        content.pages_ahead()  # Python that needs no evidence digest, while the pool still hashes
         # From here on ``hashed`` (and so ``files`` and ``sha256`` above) holds every member.
         hashed.merge(pending.result())
         checks = bag.finish()
