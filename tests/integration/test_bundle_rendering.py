@@ -51,3 +51,26 @@ def test_a_report_that_fails_to_render_fails_the_export(tmp_path: Path, monkeypa
             b"".join(BundleStream(services.transact, services.store, plan))
     finally:
         seeded.services.close()
+
+
+def test_a_bundle_whose_pages_are_large_members_verifies(tmp_path: Path, monkeypatch: Any) -> None:
+    # Verify judges report.html and verify.html before the large members are hashed (``pages_ahead``), so
+    # both must be read in the first pass whatever their size: a case with 10,000 entries has a report of
+    # megabytes. Here every member over 1 KiB counts as large, so the pages are among them.
+    import vault.bundle.digests as digests
+
+    seeded = seed(tmp_path, total=2 << 20, entries=40, files=1)
+    try:
+        services = seeded.services
+        plan = prepare(services.transact, services.settings, seeded.principal, seeded.case_id)
+        data = b"".join(BundleStream(services.transact, services.store, plan))
+    finally:
+        seeded.services.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sizes = {info.filename.split("/", 1)[1]: info.file_size for info in archive.infolist()}
+    assert sizes[layout.REPORT_HTML] > 1024 and sizes[layout.VERIFY_HTML] > 1024
+    monkeypatch.setattr(digests, "LARGE", 1024)
+    (tmp_path / "case.zip").write_bytes(data)
+    report = verify_bundle(tmp_path / "case.zip")
+    assert report.ok, report.failures
+    assert any(c.item == layout.REPORT_HTML and c.ok for c in report.checks)

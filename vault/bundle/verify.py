@@ -222,9 +222,14 @@ class _BagChecks:
         return checks
 
 
+#: The pages ``ContentChecks.pages_ahead`` judges before the large members are hashed.
+PAGES = frozenset({layout.REPORT_HTML, layout.VERIFY_HTML})
+
+
 def inline_first(path: str) -> bool:
-    """Members hashed before the large ones: the tag files (manifests) and what the ledger checks read."""
-    return not path.startswith("data/") or needed_before_evidence(path)
+    """Members hashed before the large ones: the tag files (manifests), what the ledger checks read, and
+    the two pages (a case of 10,000 entries has a report of megabytes, a large member otherwise)."""
+    return not path.startswith("data/") or needed_before_evidence(path) or path in PAGES
 
 
 def _oxum_check(archive: SafeZip, data: bytes | None, payload: set[str]) -> Check:
