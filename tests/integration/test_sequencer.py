@@ -326,3 +326,36 @@ def test_on_sqlite_a_locked_database_reaches_the_caller_as_sqlalchemy_raises_it(
     with Session(services.engine) as session:
         assert log.size(session, org_id) == 1
     services.close()
+
+
+def test_on_sqlite_a_commit_on_a_lost_driver_connection_fails_as_sqlalchemy_raises_it(tmp_path: Any) -> None:
+    # The ledger-only batch commits on the sqlite3 connection itself. If that connection is gone by then,
+    # the caller gets SQLAlchemy's error (a lost connection, so the path replaces it), never a raw sqlite3
+    # error; nothing of the batch is written, and the next unit commits on a new connection.
+    from sqlalchemy.exc import DBAPIError
+
+    from vault.config import Settings
+    from vault.services import build_services
+    from vault.setup import initialize
+
+    services = build_services(Settings(home=tmp_path / "home", base_url="http://t.example"))
+    initialize(services)
+    with session_scope(services.engine) as session:
+        org_id = create_organization(session, name="Lost").id
+    sequencer = Sequencer(services.engine)
+
+    def append_then_lose_the_connection(s: Any) -> None:
+        log.append(s, EntryDraft("t", org_id, None, "a", {}))
+        s.ledger.driver().cursor.connection.close()  # the handle dies before the commit
+
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            sequencer.run(append_then_lose_the_connection)
+        assert raised.value.connection_invalidated
+        index = sequencer.run(lambda s: log.append(s, EntryDraft("t", org_id, None, "a", {})).index)
+    finally:
+        sequencer.close()
+    assert index == 0
+    with Session(services.engine) as session:
+        assert log.size(session, org_id) == 1
+    services.close()

@@ -110,9 +110,9 @@ def prepare(
         )
     )
     entries = [(entry.index, entry.document) for entry in plan.entries]
+    plan.recorded_md5.update(recorded_md5s(entries))
     if read_ahead is not None:
-        recorded = recorded_md5s(entries)
-        read_ahead.start([item.row for item in plan.evidence if item.path not in recorded])
+        read_ahead.start([item.row for item in plan.evidence if item.path not in plan.recorded_md5])
     for receipt in plan.receipts:
         if receipt.pdf is None and receipt.make_pdf is not None:
             plan.files[layout.receipt_paths(receipt.receipt_id)[2]] = receipt.make_pdf()
@@ -287,7 +287,7 @@ class BundleStream:
         thread beside the copy, like the SHA-512s."""
         digests: dict[str, list[hashlib._Hash]] = {}
         # Recorded by the worker after upload (``vault/evidence/md5.py``), in the entries the bundle carries.
-        md5 = recorded_md5s([(entry.index, entry.document) for entry in self._plan.entries])
+        md5 = dict(self._plan.recorded_md5)
         recorded = set(md5)
         ahead = self._read_ahead
         try:

@@ -132,12 +132,13 @@ class LegalChecks:
         expected = legal_files(
             ordered, case_id=self.case_id, origin=body.origin, checkpoint_size=body.size, root=body.root_hash, md5=None
         )
+        recorded = recorded_md5s(ordered)
         for path in layout.LEGAL_FILES:
             found = self.files.get(path)
             if found is None:
                 self.add(path, False, f"missing: the export entry {export_path} records the legal packaging")
             elif path in layout.LOAD_FILES:
-                self.add(path, *self._load_file(path, found, ordered))
+                self.add(path, *self._load_file(path, found, ordered, recorded))
             else:
                 self.add(path, *self._generated(path, expected[path], found, len(ordered)))
         self._md5_agree()
@@ -161,7 +162,9 @@ class LegalChecks:
         except MalformedLoadFile:
             return None
 
-    def _load_file(self, path: str, found: bytes, ordered: Sequence[Entry]) -> tuple[bool, str]:
+    def _load_file(
+        self, path: str, found: bytes, ordered: Sequence[Entry], recorded: Mapping[str, str]
+    ) -> tuple[bool, str]:
         want = loadfile_rows(ordered, self.case_id or "", None)
         try:
             rows = parse_dat(found) if path == layout.LOADFILE_DAT else parse_csv(found)
@@ -172,7 +175,6 @@ class LegalChecks:
             problems.append(f"{len(rows)} rows, the case's entries record {len(want)} evidence files")
         if path == layout.LOADFILE_DAT:
             want = [LoadFileRow(*map(dat_text, row.values())) for row in want]
-        recorded = recorded_md5s(ordered)
         for row, expected in zip(rows, want, strict=False):
             problems.extend(_row_problems(row, expected, self.sha256, recorded))
         if not problems:

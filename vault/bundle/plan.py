@@ -133,14 +133,14 @@ class BundlePlan:
     witnessed: WitnessedCheckpoint | None = None
     #: The newest stored version of the certificate's long-term PDF, read from the store once the plan committed.
     certificate_pdf: StoredPdf | None = None
-    #: Generated payload files (``data/...``) by path; the report files are added by ``report``.
+    #: Filled by ``export.prepare``: generated payload files by path; those still rendering (the PDF report, in
+    #: ``files`` and ``payload_sizes`` once ``background.settle`` ran); the entries' ``evidence.md5`` MD5s by path.
     files: dict[str, bytes] = field(default_factory=dict)
-    #: Generated files still rendering on a thread (the PDF report), added to ``files`` by ``background.settle``.
     rendering: dict[str, Future[bytes]] = field(default_factory=dict)
+    recorded_md5: dict[str, str] = field(default_factory=dict)
 
     @property
     def payload_sizes(self) -> list[int]:
-        """The payload's sizes; complete once ``background.settle`` ran (a file still rendering is not counted)."""
         return [len(data) for data in self.files.values()] + [e.row.size for e in self.evidence]
 
 

@@ -33,8 +33,6 @@ def md5_job(services: Services, job: ClaimedJob, _now: datetime) -> None:
     row = services.read(load)
     if row is None:
         return  # the file's case is gone with it: nothing to record
-    if services.read(lambda session: recorded(session, row)):
-        return
     digest = hashlib.md5(usedforsecurity=False)
     for chunk in stream_verified(services.store, row):
         digest.update(chunk)
@@ -55,11 +53,12 @@ def md5_job(services: Services, job: ClaimedJob, _now: datetime) -> None:
 
 
 def recorded(session: Session, row: Evidence) -> bool:
-    """Whether the case's log already records this file's MD5."""
+    """Whether the case's log already records this file's MD5 (only entries after its own can)."""
     query = select(LedgerEntry.body).where(
         col(LedgerEntry.organization_id) == row.organization_id,
         col(LedgerEntry.case_id) == row.case_id,
         col(LedgerEntry.entry_type) == EVIDENCE_MD5,
+        col(LedgerEntry.idx) > (row.ledger_index if row.ledger_index is not None else -1),
     )
     return any(decode_entry(body).get("data", {}).get("evidence") == row.id for body in session.exec(query))
 
